@@ -1,0 +1,14 @@
+//! Accounts and sessions: password hashing, JWTs, the authenticated-user extractors and
+//! the account operations (register, login, refresh, logout) built on the store traits.
+
+mod accounts;
+mod error;
+mod extract;
+mod password;
+mod token;
+
+pub use accounts::{Accounts, LoggedIn, ensure_admin};
+pub use error::AuthError;
+pub use extract::{AdminUser, AuthUser, OptionalUser};
+pub use password::{PasswordHasher, StoredHash};
+pub use token::{Claims, TokenConfig, TokenKind, TokenPair, Tokens};

@@ -1,0 +1,230 @@
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Email, Role, SessionId, Timestamp, TokenId, UserId};
+
+/// Access tokens authorise requests; refresh tokens only buy a new pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+/// The claims of every token this service issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: UserId,
+    pub role: Role,
+    pub email: String,
+    pub jti: TokenId,
+    pub sid: SessionId,
+    pub typ: TokenKind,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+}
+
+/// An access and a refresh token, as the login and refresh responses carry them.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// Signing settings, read from the environment at start.
+#[derive(Clone)]
+pub struct TokenConfig {
+    /// HS256 key; at least 32 bytes.
+    pub secret: Vec<u8>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_seconds: i64,
+    pub refresh_ttl_seconds: i64,
+}
+
+impl std::fmt::Debug for TokenConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenConfig")
+            .field("secret", &"***")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("access_ttl_seconds", &self.access_ttl_seconds)
+            .field("refresh_ttl_seconds", &self.refresh_ttl_seconds)
+            .finish()
+    }
+}
+
+/// Why a presented token is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is invalid")]
+    Invalid,
+}
+
+/// Issues and verifies HS256 JWTs.
+pub struct Tokens {
+    config: TokenConfig,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl Tokens {
+    /// Builds keys and validation rules once per cold start.
+    pub fn new(config: TokenConfig) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 0;
+        Self {
+            encoding: EncodingKey::from_secret(&config.secret),
+            decoding: DecodingKey::from_secret(&config.secret),
+            validation,
+            config,
+        }
+    }
+
+    /// The configured lifetime of a refresh token, which is also the session's.
+    pub fn refresh_ttl_seconds(&self) -> i64 {
+        self.config.refresh_ttl_seconds
+    }
+
+    /// Signs one token of `kind` for the user within session `sid`.
+    pub fn issue(
+        &self,
+        kind: TokenKind,
+        user: (UserId, &Email, Role),
+        sid: SessionId,
+        jti: TokenId,
+        now: Timestamp,
+    ) -> anyhow::Result<String> {
+        let ttl = match kind {
+            TokenKind::Access => self.config.access_ttl_seconds,
+            TokenKind::Refresh => self.config.refresh_ttl_seconds,
+        };
+        let claims = Claims {
+            sub: user.0,
+            email: user.1.as_str().to_owned(),
+            role: user.2,
+            jti,
+            sid,
+            typ: kind,
+            iat: now.unix(),
+            exp: now.unix() + ttl,
+            iss: self.config.issuer.clone(),
+            aud: self.config.audience.clone(),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// Checks signature, algorithm, issuer, audience, expiry and kind.
+    pub fn verify(&self, token: &str, expected: TokenKind) -> Result<Claims, TokenError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })?;
+        if data.claims.typ == expected {
+            Ok(data.claims)
+        } else {
+            Err(TokenError::Invalid)
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn config() -> TokenConfig {
+        TokenConfig {
+            secret: b"0123456789abcdef0123456789abcdef".to_vec(),
+            issuer: "shop".into(),
+            audience: "shop-api".into(),
+            access_ttl_seconds: 900,
+            refresh_ttl_seconds: 7 * 86_400,
+        }
+    }
+
+    fn issue(tokens: &Tokens, kind: TokenKind, now: Timestamp) -> String {
+        let email = Email::parse("a@example.com").unwrap();
+        tokens
+            .issue(
+                kind,
+                (UserId::new(), &email, Role::Customer),
+                SessionId::new(),
+                TokenId::new(),
+                now,
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn round_trips_and_checks_the_kind() {
+        let tokens = Tokens::new(config());
+        let access = issue(&tokens, TokenKind::Access, Timestamp::now());
+        let claims = tokens.verify(&access, TokenKind::Access).unwrap();
+        assert_eq!(claims.email, "a@example.com");
+        assert_eq!(claims.exp - claims.iat, 900);
+        assert_eq!(
+            tokens.verify(&access, TokenKind::Refresh),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn refuses_expired_foreign_and_unsigned_tokens() {
+        let tokens = Tokens::new(config());
+        let old = issue(
+            &tokens,
+            TokenKind::Access,
+            Timestamp::now().plus_seconds(-1000),
+        );
+        assert_eq!(
+            tokens.verify(&old, TokenKind::Access),
+            Err(TokenError::Expired)
+        );
+
+        let other = Tokens::new(TokenConfig {
+            secret: b"another-secret-another-secret-xx".to_vec(),
+            ..config()
+        });
+        let foreign = issue(&other, TokenKind::Access, Timestamp::now());
+        assert_eq!(
+            tokens.verify(&foreign, TokenKind::Access),
+            Err(TokenError::Invalid)
+        );
+
+        let wrong_audience = Tokens::new(TokenConfig {
+            audience: "elsewhere".into(),
+            ..config()
+        });
+        let token = issue(&wrong_audience, TokenKind::Access, Timestamp::now());
+        assert_eq!(
+            tokens.verify(&token, TokenKind::Access),
+            Err(TokenError::Invalid)
+        );
+
+        // alg=none: same claims, no signature.
+        let valid = issue(&tokens, TokenKind::Access, Timestamp::now());
+        let payload = valid.split('.').nth(1).unwrap();
+        let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
+        assert_eq!(
+            tokens.verify(&none, TokenKind::Access),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            tokens.verify("garbage", TokenKind::Access),
+            Err(TokenError::Invalid)
+        );
+    }
+}

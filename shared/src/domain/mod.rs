@@ -1,0 +1,19 @@
+//! Pure domain rules: no I/O, no AWS, no HTTP. Every type here is valid once built.
+
+mod email;
+mod field_errors;
+mod id;
+mod money;
+mod password;
+mod role;
+mod timestamp;
+mod user;
+
+pub use email::Email;
+pub use field_errors::FieldErrors;
+pub use id::{SessionId, TokenId, UserId};
+pub use money::Money;
+pub use password::Password;
+pub use role::Role;
+pub use timestamp::Timestamp;
+pub use user::User;

@@ -1,0 +1,58 @@
+use std::fmt;
+
+/// Why a string is not an acceptable password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("must be at least 8 characters")]
+    TooShort,
+    #[error("must be at most 128 characters")]
+    TooLong,
+}
+
+/// A candidate password of 8–128 characters. Never printed: `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    /// Checks the length in characters (not bytes), so non-ASCII passwords are judged fairly.
+    pub fn parse(input: &str) -> Result<Self, PasswordError> {
+        match input.chars().count() {
+            n if n < 8 => Err(PasswordError::TooShort),
+            n if n > 128 => Err(PasswordError::TooLong),
+            _ => Ok(Self(input.to_owned())),
+        }
+    }
+
+    /// The secret itself, for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_are_in_characters() {
+        assert_eq!(Password::parse("1234567"), Err(PasswordError::TooShort));
+        assert!(Password::parse("12345678").is_ok());
+        assert!(Password::parse(&"é".repeat(128)).is_ok());
+        assert_eq!(
+            Password::parse(&"é".repeat(129)),
+            Err(PasswordError::TooLong)
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let password = Password::parse("hunter2hunter2").unwrap();
+        assert!(!format!("{password:?}").contains("hunter2"));
+    }
+}

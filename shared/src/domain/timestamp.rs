@@ -1,0 +1,73 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime, UtcOffset, format_description::well_known::Rfc3339};
+
+/// An instant in UTC, written as RFC 3339 (`2026-01-31T12:00:00Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(OffsetDateTime);
+
+impl Timestamp {
+    /// The current instant.
+    pub fn now() -> Self {
+        Self(OffsetDateTime::now_utc())
+    }
+
+    /// From whole seconds since the Unix epoch (DynamoDB's TTL unit).
+    pub fn from_unix(seconds: i64) -> Option<Self> {
+        OffsetDateTime::from_unix_timestamp(seconds).ok().map(Self)
+    }
+
+    /// Whole seconds since the Unix epoch.
+    pub fn unix(self) -> i64 {
+        self.0.unix_timestamp()
+    }
+
+    /// Parses RFC 3339 with any offset, normalised to UTC.
+    pub fn parse(input: &str) -> Result<Self, time::error::Parse> {
+        OffsetDateTime::parse(input, &Rfc3339).map(|t| Self(t.to_offset(UtcOffset::UTC)))
+    }
+
+    /// This instant moved by `seconds`.
+    pub fn plus_seconds(self, seconds: i64) -> Self {
+        Self(self.0 + Duration::seconds(seconds))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Whole seconds keep the wire format stable and sortable as text.
+        let truncated = self.0.replace_nanosecond(0).unwrap_or(self.0);
+        match truncated.format(&Rfc3339) {
+            Ok(text) => f.write_str(&text),
+            Err(_) => Err(fmt::Error),
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Timestamp::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_utc_rfc3339_and_parses_offsets() {
+        let t = Timestamp::parse("2026-03-01T10:30:00+02:00").unwrap();
+        assert_eq!(t.to_string(), "2026-03-01T08:30:00Z");
+        assert_eq!(Timestamp::from_unix(t.unix()), Some(t));
+        assert_eq!(t.plus_seconds(60).to_string(), "2026-03-01T08:31:00Z");
+        assert!(Timestamp::parse("yesterday").is_err());
+    }
+}

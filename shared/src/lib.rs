@@ -1,0 +1,16 @@
+//! The shop's domain crate: every Lambda function and the local server link it.
+//!
+//! - [`domain`]: pure rules and validated types (no I/O).
+//! - [`auth`]: password hashing, JWTs, account operations, the authenticated-user extractors.
+//! - [`store`]: storage traits with DynamoDB and in-memory implementations.
+//! - [`http`]: the JSON error envelope, strict JSON bodies, fallbacks, request logging.
+//! - [`config`] and [`state`]: typed configuration and the shared application state.
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod state;
+pub mod store;
+
+pub use state::AppState;

@@ -1,0 +1,53 @@
+//! What every handler shares: storage, token signer, password hasher. Built once per cold
+//! start and cloned cheaply per request.
+
+use std::sync::Arc;
+
+use crate::{
+    auth::{Accounts, PasswordHasher, TokenConfig, Tokens},
+    config::Config,
+    store::{DynamoStore, Store},
+};
+
+/// The shared state of every router.
+#[derive(Clone)]
+pub struct AppState {
+    store: Arc<dyn Store>,
+    tokens: Arc<Tokens>,
+    hasher: PasswordHasher,
+}
+
+impl AppState {
+    /// State over any store.
+    pub fn new(store: Arc<dyn Store>, tokens: TokenConfig) -> Self {
+        Self {
+            store,
+            tokens: Arc::new(Tokens::new(tokens)),
+            hasher: PasswordHasher,
+        }
+    }
+
+    /// The Lambda start-up: configuration from the environment, the SDK's default chain,
+    /// and one warm-up read so the first request does not pay the TLS handshake.
+    pub async fn from_env() -> anyhow::Result<Self> {
+        let config = Config::from_env()?;
+        let sdk = aws_config::load_from_env().await;
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name);
+        store.warm_up().await;
+        Ok(Self::new(Arc::new(store), config.tokens))
+    }
+
+    /// The storage.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// The account operations.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts {
+            store: self.store.as_ref(),
+            tokens: &self.tokens,
+            hasher: &self.hasher,
+        }
+    }
+}

@@ -1,0 +1,55 @@
+use std::{collections::HashMap, str::FromStr};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::store::StoreError;
+
+/// A DynamoDB item with typed, error-reporting accessors: a malformed item is an
+/// unexpected store error naming the attribute, never a panic.
+#[derive(Debug, Clone, Default)]
+pub struct Item(pub HashMap<String, AttributeValue>);
+
+impl From<HashMap<String, AttributeValue>> for Item {
+    fn from(map: HashMap<String, AttributeValue>) -> Self {
+        Self(map)
+    }
+}
+
+impl Item {
+    /// A string attribute.
+    pub fn s(&self, name: &str) -> Result<&str, StoreError> {
+        match self.0.get(name) {
+            Some(AttributeValue::S(value)) => Ok(value),
+            _ => Err(malformed(name)),
+        }
+    }
+
+    /// A string attribute parsed into `T`.
+    pub fn parse<T: FromStr>(&self, name: &str) -> Result<T, StoreError> {
+        self.s(name)?.parse().map_err(|_| malformed(name))
+    }
+
+    /// A number attribute.
+    pub fn n(&self, name: &str) -> Result<i64, StoreError> {
+        match self.0.get(name) {
+            Some(AttributeValue::N(value)) => value.parse().map_err(|_| malformed(name)),
+            _ => Err(malformed(name)),
+        }
+    }
+}
+
+fn malformed(name: &str) -> StoreError {
+    StoreError::Unexpected(anyhow::anyhow!(
+        "stored item has a missing or malformed `{name}`"
+    ))
+}
+
+/// A string attribute value.
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// A number attribute value.
+pub fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}

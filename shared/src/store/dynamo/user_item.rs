@@ -1,0 +1,111 @@
+//! Accounts: `EMAIL#<email>/EMAIL` (unique e-mail, hash, login in one read) and
+//! `USER#<uid>/PROFILE` (the account by id).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::attrs::{Item, s};
+use crate::{
+    auth::StoredHash,
+    domain::{Email, Timestamp, User, UserId},
+    store::{StoreError, UserRecord},
+};
+
+pub const EMAIL_SK: &str = "EMAIL";
+pub const PROFILE_SK: &str = "PROFILE";
+
+pub fn email_pk(email: &Email) -> String {
+    format!("EMAIL#{email}")
+}
+
+pub fn user_pk(id: UserId) -> String {
+    format!("USER#{id}")
+}
+
+fn user_attrs(user: &User) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("user_id".into(), s(user.id.to_string())),
+        ("email".into(), s(user.email.as_str())),
+        ("role".into(), s(user.role.as_str())),
+        ("created_at".into(), s(user.created_at.to_string())),
+    ])
+}
+
+pub fn email_item(record: &UserRecord) -> HashMap<String, AttributeValue> {
+    let mut item = user_attrs(&record.user);
+    item.insert("PK".into(), s(email_pk(&record.user.email)));
+    item.insert("SK".into(), s(EMAIL_SK));
+    item.insert("password_hash".into(), s(record.password_hash.0.clone()));
+    item
+}
+
+pub fn profile_item(user: &User) -> HashMap<String, AttributeValue> {
+    let mut item = user_attrs(user);
+    item.insert("PK".into(), s(user_pk(user.id)));
+    item.insert("SK".into(), s(PROFILE_SK));
+    item
+}
+
+pub fn user_from_item(item: &Item) -> Result<User, StoreError> {
+    Ok(User {
+        id: item.parse("user_id")?,
+        email: Email::parse(item.s("email")?).map_err(|e| StoreError::Unexpected(e.into()))?,
+        role: item.parse("role")?,
+        created_at: Timestamp::parse(item.s("created_at")?)
+            .map_err(|e| StoreError::Unexpected(e.into()))?,
+    })
+}
+
+pub fn record_from_item(item: &Item) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        user: user_from_item(item)?,
+        password_hash: StoredHash(item.s("password_hash")?.to_owned()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Role;
+
+    fn record() -> UserRecord {
+        UserRecord {
+            user: User {
+                id: UserId::new(),
+                email: Email::parse("Ann@Example.com").unwrap(),
+                role: Role::PrimeCustomer,
+                created_at: Timestamp::parse("2026-01-02T03:04:05Z").unwrap(),
+            },
+            password_hash: StoredHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
+        }
+    }
+
+    #[test]
+    fn email_item_round_trips_with_its_hash() {
+        let record = record();
+        let item = Item(email_item(&record));
+        assert_eq!(item.s("PK").unwrap(), "EMAIL#ann@example.com");
+        assert_eq!(item.s("SK").unwrap(), "EMAIL");
+        assert_eq!(record_from_item(&item).unwrap(), record);
+    }
+
+    #[test]
+    fn profile_item_round_trips_without_a_hash() {
+        let record = record();
+        let item = Item(profile_item(&record.user));
+        assert_eq!(item.s("PK").unwrap(), format!("USER#{}", record.user.id));
+        assert!(item.s("password_hash").is_err());
+        assert_eq!(user_from_item(&item).unwrap(), record.user);
+    }
+
+    #[test]
+    fn a_malformed_item_is_an_error_not_a_panic() {
+        let mut item = profile_item(&record().user);
+        item.insert("role".into(), s("emperor"));
+        assert!(matches!(
+            user_from_item(&Item(item)),
+            Err(StoreError::Unexpected(_))
+        ));
+    }
+}

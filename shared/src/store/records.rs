@@ -1,0 +1,39 @@
+use crate::{
+    auth::StoredHash,
+    domain::{SessionId, Timestamp, TokenId, User, UserId},
+};
+
+/// An account with its password hash: what login needs in one read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub user: User,
+    pub password_hash: StoredHash,
+}
+
+/// A login session: the refresh token currently valid for it, and when it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub refresh_jti: TokenId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+impl Session {
+    /// Whether the session still holds at `now`.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        now < self.expires_at
+    }
+}
+
+/// What happened to a refresh-token rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// The presented token was current; `next` is now.
+    Rotated(Session),
+    /// The presented token had already been rotated out: a replay of a stolen or leaked token.
+    Reused,
+    /// No live session: logged out, revoked or expired.
+    Gone,
+}
