@@ -1,1 +1,79 @@
-pub fn x() {}
+//! `/auth/*`: register, login, refresh, protected, logout. Handlers parse, call
+//! [`shared::auth::Accounts`] and shape the response; the rules live in `shared`.
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::{
+    AppState,
+    auth::{AuthUser, BearerToken, OptionalUser},
+    http::{ApiError, JsonBody},
+};
+
+/// The routes of this function, without state (the local server merges them with others).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/register", post(register))
+        .route("/auth/login", post(login))
+        .route("/auth/refresh_access_token", get(refresh))
+        .route("/auth/protected", get(protected))
+        .route("/auth/logout", get(logout))
+}
+
+/// The complete application of this function, as Lambda serves it.
+pub fn router(state: AppState) -> Router {
+    shared::http::app(routes(), state)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterRequest {
+    email: String,
+    password: String,
+    role: Option<String>,
+}
+
+async fn register(
+    State(state): State<AppState>,
+    OptionalUser(requester): OptionalUser,
+    JsonBody(body): JsonBody<RegisterRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let user = state.accounts().register(&body.email, &body.password, body.role.as_deref(), requester.as_ref()).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "message": "User registered successfully", "user": user }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<LoginRequest>) -> Result<Json<Value>, ApiError> {
+    let logged_in = state.accounts().login(&body.email, &body.password).await?;
+    Ok(Json(json!({ "message": "Logged in successfully", "tokens": logged_in.tokens, "user": logged_in.user })))
+}
+
+async fn refresh(State(state): State<AppState>, BearerToken(token): BearerToken) -> Result<Json<Value>, ApiError> {
+    let tokens = state.accounts().refresh(&token).await?;
+    Ok(Json(json!(tokens)))
+}
+
+async fn protected(user: AuthUser) -> Json<Value> {
+    Json(json!({
+        "message": "Protected route accessed",
+        "role": user.role,
+        "email": user.email,
+        "user_id": user.id,
+    }))
+}
+
+async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+    state.accounts().logout(&user).await?;
+    Ok(Json(json!({ "message": "Successfully logged out" })))
+}

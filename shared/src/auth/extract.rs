@@ -27,6 +27,20 @@ pub struct AdminUser(pub AuthUser);
 #[derive(Debug, Clone)]
 pub struct OptionalUser(pub Option<AuthUser>);
 
+/// The raw token of a required `Authorization: Bearer <token>` header, unverified (the
+/// refresh endpoint verifies it as a refresh token).
+#[derive(Debug, Clone)]
+pub struct BearerToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let token = bearer_token(parts)?.ok_or(AuthError::MissingToken)?;
+        Ok(BearerToken(token.to_owned()))
+    }
+}
+
 /// The token of an `Authorization: Bearer <token>` header.
 pub(crate) fn bearer_token(parts: &Parts) -> Result<Option<&str>, AuthError> {
     let Some(value) = parts.headers.get(header::AUTHORIZATION) else {

@@ -9,6 +9,6 @@ mod token;
 
 pub use accounts::{Accounts, LoggedIn, ensure_admin};
 pub use error::AuthError;
-pub use extract::{AdminUser, AuthUser, OptionalUser};
+pub use extract::{AdminUser, AuthUser, BearerToken, OptionalUser};
 pub use password::{PasswordHasher, StoredHash};
 pub use token::{Claims, TokenConfig, TokenKind, TokenPair, Tokens};
