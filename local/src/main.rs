@@ -1,1 +1,65 @@
-fn main() {}
+//! `cargo run --release -p local`: the whole API on 127.0.0.1:3000.
+
+use std::{env, net::IpAddr, sync::Arc};
+
+use anyhow::Context;
+use clap::Parser;
+use local::{DEFAULT_TABLE, StoreKind, app, local_tokens, open_store};
+use shared::{AppState, auth::ensure_admin};
+use tracing_subscriber::EnvFilter;
+
+/// Serves every shop endpoint on one port, with no AWS account needed.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1", env = "SHOP_HOST")]
+    host: IpAddr,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 3000, env = "SHOP_PORT")]
+    port: u16,
+    /// Where data lives: `memory` (default) or `dynamodb` (AWS SDK defaults + TABLE_NAME).
+    #[arg(long, value_enum, default_value_t = StoreKind::Memory, env = "SHOP_STORE")]
+    store: StoreKind,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let lookup = |name: &str| env::var(name).ok();
+
+    let table = lookup("TABLE_NAME").unwrap_or_else(|| DEFAULT_TABLE.into());
+    let store = open_store(args.store, &table).await?;
+    let (tokens, generated) = local_tokens(lookup)?;
+    if generated {
+        tracing::warn!(
+            "JWT_SECRET is not set: generated a random one for this run; tokens end with it"
+        );
+    }
+    if let (Some(email), Some(password)) =
+        (lookup("SHOP_ADMIN_EMAIL"), lookup("SHOP_ADMIN_PASSWORD"))
+    {
+        let outcome = ensure_admin(store.as_ref(), &email, &password)
+            .await
+            .map_err(|error| anyhow::anyhow!("SHOP_ADMIN_EMAIL/SHOP_ADMIN_PASSWORD: {error}"))?;
+        tracing::info!(email, outcome, "admin account");
+    }
+
+    let state = AppState::new(Arc::clone(&store), tokens);
+    let listener = tokio::net::TcpListener::bind((args.host, args.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+    let address = listener.local_addr()?;
+    tracing::info!(store = ?args.store, "shop API listening on http://{address}");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -43,8 +43,19 @@ async fn register(
     OptionalUser(requester): OptionalUser,
     JsonBody(body): JsonBody<RegisterRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let user = state.accounts().register(&body.email, &body.password, body.role.as_deref(), requester.as_ref()).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "message": "User registered successfully", "user": user }))))
+    let user = state
+        .accounts()
+        .register(
+            &body.email,
+            &body.password,
+            body.role.as_deref(),
+            requester.as_ref(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "message": "User registered successfully", "user": user })),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -54,12 +65,20 @@ struct LoginRequest {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<LoginRequest>) -> Result<Json<Value>, ApiError> {
+async fn login(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<LoginRequest>,
+) -> Result<Json<Value>, ApiError> {
     let logged_in = state.accounts().login(&body.email, &body.password).await?;
-    Ok(Json(json!({ "message": "Logged in successfully", "tokens": logged_in.tokens, "user": logged_in.user })))
+    Ok(Json(
+        json!({ "message": "Logged in successfully", "tokens": logged_in.tokens, "user": logged_in.user }),
+    ))
 }
 
-async fn refresh(State(state): State<AppState>, BearerToken(token): BearerToken) -> Result<Json<Value>, ApiError> {
+async fn refresh(
+    State(state): State<AppState>,
+    BearerToken(token): BearerToken,
+) -> Result<Json<Value>, ApiError> {
     let tokens = state.accounts().refresh(&token).await?;
     Ok(Json(json!(tokens)))
 }

@@ -170,9 +170,10 @@ impl Accounts<'_> {
     }
 }
 
-/// Creates the admin account `email` if absent, or makes an existing account admin.
-/// Used by the local server at start and by the `create-admin` command of a deployment.
-/// Returns what it did.
+/// Creates the admin account `email` if absent, or makes an existing account admin when
+/// `password` is that account's password (so an account someone else registered under the
+/// operator's address is never promoted). Used by the local server at start and by the
+/// `create-admin` command of a deployment. Returns what it did.
 pub async fn ensure_admin(
     store: &dyn Store,
     email: &str,
@@ -187,6 +188,14 @@ pub async fn ensure_admin(
     match store.find_user_by_email(&email).await? {
         Some(record) if record.user.role == Role::Admin => Ok("exists"),
         Some(record) => {
+            let owns = PasswordHasher
+                .verify(password.expose().to_owned(), Some(record.password_hash))
+                .await;
+            if !owns {
+                return Err(AuthError::Forbidden(
+                    "an account with this e-mail exists and the password given is not its password; not promoted",
+                ));
+            }
             store.set_role(&record.user, Role::Admin).await?;
             Ok("promoted")
         }

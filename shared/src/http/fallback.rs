@@ -6,7 +6,9 @@ use crate::state::AppState;
 /// A deployable application from the routes of one or more functions: JSON fallbacks,
 /// the request log and the state. The same call serves Lambda, the local server and tests.
 pub fn app(routes: Router<AppState>, state: AppState) -> Router {
-    with_fallbacks(routes).layer(middleware::from_fn(log_request)).with_state(state)
+    with_fallbacks(routes)
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
 }
 
 /// Adds the JSON 404 and 405 answers to a complete router. Apply once, to the outermost

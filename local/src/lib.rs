@@ -1,0 +1,93 @@
+//! The whole shop API in one process: every function's routes merged on one router, over
+//! the in-memory store or any DynamoDB-compatible endpoint. The binary (`main.rs`) adds the
+//! command line; tests build the same [`app`].
+
+use std::sync::{Arc, OnceLock};
+
+use anyhow::Context;
+use axum::{Json, Router, routing::get};
+use rand::RngCore;
+use serde_json::Value;
+use shared::{
+    AppState,
+    auth::TokenConfig,
+    config::{ConfigError, token_config},
+    store::{DynamoStore, MemoryStore, Store, TableSchema, create_table},
+};
+
+/// The SAM template; the local table is created from its table resource, never a copy.
+pub const TEMPLATE_YAML: &str = include_str!("../../template.yaml");
+/// The hand-written OpenAPI 3 document of every route (checked against the routers by tests).
+pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
+
+/// Every function's routes, merged, plus `GET /openapi.json`, with the shared fallbacks and
+/// request logging.
+pub fn app(state: AppState) -> Router {
+    let routes = Router::new()
+        .merge(auth::routes())
+        .route("/openapi.json", get(openapi_json));
+    shared::http::app(routes, state)
+}
+
+async fn openapi_json() -> Json<Value> {
+    Json(openapi().clone())
+}
+
+/// The OpenAPI document as JSON.
+///
+/// # Panics
+/// If `openapi.yaml` is not valid YAML, which the test suite rules out.
+pub fn openapi() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| serde_norway::from_str(OPENAPI_YAML).expect("openapi.yaml parses"))
+}
+
+/// Where the local server keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreKind {
+    /// In this process's memory; gone when it stops.
+    Memory,
+    /// A DynamoDB table through the AWS SDK's default configuration (`AWS_ENDPOINT_URL`,
+    /// credentials, region) and `TABLE_NAME`.
+    Dynamodb,
+}
+
+/// The table the local server uses when `TABLE_NAME` is unset.
+pub const DEFAULT_TABLE: &str = "shop-local";
+
+/// Opens the store, creating the DynamoDB table from `template.yaml` if it is missing.
+pub async fn open_store(kind: StoreKind, table: &str) -> anyhow::Result<Arc<dyn Store>> {
+    match kind {
+        StoreKind::Memory => Ok(Arc::new(MemoryStore::default())),
+        StoreKind::Dynamodb => Ok(Arc::new(open_dynamo(table).await?)),
+    }
+}
+
+/// A [`DynamoStore`] over `table`, created from the template's definition if missing.
+pub async fn open_dynamo(table: &str) -> anyhow::Result<DynamoStore> {
+    let sdk = aws_config::load_from_env().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let schema = TableSchema::from_template(TEMPLATE_YAML)?;
+    let created = create_table(&client, table, &schema)
+        .await
+        .with_context(|| format!("could not open or create table {table}"))?;
+    if created {
+        tracing::info!(table, "created the table from template.yaml");
+    }
+    Ok(DynamoStore::new(client, table))
+}
+
+/// Token settings for the local server: `JWT_SECRET` if set, otherwise a random secret for
+/// this run only (tokens then do not survive a restart). Returns whether it generated one.
+pub fn local_tokens(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(TokenConfig, bool), ConfigError> {
+    match lookup("JWT_SECRET").filter(|secret| !secret.is_empty()) {
+        Some(secret) => Ok((token_config(&lookup, secret.into_bytes())?, false)),
+        None => {
+            let mut secret = vec![0_u8; 64];
+            rand::rng().fill_bytes(&mut secret);
+            Ok((token_config(&lookup, secret)?, true))
+        }
+    }
+}
