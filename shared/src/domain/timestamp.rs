@@ -3,14 +3,20 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime, UtcOffset, format_description::well_known::Rfc3339};
 
-/// An instant in UTC, written as RFC 3339 (`2026-01-31T12:00:00Z`).
+/// An instant in UTC to the whole second, written as RFC 3339 (`2026-01-31T12:00:00Z`).
+/// Whole seconds are what every store keeps and what the API shows, so a value reads back
+/// equal to what was written, whichever store holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(OffsetDateTime);
 
 impl Timestamp {
     /// The current instant.
     pub fn now() -> Self {
-        Self(OffsetDateTime::now_utc())
+        Self::whole_seconds(OffsetDateTime::now_utc())
+    }
+
+    fn whole_seconds(instant: OffsetDateTime) -> Self {
+        Self(instant.replace_nanosecond(0).unwrap_or(instant))
     }
 
     /// From whole seconds since the Unix epoch (DynamoDB's TTL unit).
@@ -25,7 +31,8 @@ impl Timestamp {
 
     /// Parses RFC 3339 with any offset, normalised to UTC.
     pub fn parse(input: &str) -> Result<Self, time::error::Parse> {
-        OffsetDateTime::parse(input, &Rfc3339).map(|t| Self(t.to_offset(UtcOffset::UTC)))
+        OffsetDateTime::parse(input, &Rfc3339)
+            .map(|t| Self::whole_seconds(t.to_offset(UtcOffset::UTC)))
     }
 
     /// This instant moved by `seconds`.
@@ -69,5 +76,13 @@ mod tests {
         assert_eq!(Timestamp::from_unix(t.unix()), Some(t));
         assert_eq!(t.plus_seconds(60).to_string(), "2026-03-01T08:31:00Z");
         assert!(Timestamp::parse("yesterday").is_err());
+    }
+
+    #[test]
+    fn keeps_whole_seconds_so_it_round_trips_through_unix_time() {
+        let now = Timestamp::now();
+        assert_eq!(Timestamp::from_unix(now.unix()), Some(now));
+        let parsed = Timestamp::parse("2026-03-01T08:30:00.75Z").unwrap();
+        assert_eq!(parsed, Timestamp::parse("2026-03-01T08:30:00Z").unwrap());
     }
 }

@@ -1,0 +1,144 @@
+//! The storage contract: the same cases against the in-memory store and the DynamoDB store.
+
+use e2e::both_stores;
+use shared::{
+    auth::StoredHash,
+    domain::{Email, Role, SessionId, Timestamp, TokenId, User, UserId},
+    store::{RotateOutcome, Session, StoreError, UserRecord},
+};
+
+fn record(email: &str) -> UserRecord {
+    UserRecord {
+        user: User {
+            id: UserId::new(),
+            email: Email::parse(email).expect("email"),
+            role: Role::Customer,
+            created_at: Timestamp::now(),
+        },
+        password_hash: StoredHash(format!("$argon2id$v=19$m=19456,t=2,p=1$fake${email}")),
+    }
+}
+
+fn session(user: UserId, lifetime_seconds: i64) -> Session {
+    let now = Timestamp::now();
+    Session {
+        id: SessionId::new(),
+        user_id: user,
+        refresh_jti: TokenId::new(),
+        created_at: now,
+        expires_at: now.plus_seconds(lifetime_seconds),
+    }
+}
+
+both_stores! {
+    async fn a_created_user_is_found_by_email_and_by_id(app: TestApp) {
+        let store = app.store.as_ref();
+        let alice = record("alice@shop.test");
+        store.create_user(&alice).await.expect("created");
+        let by_email = store.find_user_by_email(&alice.user.email).await.expect("read");
+        assert_eq!(by_email.as_ref(), Some(&alice));
+        assert_eq!(store.find_user(alice.user.id).await.expect("read"), Some(alice.user.clone()));
+        let stranger = Email::parse("nobody@shop.test").expect("email");
+        assert_eq!(store.find_user_by_email(&stranger).await.expect("read"), None);
+        assert_eq!(store.find_user(UserId::new()).await.expect("read"), None);
+    }
+
+    async fn a_taken_email_is_a_conflict_and_writes_nothing(app: TestApp) {
+        let store = app.store.as_ref();
+        let first = record("dup@shop.test");
+        store.create_user(&first).await.expect("created");
+        let second = record("dup@shop.test");
+        let error = store.create_user(&second).await.expect_err("duplicate refused");
+        assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+        assert_eq!(store.find_user(second.user.id).await.expect("read"), None);
+        let kept = store.find_user_by_email(&first.user.email).await.expect("read");
+        assert_eq!(kept.map(|r| r.user.id), Some(first.user.id));
+    }
+
+    async fn set_role_changes_both_views_of_the_user(app: TestApp) {
+        let store = app.store.as_ref();
+        let carol = record("carol@shop.test");
+        store.create_user(&carol).await.expect("created");
+        store.set_role(&carol.user, Role::Admin).await.expect("role set");
+        let by_id = store.find_user(carol.user.id).await.expect("read").expect("exists");
+        let by_email = store.find_user_by_email(&carol.user.email).await.expect("read").expect("exists");
+        assert_eq!((by_id.role, by_email.user.role), (Role::Admin, Role::Admin));
+        assert_eq!(by_email.password_hash, carol.password_hash);
+
+        let ghost = record("ghost@shop.test");
+        let error = store.set_role(&ghost.user, Role::Admin).await.expect_err("absent");
+        assert!(matches!(error, StoreError::NotFound), "{error:?}");
+        assert_eq!(store.find_user_by_email(&ghost.user.email).await.expect("read"), None);
+    }
+
+    async fn a_session_is_found_until_it_expires(app: TestApp) {
+        let store = app.store.as_ref();
+        let live = session(UserId::new(), 3600);
+        store.create_session(&live).await.expect("created");
+        assert_eq!(store.find_session(live.id, Timestamp::now()).await.expect("read"), Some(live.clone()));
+        // Lazy expiry: past its end the session is gone even though no TTL sweep ran.
+        let later = live.expires_at.plus_seconds(1);
+        assert_eq!(store.find_session(live.id, later).await.expect("read"), None);
+        assert_eq!(store.find_session(SessionId::new(), Timestamp::now()).await.expect("read"), None);
+
+        let error = store.create_session(&live).await.expect_err("same id twice");
+        assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+    }
+
+    async fn rotation_accepts_the_current_token_once(app: TestApp) {
+        let store = app.store.as_ref();
+        let s = session(UserId::new(), 3600);
+        store.create_session(&s).await.expect("created");
+        let next = TokenId::new();
+        match store.rotate_refresh(s.id, s.refresh_jti, next, Timestamp::now()).await.expect("rotate") {
+            RotateOutcome::Rotated(rotated) => {
+                assert_eq!(rotated.refresh_jti, next);
+                assert_eq!((rotated.id, rotated.user_id, rotated.expires_at), (s.id, s.user_id, s.expires_at));
+            }
+            other => panic!("expected Rotated, got {other:?}"),
+        }
+        let stored = store.find_session(s.id, Timestamp::now()).await.expect("read").expect("live");
+        assert_eq!(stored.refresh_jti, next);
+
+        let replay = store.rotate_refresh(s.id, s.refresh_jti, TokenId::new(), Timestamp::now()).await.expect("rotate");
+        assert_eq!(replay, RotateOutcome::Reused);
+        // A refused rotation changes nothing.
+        let stored = store.find_session(s.id, Timestamp::now()).await.expect("read").expect("live");
+        assert_eq!(stored.refresh_jti, next);
+    }
+
+    async fn rotation_of_an_ended_session_is_gone(app: TestApp) {
+        let store = app.store.as_ref();
+        let absent = store.rotate_refresh(SessionId::new(), TokenId::new(), TokenId::new(), Timestamp::now()).await;
+        assert_eq!(absent.expect("rotate"), RotateOutcome::Gone);
+
+        let s = session(UserId::new(), 3600);
+        store.create_session(&s).await.expect("created");
+        let after_expiry = s.expires_at.plus_seconds(1);
+        let expired = store.rotate_refresh(s.id, s.refresh_jti, TokenId::new(), after_expiry).await;
+        assert_eq!(expired.expect("rotate"), RotateOutcome::Gone);
+
+        store.delete_session(s.id).await.expect("deleted");
+        assert_eq!(store.find_session(s.id, Timestamp::now()).await.expect("read"), None);
+        let deleted = store.rotate_refresh(s.id, s.refresh_jti, TokenId::new(), Timestamp::now()).await;
+        assert_eq!(deleted.expect("rotate"), RotateOutcome::Gone);
+        store.delete_session(s.id).await.expect("deleting twice is fine");
+    }
+
+    async fn concurrent_rotations_of_one_token_let_exactly_one_win(app: TestApp) {
+        let s = session(UserId::new(), 3600);
+        app.store.create_session(&s).await.expect("created");
+        let mut racers = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let store = std::sync::Arc::clone(&app.store);
+            let (id, presented) = (s.id, s.refresh_jti);
+            racers.spawn(async move {
+                store.rotate_refresh(id, presented, TokenId::new(), Timestamp::now()).await.expect("rotate")
+            });
+        }
+        let outcomes = racers.join_all().await;
+        let won = outcomes.iter().filter(|o| matches!(o, RotateOutcome::Rotated(_))).count();
+        let reused = outcomes.iter().filter(|o| **o == RotateOutcome::Reused).count();
+        assert_eq!((won, reused), (1, 7), "{outcomes:?}");
+    }
+}
