@@ -91,3 +91,31 @@ pub fn local_tokens(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_secret_is_generated_per_run_and_a_given_one_is_used() {
+        let (first, generated) = local_tokens(|_| None).unwrap();
+        let (second, _) = local_tokens(|_| None).unwrap();
+        assert!(generated);
+        assert!(first.secret.len() >= 32);
+        assert_ne!(first.secret, second.secret);
+
+        let given = "x".repeat(40);
+        let (config, generated) =
+            local_tokens(|name| (name == "JWT_SECRET").then(|| given.clone())).unwrap();
+        assert!(!generated);
+        assert_eq!(config.secret, given.as_bytes());
+
+        let short = local_tokens(|name| (name == "JWT_SECRET").then(|| "short".to_owned()));
+        assert_eq!(short.unwrap_err().name, "JWT_SECRET");
+    }
+
+    #[test]
+    fn the_openapi_document_parses() {
+        assert!(openapi()["paths"].is_object());
+    }
+}

@@ -177,11 +177,19 @@ impl TestApp {
                 serde_json::json!({ "email": email, "password": password }),
             )
             .await;
-        assert_eq!(reply.status, StatusCode::OK, "login failed: {:?}", reply.json);
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "login failed: {:?}",
+            reply.json
+        );
         let tokens = &reply.json["tokens"];
         (
             tokens["access_token"].as_str().expect("access").to_owned(),
-            tokens["refresh_token"].as_str().expect("refresh").to_owned(),
+            tokens["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
         )
     }
 
@@ -219,4 +227,75 @@ macro_rules! both_stores {
             }
         )*
     };
+}
+
+/// A route declared in a function's router: (function, METHOD, path).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SourceRoute {
+    pub function: String,
+    pub method: String,
+    pub path: String,
+}
+
+/// Every `.route("<path>", get(..).post(..))` in `functions/*/src/lib.rs`, read from the source
+/// so a route added to a router and not to the OpenAPI document or the template is caught.
+pub fn source_routes() -> Vec<SourceRoute> {
+    let functions = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
+    let mut routes = Vec::new();
+    for entry in std::fs::read_dir(&functions).expect("functions/") {
+        let dir = entry.expect("entry").path();
+        let Ok(source) = std::fs::read_to_string(dir.join("src/lib.rs")) else {
+            continue;
+        };
+        let function = dir
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        for call in source.split(".route(\"").skip(1) {
+            let (path, rest) = call.split_once('"').expect("closing quote");
+            let handlers = balanced_call_args(rest);
+            for method in ["get", "post", "put", "patch", "delete"] {
+                let called = handlers
+                    .match_indices(&format!("{method}("))
+                    .any(|(at, _)| {
+                        at == 0
+                            || !handlers.as_bytes()[at - 1].is_ascii_alphanumeric()
+                                && handlers.as_bytes()[at - 1] != b'_'
+                    });
+                if called {
+                    routes.push(SourceRoute {
+                        function: function.clone(),
+                        method: method.to_uppercase(),
+                        path: path.to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    routes.sort();
+    routes
+}
+
+/// The rest of a `.route(` call's arguments, up to its closing parenthesis.
+fn balanced_call_args(rest: &str) -> &str {
+    let mut depth = 1;
+    for (at, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return &rest[..at];
+                }
+            }
+            _ => {}
+        }
+    }
+    rest
+}
+
+/// The SAM template, parsed (intrinsic tags such as `!Ref` become tagged values).
+pub fn template() -> serde_norway::Value {
+    serde_norway::from_str(local::TEMPLATE_YAML).expect("template.yaml parses")
 }

@@ -14,7 +14,11 @@ const PASSWORD: &str = "correct horse battery";
 fn assert_error(reply: &e2e::Reply, status: StatusCode, code: &str) {
     assert_eq!(reply.status, status, "{:?}", reply.json);
     assert_eq!(reply.code(), code, "{:?}", reply.json);
-    assert!(reply.json["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(
+        reply.json["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
     assert_eq!(reply.content_type.as_deref(), Some("application/json"));
 }
 
