@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The whole test suite (README, "Quick start", command 2). Needs only the Rust toolchain and
+# Python 3: everything else goes into ./.venv from requirements-dev.txt (pinned).
+#
+#   1. cargo fmt --check, cargo clippy (all targets, warnings are errors)
+#   2. moto server on 127.0.0.1 (a free port), then every cargo test: unit, store contract
+#      and end-to-end suites on the memory store and on DynamoDB through the real AWS SDK
+#   3. sam validate, and cfn-lint on the SAM-translated template
+#   4. the local server (DynamoDB mode, against moto), then schemathesis on every operation
+#      of its OpenAPI document: no 5xx, responses match the document
+#
+# Everything it starts is stopped on exit, failed or not.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+VENV="$ROOT/.venv"
+LOGS="$ROOT/target/test-logs"
+mkdir -p "$LOGS"
+
+step() { printf '\n== %s\n' "$*"; }
+
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+step "tools: $VENV"
+stamp="$VENV/.requirements-$(python3 -c 'import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest()[:16])' requirements-dev.txt)"
+if [[ ! -f "$stamp" ]]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+    rm -f "$VENV"/.requirements-*
+    touch "$stamp"
+fi
+PY="$VENV/bin/python"
+
+free_port() { "$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+wait_http() { # url, what, log
+    for _ in $(seq 1 300); do
+        if "$PY" -c 'import sys,urllib.request;urllib.request.urlopen(sys.argv[1],timeout=1)' "$1" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "$2 did not start; its log:" >&2
+    cat "$3" >&2
+    return 1
+}
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "moto server"
+moto_port="$(free_port)"
+"$VENV/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$LOGS/moto.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$moto_port/moto-api/" "moto server" "$LOGS/moto.log"
+export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_SESSION_TOKEN=test
+export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+echo "moto server on $AWS_ENDPOINT_URL"
+
+step "cargo test --workspace"
+cargo test --workspace --locked
+
+step "sam validate"
+SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" validate --template template.yaml --region us-east-1
+
+step "cfn-lint on the SAM-translated template"
+"$PY" scripts/sam_translate.py template.yaml >"$ROOT/target/template.cfn.json"
+"$VENV/bin/cfn-lint" --regions us-east-1 -- "$ROOT/target/template.cfn.json"
+echo "cfn-lint: no findings"
+
+step "schemathesis against the local server (DynamoDB store on moto)"
+cargo build --locked -p local --bin local
+api_port="$(free_port)"
+admin_email="schemathesis-admin@shop.test"
+admin_password="$("$PY" -c 'import secrets;print(secrets.token_urlsafe(24))')"
+TABLE_NAME="shop-schemathesis-$api_port-$$" SHOP_ADMIN_EMAIL="$admin_email" SHOP_ADMIN_PASSWORD="$admin_password" \
+    RUST_LOG=warn "$ROOT/target/debug/local" --port "$api_port" --store dynamodb >"$LOGS/local.log" 2>&1 &
+pids+=($!)
+api="http://127.0.0.1:$api_port"
+wait_http "$api/openapi.json" "the local server" "$LOGS/local.log"
+token="$("$PY" - "$api" "$admin_email" "$admin_password" <<'PY'
+import json, sys, urllib.request
+api, email, password = sys.argv[1:]
+request = urllib.request.Request(
+    f"{api}/auth/login",
+    data=json.dumps({"email": email, "password": password}).encode(),
+    headers={"Content-Type": "application/json"},
+)
+print(json.load(urllib.request.urlopen(request))["tokens"]["access_token"])
+PY
+)"
+SCHEMATHESIS_TELEMETRY=false "$VENV/bin/st" --no-color run "$api/openapi.json" \
+    --url "$api" \
+    --header "Authorization: Bearer $token" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+    --max-examples 60 \
+    --workers 2 \
+    --seed 20261124 \
+    --generation-database none
+
+step "all checks passed"
