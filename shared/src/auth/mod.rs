@@ -5,7 +5,7 @@ mod accounts;
 mod error;
 mod extract;
 mod password;
-mod token;
+pub(crate) mod token;
 
 pub use accounts::{Accounts, LoggedIn, ensure_admin};
 pub use error::AuthError;
