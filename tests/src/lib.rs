@@ -78,6 +78,28 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Reads a whole response.
+    pub async fn read(response: axum::response::Response) -> Self {
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Self {
+            status,
+            content_type,
+            json,
+        }
+    }
+
     /// The envelope's `error` code, if any.
     pub fn code(&self) -> &str {
         self.json["error"].as_str().unwrap_or("")
@@ -108,24 +130,7 @@ impl TestApp {
             .oneshot(request)
             .await
             .expect("the router is infallible");
-        let status = response.status();
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            content_type,
-            json,
-        }
+        Reply::read(response).await
     }
 
     /// `method path` with an optional bearer token and JSON body.

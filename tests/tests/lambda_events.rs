@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use http_body_util::BodyExt;
 use serde_json::Value;
 use shared::{AppState, store::MemoryStore};
 use tower::ServiceExt;
@@ -27,17 +26,8 @@ async fn invoke(router: &axum::Router, name: &str, tokens: &[(&str, &str)]) -> (
         request.uri()
     );
     let response = router.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let reply = e2e::Reply::read(response).await;
+    (reply.status, reply.json)
 }
 
 #[tokio::test]

@@ -91,3 +91,82 @@ impl FromRequestParts<AppState> for OptionalUser {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::{
+        Router,
+        body::{Body, to_bytes},
+        http::{Request, StatusCode},
+        routing::get,
+    };
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::{auth::ensure_admin, auth::token::tests::config, store::MemoryStore};
+
+    async fn status_and_code(router: &Router, token: Option<&str>) -> (StatusCode, String) {
+        let mut request = Request::get("/admin");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let response = router
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        // The handler answers plain text; the rejections answer the JSON envelope.
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        (status, body["error"].as_str().unwrap_or("").to_owned())
+    }
+
+    #[tokio::test]
+    async fn admin_user_admits_admins_only() {
+        let state = AppState::new(Arc::new(MemoryStore::default()), config());
+        let router = Router::new()
+            .route(
+                "/admin",
+                get(|AdminUser(user): AdminUser| async move { user.email }),
+            )
+            .with_state(state.clone());
+        let accounts = state.accounts();
+        ensure_admin(state.store(), "boss@shop.test", "boss-password")
+            .await
+            .unwrap();
+        accounts
+            .register("pat@shop.test", "pat-password", None, None)
+            .await
+            .unwrap();
+        let admin = accounts
+            .login("boss@shop.test", "boss-password")
+            .await
+            .unwrap()
+            .tokens;
+        let customer = accounts
+            .login("pat@shop.test", "pat-password")
+            .await
+            .unwrap()
+            .tokens;
+
+        assert_eq!(
+            status_and_code(&router, Some(&admin.access_token)).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status_and_code(&router, Some(&customer.access_token)).await,
+            (StatusCode::FORBIDDEN, "forbidden".into())
+        );
+        assert_eq!(
+            status_and_code(&router, None).await,
+            (StatusCode::UNAUTHORIZED, "authorization_header".into())
+        );
+        assert_eq!(
+            status_and_code(&router, Some(&admin.refresh_token)).await,
+            (StatusCode::UNAUTHORIZED, "invalid_token".into())
+        );
+    }
+}
