@@ -80,6 +80,23 @@ both_stores! {
         assert_eq!(me.json["role"], "prime_customer");
     }
 
+    async fn the_admin_command_promotes_only_an_account_it_can_prove_is_the_operators(app: TestApp) {
+        // Someone registers the operator's address first, with their own password.
+        app.register("ops@shop.test", "squatter-password").await;
+        let refused = shared::auth::ensure_admin(app.store.as_ref(), "ops@shop.test", "operator-password").await;
+        assert!(refused.is_err());
+        let (token, _) = app.login("ops@shop.test", "squatter-password").await;
+        assert_eq!(app.get("/auth/protected", Some(&token)).await.json["role"], "customer");
+
+        // The account's owner, proving the password, is promoted; a second run changes nothing.
+        let promoted = shared::auth::ensure_admin(app.store.as_ref(), "ops@shop.test", "squatter-password").await;
+        assert_eq!(promoted.expect("promoted"), "promoted");
+        let again = shared::auth::ensure_admin(app.store.as_ref(), "ops@shop.test", "squatter-password").await;
+        assert_eq!(again.expect("exists"), "exists");
+        let (token, _) = app.login("ops@shop.test", "squatter-password").await;
+        assert_eq!(app.get("/auth/protected", Some(&token)).await.json["role"], "admin");
+    }
+
     async fn an_unknown_role_is_a_validation_error(app: TestApp) {
         let reply = app.post("/auth/register", None, json!({ "email": "x@shop.test", "password": PASSWORD, "role": "root" })).await;
         assert_error(&reply, StatusCode::BAD_REQUEST, "validation_error");
