@@ -65,6 +65,10 @@ ulid_id!(
     /// Identifies one token (`jti`).
     TokenId
 );
+ulid_id!(
+    /// Identifies a product; sorts by creation time.
+    ProductId
+);
 
 #[cfg(test)]
 mod tests {

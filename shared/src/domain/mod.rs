@@ -5,15 +5,20 @@ mod field_errors;
 mod id;
 mod money;
 mod password;
+mod product;
 mod role;
 mod timestamp;
 mod user;
 
 pub use email::Email;
 pub use field_errors::FieldErrors;
-pub use id::{SessionId, TokenId, UserId};
+pub use id::{ProductId, SessionId, TokenId, UserId};
 pub use money::Money;
 pub use password::Password;
+pub use product::{
+    MAX_TRANSACTION_ACTIONS, Product, ProductInput, ProductPatch, ProductSpec, Sku, SkuChanges, Variant,
+    VariantInput,
+};
 pub use role::Role;
 pub use timestamp::Timestamp;
 pub use user::User;
