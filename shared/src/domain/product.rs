@@ -308,11 +308,11 @@ impl Product {
         }
     }
 
-    /// Refuses an update too large for one atomic write: the product item, the catalog
-    /// counter (when the category changes) and one action per SKU claimed or released.
+    /// Refuses an update too large for one atomic write: the product item, the two category
+    /// counters (when the category changes) and one action per SKU claimed or released.
     pub fn check_update_size(&self, next: &Product) -> Result<(), FieldErrors> {
         let changes = self.sku_changes(next);
-        let counter = usize::from(self.category != next.category);
+        let counter = 2 * usize::from(self.category != next.category);
         let actions = 1 + counter + changes.added.len() + changes.removed.len();
         if actions <= MAX_TRANSACTION_ACTIONS {
             return Ok(());

@@ -5,8 +5,11 @@ use std::{
 
 use async_trait::async_trait;
 
-use super::{RotateOutcome, Session, SessionStore, StoreError, UserRecord, UserStore};
-use crate::domain::{Email, Role, SessionId, Timestamp, TokenId, User, UserId};
+use super::{
+    ListStart, ProductPage, ProductQuery, ProductStore, RotateOutcome, Session, SessionStore,
+    StoreError, UserRecord, UserStore, sort_key,
+};
+use crate::domain::{Email, Product, ProductId, Role, SessionId, Sku, Timestamp, TokenId, User, UserId};
 
 /// An in-process store with the same semantics as [`super::DynamoStore`]: every operation
 /// is atomic under one lock, as the conditional writes and transactions are in DynamoDB.
@@ -20,6 +23,36 @@ struct Inner {
     users: HashMap<Email, UserRecord>,
     emails_by_id: HashMap<UserId, Email>,
     sessions: HashMap<SessionId, Session>,
+    products: HashMap<ProductId, Product>,
+    sku_owners: HashMap<Sku, ProductId>,
+    category_counts: HashMap<String, u64>,
+}
+
+impl Inner {
+    /// Whether every SKU `product` claims is free or already its own.
+    fn skus_free_for(&self, product: &Product) -> bool {
+        product.variants.iter().all(|variant| {
+            self.sku_owners
+                .get(&variant.sku)
+                .is_none_or(|owner| *owner == product.id)
+        })
+    }
+
+    /// The stored product, if it is still the version `current` was read at.
+    fn check_current(&self, current: &Product) -> Result<(), StoreError> {
+        match self.products.get(&current.id) {
+            None => Err(StoreError::NotFound),
+            Some(stored) if stored.version != current.version => {
+                Err(StoreError::Conflict("product_changed"))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn count(&mut self, category: &str, delta: i64) {
+        let count = self.category_counts.entry(category.to_owned()).or_default();
+        *count = count.saturating_add_signed(delta);
+    }
 }
 
 impl MemoryStore {
@@ -126,5 +159,92 @@ impl SessionStore for MemoryStore {
     async fn delete_session(&self, id: SessionId) -> Result<(), StoreError> {
         self.lock().sessions.remove(&id);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ProductStore for MemoryStore {
+    async fn create_product(&self, product: &Product) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if inner.products.contains_key(&product.id) {
+            return Err(StoreError::Conflict("product_exists"));
+        }
+        if !inner.skus_free_for(product) {
+            return Err(StoreError::Conflict("sku_taken"));
+        }
+        for variant in &product.variants {
+            inner.sku_owners.insert(variant.sku.clone(), product.id);
+        }
+        inner.count(&product.category, 1);
+        inner.products.insert(product.id, product.clone());
+        Ok(())
+    }
+
+    async fn find_product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
+        Ok(self.lock().products.get(&id).cloned())
+    }
+
+    async fn replace_product(&self, current: &Product, next: &Product) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        inner.check_current(current)?;
+        if !inner.skus_free_for(next) {
+            return Err(StoreError::Conflict("sku_taken"));
+        }
+        let changes = current.sku_changes(next);
+        for sku in &changes.removed {
+            inner.sku_owners.remove(sku);
+        }
+        for sku in changes.added {
+            inner.sku_owners.insert(sku, next.id);
+        }
+        if current.category != next.category {
+            inner.count(&current.category, -1);
+            inner.count(&next.category, 1);
+        }
+        inner.products.insert(next.id, next.clone());
+        Ok(())
+    }
+
+    async fn delete_product(&self, current: &Product) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        inner.check_current(current)?;
+        for variant in &current.variants {
+            inner.sku_owners.remove(&variant.sku);
+        }
+        inner.count(&current.category, -1);
+        inner.products.remove(&current.id);
+        Ok(())
+    }
+
+    async fn list_products(&self, query: &ProductQuery) -> Result<ProductPage, StoreError> {
+        let inner = self.lock();
+        let mut listed: Vec<(String, &Product)> = inner
+            .products
+            .values()
+            .filter(|p| query.category.as_ref().is_none_or(|c| *c == p.category))
+            .map(|p| (sort_key(p), p))
+            .collect();
+        listed.sort_by(|a, b| b.0.cmp(&a.0));
+        let start = match &query.start {
+            ListStart::Offset(skip) => *skip,
+            ListStart::After(key) => listed.partition_point(|(k, _)| k >= key),
+        };
+        let rest = listed.get(start..).unwrap_or_default();
+        let page = &rest[..rest.len().min(query.limit)];
+        let next = (rest.len() > page.len())
+            .then(|| page.last().map(|(key, _)| key.clone()))
+            .flatten();
+        Ok(ProductPage {
+            products: page.iter().map(|(_, p)| (*p).clone()).collect(),
+            next,
+        })
+    }
+
+    async fn count_products(&self, category: Option<&str>) -> Result<u64, StoreError> {
+        let inner = self.lock();
+        Ok(match category {
+            Some(category) => inner.category_counts.get(category).copied().unwrap_or(0),
+            None => inner.products.len() as u64,
+        })
     }
 }

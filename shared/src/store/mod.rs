@@ -13,9 +13,9 @@ pub use dynamo::DynamoStore;
 pub use dynamo::schema::{TableSchema, create_table};
 pub use error::StoreError;
 pub use memory::MemoryStore;
-pub use records::{RotateOutcome, Session, UserRecord};
+pub use records::{ListStart, ProductPage, ProductQuery, RotateOutcome, Session, UserRecord, sort_key};
 
-use crate::domain::{Email, Role, SessionId, Timestamp, TokenId, User, UserId};
+use crate::domain::{Email, Product, ProductId, Role, SessionId, Timestamp, TokenId, User, UserId};
 
 /// Accounts. E-mail addresses are unique (case-insensitively, as [`Email`] is lower-case).
 #[async_trait]
@@ -54,7 +54,30 @@ pub trait SessionStore: Send + Sync {
     async fn delete_session(&self, id: SessionId) -> Result<(), StoreError>;
 }
 
-/// Everything the functions need from storage.
-pub trait Store: UserStore + SessionStore {}
+/// The catalog. SKUs are unique across it; every write is atomic (the product, its SKU claims
+/// and the catalog counters change together or not at all).
+#[async_trait]
+pub trait ProductStore: Send + Sync {
+    /// Stores a new product, claiming its SKUs and counting it;
+    /// [`StoreError::Conflict`]`("sku_taken")` when another product holds one of them.
+    async fn create_product(&self, product: &Product) -> Result<(), StoreError>;
+    /// The product with its variants (one read).
+    async fn find_product(&self, id: ProductId) -> Result<Option<Product>, StoreError>;
+    /// Replaces `current` by `next` (same id): claims added SKUs, releases removed ones, moves
+    /// the category count. [`StoreError::NotFound`] when it is gone,
+    /// `Conflict("product_changed")` when it changed since `current` was read,
+    /// `Conflict("sku_taken")` when an added SKU belongs to another product.
+    async fn replace_product(&self, current: &Product, next: &Product) -> Result<(), StoreError>;
+    /// Deletes the product, releases its SKUs and uncounts it. [`StoreError::NotFound`] when
+    /// it is gone, `Conflict("product_changed")` when it changed since it was read.
+    async fn delete_product(&self, current: &Product) -> Result<(), StoreError>;
+    /// One page, newest first, optionally of one category.
+    async fn list_products(&self, query: &ProductQuery) -> Result<ProductPage, StoreError>;
+    /// The exact number of products (in `category`), from the counter, not a scan.
+    async fn count_products(&self, category: Option<&str>) -> Result<u64, StoreError>;
+}
 
-impl<T: UserStore + SessionStore> Store for T {}
+/// Everything the functions need from storage.
+pub trait Store: UserStore + SessionStore + ProductStore {}
+
+impl<T: UserStore + SessionStore + ProductStore> Store for T {}

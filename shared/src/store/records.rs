@@ -1,6 +1,6 @@
 use crate::{
     auth::StoredHash,
-    domain::{SessionId, Timestamp, TokenId, User, UserId},
+    domain::{Product, SessionId, Timestamp, TokenId, User, UserId},
 };
 
 /// An account with its password hash: what login needs in one read.
@@ -36,4 +36,33 @@ pub enum RotateOutcome {
     Reused,
     /// No live session: logged out, revoked or expired.
     Gone,
+}
+
+/// Where a product listing starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListStart {
+    /// Skip this many products (page-number paging: the skipped ones are read too).
+    Offset(usize),
+    /// Just after the product with this [`sort_key`] (cursor paging: constant cost).
+    After(String),
+}
+
+/// A listing request: newest first, optionally one category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductQuery {
+    pub category: Option<String>,
+    pub start: ListStart,
+    pub limit: usize,
+}
+
+/// A page of products and, when more follow, the [`sort_key`] to continue after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductPage {
+    pub products: Vec<Product>,
+    pub next: Option<String>,
+}
+
+/// The listing order of a product: creation time, then id (both sort as text).
+pub fn sort_key(product: &Product) -> String {
+    format!("{}#{}", product.created_at, product.id)
 }

@@ -1,6 +1,8 @@
 //! The single-table DynamoDB implementation (DESIGN §4).
 
 mod attrs;
+mod product_item;
+mod products;
 #[cfg(feature = "schema")]
 pub mod schema;
 mod session_item;
