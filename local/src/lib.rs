@@ -25,6 +25,7 @@ pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .merge(auth::routes())
+        .merge(products::routes())
         .route("/openapi.json", get(openapi_json));
     shared::http::app(routes, state)
 }

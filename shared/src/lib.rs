@@ -2,11 +2,13 @@
 //!
 //! - [`domain`]: pure rules and validated types (no I/O).
 //! - [`auth`]: password hashing, JWTs, account operations, the authenticated-user extractors.
+//! - [`catalog`]: product operations (validate, apply, store).
 //! - [`store`]: storage traits with DynamoDB and in-memory implementations.
 //! - [`http`]: the JSON error envelope, strict JSON bodies, fallbacks, request logging.
 //! - [`config`] and [`state`]: typed configuration and the shared application state.
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod domain;
 pub mod http;

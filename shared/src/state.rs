@@ -42,6 +42,13 @@ impl AppState {
         self.store.as_ref()
     }
 
+    /// The catalog operations.
+    pub fn catalog(&self) -> crate::catalog::Catalog<'_> {
+        crate::catalog::Catalog {
+            store: self.store.as_ref(),
+        }
+    }
+
     /// The account operations.
     pub fn accounts(&self) -> Accounts<'_> {
         Accounts {

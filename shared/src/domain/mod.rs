@@ -4,6 +4,7 @@ mod email;
 mod field_errors;
 mod id;
 mod money;
+mod paging;
 mod password;
 mod product;
 mod role;
@@ -14,6 +15,7 @@ pub use email::Email;
 pub use field_errors::FieldErrors;
 pub use id::{ProductId, SessionId, TokenId, UserId};
 pub use money::Money;
+pub use paging::{ListParams, Listing, Paging, encode_cursor};
 pub use password::Password;
 pub use product::{
     MAX_TRANSACTION_ACTIONS, Product, ProductInput, ProductPatch, ProductSpec, Sku, SkuChanges, Variant,

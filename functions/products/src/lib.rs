@@ -1,0 +1,75 @@
+//! `/products/*`: the catalog. Reads are public (and cached by API Gateway); writes need an
+//! admin. Handlers parse, call [`shared::catalog::Catalog`] and shape the response.
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    routing::{delete, get, post, put},
+};
+use serde_json::{Value, json};
+use shared::{
+    AppState,
+    auth::AdminUser,
+    catalog::ProductList,
+    domain::{ListParams, Listing, Product, ProductInput},
+    http::{ApiError, JsonBody},
+};
+
+/// The routes of this function, without state (the local server merges them with others).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/products/all_products", get(list))
+        .route("/products/{product_id}", get(show))
+        .route("/products/create_product", post(create))
+        .route("/products/update_product/{product_id}", put(update))
+        .route("/products/delete_product/{product_id}", delete(remove))
+}
+
+/// The complete application of this function, as Lambda serves it.
+pub fn router(state: AppState) -> Router {
+    shared::http::app(routes(), state)
+}
+
+async fn list(
+    State(state): State<AppState>,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ProductList>, ApiError> {
+    let Query(params) = params.map_err(|_| {
+        ApiError::bad_request("invalid_query", "The query string is malformed")
+    })?;
+    let listing = Listing::parse(params).map_err(ApiError::validation)?;
+    Ok(Json(state.catalog().list(listing).await?))
+}
+
+async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Product>, ApiError> {
+    Ok(Json(state.catalog().get(&id).await?))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    JsonBody(input): JsonBody<ProductInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let product = state.catalog().create(input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "message": "Product created successfully", "product": product }))))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<ProductInput>,
+) -> Result<Json<Value>, ApiError> {
+    let product = state.catalog().update(&id, input).await?;
+    Ok(Json(json!({ "message": "Product updated successfully", "product": product })))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.catalog().delete(&id).await?;
+    Ok(Json(json!({ "message": "Product deleted successfully" })))
+}

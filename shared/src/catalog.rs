@@ -1,0 +1,162 @@
+//! Catalog operations: validate, apply the rules, store. The products function's handlers
+//! only parse requests and shape responses around these.
+
+use serde::Serialize;
+
+use crate::{
+    domain::{
+        FieldErrors, Listing, Paging, Product, ProductId, ProductInput, ProductPatch,
+        ProductSpec, Timestamp, encode_cursor,
+    },
+    http::ApiError,
+    store::{ListStart, ProductQuery, Store, StoreError},
+};
+
+/// How often a write is retried when another write to the same product got there first.
+const ATTEMPTS: usize = 3;
+
+/// Why a catalog operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("product not found")]
+    NotFound,
+    #[error("a SKU is taken")]
+    SkuTaken,
+    #[error("the product keeps changing")]
+    Contended,
+    #[error(transparent)]
+    Validation(#[from] FieldErrors),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for CatalogError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => CatalogError::NotFound,
+            StoreError::Conflict("sku_taken") => CatalogError::SkuTaken,
+            StoreError::Conflict("product_changed") => CatalogError::Contended,
+            other => CatalogError::Store(other),
+        }
+    }
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(error: CatalogError) -> Self {
+        match error {
+            CatalogError::NotFound => ApiError::not_found("product_not_found", "Product not found"),
+            CatalogError::SkuTaken => ApiError::conflict(
+                "sku_taken",
+                "A variant SKU is already used by another product",
+            ),
+            CatalogError::Contended => ApiError::conflict(
+                "product_changed",
+                "The product is being changed by someone else; try again",
+            ),
+            CatalogError::Validation(errors) => ApiError::validation(errors),
+            CatalogError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// One page of a listing, in the shape of the mode that asked for it.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ProductList {
+    /// The original API's envelope.
+    Pages {
+        page: usize,
+        per_page: usize,
+        total: u64,
+        total_pages: u64,
+        products: Vec<Product>,
+    },
+    /// Cursor paging: `next_cursor` is null on the last page.
+    Cursor {
+        limit: usize,
+        total: u64,
+        next_cursor: Option<String>,
+        products: Vec<Product>,
+    },
+}
+
+/// The catalog over a store.
+pub struct Catalog<'a> {
+    pub store: &'a dyn Store,
+}
+
+impl Catalog<'_> {
+    /// Creates a product from a client's input.
+    pub async fn create(&self, input: ProductInput) -> Result<Product, CatalogError> {
+        let product = Product::create(ProductSpec::parse(input)?, Timestamp::now());
+        self.store.create_product(&product).await?;
+        Ok(product)
+    }
+
+    /// A product by the id in a path; a malformed id is simply not found.
+    pub async fn get(&self, id: &str) -> Result<Product, CatalogError> {
+        let id: ProductId = id.parse().map_err(|_| CatalogError::NotFound)?;
+        self.store.find_product(id).await?.ok_or(CatalogError::NotFound)
+    }
+
+    /// Applies a partial update, re-reading and re-applying it if a concurrent write won.
+    pub async fn update(&self, id: &str, input: ProductInput) -> Result<Product, CatalogError> {
+        let patch = ProductPatch::parse(input)?;
+        for _ in 0..ATTEMPTS {
+            let current = self.get(id).await?;
+            let next = current.apply(patch.clone(), Timestamp::now());
+            current.check_update_size(&next)?;
+            match self.store.replace_product(&current, &next).await {
+                Err(StoreError::Conflict("product_changed")) => continue,
+                result => return result.map(|()| next).map_err(Into::into),
+            }
+        }
+        Err(CatalogError::Contended)
+    }
+
+    /// Deletes a product with its SKU claims.
+    pub async fn delete(&self, id: &str) -> Result<(), CatalogError> {
+        for _ in 0..ATTEMPTS {
+            let current = self.get(id).await?;
+            match self.store.delete_product(&current).await {
+                Err(StoreError::Conflict("product_changed")) => continue,
+                result => return result.map_err(Into::into),
+            }
+        }
+        Err(CatalogError::Contended)
+    }
+
+    /// A page of the catalog, newest first.
+    pub async fn list(&self, listing: Listing) -> Result<ProductList, CatalogError> {
+        let category = listing.category.as_deref();
+        let (start, limit) = match &listing.paging {
+            Paging::Pages { page, per_page } => (ListStart::Offset((page - 1) * per_page), *per_page),
+            Paging::Cursor { after: Some(after), limit } => (ListStart::After(after.clone()), *limit),
+            Paging::Cursor { after: None, limit } => (ListStart::Offset(0), *limit),
+        };
+        let query = ProductQuery {
+            category: listing.category.clone(),
+            start,
+            limit,
+        };
+        let (page, total) = tokio::try_join!(
+            self.store.list_products(&query),
+            self.store.count_products(category)
+        )?;
+        Ok(match listing.paging {
+            Paging::Pages { page: number, per_page } => ProductList::Pages {
+                page: number,
+                per_page,
+                total,
+                total_pages: total.div_ceil(per_page as u64),
+                products: page.products,
+            },
+            Paging::Cursor { limit, .. } => ProductList::Cursor {
+                limit,
+                total,
+                next_cursor: page.next.as_deref().map(encode_cursor),
+                products: page.products,
+            },
+        })
+    }
+}
