@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::{
     domain::{
-        FieldErrors, Listing, Paging, Product, ProductId, ProductInput, ProductPatch,
-        ProductSpec, Timestamp, encode_cursor,
+        FieldErrors, Listing, Paging, Product, ProductId, ProductInput, ProductPatch, ProductSpec,
+        Timestamp, encode_cursor,
     },
     http::ApiError,
     store::{ListStart, ProductQuery, Store, StoreError},
@@ -96,7 +96,10 @@ impl Catalog<'_> {
     /// A product by the id in a path; a malformed id is simply not found.
     pub async fn get(&self, id: &str) -> Result<Product, CatalogError> {
         let id: ProductId = id.parse().map_err(|_| CatalogError::NotFound)?;
-        self.store.find_product(id).await?.ok_or(CatalogError::NotFound)
+        self.store
+            .find_product(id)
+            .await?
+            .ok_or(CatalogError::NotFound)
     }
 
     /// Applies a partial update, re-reading and re-applying it if a concurrent write won.
@@ -130,8 +133,13 @@ impl Catalog<'_> {
     pub async fn list(&self, listing: Listing) -> Result<ProductList, CatalogError> {
         let category = listing.category.as_deref();
         let (start, limit) = match &listing.paging {
-            Paging::Pages { page, per_page } => (ListStart::Offset((page - 1) * per_page), *per_page),
-            Paging::Cursor { after: Some(after), limit } => (ListStart::After(after.clone()), *limit),
+            Paging::Pages { page, per_page } => {
+                (ListStart::Offset((page - 1) * per_page), *per_page)
+            }
+            Paging::Cursor {
+                after: Some(after),
+                limit,
+            } => (ListStart::After(after.clone()), *limit),
             Paging::Cursor { after: None, limit } => (ListStart::Offset(0), *limit),
         };
         let query = ProductQuery {
@@ -144,7 +152,10 @@ impl Catalog<'_> {
             self.store.count_products(category)
         )?;
         Ok(match listing.paging {
-            Paging::Pages { page: number, per_page } => ProductList::Pages {
+            Paging::Pages {
+                page: number,
+                per_page,
+            } => ProductList::Pages {
                 page: number,
                 per_page,
                 total,

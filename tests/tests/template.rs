@@ -218,3 +218,174 @@ fn the_auth_function_may_only_touch_table_items_it_uses() {
         "argon2 needs CPU, so memory"
     );
 }
+
+/// The field names serde reads for `T`, captured from `deserialize_struct` itself, so the
+/// list is the code's, not a copy.
+fn serde_fields<'de, T: serde::Deserialize<'de>>() -> Vec<&'static str> {
+    struct Capture(Vec<&'static str>);
+    #[derive(Debug)]
+    struct Stop;
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("captured")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl serde::de::Error for Stop {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Stop
+        }
+    }
+    impl<'de> serde::Deserializer<'de> for &mut Capture {
+        type Error = Stop;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            self.0 = fields.to_vec();
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 u8 u16 u32 u64 f32 f64 char str string bytes byte_buf option
+            unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut capture = Capture(Vec::new());
+    let _ = T::deserialize(&mut capture);
+    capture.0
+}
+
+fn api_events(template: &Value) -> Vec<(String, String, &Value)> {
+    resources_of_type(template, "AWS::Serverless::Function")
+        .into_iter()
+        .flat_map(|(_, function)| {
+            function["Properties"]["Events"]
+                .as_mapping()
+                .into_iter()
+                .flatten()
+        })
+        .map(|(_, event)| &event["Properties"])
+        .filter(|properties| properties["Path"].is_string())
+        .map(|p| {
+            (
+                p["Method"].as_str().expect("Method").to_uppercase(),
+                p["Path"].as_str().expect("Path").to_owned(),
+                p,
+            )
+        })
+        .collect()
+}
+
+fn method_setting<'a>(template: &'a Value, method: &str, path: &str) -> Option<&'a Value> {
+    let (_, api) = resources_of_type(template, "AWS::Serverless::Api")[0];
+    // MethodSettings name a resource by its path with each '/' written '~1', after a '/'.
+    let resource_path = if path == "*" {
+        "/*".to_owned()
+    } else {
+        format!("/{}", path.replace('/', "~1"))
+    };
+    api["Properties"]["MethodSettings"]
+        .as_sequence()
+        .expect("MethodSettings")
+        .iter()
+        .find(|s| {
+            s["HttpMethod"].as_str() == Some(method)
+                && s["ResourcePath"].as_str() == Some(resource_path.as_str())
+        })
+}
+
+#[test]
+fn cached_routes_are_keyed_by_every_parameter_they_read_and_nothing_authenticated_is_cached() {
+    let template = template();
+    let (_, api) = resources_of_type(&template, "AWS::Serverless::Api")[0];
+    assert_eq!(
+        api["Properties"]["CacheClusterEnabled"].as_bool(),
+        Some(true)
+    );
+    let default = method_setting(&template, "*", "*").expect("stage default");
+    assert_eq!(
+        default["CachingEnabled"].as_bool(),
+        Some(false),
+        "caching is opt-in per route"
+    );
+
+    let list_params: BTreeSet<String> = serde_fields::<shared::domain::ListParams>()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert!(
+        list_params.contains("page") && list_params.contains("cursor"),
+        "{list_params:?}"
+    );
+    let mut cached = BTreeSet::new();
+    for (method, path, properties) in api_events(&template) {
+        let caching = method_setting(&template, &method, &path)
+            .and_then(|s| s["CachingEnabled"].as_bool())
+            == Some(true);
+        if !caching {
+            continue;
+        }
+        cached.insert((method.clone(), path.clone()));
+        assert_eq!(method, "GET", "{path}: only reads are cached");
+        let keys: BTreeSet<String> = properties["RequestParameters"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p.as_mapping().expect("parameter").iter())
+            .filter(|(_, options)| options["Caching"].as_bool() == Some(true))
+            .map(|(name, _)| name.as_str().expect("name").to_owned())
+            .collect();
+        let path_params: BTreeSet<String> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| format!("method.request.path.{name}"))
+            .collect();
+        let query_params: BTreeSet<String> = if path == "/products/all_products" {
+            list_params
+                .iter()
+                .map(|name| format!("method.request.querystring.{name}"))
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        let expected: BTreeSet<String> = path_params.union(&query_params).cloned().collect();
+        assert_eq!(keys, expected, "{method} {path}: cache key parameters");
+    }
+    let expected: BTreeSet<_> = [
+        ("GET", "/products/all_products"),
+        ("GET", "/products/{product_id}"),
+    ]
+    .map(|(m, p)| (m.to_owned(), p.to_owned()))
+    .into();
+    assert_eq!(cached, expected);
+}
+
+#[test]
+fn admin_writes_are_throttled_tighter_than_the_stage() {
+    let template = template();
+    let default_of = |name: &str| {
+        template["Parameters"][name]["Default"]
+            .as_u64()
+            .expect(name)
+    };
+    assert!(default_of("AdminWriteRateLimit") < default_of("ThrottlingRateLimit"));
+    assert!(default_of("AdminWriteBurstLimit") < default_of("ThrottlingBurstLimit"));
+    for (method, path) in [
+        ("POST", "/products/create_product"),
+        ("PUT", "/products/update_product/{product_id}"),
+        ("DELETE", "/products/delete_product/{product_id}"),
+    ] {
+        let setting =
+            method_setting(&template, method, path).unwrap_or_else(|| panic!("{method} {path}"));
+        let rate = serde_norway::to_string(&setting["ThrottlingRateLimit"]).expect("yaml");
+        assert!(
+            rate.contains("AdminWriteRateLimit"),
+            "{method} {path}: {rate}"
+        );
+    }
+}

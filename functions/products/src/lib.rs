@@ -35,14 +35,16 @@ async fn list(
     State(state): State<AppState>,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ProductList>, ApiError> {
-    let Query(params) = params.map_err(|_| {
-        ApiError::bad_request("invalid_query", "The query string is malformed")
-    })?;
+    let Query(params) = params
+        .map_err(|_| ApiError::bad_request("invalid_query", "The query string is malformed"))?;
     let listing = Listing::parse(params).map_err(ApiError::validation)?;
     Ok(Json(state.catalog().list(listing).await?))
 }
 
-async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Product>, ApiError> {
+async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Product>, ApiError> {
     Ok(Json(state.catalog().get(&id).await?))
 }
 
@@ -52,7 +54,10 @@ async fn create(
     JsonBody(input): JsonBody<ProductInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let product = state.catalog().create(input).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "message": "Product created successfully", "product": product }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "message": "Product created successfully", "product": product })),
+    ))
 }
 
 async fn update(
@@ -62,7 +67,9 @@ async fn update(
     JsonBody(input): JsonBody<ProductInput>,
 ) -> Result<Json<Value>, ApiError> {
     let product = state.catalog().update(&id, input).await?;
-    Ok(Json(json!({ "message": "Product updated successfully", "product": product })))
+    Ok(Json(
+        json!({ "message": "Product updated successfully", "product": product }),
+    ))
 }
 
 async fn remove(

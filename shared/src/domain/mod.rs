@@ -18,8 +18,8 @@ pub use money::Money;
 pub use paging::{ListParams, Listing, Paging, encode_cursor};
 pub use password::Password;
 pub use product::{
-    MAX_TRANSACTION_ACTIONS, Product, ProductInput, ProductPatch, ProductSpec, Sku, SkuChanges, Variant,
-    VariantInput,
+    MAX_TRANSACTION_ACTIONS, Product, ProductInput, ProductPatch, ProductSpec, Sku, SkuChanges,
+    Variant, VariantInput,
 };
 pub use role::Role;
 pub use timestamp::Timestamp;

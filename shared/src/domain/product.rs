@@ -165,7 +165,9 @@ impl ProductPatch {
         let category = input
             .category
             .and_then(|c| errors.check("category", text(&c, 1, MAX_CATEGORY)));
-        let images = input.images.and_then(|images| validate_images(images, errors));
+        let images = input
+            .images
+            .and_then(|images| validate_images(images, errors));
         let variants = input
             .variants
             .and_then(|variants| validate_variants(variants, errors));
@@ -222,9 +224,15 @@ fn image_url(input: &str) -> Result<String, &'static str> {
     }
 }
 
-fn validate_variants(variants: Vec<VariantInput>, errors: &mut FieldErrors) -> Option<Vec<Variant>> {
+fn validate_variants(
+    variants: Vec<VariantInput>,
+    errors: &mut FieldErrors,
+) -> Option<Vec<Variant>> {
     if variants.is_empty() || variants.len() > MAX_VARIANTS {
-        errors.add("variants", format!("must hold 1 to {MAX_VARIANTS} variants"));
+        errors.add(
+            "variants",
+            format!("must hold 1 to {MAX_VARIANTS} variants"),
+        );
         return None;
     }
     let mut seen = BTreeSet::new();
@@ -233,7 +241,10 @@ fn validate_variants(variants: Vec<VariantInput>, errors: &mut FieldErrors) -> O
         let sku = errors.check(&format!("variants[{at}].sku"), Sku::parse(&input.sku));
         if let Some(sku) = &sku {
             if !seen.insert(sku.clone()) {
-                errors.add(format!("variants[{at}].sku"), "appears twice in this product");
+                errors.add(
+                    format!("variants[{at}].sku"),
+                    "appears twice in this product",
+                );
             }
         }
         let stock = match u32::try_from(input.stock) {
@@ -285,7 +296,9 @@ impl Product {
         Self {
             id: self.id,
             name: patch.name.unwrap_or_else(|| self.name.clone()),
-            description: patch.description.unwrap_or_else(|| self.description.clone()),
+            description: patch
+                .description
+                .unwrap_or_else(|| self.description.clone()),
             category: patch.category.unwrap_or_else(|| self.category.clone()),
             images: patch.images.unwrap_or_else(|| self.images.clone()),
             variants: patch.variants.unwrap_or_else(|| self.variants.clone()),
@@ -366,7 +379,11 @@ mod tests {
     fn create_requires_name_category_and_variants() {
         let errors = errors_of(ProductSpec::parse(input(json!({"description": "x"}))));
         for field in ["name", "category", "variants"] {
-            assert_eq!(errors.get(field), Some(&["is required".to_owned()][..]), "{field}");
+            assert_eq!(
+                errors.get(field),
+                Some(&["is required".to_owned()][..]),
+                "{field}"
+            );
         }
     }
 
@@ -405,30 +422,55 @@ mod tests {
 
     #[test]
     fn counts_are_bounded() {
-        let images: Vec<_> = (0..11).map(|i| format!("https://x.example/{i}.png")).collect();
-        let errors = errors_of(ProductSpec::parse(input(json!({"name": "n", "category": "c", "images": images, "variants": []}))));
+        let images: Vec<_> = (0..11)
+            .map(|i| format!("https://x.example/{i}.png"))
+            .collect();
+        let errors = errors_of(ProductSpec::parse(input(
+            json!({"name": "n", "category": "c", "images": images, "variants": []}),
+        )));
         assert!(errors.get("images").is_some() && errors.get("variants").is_some());
-        let variants: Vec<_> = (0..51).map(|i| json!({"sku": format!("S{i}"), "stock": 1, "price": 1})).collect();
-        let errors = errors_of(ProductSpec::parse(input(json!({"name": "n", "category": "c", "variants": variants}))));
+        let variants: Vec<_> = (0..51)
+            .map(|i| json!({"sku": format!("S{i}"), "stock": 1, "price": 1}))
+            .collect();
+        let errors = errors_of(ProductSpec::parse(input(
+            json!({"name": "n", "category": "c", "variants": variants}),
+        )));
         assert!(errors.get("variants").is_some());
     }
 
     #[test]
     fn a_patch_needs_one_field_and_changes_only_those_given() {
-        assert!(ProductPatch::parse(input(json!({}))).unwrap_err().get("product").is_some());
-        let product = Product::create(ProductSpec::parse(input(valid())).unwrap(), Timestamp::now());
+        assert!(
+            ProductPatch::parse(input(json!({})))
+                .unwrap_err()
+                .get("product")
+                .is_some()
+        );
+        let product = Product::create(
+            ProductSpec::parse(input(valid())).unwrap(),
+            Timestamp::now(),
+        );
         let patch = ProductPatch::parse(input(json!({"name": "Road shoe"}))).unwrap();
         let later = Timestamp::now().plus_seconds(5);
         let updated = product.apply(patch, later);
         assert_eq!(updated.name, "Road shoe");
-        assert_eq!((updated.category.as_str(), &updated.variants), (product.category.as_str(), &product.variants));
-        assert_eq!((updated.created_at, updated.updated_at), (product.created_at, later));
+        assert_eq!(
+            (updated.category.as_str(), &updated.variants),
+            (product.category.as_str(), &product.variants)
+        );
+        assert_eq!(
+            (updated.created_at, updated.updated_at),
+            (product.created_at, later)
+        );
         assert_eq!(updated.version, product.version + 1);
     }
 
     #[test]
     fn sku_changes_and_the_size_of_an_update() {
-        let product = Product::create(ProductSpec::parse(input(valid())).unwrap(), Timestamp::now());
+        let product = Product::create(
+            ProductSpec::parse(input(valid())).unwrap(),
+            Timestamp::now(),
+        );
         let patch = ProductPatch::parse(input(json!({"variants": [{"sku": "TS-43", "stock": 9, "price": 1}, {"sku": "TS-44", "stock": 1, "price": 1}]}))).unwrap();
         let next = product.apply(patch, Timestamp::now());
         let changes = product.sku_changes(&next);
@@ -436,9 +478,27 @@ mod tests {
         assert_eq!(changes.removed, [Sku::parse("TS-42").unwrap()]);
         assert!(product.check_update_size(&next).is_ok());
 
-        let many = |prefix: &str| -> Vec<_> { (0..50).map(|i| json!({"sku": format!("{prefix}{i}"), "stock": 1, "price": 1})).collect() };
-        let wide = Product::create(ProductSpec::parse(input(json!({"name": "n", "category": "c", "variants": many("A")}))).unwrap(), Timestamp::now());
-        let swap = wide.apply(ProductPatch::parse(input(json!({"variants": many("B")}))).unwrap(), Timestamp::now());
-        assert!(wide.check_update_size(&swap).unwrap_err().get("variants").is_some());
+        let many = |prefix: &str| -> Vec<_> {
+            (0..50)
+                .map(|i| json!({"sku": format!("{prefix}{i}"), "stock": 1, "price": 1}))
+                .collect()
+        };
+        let wide = Product::create(
+            ProductSpec::parse(input(
+                json!({"name": "n", "category": "c", "variants": many("A")}),
+            ))
+            .unwrap(),
+            Timestamp::now(),
+        );
+        let swap = wide.apply(
+            ProductPatch::parse(input(json!({"variants": many("B")}))).unwrap(),
+            Timestamp::now(),
+        );
+        assert!(
+            wide.check_update_size(&swap)
+                .unwrap_err()
+                .get("variants")
+                .is_some()
+        );
     }
 }

@@ -9,7 +9,9 @@ use super::{
     ListStart, ProductPage, ProductQuery, ProductStore, RotateOutcome, Session, SessionStore,
     StoreError, UserRecord, UserStore, sort_key,
 };
-use crate::domain::{Email, Product, ProductId, Role, SessionId, Sku, Timestamp, TokenId, User, UserId};
+use crate::domain::{
+    Email, Product, ProductId, Role, SessionId, Sku, Timestamp, TokenId, User, UserId,
+};
 
 /// An in-process store with the same semantics as [`super::DynamoStore`]: every operation
 /// is atomic under one lock, as the conditional writes and transactions are in DynamoDB.

@@ -13,7 +13,9 @@ pub use dynamo::DynamoStore;
 pub use dynamo::schema::{TableSchema, create_table};
 pub use error::StoreError;
 pub use memory::MemoryStore;
-pub use records::{ListStart, ProductPage, ProductQuery, RotateOutcome, Session, UserRecord, sort_key};
+pub use records::{
+    ListStart, ProductPage, ProductQuery, RotateOutcome, Session, UserRecord, sort_key,
+};
 
 use crate::domain::{Email, Product, ProductId, Role, SessionId, Timestamp, TokenId, User, UserId};
 

@@ -50,7 +50,12 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    fn delete_if(&self, key: Key, condition: &str, values: [(&str, AttributeValue); 1]) -> Result<TransactWriteItem, StoreError> {
+    fn delete_if(
+        &self,
+        key: Key,
+        condition: &str,
+        values: [(&str, AttributeValue); 1],
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key))
@@ -58,7 +63,9 @@ impl DynamoStore {
         for (name, value) in values {
             delete = delete.expression_attribute_values(name, value);
         }
-        Ok(TransactWriteItem::builder().delete(delete.build().map_err(unexpected)?).build())
+        Ok(TransactWriteItem::builder()
+            .delete(delete.build().map_err(unexpected)?)
+            .build())
     }
 
     fn release_sku(&self, sku: &Sku, product: ProductId) -> Result<TransactWriteItem, StoreError> {
@@ -81,7 +88,11 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    fn count_changes(&self, category: &str, delta: i64) -> Result<[TransactWriteItem; 2], StoreError> {
+    fn count_changes(
+        &self,
+        category: &str,
+        delta: i64,
+    ) -> Result<[TransactWriteItem; 2], StoreError> {
         Ok([
             self.add_to_counter(TOTAL_SK.into(), delta)?,
             self.add_to_counter(item::category_counter_sk(category), delta)?,
@@ -99,7 +110,10 @@ impl DynamoStore {
             Ok(_) => Ok(()),
             Err(error) => match cancelled_conditions(&error) {
                 Some(failed) => Err(TransactFailure::Conditions(failed)),
-                None => Err(TransactFailure::Other(classify("TransactWriteItems", error))),
+                None => Err(TransactFailure::Other(classify(
+                    "TransactWriteItems",
+                    error,
+                ))),
             },
         }
     }
@@ -235,7 +249,11 @@ impl ProductStore for DynamoStore {
         let mut products: Vec<Product> = found.into_iter().skip(skip).collect();
         let more = products.len() > query.limit;
         products.truncate(query.limit);
-        let next = if more { products.last().map(sort_key) } else { None };
+        let next = if more {
+            products.last().map(sort_key)
+        } else {
+            None
+        };
         Ok(ProductPage { products, next })
     }
 
@@ -247,6 +265,7 @@ impl ProductStore for DynamoStore {
         let Some(counter) = self.get(COUNTER_PK.into(), &sk).await? else {
             return Ok(0);
         };
-        u64::try_from(counter.n("count")?).map_err(|_| unexpected(anyhow::anyhow!("negative product count")))
+        u64::try_from(counter.n("count")?)
+            .map_err(|_| unexpected(anyhow::anyhow!("negative product count")))
     }
 }
