@@ -3,7 +3,7 @@
 # Python 3: everything else goes into ./.venv from requirements-dev.txt (pinned).
 #
 #   1. cargo fmt --check, cargo clippy (all targets, warnings are errors)
-#   2. moto server on 127.0.0.1 (a free port), then every cargo test: unit, store contract
+#   2. moto server on 127.0.0.1 (a free port, scripts/moto_server.py), then every cargo test: unit, store contract
 #      and end-to-end suites on the memory store and on DynamoDB through the real AWS SDK
 #   3. sam validate, and cfn-lint on the SAM-translated template
 #   4. the local server (DynamoDB mode, against moto), then schemathesis on every operation
@@ -60,8 +60,9 @@ step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "moto server"
+# Requests one at a time, so transactions are as serializable as DynamoDB's (see the script).
 moto_port="$(free_port)"
-"$VENV/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$LOGS/moto.log" 2>&1 &
+"$PY" scripts/moto_server.py 127.0.0.1 "$moto_port" >"$LOGS/moto.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$moto_port/moto-api/" "moto server" "$LOGS/moto.log"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
@@ -102,13 +103,19 @@ request = urllib.request.Request(
 print(json.load(urllib.request.urlopen(request))["tokens"]["access_token"])
 PY
 )"
-SCHEMATHESIS_TELEMETRY=false "$VENV/bin/st" --no-color run "$api/openapi.json" \
-    --url "$api" \
-    --header "Authorization: Bearer $token" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-    --max-examples 60 \
-    --workers 2 \
-    --seed 20261124 \
-    --generation-database none
+schemathesis() {
+    SCHEMATHESIS_TELEMETRY=false "$VENV/bin/st" --no-color run "$api/openapi.json" \
+        --url "$api" \
+        --header "Authorization: Bearer $token" \
+        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+        --max-examples 60 \
+        --workers 2 \
+        --seed 20261124 \
+        --generation-database none \
+        "$@"
+}
+# Logout ends the admin session the token belongs to, so it runs last, on its own.
+schemathesis --exclude-path /auth/logout
+schemathesis --include-path /auth/logout
 
 step "all checks passed"

@@ -192,7 +192,8 @@ both_stores! {
         let empty = put(&app, Some(&admin), created["id"].as_str().expect("id"), json!({})).await;
         assert_eq!(empty.status, StatusCode::BAD_REQUEST);
         // Nothing invalid was stored.
-        assert_eq!(app.get("/products/all_products", None).await.json["total"], 1);
+        let listed = app.get("/products/all_products", None).await;
+        assert_eq!(listed.json["total"], 1, "{:?}", listed);
     }
 
     async fn pages_and_cursors_each_visit_every_product_once(app: TestApp) {
@@ -288,7 +289,8 @@ both_stores! {
         let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
         let conflicts = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
         assert_eq!((created, conflicts), (1, 5), "{statuses:?}");
-        assert_eq!(app.get("/products/all_products", None).await.json["total"], 1);
+        let listed = app.get("/products/all_products", None).await;
+        assert_eq!(listed.json["total"], 1, "{:?}", listed);
         // The losers' other SKUs were not claimed.
         for i in 0..6 {
             let reply = app.post("/products/create_product", Some(&admin), product("Later", "race", &[&format!("OWN-{i}")])).await;
