@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::{
     auth::{Accounts, PasswordHasher, TokenConfig, Tokens},
     config::Config,
+    edge::{EdgeCache, NoEdgeCache},
     store::{DynamoStore, Store},
 };
 
@@ -15,6 +16,7 @@ pub struct AppState {
     store: Arc<dyn Store>,
     tokens: Arc<Tokens>,
     hasher: PasswordHasher,
+    edge: Arc<dyn EdgeCache>,
 }
 
 impl AppState {
@@ -24,7 +26,19 @@ impl AppState {
             store,
             tokens: Arc::new(Tokens::new(tokens)),
             hasher: PasswordHasher,
+            edge: Arc::new(NoEdgeCache),
         }
+    }
+
+    /// The same state with an edge cache to flush after catalog writes.
+    pub fn with_edge_cache(mut self, edge: Arc<dyn EdgeCache>) -> Self {
+        self.edge = edge;
+        self
+    }
+
+    /// The edge cache in front of the API ([`NoEdgeCache`] unless set).
+    pub fn edge_cache(&self) -> &dyn EdgeCache {
+        self.edge.as_ref()
     }
 
     /// The Lambda start-up: configuration from the environment, the SDK's default chain,

@@ -304,3 +304,36 @@ fn balanced_call_args(rest: &str) -> &str {
 pub fn template() -> serde_norway::Value {
     serde_norway::from_str(local::TEMPLATE_YAML).expect("template.yaml parses")
 }
+
+/// Feeds `events/<name>.json`, with each `{{placeholder}}` replaced, through lambda_http's
+/// own event deserialisation into `router`, as `lambda_http::run` does on AWS. The process
+/// must have `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` set, as the template sets it.
+pub async fn invoke_event(router: &Router, name: &str, substitutions: &[(&str, &str)]) -> Reply {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let mut json = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    for (placeholder, value) in substitutions {
+        json = json.replace(&format!("{{{{{placeholder}}}}}"), value);
+    }
+    let request = lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(
+        !request.uri().path().starts_with("/v1/"),
+        "{name}: the stage must be stripped, got {}",
+        request.uri()
+    );
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    Reply::read(response).await
+}
+
+/// An edge cache that records what it was asked to flush.
+#[derive(Default)]
+pub struct RecordingEdgeCache {
+    pub flushed: std::sync::Mutex<Vec<shared::edge::ApiStage>>,
+}
+
+#[async_trait::async_trait]
+impl shared::edge::EdgeCache for RecordingEdgeCache {
+    async fn flush(&self, stage: &shared::edge::ApiStage) -> anyhow::Result<()> {
+        self.flushed.lock().expect("lock").push(stage.clone());
+        Ok(())
+    }
+}

@@ -7,26 +7,9 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde_json::Value;
 use shared::{AppState, store::MemoryStore};
-use tower::ServiceExt;
-
-fn event(name: &str) -> String {
-    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 async fn invoke(router: &axum::Router, name: &str, tokens: &[(&str, &str)]) -> (StatusCode, Value) {
-    let mut json = event(name);
-    for (placeholder, token) in tokens {
-        json = json.replace(&format!("{{{{{placeholder}}}}}"), token);
-    }
-    let request = lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{name}: {e}"));
-    assert!(
-        request.uri().path().starts_with("/auth/"),
-        "{name}: the stage must be stripped, got {}",
-        request.uri()
-    );
-    let response = router.clone().oneshot(request).await.expect("infallible");
-    let reply = e2e::Reply::read(response).await;
+    let reply = e2e::invoke_event(router, name, tokens).await;
     (reply.status, reply.json)
 }
 

@@ -389,3 +389,65 @@ fn admin_writes_are_throttled_tighter_than_the_stage() {
         );
     }
 }
+
+#[test]
+fn the_products_function_may_only_touch_what_it_uses() {
+    let template = template();
+    let (_, products) = resources_of_type(&template, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(name, _)| *name == "ProductsFunction")
+        .expect("ProductsFunction");
+    let statements = products["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .expect("statements");
+    let grants: Vec<(BTreeSet<String>, String)> = statements
+        .iter()
+        .map(|s| {
+            let actions = s["Action"]
+                .as_sequence()
+                .expect("actions")
+                .iter()
+                .map(|a| a.as_str().expect("action").to_owned())
+                .collect();
+            (
+                actions,
+                serde_norway::to_string(&s["Resource"]).expect("yaml"),
+            )
+        })
+        .collect();
+    let set = |actions: &[&str]| {
+        actions
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(grants.len(), 3, "{grants:?}");
+    assert_eq!(
+        grants[0].0,
+        set(&[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem"
+        ])
+    );
+    assert!(grants[0].1.contains("Table.Arn") && !grants[0].1.contains('*'));
+    assert_eq!(grants[1].0, set(&["dynamodb:Query"]));
+    assert!(
+        grants[1].1.contains("/index/GSI1")
+            && grants[1].1.contains("/index/GSI2")
+            && !grants[1].1.contains("index/*")
+    );
+    assert_eq!(grants[2].0, set(&["apigateway:DELETE"]));
+    assert!(
+        grants[2].1.ends_with("/cache/data\n") || grants[2].1.contains("/cache/data"),
+        "{}",
+        grants[2].1
+    );
+    assert!(
+        !grants
+            .iter()
+            .any(|(actions, _)| actions.iter().any(|a| a.ends_with(":*") || a == "*"))
+    );
+}

@@ -1,5 +1,10 @@
 //! `/products/*`: the catalog. Reads are public (and cached by API Gateway); writes need an
-//! admin. Handlers parse, call [`shared::catalog::Catalog`] and shape the response.
+//! admin and flush that cache. Handlers parse, call [`shared::catalog::Catalog`] and shape
+//! the response.
+
+mod edge;
+
+pub use edge::{ApiGatewayCache, ServedBy};
 
 use axum::{
     Json, Router,
@@ -51,9 +56,11 @@ async fn show(
 async fn create(
     State(state): State<AppState>,
     _admin: AdminUser,
+    served_by: ServedBy,
     JsonBody(input): JsonBody<ProductInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let product = state.catalog().create(input).await?;
+    edge::flush_after_write(&state, served_by).await;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "message": "Product created successfully", "product": product })),
@@ -63,10 +70,12 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     _admin: AdminUser,
+    served_by: ServedBy,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<ProductInput>,
 ) -> Result<Json<Value>, ApiError> {
     let product = state.catalog().update(&id, input).await?;
+    edge::flush_after_write(&state, served_by).await;
     Ok(Json(
         json!({ "message": "Product updated successfully", "product": product }),
     ))
@@ -75,8 +84,10 @@ async fn update(
 async fn remove(
     State(state): State<AppState>,
     _admin: AdminUser,
+    served_by: ServedBy,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     state.catalog().delete(&id).await?;
+    edge::flush_after_write(&state, served_by).await;
     Ok(Json(json!({ "message": "Product deleted successfully" })))
 }

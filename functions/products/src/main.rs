@@ -1,8 +1,14 @@
-//! The products Lambda: build the state once per cold start, then serve the router.
+//! The products Lambda: build the state once per cold start (with the stage-cache flusher),
+//! then serve the router.
+
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let state = shared::AppState::from_env().await?;
+    let sdk = aws_config::load_from_env().await;
+    let state = shared::AppState::from_env()
+        .await?
+        .with_edge_cache(Arc::new(products::ApiGatewayCache::new(&sdk)));
     lambda_http::run(products::router(state)).await
 }

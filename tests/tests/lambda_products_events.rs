@@ -1,0 +1,102 @@
+//! The products function's Lambda path: each sample REST (v1) event through lambda_http into
+//! its router; every committed admin write flushes the stage cache named in the event.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use e2e::{RecordingEdgeCache, invoke_event};
+use shared::{AppState, auth::ensure_admin, edge::ApiStage, store::MemoryStore};
+
+#[tokio::test]
+async fn every_sample_event_is_answered_and_writes_flush_the_stage_cache() {
+    // SAFETY: the only test in this binary; no other thread reads the environment yet.
+    unsafe { std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true") };
+    let edge = Arc::new(RecordingEdgeCache::default());
+    let state = AppState::new(Arc::new(MemoryStore::default()), e2e::token_config())
+        .with_edge_cache(edge.clone());
+    ensure_admin(state.store(), "root@shop.test", "admin-password-1")
+        .await
+        .expect("admin");
+    let admin = state
+        .accounts()
+        .login("root@shop.test", "admin-password-1")
+        .await
+        .expect("login")
+        .tokens
+        .access_token;
+    let router = products::router(state);
+    let flushes = || edge.flushed.lock().expect("lock").len();
+    let stage = ApiStage {
+        api_id: "abcdef1234".into(),
+        stage: "v1".into(),
+    };
+
+    let created = invoke_event(
+        &router,
+        "products-create_product",
+        &[("admin_token", &admin)],
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json);
+    let id = created.json["product"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(created.json["product"]["variants"][1]["price"], "89.90");
+    assert_eq!(
+        *edge.flushed.lock().expect("lock"),
+        std::slice::from_ref(&stage)
+    );
+
+    let listed = invoke_event(&router, "products-all_products", &[]).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.json);
+    assert_eq!(
+        (
+            listed.json["total"].as_u64(),
+            listed.json["products"][0]["id"].as_str()
+        ),
+        (Some(1), Some(id.as_str()))
+    );
+
+    let read = invoke_event(&router, "products-get_product", &[("product_id", &id)]).await;
+    assert_eq!(
+        (read.status, read.json["name"].as_str()),
+        (StatusCode::OK, Some("Trail shoe"))
+    );
+    assert_eq!(flushes(), 1, "reads flush nothing");
+
+    let updated = invoke_event(
+        &router,
+        "products-update_product",
+        &[("admin_token", &admin), ("product_id", &id)],
+    )
+    .await;
+    assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.json);
+    assert_eq!(
+        updated.json["product"]["variants"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(flushes(), 2);
+
+    // A refused write (bad token) changes nothing and flushes nothing.
+    let refused = invoke_event(
+        &router,
+        "products-delete_product",
+        &[("admin_token", "forged"), ("product_id", &id)],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(flushes(), 2);
+
+    let deleted = invoke_event(
+        &router,
+        "products-delete_product",
+        &[("admin_token", &admin), ("product_id", &id)],
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{:?}", deleted.json);
+    assert_eq!(*edge.flushed.lock().expect("lock"), vec![stage; 3]);
+
+    let gone = invoke_event(&router, "products-get_product", &[("product_id", &id)]).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}
