@@ -429,7 +429,6 @@ fn the_products_function_may_only_touch_what_it_uses() {
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
             "dynamodb:DeleteItem",
-            "dynamodb:ConditionCheckItem"
         ])
     );
     assert!(grants[0].1.contains("Table.Arn") && !grants[0].1.contains('*'));
