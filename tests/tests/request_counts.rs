@@ -1,0 +1,142 @@
+//! DynamoDB requests per API call, counted at the SDK (every HTTP request it sends, retries
+//! included): reading a product is one request; a cursor page costs the same however large
+//! the catalog and however deep the page.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use aws_sdk_dynamodb::config::{
+    ConfigBag, Intercept, RuntimeComponents, interceptors::BeforeTransmitInterceptorContextRef,
+};
+use axum::http::StatusCode;
+use e2e::TestApp;
+use serde_json::json;
+use shared::{
+    AppState,
+    store::{DynamoStore, TableSchema, create_table},
+};
+
+#[derive(Debug, Clone, Default)]
+struct Counter(Arc<AtomicUsize>);
+
+impl Intercept for Counter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl Counter {
+    fn take(&self) -> usize {
+        self.0.swap(0, Ordering::SeqCst)
+    }
+}
+
+async fn counted_app() -> (TestApp, Counter) {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "run through scripts/test.sh"
+    );
+    let sdk = aws_config::load_from_env().await;
+    let counter = Counter::default();
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(counter.clone())
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let table = format!("shop-count-{}", ulid::Ulid::new());
+    let schema = TableSchema::from_template(local::TEMPLATE_YAML).expect("schema");
+    create_table(&client, &table, &schema).await.expect("table");
+    let store: Arc<dyn shared::store::Store> = Arc::new(DynamoStore::new(client, table));
+    let state = AppState::new(Arc::clone(&store), e2e::token_config());
+    let app = TestApp {
+        router: local::app(state),
+        store,
+        backend: e2e::Backend::Dynamo,
+    };
+    (app, counter)
+}
+
+async fn add_products(app: &TestApp, admin: &str, from: usize, to: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in from..to {
+        let body = json!({ "name": format!("P{i}"), "category": "c", "variants": [{ "sku": format!("SKU-{i}"), "stock": 1, "price": 1 }] });
+        let reply = app
+            .post("/products/create_product", Some(admin), body)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED);
+        ids.push(reply.json["product"]["id"].as_str().expect("id").to_owned());
+    }
+    ids
+}
+
+/// Requests used by walking the whole catalog by cursor, `limit` per page: one list per page.
+async fn cursor_walk(app: &TestApp, counter: &Counter, limit: usize) -> Vec<usize> {
+    let mut costs = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        counter.take();
+        let reply = app
+            .get(
+                &format!("/products/all_products?limit={limit}&cursor={cursor}"),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        costs.push(counter.take());
+        match reply.json["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => return costs,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_product_read_is_one_request_and_a_cursor_page_a_constant_number() {
+    let (app, counter) = counted_app().await;
+    let admin = app.admin().await;
+    let ids = add_products(&app, &admin, 0, 12).await;
+
+    counter.take();
+    let reply = app.get(&format!("/products/{}", ids[3]), None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(counter.take(), 1, "GET /products/{{id}}: one GetItem");
+
+    // Authenticated reads add the session check: one more.
+    counter.take();
+    app.get("/auth/protected", Some(&admin)).await;
+    assert_eq!(counter.take(), 1, "session check: one GetItem");
+
+    let small = cursor_walk(&app, &counter, 4).await;
+    add_products(&app, &admin, 12, 40).await;
+    let large = cursor_walk(&app, &counter, 4).await;
+    assert_eq!(small.len(), 3);
+    assert_eq!(large.len(), 10);
+    // The list Query and the counter read, at every depth and catalog size.
+    assert!(
+        small.iter().chain(&large).all(|cost| *cost == 2),
+        "{small:?} {large:?}"
+    );
+
+    // Page numbers read what they skip: still a small bounded number at these sizes.
+    counter.take();
+    let deep = app
+        .get("/products/all_products?page=10&per_page=4", None)
+        .await;
+    assert_eq!(deep.json["products"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        counter.take(),
+        2,
+        "40 small products fit in one 1 MB Query page"
+    );
+}
