@@ -3,8 +3,11 @@
 use e2e::both_stores;
 use shared::{
     auth::StoredHash,
-    domain::{Email, Role, SessionId, Timestamp, TokenId, User, UserId},
-    store::{RotateOutcome, Session, StoreError, UserRecord},
+    domain::{
+        Email, Product, ProductInput, ProductPatch, ProductSpec, Role, SessionId, Timestamp,
+        TokenId, User, UserId,
+    },
+    store::{ListStart, ProductQuery, RotateOutcome, Session, StoreError, UserRecord, sort_key},
 };
 
 fn record(email: &str) -> UserRecord {
@@ -30,7 +33,121 @@ fn session(user: UserId, lifetime_seconds: i64) -> Session {
     }
 }
 
+fn item(name: &str, category: &str, skus: &[&str]) -> Product {
+    let variants: Vec<_> = skus
+        .iter()
+        .map(|sku| serde_json::json!({ "sku": sku, "stock": 2, "price": "3.50" }))
+        .collect();
+    let input: ProductInput = serde_json::from_value(
+        serde_json::json!({ "name": name, "category": category, "variants": variants }),
+    )
+    .expect("input");
+    Product::create(ProductSpec::parse(input).expect("valid"), Timestamp::now())
+}
+
+fn patch(value: serde_json::Value) -> ProductPatch {
+    ProductPatch::parse(serde_json::from_value(value).expect("input")).expect("valid")
+}
+
+fn query(category: Option<&str>, start: ListStart, limit: usize) -> ProductQuery {
+    ProductQuery {
+        category: category.map(str::to_owned),
+        start,
+        limit,
+    }
+}
+
 both_stores! {
+    async fn a_product_reads_back_as_written_and_counts(app: TestApp) {
+        let store = app.store.as_ref();
+        let mug = item("Mug", "kitchen", &["M-1", "M-2"]);
+        store.create_product(&mug).await.expect("created");
+        assert_eq!(store.find_product(mug.id).await.expect("read"), Some(mug.clone()));
+        assert_eq!(store.count_products(None).await.expect("count"), 1);
+        assert_eq!(store.count_products(Some("kitchen")).await.expect("count"), 1);
+        assert_eq!(store.count_products(Some("garden")).await.expect("count"), 0);
+    }
+
+    async fn a_taken_sku_refuses_the_whole_product(app: TestApp) {
+        let store = app.store.as_ref();
+        store.create_product(&item("First", "a", &["S-1"])).await.expect("created");
+        let second = item("Second", "b", &["S-2", "S-1"]);
+        let error = store.create_product(&second).await.expect_err("taken");
+        assert!(matches!(error, StoreError::Conflict("sku_taken")), "{error:?}");
+        assert_eq!(store.find_product(second.id).await.expect("read"), None);
+        assert_eq!(store.count_products(None).await.expect("count"), 1);
+        assert_eq!(store.count_products(Some("b")).await.expect("count"), 0);
+        // S-2 was not claimed by the refused product.
+        store.create_product(&item("Third", "b", &["S-2"])).await.expect("S-2 is free");
+    }
+
+    async fn replace_is_conditional_on_the_version_read(app: TestApp) {
+        let store = app.store.as_ref();
+        let lamp = item("Lamp", "home", &["L-1", "L-2"]);
+        store.create_product(&lamp).await.expect("created");
+        let moved = lamp.apply(patch(serde_json::json!({ "category": "office", "variants": [{ "sku": "L-2", "stock": 1, "price": 1 }, { "sku": "L-3", "stock": 1, "price": 1 }] })), Timestamp::now());
+        store.replace_product(&lamp, &moved).await.expect("replaced");
+        assert_eq!(store.find_product(lamp.id).await.expect("read"), Some(moved.clone()));
+        assert_eq!((store.count_products(Some("home")).await.expect("c"), store.count_products(Some("office")).await.expect("c")), (0, 1));
+
+        // A writer still holding the old version loses, and changes nothing.
+        let stale = lamp.apply(patch(serde_json::json!({ "name": "Stale" })), Timestamp::now());
+        let error = store.replace_product(&lamp, &stale).await.expect_err("stale");
+        assert!(matches!(error, StoreError::Conflict("product_changed")), "{error:?}");
+        let error = store.delete_product(&lamp).await.expect_err("stale");
+        assert!(matches!(error, StoreError::Conflict("product_changed")), "{error:?}");
+        assert_eq!(store.find_product(lamp.id).await.expect("read"), Some(moved.clone()));
+
+        // L-1 was released, L-3 claimed.
+        store.create_product(&item("Other", "x", &["L-1"])).await.expect("L-1 free");
+        let error = store.create_product(&item("Other", "x", &["L-3"])).await.expect_err("L-3 taken");
+        assert!(matches!(error, StoreError::Conflict("sku_taken")), "{error:?}");
+    }
+
+    async fn delete_releases_everything_and_a_second_delete_is_not_found(app: TestApp) {
+        let store = app.store.as_ref();
+        let chair = item("Chair", "home", &["C-1"]);
+        store.create_product(&chair).await.expect("created");
+        store.delete_product(&chair).await.expect("deleted");
+        assert_eq!(store.find_product(chair.id).await.expect("read"), None);
+        assert_eq!(store.count_products(None).await.expect("count"), 0);
+        assert_eq!(store.count_products(Some("home")).await.expect("count"), 0);
+        assert!(matches!(store.delete_product(&chair).await, Err(StoreError::NotFound)));
+        let replaced = chair.apply(patch(serde_json::json!({ "name": "x" })), Timestamp::now());
+        assert!(matches!(store.replace_product(&chair, &replaced).await, Err(StoreError::NotFound)));
+        store.create_product(&item("Chair again", "home", &["C-1"])).await.expect("C-1 free");
+    }
+
+    async fn listings_are_newest_first_by_offset_or_after_a_position(app: TestApp) {
+        let store = app.store.as_ref();
+        let mut made = Vec::new();
+        for i in 0..7 {
+            let product = item(&format!("P{i}"), if i % 2 == 0 { "even" } else { "odd" }, &[&format!("P-{i}")]);
+            store.create_product(&product).await.expect("created");
+            made.push(product);
+        }
+        made.sort_by_key(|p| std::cmp::Reverse(sort_key(p)));
+        let all = store.list_products(&query(None, ListStart::Offset(0), 10)).await.expect("list");
+        assert_eq!(all.products, made);
+        assert_eq!(all.next, None);
+
+        let first = store.list_products(&query(None, ListStart::Offset(0), 3)).await.expect("list");
+        assert_eq!(first.products, made[..3]);
+        assert_eq!(first.next.as_deref(), Some(sort_key(&made[2]).as_str()));
+        let second = store.list_products(&query(None, ListStart::After(sort_key(&made[2])), 3)).await.expect("list");
+        assert_eq!(second.products, made[3..6]);
+        let offset = store.list_products(&query(None, ListStart::Offset(3), 3)).await.expect("list");
+        assert_eq!(offset.products, second.products);
+        let last = store.list_products(&query(None, ListStart::After(sort_key(&made[5])), 3)).await.expect("list");
+        assert_eq!((last.products.as_slice(), last.next.as_deref()), (&made[6..], None));
+
+        let odd: Vec<_> = made.iter().filter(|p| p.category == "odd").cloned().collect();
+        let listed = store.list_products(&query(Some("odd"), ListStart::Offset(0), 10)).await.expect("list");
+        assert_eq!(listed.products, odd);
+        let beyond = store.list_products(&query(Some("odd"), ListStart::Offset(10), 10)).await.expect("list");
+        assert_eq!((beyond.products.len(), beyond.next), (0, None));
+    }
+
     async fn a_created_user_is_found_by_email_and_by_id(app: TestApp) {
         let store = app.store.as_ref();
         let alice = record("alice@shop.test");
