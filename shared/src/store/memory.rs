@@ -1,5 +1,6 @@
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
+    ops::Bound,
     sync::{Mutex, MutexGuard},
 };
 
@@ -26,6 +27,8 @@ struct Inner {
     emails_by_id: HashMap<UserId, Email>,
     sessions: HashMap<SessionId, Session>,
     products: HashMap<ProductId, Product>,
+    /// Listing order: [`sort_key`] → id (a product's sort key never changes).
+    order: BTreeMap<String, ProductId>,
     sku_owners: HashMap<Sku, ProductId>,
     category_counts: HashMap<String, u64>,
 }
@@ -178,6 +181,7 @@ impl ProductStore for MemoryStore {
             inner.sku_owners.insert(variant.sku.clone(), product.id);
         }
         inner.count(&product.category, 1);
+        inner.order.insert(sort_key(product), product.id);
         inner.products.insert(product.id, product.clone());
         Ok(())
     }
@@ -214,31 +218,32 @@ impl ProductStore for MemoryStore {
             inner.sku_owners.remove(&variant.sku);
         }
         inner.count(&current.category, -1);
+        inner.order.remove(&sort_key(current));
         inner.products.remove(&current.id);
         Ok(())
     }
 
     async fn list_products(&self, query: &ProductQuery) -> Result<ProductPage, StoreError> {
         let inner = self.lock();
-        let mut listed: Vec<(String, &Product)> = inner
-            .products
-            .values()
-            .filter(|p| query.category.as_ref().is_none_or(|c| *c == p.category))
-            .map(|p| (sort_key(p), p))
-            .collect();
-        listed.sort_by(|a, b| b.0.cmp(&a.0));
-        let start = match &query.start {
-            ListStart::Offset(skip) => *skip,
-            ListStart::After(key) => listed.partition_point(|(k, _)| k >= key),
+        let (skip, before) = match &query.start {
+            ListStart::Offset(skip) => (*skip, None),
+            ListStart::After(key) => (0, Some(key.as_str())),
         };
-        let rest = listed.get(start..).unwrap_or_default();
-        let page = &rest[..rest.len().min(query.limit)];
-        let next = (rest.len() > page.len())
-            .then(|| page.last().map(|(key, _)| key.clone()))
-            .flatten();
+        let upper = before.map_or(Bound::Unbounded, Bound::Excluded);
+        let newest_first = inner.order.range::<str, _>((Bound::Unbounded, upper)).rev();
+        let mut listed: Vec<(&String, &Product)> = newest_first
+            .filter_map(|(key, id)| inner.products.get(id).map(|p| (key, p)))
+            .filter(|(_, p)| query.category.as_ref().is_none_or(|c| *c == p.category))
+            .skip(skip)
+            .take(query.limit + 1)
+            .collect();
+        let more = listed.len() > query.limit;
+        listed.truncate(query.limit);
         Ok(ProductPage {
-            products: page.iter().map(|(_, p)| (*p).clone()).collect(),
-            next,
+            next: more
+                .then(|| listed.last().map(|(key, _)| (*key).clone()))
+                .flatten(),
+            products: listed.into_iter().map(|(_, p)| p.clone()).collect(),
         })
     }
 
