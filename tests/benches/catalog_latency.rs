@@ -10,7 +10,7 @@ use std::{
 use axum::{body::Body, http::Request};
 use http_body_util::BodyExt;
 use serde_json::json;
-use shared::{AppState, auth::ensure_admin, store::MemoryStore};
+use shared::{AppState, store::MemoryStore};
 use tower::ServiceExt;
 
 const CALLS: usize = 5_000;
@@ -44,16 +44,7 @@ async fn measure(router: &axum::Router, uri: &str) -> (Duration, Duration, usize
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let state = AppState::new(Arc::new(MemoryStore::default()), e2e::token_config());
-    ensure_admin(state.store(), "root@shop.test", "admin-password-1")
-        .await
-        .expect("admin");
-    let admin = state
-        .accounts()
-        .login("root@shop.test", "admin-password-1")
-        .await
-        .expect("login")
-        .tokens
-        .access_token;
+    let admin = e2e::admin_token(&state).await;
     let router = local::app(state);
     let mut id = String::new();
     for i in 0..PRODUCTS {

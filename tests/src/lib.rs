@@ -31,6 +31,23 @@ pub enum Backend {
 /// The secret every test app signs with, so tests can mint their own (expired, forged) tokens.
 pub const TEST_SECRET: &[u8] = b"test-secret-that-is-long-enough-for-hs256!";
 
+/// The test admin's e-mail and password.
+pub const ADMIN: (&str, &str) = ("root@shop.test", "admin-password-1");
+
+/// Creates the test admin in `state`'s store and returns an access token for it.
+pub async fn admin_token(state: &AppState) -> String {
+    let (email, password) = ADMIN;
+    shared::auth::ensure_admin(state.store(), email, password)
+        .await
+        .expect("admin created");
+    let logged_in = state
+        .accounts()
+        .login(email, password)
+        .await
+        .expect("login");
+    logged_in.tokens.access_token
+}
+
 /// Token settings of the test apps.
 pub fn token_config() -> TokenConfig {
     TokenConfig {
@@ -198,9 +215,9 @@ impl TestApp {
         )
     }
 
-    /// Creates an admin the only way there is (outside HTTP) and logs in as it.
+    /// Creates an admin the only way there is (outside HTTP) and logs in as it over HTTP.
     pub async fn admin(&self) -> String {
-        let (email, password) = ("root@shop.test", "admin-password-1");
+        let (email, password) = ADMIN;
         shared::auth::ensure_admin(self.store.as_ref(), email, password)
             .await
             .expect("admin created");

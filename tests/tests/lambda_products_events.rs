@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use e2e::{RecordingEdgeCache, invoke_event};
-use shared::{AppState, auth::ensure_admin, edge::ApiStage, store::MemoryStore};
+use shared::{AppState, edge::ApiStage, store::MemoryStore};
 
 #[tokio::test]
 async fn every_sample_event_is_answered_and_writes_flush_the_stage_cache() {
@@ -14,16 +14,7 @@ async fn every_sample_event_is_answered_and_writes_flush_the_stage_cache() {
     let edge = Arc::new(RecordingEdgeCache::default());
     let state = AppState::new(Arc::new(MemoryStore::default()), e2e::token_config())
         .with_edge_cache(edge.clone());
-    ensure_admin(state.store(), "root@shop.test", "admin-password-1")
-        .await
-        .expect("admin");
-    let admin = state
-        .accounts()
-        .login("root@shop.test", "admin-password-1")
-        .await
-        .expect("login")
-        .tokens
-        .access_token;
+    let admin = e2e::admin_token(&state).await;
     let router = products::router(state);
     let flushes = || edge.flushed.lock().expect("lock").len();
     let stage = ApiStage {
