@@ -1,9 +1,11 @@
 //! Pure domain rules: no I/O, no AWS, no HTTP. Every type here is valid once built.
 
+mod coupon;
 mod email;
 mod field_errors;
 mod id;
 mod money;
+mod order_status;
 mod paging;
 mod password;
 mod product;
@@ -11,10 +13,12 @@ mod role;
 mod timestamp;
 mod user;
 
+pub use coupon::{Coupon, CouponCode, CouponInput, CouponRejection, parse_instant};
 pub use email::Email;
 pub use field_errors::FieldErrors;
 pub use id::{ProductId, SessionId, TokenId, UserId};
 pub use money::Money;
+pub use order_status::{InvalidTransition, OrderStatus};
 pub use paging::{ListParams, Listing, Paging, encode_cursor};
 pub use password::Password;
 pub use product::{
