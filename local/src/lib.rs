@@ -26,6 +26,7 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .merge(auth::routes())
         .merge(products::routes())
+        .merge(coupons::routes())
         .route("/openapi.json", get(openapi_json));
     shared::http::app(routes, state)
 }

@@ -3,6 +3,7 @@
 //! - [`domain`]: pure rules and validated types (no I/O).
 //! - [`auth`]: password hashing, JWTs, account operations, the authenticated-user extractors.
 //! - [`catalog`]: product operations (validate, apply, store).
+//! - [`coupons`]: coupon administration and offers.
 //! - [`edge`]: the API Gateway cache a catalog write must flush.
 //! - [`store`]: storage traits with DynamoDB and in-memory implementations.
 //! - [`http`]: the JSON error envelope, strict JSON bodies, fallbacks, request logging.
@@ -11,6 +12,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod coupons;
 pub mod domain;
 pub mod edge;
 pub mod http;

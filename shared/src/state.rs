@@ -56,6 +56,13 @@ impl AppState {
         self.store.as_ref()
     }
 
+    /// The coupon operations.
+    pub fn coupons(&self) -> crate::coupons::Coupons<'_> {
+        crate::coupons::Coupons {
+            store: self.store.as_ref(),
+        }
+    }
+
     /// The catalog operations.
     pub fn catalog(&self) -> crate::catalog::Catalog<'_> {
         crate::catalog::Catalog {

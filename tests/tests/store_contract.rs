@@ -4,8 +4,8 @@ use e2e::both_stores;
 use shared::{
     auth::StoredHash,
     domain::{
-        Email, Product, ProductInput, ProductPatch, ProductSpec, Role, SessionId, Timestamp,
-        TokenId, User, UserId,
+        Coupon, CouponCode, CouponInput, Email, Product, ProductInput, ProductPatch, ProductSpec,
+        Role, SessionId, Timestamp, TokenId, User, UserId,
     },
     store::{ListStart, ProductQuery, RotateOutcome, Session, StoreError, UserRecord, sort_key},
 };
@@ -57,7 +57,40 @@ fn query(category: Option<&str>, start: ListStart, limit: usize) -> ProductQuery
     }
 }
 
+fn coupon(code: &str, uses: u32) -> Coupon {
+    let input: CouponInput = serde_json::from_value(serde_json::json!({ "code": code, "discount_percent": 20, "expiry": "2099-01-01T00:00:00Z" })).expect("input");
+    Coupon {
+        uses,
+        ..Coupon::parse_new(input).expect("valid")
+    }
+}
+
 both_stores! {
+    async fn coupons_are_unique_by_code_and_updates_never_touch_the_use_count(app: TestApp) {
+        let store = app.store.as_ref();
+        let used = coupon("USED-5", 5);
+        store.create_coupon(&used).await.expect("created");
+        assert!(matches!(store.create_coupon(&coupon("USED-5", 0)).await, Err(StoreError::Conflict("coupon_exists"))));
+        assert_eq!(store.find_coupon(&used.code).await.expect("read"), Some(used.clone()));
+
+        let edited = Coupon { discount_percent: 40, max_uses: Some(9), uses: 0, ..used.clone() };
+        store.update_coupon(&edited).await.expect("updated");
+        let stored = store.find_coupon(&used.code).await.expect("read").expect("exists");
+        assert_eq!((stored.discount_percent, stored.max_uses, stored.uses), (40, Some(9), 5));
+        let cleared = Coupon { max_uses: None, ..stored.clone() };
+        store.update_coupon(&cleared).await.expect("updated");
+        assert_eq!(store.find_coupon(&used.code).await.expect("read").expect("exists").max_uses, None);
+
+        store.create_coupon(&coupon("ABC", 0)).await.expect("created");
+        let listed: Vec<_> = store.list_coupons().await.expect("list").into_iter().map(|c| c.code).collect();
+        assert_eq!(listed, [CouponCode::parse("ABC").expect("code"), used.code.clone()]);
+
+        store.delete_coupon(&used.code).await.expect("deleted");
+        assert!(matches!(store.delete_coupon(&used.code).await, Err(StoreError::NotFound)));
+        assert!(matches!(store.update_coupon(&used).await, Err(StoreError::NotFound)));
+        assert_eq!(store.find_coupon(&used.code).await.expect("read"), None);
+    }
+
     async fn a_product_reads_back_as_written_and_counts(app: TestApp) {
         let store = app.store.as_ref();
         let mug = item("Mug", "kitchen", &["M-1", "M-2"]);

@@ -450,3 +450,39 @@ fn the_products_function_may_only_touch_what_it_uses() {
             .any(|(actions, _)| actions.iter().any(|a| a.ends_with(":*") || a == "*"))
     );
 }
+
+#[test]
+fn the_coupons_function_may_only_touch_what_it_uses() {
+    let template = template();
+    let (_, coupons) = resources_of_type(&template, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(name, _)| *name == "CouponsFunction")
+        .expect("CouponsFunction");
+    let statements = coupons["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .expect("statements");
+    let actions = |i: usize| -> BTreeSet<String> {
+        statements[i]["Action"]
+            .as_sequence()
+            .expect("actions")
+            .iter()
+            .map(|a| a.as_str().expect("action").to_owned())
+            .collect()
+    };
+    assert_eq!(statements.len(), 2);
+    let table_actions: BTreeSet<String> = [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(actions(0), table_actions);
+    assert_eq!(actions(1), BTreeSet::from(["dynamodb:Query".to_owned()]));
+    let index = serde_norway::to_string(&statements[1]["Resource"]).expect("yaml");
+    assert!(
+        index.contains("/index/GSI1") && !index.contains('*'),
+        "{index}"
+    );
+}

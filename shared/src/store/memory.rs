@@ -7,11 +7,12 @@ use std::{
 use async_trait::async_trait;
 
 use super::{
-    ListStart, ProductPage, ProductQuery, ProductStore, RotateOutcome, Session, SessionStore,
-    StoreError, UserRecord, UserStore, sort_key,
+    CouponStore, ListStart, ProductPage, ProductQuery, ProductStore, RotateOutcome, Session,
+    SessionStore, StoreError, UserRecord, UserStore, sort_key,
 };
 use crate::domain::{
-    Email, Product, ProductId, Role, SessionId, Sku, Timestamp, TokenId, User, UserId,
+    Coupon, CouponCode, Email, Product, ProductId, Role, SessionId, Sku, Timestamp, TokenId, User,
+    UserId,
 };
 
 /// An in-process store with the same semantics as [`super::DynamoStore`]: every operation
@@ -31,6 +32,7 @@ struct Inner {
     order: BTreeMap<String, ProductId>,
     sku_owners: HashMap<Sku, ProductId>,
     category_counts: HashMap<String, u64>,
+    coupons: BTreeMap<CouponCode, Coupon>,
 }
 
 impl Inner {
@@ -253,5 +255,47 @@ impl ProductStore for MemoryStore {
             Some(category) => inner.category_counts.get(category).copied().unwrap_or(0),
             None => inner.products.len() as u64,
         })
+    }
+}
+
+#[async_trait]
+impl CouponStore for MemoryStore {
+    async fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if inner.coupons.contains_key(&coupon.code) {
+            return Err(StoreError::Conflict("coupon_exists"));
+        }
+        inner.coupons.insert(coupon.code.clone(), coupon.clone());
+        Ok(())
+    }
+
+    async fn find_coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+        Ok(self.lock().coupons.get(code).cloned())
+    }
+
+    async fn update_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let stored = inner
+            .coupons
+            .get_mut(&coupon.code)
+            .ok_or(StoreError::NotFound)?;
+        let uses = stored.uses;
+        *stored = Coupon {
+            uses,
+            ..coupon.clone()
+        };
+        Ok(())
+    }
+
+    async fn delete_coupon(&self, code: &CouponCode) -> Result<(), StoreError> {
+        self.lock()
+            .coupons
+            .remove(code)
+            .map(|_| ())
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn list_coupons(&self) -> Result<Vec<Coupon>, StoreError> {
+        Ok(self.lock().coupons.values().cloned().collect())
     }
 }

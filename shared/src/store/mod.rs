@@ -17,7 +17,10 @@ pub use records::{
     ListStart, ProductPage, ProductQuery, RotateOutcome, Session, UserRecord, sort_key,
 };
 
-use crate::domain::{Email, Product, ProductId, Role, SessionId, Timestamp, TokenId, User, UserId};
+use crate::domain::{
+    Coupon, CouponCode, Email, Product, ProductId, Role, SessionId, Timestamp, TokenId, User,
+    UserId,
+};
 
 /// Accounts. E-mail addresses are unique (case-insensitively, as [`Email`] is lower-case).
 #[async_trait]
@@ -79,7 +82,23 @@ pub trait ProductStore: Send + Sync {
     async fn count_products(&self, category: Option<&str>) -> Result<u64, StoreError>;
 }
 
-/// Everything the functions need from storage.
-pub trait Store: UserStore + SessionStore + ProductStore {}
+/// Coupons, unique by code.
+#[async_trait]
+pub trait CouponStore: Send + Sync {
+    /// Stores a new coupon; [`StoreError::Conflict`]`("coupon_exists")` when the code is taken.
+    async fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError>;
+    /// The coupon with this code.
+    async fn find_coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError>;
+    /// Writes the admin-editable fields (never the use count, which checkouts own);
+    /// [`StoreError::NotFound`] when the coupon is gone.
+    async fn update_coupon(&self, coupon: &Coupon) -> Result<(), StoreError>;
+    /// Deletes the coupon; [`StoreError::NotFound`] when it is absent.
+    async fn delete_coupon(&self, code: &CouponCode) -> Result<(), StoreError>;
+    /// Every coupon, by code.
+    async fn list_coupons(&self) -> Result<Vec<Coupon>, StoreError>;
+}
 
-impl<T: UserStore + SessionStore + ProductStore> Store for T {}
+/// Everything the functions need from storage.
+pub trait Store: UserStore + SessionStore + ProductStore + CouponStore {}
+
+impl<T: UserStore + SessionStore + ProductStore + CouponStore> Store for T {}

@@ -1,0 +1,215 @@
+//! Coupons: `COUPON#<CODE>/META`, listed through GSI1 (`COUPONS` / `<CODE>`). The use count
+//! (`uses`) belongs to checkouts; admin updates never write it.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::{
+    DynamoStore, NOT_EXISTS,
+    attrs::{Item, n, s},
+    classify, is_condition_failure,
+};
+use crate::{
+    domain::{Coupon, CouponCode, Money, Role, Timestamp},
+    store::{CouponStore, StoreError},
+};
+
+const META_SK: &str = "META";
+const ALL_COUPONS: &str = "COUPONS";
+
+fn pk(code: &CouponCode) -> String {
+    format!("COUPON#{}", code.as_str())
+}
+
+fn malformed(what: &str) -> StoreError {
+    StoreError::Unexpected(anyhow::anyhow!("stored coupon has a malformed `{what}`"))
+}
+
+/// The admin-editable attributes: `Some` values to set, `None` ones to remove.
+fn editable(coupon: &Coupon) -> Vec<(&'static str, Option<AttributeValue>)> {
+    let roles = coupon
+        .eligible_roles
+        .iter()
+        .map(|r| s(r.as_str()))
+        .collect();
+    vec![
+        (
+            "discount_percent",
+            Some(n(i64::from(coupon.discount_percent))),
+        ),
+        ("expiry", Some(s(coupon.expiry.to_string()))),
+        ("eligible_roles", Some(AttributeValue::L(roles))),
+        ("max_uses", coupon.max_uses.map(|v| n(i64::from(v)))),
+        (
+            "max_uses_per_user",
+            coupon.max_uses_per_user.map(|v| n(i64::from(v))),
+        ),
+        (
+            "min_order_amount",
+            coupon.min_order_amount.map(|m| s(m.to_string())),
+        ),
+        ("starts_at", coupon.starts_at.map(|t| s(t.to_string()))),
+    ]
+}
+
+fn to_item(coupon: &Coupon) -> HashMap<String, AttributeValue> {
+    let mut item = HashMap::from([
+        ("PK".to_owned(), s(pk(&coupon.code))),
+        ("SK".to_owned(), s(META_SK)),
+        ("GSI1PK".to_owned(), s(ALL_COUPONS)),
+        ("GSI1SK".to_owned(), s(coupon.code.as_str())),
+        ("code".to_owned(), s(coupon.code.as_str())),
+        ("uses".to_owned(), n(i64::from(coupon.uses))),
+    ]);
+    for (name, value) in editable(coupon) {
+        if let Some(value) = value {
+            item.insert(name.to_owned(), value);
+        }
+    }
+    item
+}
+
+fn from_item(item: &Item) -> Result<Coupon, StoreError> {
+    let optional_n = |name: &str| match item.0.get(name) {
+        None => Ok(None),
+        Some(_) => u32::try_from(item.n(name)?)
+            .map(Some)
+            .map_err(|_| malformed(name)),
+    };
+    let optional_time = |name: &str| match item.0.get(name) {
+        None => Ok(None),
+        Some(_) => Timestamp::parse(item.s(name)?)
+            .map(Some)
+            .map_err(|_| malformed(name)),
+    };
+    let roles = match item.0.get("eligible_roles") {
+        Some(AttributeValue::L(values)) => values
+            .iter()
+            .map(|v| {
+                v.as_s()
+                    .ok()
+                    .and_then(|r| r.parse::<Role>().ok())
+                    .ok_or_else(|| malformed("eligible_roles"))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err(malformed("eligible_roles")),
+    };
+    Ok(Coupon {
+        code: CouponCode::parse(item.s("code")?).map_err(|_| malformed("code"))?,
+        discount_percent: u8::try_from(item.n("discount_percent")?)
+            .map_err(|_| malformed("discount_percent"))?,
+        expiry: Timestamp::parse(item.s("expiry")?).map_err(|_| malformed("expiry"))?,
+        eligible_roles: roles,
+        max_uses: optional_n("max_uses")?,
+        max_uses_per_user: optional_n("max_uses_per_user")?,
+        min_order_amount: match item.0.get("min_order_amount") {
+            None => None,
+            Some(_) => Some(item.parse::<Money>("min_order_amount")?),
+        },
+        starts_at: optional_time("starts_at")?,
+        uses: u32::try_from(item.n("uses")?).map_err(|_| malformed("uses"))?,
+    })
+}
+
+#[async_trait]
+impl CouponStore for DynamoStore {
+    async fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(coupon)))
+            .condition_expression(NOT_EXISTS)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if is_condition_failure(&error) => {
+                Err(StoreError::Conflict("coupon_exists"))
+            }
+            Err(error) => Err(classify("PutItem", error)),
+        }
+    }
+
+    async fn find_coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+        self.get(pk(code), META_SK)
+            .await?
+            .map(|item| from_item(&item))
+            .transpose()
+    }
+
+    async fn update_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
+        let mut sets = Vec::new();
+        let mut removes = Vec::new();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(pk(&coupon.code)))
+            .key("SK", s(META_SK))
+            .condition_expression("attribute_exists(PK)");
+        for (name, value) in editable(coupon) {
+            request = request.expression_attribute_names(format!("#{name}"), name);
+            match value {
+                Some(value) => {
+                    sets.push(format!("#{name} = :{name}"));
+                    request = request.expression_attribute_values(format!(":{name}"), value);
+                }
+                None => removes.push(format!("#{name}")),
+            }
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        match request.update_expression(expression).send().await {
+            Ok(_) => Ok(()),
+            Err(error) if is_condition_failure(&error) => Err(StoreError::NotFound),
+            Err(error) => Err(classify("UpdateItem", error)),
+        }
+    }
+
+    async fn delete_coupon(&self, code: &CouponCode) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(pk(code)))
+            .key("SK", s(META_SK))
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if is_condition_failure(&error) => Err(StoreError::NotFound),
+            Err(error) => Err(classify("DeleteItem", error)),
+        }
+    }
+
+    async fn list_coupons(&self) -> Result<Vec<Coupon>, StoreError> {
+        let mut coupons = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("GSI1")
+                .key_condition_expression("GSI1PK = :pk")
+                .expression_attribute_values(":pk", s(ALL_COUPONS))
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(|e| classify("Query", e))?;
+            for item in output.items.unwrap_or_default() {
+                coupons.push(from_item(&Item(item))?);
+            }
+            start_key = output.last_evaluated_key;
+            if start_key.is_none() {
+                return Ok(coupons);
+            }
+        }
+    }
+}
