@@ -27,6 +27,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(products::routes())
         .merge(coupons::routes())
+        .merge(cart::routes())
         .route("/openapi.json", get(openapi_json));
     shared::http::app(routes, state)
 }

@@ -2,6 +2,7 @@
 //!
 //! - [`domain`]: pure rules and validated types (no I/O).
 //! - [`auth`]: password hashing, JWTs, account operations, the authenticated-user extractors.
+//! - [`cart`]: cart operations, priced from the catalog.
 //! - [`catalog`]: product operations (validate, apply, store).
 //! - [`coupons`]: coupon administration and offers.
 //! - [`edge`]: the API Gateway cache a catalog write must flush.
@@ -10,6 +11,7 @@
 //! - [`config`] and [`state`]: typed configuration and the shared application state.
 
 pub mod auth;
+pub mod cart;
 pub mod catalog;
 pub mod config;
 pub mod coupons;

@@ -56,6 +56,13 @@ impl AppState {
         self.store.as_ref()
     }
 
+    /// The cart operations.
+    pub fn carts(&self) -> crate::cart::Carts<'_> {
+        crate::cart::Carts {
+            store: self.store.as_ref(),
+        }
+    }
+
     /// The coupon operations.
     pub fn coupons(&self) -> crate::coupons::Coupons<'_> {
         crate::coupons::Coupons {

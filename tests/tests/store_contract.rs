@@ -4,8 +4,8 @@ use e2e::both_stores;
 use shared::{
     auth::StoredHash,
     domain::{
-        Coupon, CouponCode, CouponInput, Email, Product, ProductInput, ProductPatch, ProductSpec,
-        Role, SessionId, Timestamp, TokenId, User, UserId,
+        CartLine, Coupon, CouponCode, CouponInput, Email, Product, ProductId, ProductInput,
+        ProductPatch, ProductSpec, Role, SessionId, Sku, Timestamp, TokenId, User, UserId,
     },
     store::{ListStart, ProductQuery, RotateOutcome, Session, StoreError, UserRecord, sort_key},
 };
@@ -66,6 +66,36 @@ fn coupon(code: &str, uses: u32) -> Coupon {
 }
 
 both_stores! {
+    async fn cart_lines_are_per_user_and_replaced_per_variant(app: TestApp) {
+        let store = app.store.as_ref();
+        let (mug, lamp) = (item("Mug", "k", &["M-1", "M-2"]), item("Lamp", "h", &["L-1"]));
+        store.create_product(&mug).await.expect("created");
+        store.create_product(&lamp).await.expect("created");
+        let (me, other) = (UserId::new(), UserId::new());
+        let line = |product: &Product, sku: &str, quantity: u32| CartLine {
+            product_id: product.id,
+            sku: Sku::parse(sku).expect("sku"),
+            quantity,
+            price_when_added: "3.50".parse().expect("money"),
+        };
+        store.put_cart_line(me, &line(&lamp, "L-1", 1)).await.expect("put");
+        store.put_cart_line(me, &line(&mug, "M-2", 1)).await.expect("put");
+        store.put_cart_line(me, &line(&mug, "M-2", 4)).await.expect("replace");
+        store.put_cart_line(other, &line(&mug, "M-1", 9)).await.expect("put");
+        let mine = store.cart_lines(me).await.expect("read");
+        assert_eq!(mine, [line(&mug, "M-2", 4), line(&lamp, "L-1", 1)], "by product id, one line per variant");
+        assert_eq!(store.cart_lines(other).await.expect("read"), [line(&mug, "M-1", 9)]);
+
+        store.delete_cart_line(me, mug.id, &Sku::parse("M-2").expect("sku")).await.expect("deleted");
+        let again = store.delete_cart_line(me, mug.id, &Sku::parse("M-2").expect("sku")).await;
+        assert!(matches!(again, Err(StoreError::NotFound)));
+        assert_eq!(store.cart_lines(me).await.expect("read"), [line(&lamp, "L-1", 1)]);
+
+        let found = store.find_products(&[mug.id, lamp.id, mug.id, ProductId::new()]).await.expect("batch");
+        assert_eq!(found.len(), 2);
+        assert_eq!((found.get(&mug.id), found.get(&lamp.id)), (Some(&mug), Some(&lamp)));
+    }
+
     async fn coupons_are_unique_by_code_and_updates_never_touch_the_use_count(app: TestApp) {
         let store = app.store.as_ref();
         let used = coupon("USED-5", 5);

@@ -486,3 +486,37 @@ fn the_coupons_function_may_only_touch_what_it_uses() {
         "{index}"
     );
 }
+
+#[test]
+fn the_cart_function_may_only_touch_what_it_uses() {
+    let template = template();
+    let (_, cart) = resources_of_type(&template, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(name, _)| *name == "CartFunction")
+        .expect("CartFunction");
+    let statements = cart["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .expect("statements");
+    assert_eq!(statements.len(), 1);
+    let actions: BTreeSet<String> = statements[0]["Action"]
+        .as_sequence()
+        .expect("actions")
+        .iter()
+        .map(|a| a.as_str().expect("action").to_owned())
+        .collect();
+    let expected: BTreeSet<String> = [
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(actions, expected);
+    let resource = serde_norway::to_string(&statements[0]["Resource"]).expect("yaml");
+    assert!(
+        resource.contains("Table.Arn") && !resource.contains('*'),
+        "{resource}"
+    );
+}

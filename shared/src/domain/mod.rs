@@ -1,5 +1,6 @@
 //! Pure domain rules: no I/O, no AWS, no HTTP. Every type here is valid once built.
 
+mod cart;
 mod coupon;
 mod email;
 mod field_errors;
@@ -13,6 +14,9 @@ mod role;
 mod timestamp;
 mod user;
 
+pub use cart::{
+    CartItem, CartLine, CartView, LineStatus, MAX_LINES, MAX_QUANTITY, view as cart_view,
+};
 pub use coupon::{Coupon, CouponCode, CouponInput, CouponRejection, parse_instant};
 pub use email::Email;
 pub use field_errors::FieldErrors;

@@ -7,12 +7,12 @@ use std::{
 use async_trait::async_trait;
 
 use super::{
-    CouponStore, ListStart, ProductPage, ProductQuery, ProductStore, RotateOutcome, Session,
-    SessionStore, StoreError, UserRecord, UserStore, sort_key,
+    CartStore, CouponStore, ListStart, ProductPage, ProductQuery, ProductStore, RotateOutcome,
+    Session, SessionStore, StoreError, UserRecord, UserStore, sort_key,
 };
 use crate::domain::{
-    Coupon, CouponCode, Email, Product, ProductId, Role, SessionId, Sku, Timestamp, TokenId, User,
-    UserId,
+    CartLine, Coupon, CouponCode, Email, Product, ProductId, Role, SessionId, Sku, Timestamp,
+    TokenId, User, UserId,
 };
 
 /// An in-process store with the same semantics as [`super::DynamoStore`]: every operation
@@ -33,6 +33,7 @@ struct Inner {
     sku_owners: HashMap<Sku, ProductId>,
     category_counts: HashMap<String, u64>,
     coupons: BTreeMap<CouponCode, Coupon>,
+    carts: HashMap<UserId, Vec<CartLine>>,
 }
 
 impl Inner {
@@ -192,6 +193,17 @@ impl ProductStore for MemoryStore {
         Ok(self.lock().products.get(&id).cloned())
     }
 
+    async fn find_products(
+        &self,
+        ids: &[ProductId],
+    ) -> Result<HashMap<ProductId, Product>, StoreError> {
+        let inner = self.lock();
+        Ok(ids
+            .iter()
+            .filter_map(|id| inner.products.get(id).map(|p| (*id, p.clone())))
+            .collect())
+    }
+
     async fn replace_product(&self, current: &Product, next: &Product) -> Result<(), StoreError> {
         let mut inner = self.lock();
         inner.check_current(current)?;
@@ -297,5 +309,43 @@ impl CouponStore for MemoryStore {
 
     async fn list_coupons(&self) -> Result<Vec<Coupon>, StoreError> {
         Ok(self.lock().coupons.values().cloned().collect())
+    }
+}
+
+#[async_trait]
+impl CartStore for MemoryStore {
+    async fn cart_lines(&self, user: UserId) -> Result<Vec<CartLine>, StoreError> {
+        let mut lines = self.lock().carts.get(&user).cloned().unwrap_or_default();
+        lines.sort_by(|a, b| (a.product_id, &a.sku).cmp(&(b.product_id, &b.sku)));
+        Ok(lines)
+    }
+
+    async fn put_cart_line(&self, user: UserId, line: &CartLine) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let lines = inner.carts.entry(user).or_default();
+        match lines
+            .iter_mut()
+            .find(|l| l.product_id == line.product_id && l.sku == line.sku)
+        {
+            Some(existing) => *existing = line.clone(),
+            None => lines.push(line.clone()),
+        }
+        Ok(())
+    }
+
+    async fn delete_cart_line(
+        &self,
+        user: UserId,
+        product: ProductId,
+        sku: &Sku,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let lines = inner.carts.get_mut(&user).ok_or(StoreError::NotFound)?;
+        let before = lines.len();
+        lines.retain(|l| !(l.product_id == product && l.sku == *sku));
+        if lines.len() == before {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 }

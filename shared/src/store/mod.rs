@@ -18,8 +18,8 @@ pub use records::{
 };
 
 use crate::domain::{
-    Coupon, CouponCode, Email, Product, ProductId, Role, SessionId, Timestamp, TokenId, User,
-    UserId,
+    CartLine, Coupon, CouponCode, Email, Product, ProductId, Role, SessionId, Timestamp, TokenId,
+    User, UserId,
 };
 
 /// Accounts. E-mail addresses are unique (case-insensitively, as [`Email`] is lower-case).
@@ -68,6 +68,11 @@ pub trait ProductStore: Send + Sync {
     async fn create_product(&self, product: &Product) -> Result<(), StoreError>;
     /// The product with its variants (one read).
     async fn find_product(&self, id: ProductId) -> Result<Option<Product>, StoreError>;
+    /// Several products at once (one batch read per 100), by id; absent ones are left out.
+    async fn find_products(
+        &self,
+        ids: &[ProductId],
+    ) -> Result<std::collections::HashMap<ProductId, Product>, StoreError>;
     /// Replaces `current` by `next` (same id): claims added SKUs, releases removed ones, moves
     /// the category count. [`StoreError::NotFound`] when it is gone,
     /// `Conflict("product_changed")` when it changed since `current` was read,
@@ -98,7 +103,23 @@ pub trait CouponStore: Send + Sync {
     async fn list_coupons(&self) -> Result<Vec<Coupon>, StoreError>;
 }
 
-/// Everything the functions need from storage.
-pub trait Store: UserStore + SessionStore + ProductStore + CouponStore {}
+/// Carts: one line per (product, SKU) per user.
+#[async_trait]
+pub trait CartStore: Send + Sync {
+    /// The user's lines, by product id (so by product age) then SKU (one read).
+    async fn cart_lines(&self, user: UserId) -> Result<Vec<CartLine>, StoreError>;
+    /// Creates or replaces the line for (product, SKU).
+    async fn put_cart_line(&self, user: UserId, line: &CartLine) -> Result<(), StoreError>;
+    /// Removes the line; [`StoreError::NotFound`] when there is none.
+    async fn delete_cart_line(
+        &self,
+        user: UserId,
+        product: ProductId,
+        sku: &crate::domain::Sku,
+    ) -> Result<(), StoreError>;
+}
 
-impl<T: UserStore + SessionStore + ProductStore + CouponStore> Store for T {}
+/// Everything the functions need from storage.
+pub trait Store: UserStore + SessionStore + ProductStore + CouponStore + CartStore {}
+
+impl<T: UserStore + SessionStore + ProductStore + CouponStore + CartStore> Store for T {}

@@ -1,6 +1,7 @@
 //! The single-table DynamoDB implementation (DESIGN §4).
 
 mod attrs;
+mod cart_items;
 mod coupons;
 mod product_item;
 mod products;

@@ -159,6 +159,13 @@ impl ProductStore for DynamoStore {
             .transpose()
     }
 
+    async fn find_products(
+        &self,
+        ids: &[ProductId],
+    ) -> Result<HashMap<ProductId, Product>, StoreError> {
+        self.batch_products(ids).await
+    }
+
     async fn replace_product(&self, current: &Product, next: &Product) -> Result<(), StoreError> {
         let changes = current.sku_changes(next);
         let mut items = vec![self.put_over(next, current)?];

@@ -1,0 +1,77 @@
+//! `/cart/*`: the signed-in caller's cart. Handlers parse, call [`shared::cart::Carts`] and
+//! shape the response; every price comes from the catalog.
+
+use axum::{
+    Json, Router,
+    extract::State,
+    routing::{get, post},
+};
+use serde_json::{Value, json};
+use shared::{
+    AppState,
+    auth::AuthUser,
+    cart::{AddItem, RemoveItem, SetQuantity},
+    domain::CartView,
+    http::{ApiError, JsonBody},
+};
+
+/// The routes of this function, without state (the local server merges them with others).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/cart/details", get(details))
+        .route("/cart/add_item", post(add))
+        .route("/cart/update_item_quantity", post(set_quantity))
+        .route("/cart/remove_item", post(remove))
+}
+
+/// The complete application of this function, as Lambda serves it.
+pub fn router(state: AppState) -> Router {
+    shared::http::app(routes(), state)
+}
+
+async fn details(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+    let cart = state.carts().view(user.id).await?;
+    if cart.items.is_empty() {
+        return Ok(Json(
+            json!({ "message": "Cart is empty", "user_id": cart.user_id, "items": [], "subtotal": cart.subtotal }),
+        ));
+    }
+    Ok(Json(json!(cart)))
+}
+
+fn answer(message: &str, cart: CartView) -> Json<Value> {
+    Json(json!({ "message": message, "cart": cart }))
+}
+
+async fn add(
+    State(state): State<AppState>,
+    user: AuthUser,
+    JsonBody(body): JsonBody<AddItem>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(answer(
+        "Item added to cart",
+        state.carts().add(user.id, body).await?,
+    ))
+}
+
+async fn set_quantity(
+    State(state): State<AppState>,
+    user: AuthUser,
+    JsonBody(body): JsonBody<SetQuantity>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(answer(
+        "Cart updated successfully",
+        state.carts().set_quantity(user.id, body).await?,
+    ))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    user: AuthUser,
+    JsonBody(body): JsonBody<RemoveItem>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(answer(
+        "Item removed from cart",
+        state.carts().remove(user.id, body).await?,
+    ))
+}

@@ -1,0 +1,8 @@
+//! The cart Lambda: build the state once per cold start, then serve the router.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let state = shared::AppState::from_env().await?;
+    lambda_http::run(cart::router(state)).await
+}

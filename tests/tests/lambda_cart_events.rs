@@ -1,0 +1,76 @@
+//! The cart function's Lambda path: each sample REST (v1) event through lambda_http into its
+//! router.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use e2e::invoke_event;
+use shared::{AppState, domain::ProductInput, store::MemoryStore};
+
+#[tokio::test]
+async fn every_sample_event_is_answered_by_the_cart_function() {
+    // SAFETY: the only test in this binary; no other thread reads the environment yet.
+    unsafe { std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true") };
+    let state = AppState::new(Arc::new(MemoryStore::default()), e2e::token_config());
+    let input: ProductInput = serde_json::from_value(serde_json::json!({
+        "name": "Trail shoe", "category": "shoes", "variants": [{ "sku": "TS-42", "stock": 10, "price": "89.90" }]
+    }))
+    .expect("input");
+    let product = state
+        .catalog()
+        .create(input)
+        .await
+        .expect("product")
+        .id
+        .to_string();
+    state
+        .accounts()
+        .register("c@shop.test", "a-good-password", None, None)
+        .await
+        .expect("customer");
+    let token = state
+        .accounts()
+        .login("c@shop.test", "a-good-password")
+        .await
+        .expect("login")
+        .tokens
+        .access_token;
+    let router = cart::router(state);
+    let values = [
+        ("access_token", token.as_str()),
+        ("product_id", product.as_str()),
+    ];
+
+    let added = invoke_event(&router, "cart-add_item", &values).await;
+    assert_eq!(added.status, StatusCode::OK, "{:?}", added.json);
+    assert_eq!(added.json["cart"]["subtotal"], "179.80");
+
+    let details = invoke_event(&router, "cart-details", &values).await;
+    assert_eq!(
+        (
+            details.status,
+            details.json["items"][0]["quantity"].as_u64()
+        ),
+        (StatusCode::OK, Some(2))
+    );
+
+    let updated = invoke_event(&router, "cart-update_item_quantity", &values).await;
+    assert_eq!(
+        (updated.status, updated.json["cart"]["subtotal"].as_str()),
+        (StatusCode::OK, Some("269.70"))
+    );
+
+    let removed = invoke_event(&router, "cart-remove_item", &values).await;
+    assert_eq!(
+        (
+            removed.status,
+            removed.json["cart"]["items"].as_array().map(Vec::len)
+        ),
+        (StatusCode::OK, Some(0))
+    );
+    let again = invoke_event(&router, "cart-remove_item", &values).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+
+    let anonymous = invoke_event(&router, "cart-details", &[("access_token", "")]).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
