@@ -48,6 +48,20 @@ pub async fn admin_token(state: &AppState) -> String {
     logged_in.tokens.access_token
 }
 
+/// Registers a customer in `state`'s store and returns an access token for them.
+pub async fn customer_token(state: &AppState, email: &str) -> String {
+    let accounts = state.accounts();
+    accounts
+        .register(email, "a-good-password", None, None)
+        .await
+        .expect("registered");
+    let logged_in = accounts
+        .login(email, "a-good-password")
+        .await
+        .expect("login");
+    logged_in.tokens.access_token
+}
+
 /// Token settings of the test apps.
 pub fn token_config() -> TokenConfig {
     TokenConfig {

@@ -23,18 +23,7 @@ async fn every_sample_event_is_answered_by_the_cart_function() {
         .expect("product")
         .id
         .to_string();
-    state
-        .accounts()
-        .register("c@shop.test", "a-good-password", None, None)
-        .await
-        .expect("customer");
-    let token = state
-        .accounts()
-        .login("c@shop.test", "a-good-password")
-        .await
-        .expect("login")
-        .tokens
-        .access_token;
+    let token = e2e::customer_token(&state, "c@shop.test").await;
     let router = cart::router(state);
     let values = [
         ("access_token", token.as_str()),

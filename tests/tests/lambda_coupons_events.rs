@@ -13,18 +13,7 @@ async fn every_sample_event_is_answered_by_the_coupons_function() {
     unsafe { std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true") };
     let state = AppState::new(Arc::new(MemoryStore::default()), e2e::token_config());
     let admin = e2e::admin_token(&state).await;
-    state
-        .accounts()
-        .register("c@shop.test", "a-good-password", None, None)
-        .await
-        .expect("customer");
-    let customer = state
-        .accounts()
-        .login("c@shop.test", "a-good-password")
-        .await
-        .expect("login")
-        .tokens
-        .access_token;
+    let customer = e2e::customer_token(&state, "c@shop.test").await;
     let router = coupons::router(state);
     let admin_token = [("admin_token", admin.as_str())];
 

@@ -86,36 +86,27 @@ impl DynamoStore {
 #[async_trait]
 impl CartStore for DynamoStore {
     async fn cart_lines(&self, user: UserId) -> Result<Vec<CartLine>, StoreError> {
-        let mut lines = Vec::new();
-        let mut start_key = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :cart)")
-                .expression_attribute_values(":pk", s(user_pk(user)))
-                .expression_attribute_values(":cart", s("CART#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key.take())
-                .send()
-                .await
-                .map_err(|e| classify("Query", e))?;
-            for item in output.items.unwrap_or_default() {
-                let item = Item(item);
-                lines.push(CartLine {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :cart)")
+            .expression_attribute_values(":pk", s(user_pk(user)))
+            .expression_attribute_values(":cart", s("CART#"))
+            .consistent_read(true);
+        self.query_all(query)
+            .await?
+            .iter()
+            .map(|item| {
+                Ok(CartLine {
                     product_id: item.parse("product_id")?,
                     sku: Sku::parse(item.s("sku")?).map_err(|_| malformed("sku"))?,
                     quantity: u32::try_from(item.n("quantity")?)
                         .map_err(|_| malformed("quantity"))?,
                     price_when_added: item.parse::<Money>("price_when_added")?,
-                });
-            }
-            start_key = output.last_evaluated_key;
-            if start_key.is_none() {
-                return Ok(lines);
-            }
-        }
+                })
+            })
+            .collect()
     }
 
     async fn put_cart_line(&self, user: UserId, line: &CartLine) -> Result<(), StoreError> {

@@ -189,27 +189,13 @@ impl CouponStore for DynamoStore {
     }
 
     async fn list_coupons(&self) -> Result<Vec<Coupon>, StoreError> {
-        let mut coupons = Vec::new();
-        let mut start_key = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("GSI1")
-                .key_condition_expression("GSI1PK = :pk")
-                .expression_attribute_values(":pk", s(ALL_COUPONS))
-                .set_exclusive_start_key(start_key.take())
-                .send()
-                .await
-                .map_err(|e| classify("Query", e))?;
-            for item in output.items.unwrap_or_default() {
-                coupons.push(from_item(&Item(item))?);
-            }
-            start_key = output.last_evaluated_key;
-            if start_key.is_none() {
-                return Ok(coupons);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", s(ALL_COUPONS));
+        self.query_all(query).await?.iter().map(from_item).collect()
     }
 }

@@ -63,6 +63,34 @@ impl DynamoStore {
         }
     }
 
+    /// Every item a Query matches, following its 1 MB pages.
+    async fn query_all(
+        &self,
+        request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<attrs::Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = request
+                .clone()
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(|e| classify("Query", e))?;
+            items.extend(
+                output
+                    .items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(attrs::Item),
+            );
+            start_key = output.last_evaluated_key;
+            if start_key.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
     async fn get(&self, pk: String, sk: &str) -> Result<Option<attrs::Item>, StoreError> {
         let output = self
             .client
