@@ -74,18 +74,22 @@ fn quantity(value: i64, min: i64) -> Result<u32, ApiError> {
     }
 }
 
-fn not_found_store(error: StoreError) -> ApiError {
-    match error {
-        StoreError::NotFound => line_not_found(),
-        other => other.into(),
-    }
+/// How many times a change is re-read and re-applied when another request changed the cart
+/// between the read and the write.
+const ATTEMPTS: usize = 3;
+
+fn busy() -> ApiError {
+    ApiError::conflict(
+        "cart_changed",
+        "The cart was changed by another request; try again",
+    )
 }
 
 impl Carts<'_> {
     /// The cart, priced from the catalog (one cart read, one batch product read).
     pub async fn view(&self, user: UserId) -> Result<CartView, ApiError> {
-        let lines = self.store.cart_lines(user).await?;
-        self.price(user, &lines).await
+        let cart = self.store.cart(user).await?;
+        self.price(user, &cart.lines).await
     }
 
     async fn price(&self, user: UserId, lines: &[CartLine]) -> Result<CartView, ApiError> {
@@ -106,6 +110,15 @@ impl Carts<'_> {
             .ok_or_else(product_not_found)
     }
 
+    /// Writes `lines` if the cart is still at `version`; `Ok(false)` when it changed meanwhile.
+    async fn save(&self, user: UserId, version: u64, lines: &[CartLine]) -> Result<bool, ApiError> {
+        match self.store.save_cart(user, version, lines).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict("cart_changed")) => Ok(false),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// Adds units of a variant (the product's first when no SKU is given); an existing line
     /// grows. Never beyond the stock, 99 a line or 50 lines.
     pub async fn add(&self, user: UserId, request: AddItem) -> Result<CartView, ApiError> {
@@ -116,36 +129,41 @@ impl Carts<'_> {
             None => product.variants.first(),
         }
         .ok_or_else(|| ApiError::not_found("sku_not_found", "This product has no such SKU"))?;
-        let mut lines = self.store.cart_lines(user).await?;
-        let existing = lines
-            .iter()
-            .position(|l| l.product_id == product.id && l.sku == variant.sku);
-        if existing.is_none() && lines.len() >= MAX_LINES {
-            return Err(ApiError::conflict(
-                "cart_full",
-                "A cart holds at most 50 different items",
-            ));
+        for _ in 0..ATTEMPTS {
+            let cart = self.store.cart(user).await?;
+            let mut lines = cart.lines;
+            let existing = lines
+                .iter()
+                .position(|l| l.product_id == product.id && l.sku == variant.sku);
+            if existing.is_none() && lines.len() >= MAX_LINES {
+                return Err(ApiError::conflict(
+                    "cart_full",
+                    "A cart holds at most 50 different items",
+                ));
+            }
+            let total = existing.map_or(0, |at| lines[at].quantity) + wanted;
+            if total > MAX_QUANTITY {
+                return Err(validation(
+                    "quantity",
+                    &format!("a cart line holds at most {MAX_QUANTITY} units"),
+                ));
+            }
+            check_stock(variant.stock, total, &variant.sku)?;
+            let line = CartLine {
+                product_id: product.id,
+                sku: variant.sku.clone(),
+                quantity: total,
+                price_when_added: variant.price,
+            };
+            match existing {
+                Some(at) => lines[at] = line,
+                None => lines.push(line),
+            }
+            if self.save(user, cart.version, &lines).await? {
+                return self.price(user, &lines).await;
+            }
         }
-        let total = existing.map_or(0, |at| lines[at].quantity) + wanted;
-        if total > MAX_QUANTITY {
-            return Err(validation(
-                "quantity",
-                &format!("a cart line holds at most {MAX_QUANTITY} units"),
-            ));
-        }
-        check_stock(variant.stock, total, &variant.sku)?;
-        let line = CartLine {
-            product_id: product.id,
-            sku: variant.sku.clone(),
-            quantity: total,
-            price_when_added: variant.price,
-        };
-        self.store.put_cart_line(user, &line).await?;
-        match existing {
-            Some(at) => lines[at] = line,
-            None => lines.push(line),
-        }
-        self.price(user, &lines).await
+        Err(busy())
     }
 
     /// Sets a line's quantity; 0 removes it.
@@ -155,51 +173,49 @@ impl Carts<'_> {
         request: SetQuantity,
     ) -> Result<CartView, ApiError> {
         let wanted = quantity(request.quantity, 0)?;
-        let mut lines = self.store.cart_lines(user).await?;
-        let line = find_line(&lines, &request.product_id, request.sku.as_deref())?.clone();
-        if wanted == 0 {
-            self.store
-                .delete_cart_line(user, line.product_id, &line.sku)
-                .await
-                .map_err(not_found_store)?;
-            lines.retain(|l| *l != line);
-            return self.price(user, &lines).await;
+        for _ in 0..ATTEMPTS {
+            let cart = self.store.cart(user).await?;
+            let mut lines = cart.lines;
+            let at = find_line(&lines, &request.product_id, request.sku.as_deref())?;
+            if wanted == 0 {
+                lines.remove(at);
+            } else {
+                let line = &lines[at];
+                let product = self
+                    .store
+                    .find_product(line.product_id)
+                    .await?
+                    .ok_or_else(product_not_found)?;
+                let variant = product
+                    .variants
+                    .iter()
+                    .find(|v| v.sku == line.sku)
+                    .ok_or_else(|| {
+                        ApiError::not_found("sku_not_found", "This product no longer has this SKU")
+                    })?;
+                check_stock(variant.stock, wanted, &variant.sku)?;
+                lines[at].quantity = wanted;
+                lines[at].price_when_added = variant.price;
+            }
+            if self.save(user, cart.version, &lines).await? {
+                return self.price(user, &lines).await;
+            }
         }
-        let product = self
-            .store
-            .find_product(line.product_id)
-            .await?
-            .ok_or_else(product_not_found)?;
-        let variant = product
-            .variants
-            .iter()
-            .find(|v| v.sku == line.sku)
-            .ok_or_else(|| {
-                ApiError::not_found("sku_not_found", "This product no longer has this SKU")
-            })?;
-        check_stock(variant.stock, wanted, &variant.sku)?;
-        let updated = CartLine {
-            quantity: wanted,
-            price_when_added: variant.price,
-            ..line.clone()
-        };
-        self.store.put_cart_line(user, &updated).await?;
-        for existing in lines.iter_mut().filter(|l| **l == line) {
-            *existing = updated.clone();
-        }
-        self.price(user, &lines).await
+        Err(busy())
     }
 
     /// Removes a line.
     pub async fn remove(&self, user: UserId, request: RemoveItem) -> Result<CartView, ApiError> {
-        let mut lines = self.store.cart_lines(user).await?;
-        let line = find_line(&lines, &request.product_id, request.sku.as_deref())?.clone();
-        self.store
-            .delete_cart_line(user, line.product_id, &line.sku)
-            .await
-            .map_err(not_found_store)?;
-        lines.retain(|l| *l != line);
-        self.price(user, &lines).await
+        for _ in 0..ATTEMPTS {
+            let cart = self.store.cart(user).await?;
+            let mut lines = cart.lines;
+            let at = find_line(&lines, &request.product_id, request.sku.as_deref())?;
+            lines.remove(at);
+            if self.save(user, cart.version, &lines).await? {
+                return self.price(user, &lines).await;
+            }
+        }
+        Err(busy())
     }
 }
 
@@ -213,18 +229,16 @@ fn check_stock(stock: u32, wanted: u32, sku: &Sku) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The line for a product (and SKU, needed only when the cart holds several of its variants).
-fn find_line<'a>(
-    lines: &'a [CartLine],
-    product_id: &str,
-    sku: Option<&str>,
-) -> Result<&'a CartLine, ApiError> {
+/// Where the line for a product is (the SKU is needed only when the cart holds several of its
+/// variants).
+fn find_line(lines: &[CartLine], product_id: &str, sku: Option<&str>) -> Result<usize, ApiError> {
     let id: ProductId = product_id.parse().map_err(|_| line_not_found())?;
     let mut matching = lines
         .iter()
-        .filter(|l| l.product_id == id && sku.is_none_or(|s| l.sku.as_str() == s));
+        .enumerate()
+        .filter(|(_, l)| l.product_id == id && sku.is_none_or(|s| l.sku.as_str() == s));
     match (matching.next(), matching.next()) {
-        (Some(line), None) => Ok(line),
+        (Some((at, _)), None) => Ok(at),
         (None, _) => Err(line_not_found()),
         (Some(_), Some(_)) => Err(validation(
             "sku",

@@ -138,4 +138,39 @@ both_stores! {
         let grow = add(&app, &customer, json!({ "product_id": wide, "sku": "V-0" })).await;
         assert_eq!(grow.code(), "insufficient_stock");
     }
+
+    async fn the_line_limit_holds_under_concurrent_adds(app: TestApp) {
+        let (admin, customer, _) = shop(&app).await;
+        let mut products = Vec::new();
+        for name in ["Wide", "Wider"] {
+            let variants: Vec<_> = (0..30).map(|i| json!({ "sku": format!("{name}-{i}"), "stock": 5, "price": 1 })).collect();
+            let reply = app.post("/products/create_product", Some(&admin), json!({ "name": name, "category": "c", "variants": variants })).await;
+            products.push(reply.json["product"]["id"].as_str().expect("id").to_owned());
+        }
+        for i in 0..30 {
+            add(&app, &customer, json!({ "product_id": products[0], "sku": format!("Wide-{i}") })).await;
+        }
+        for i in 0..17 {
+            add(&app, &customer, json!({ "product_id": products[1], "sku": format!("Wider-{i}") })).await;
+        }
+        // 47 lines; 10 new lines race for the last 3 places.
+        let mut racers = tokio::task::JoinSet::new();
+        for i in 17..27 {
+            let (app, customer, product) = (app.clone(), customer.clone(), products[1].clone());
+            racers.spawn(async move {
+                let reply = add(&app, &customer, json!({ "product_id": product, "sku": format!("Wider-{i}") })).await;
+                (reply.status, reply.code().to_owned())
+            });
+        }
+        let outcomes = racers.join_all().await;
+        let added = outcomes.iter().filter(|(status, _)| *status == StatusCode::OK).count();
+        assert!((1..=3).contains(&added), "{outcomes:?}");
+        for (status, code) in &outcomes {
+            assert!(*status == StatusCode::OK || (*status == StatusCode::CONFLICT && (code == "cart_full" || code == "cart_changed")), "{outcomes:?}");
+        }
+        let cart = app.get("/cart/details", Some(&customer)).await;
+        let lines = cart.json["items"].as_array().expect("items").len();
+        assert_eq!(lines, 47 + added, "every answered add is in the cart, and nothing else");
+        assert!(lines <= 50);
+    }
 }

@@ -7,7 +7,10 @@ use shared::{
         CartLine, Coupon, CouponCode, CouponInput, Email, Product, ProductId, ProductInput,
         ProductPatch, ProductSpec, Role, SessionId, Sku, Timestamp, TokenId, User, UserId,
     },
-    store::{ListStart, ProductQuery, RotateOutcome, Session, StoreError, UserRecord, sort_key},
+    store::{
+        ListStart, ProductQuery, RotateOutcome, Session, StoreError, StoredCart, UserRecord,
+        sort_key,
+    },
 };
 
 fn record(email: &str) -> UserRecord {
@@ -66,7 +69,7 @@ fn coupon(code: &str, uses: u32) -> Coupon {
 }
 
 both_stores! {
-    async fn cart_lines_are_per_user_and_replaced_per_variant(app: TestApp) {
+    async fn carts_are_per_user_and_written_only_at_the_version_read(app: TestApp) {
         let store = app.store.as_ref();
         let (mug, lamp) = (item("Mug", "k", &["M-1", "M-2"]), item("Lamp", "h", &["L-1"]));
         store.create_product(&mug).await.expect("created");
@@ -78,20 +81,23 @@ both_stores! {
             quantity,
             price_when_added: "3.50".parse().expect("money"),
         };
-        store.put_cart_line(me, &line(&lamp, "L-1", 1)).await.expect("put");
-        store.put_cart_line(me, &line(&mug, "M-2", 1)).await.expect("put");
-        store.put_cart_line(me, &line(&mug, "M-2", 4)).await.expect("replace");
-        store.put_cart_line(other, &line(&mug, "M-1", 9)).await.expect("put");
-        let mine = store.cart_lines(me).await.expect("read");
+        assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
+        let v1 = store.save_cart(me, 0, &[line(&lamp, "L-1", 1), line(&mug, "M-2", 1)]).await.expect("created");
+        let stale = store.save_cart(me, 0, &[line(&mug, "M-1", 1)]).await;
+        assert!(matches!(stale, Err(StoreError::Conflict("cart_changed"))), "{stale:?}");
+        let v2 = store.save_cart(me, v1, &[line(&mug, "M-2", 4), line(&lamp, "L-1", 1)]).await.expect("replaced");
+        assert!(v2 > v1);
+        assert!(matches!(store.save_cart(me, v1, &[]).await, Err(StoreError::Conflict("cart_changed"))));
+        store.save_cart(other, 0, &[line(&mug, "M-1", 9)]).await.expect("created");
+
+        let mine = store.cart(me).await.expect("read");
         let mut expected = vec![line(&mug, "M-2", 4), line(&lamp, "L-1", 1)];
         expected.sort_by(|a, b| (a.product_id, &a.sku).cmp(&(b.product_id, &b.sku)));
-        assert_eq!(mine, expected, "by product id, one line per variant");
-        assert_eq!(store.cart_lines(other).await.expect("read"), [line(&mug, "M-1", 9)]);
+        assert_eq!(mine, StoredCart { lines: expected, version: v2 }, "by product id, then SKU");
+        assert_eq!(store.cart(other).await.expect("read").lines, [line(&mug, "M-1", 9)]);
 
-        store.delete_cart_line(me, mug.id, &Sku::parse("M-2").expect("sku")).await.expect("deleted");
-        let again = store.delete_cart_line(me, mug.id, &Sku::parse("M-2").expect("sku")).await;
-        assert!(matches!(again, Err(StoreError::NotFound)));
-        assert_eq!(store.cart_lines(me).await.expect("read"), [line(&lamp, "L-1", 1)]);
+        assert_eq!(store.save_cart(me, v2, &[]).await.expect("emptied"), 0);
+        assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
 
         let found = store.find_products(&[mug.id, lamp.id, mug.id, ProductId::new()]).await.expect("batch");
         assert_eq!(found.len(), 2);

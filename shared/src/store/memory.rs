@@ -8,7 +8,8 @@ use async_trait::async_trait;
 
 use super::{
     CartStore, CouponStore, ListStart, ProductPage, ProductQuery, ProductStore, RotateOutcome,
-    Session, SessionStore, StoreError, UserRecord, UserStore, sort_key,
+    Session, SessionStore, StoreError, StoredCart, UserRecord, UserStore, records::sort_lines,
+    sort_key,
 };
 use crate::domain::{
     CartLine, Coupon, CouponCode, Email, Product, ProductId, Role, SessionId, Sku, Timestamp,
@@ -33,7 +34,7 @@ struct Inner {
     sku_owners: HashMap<Sku, ProductId>,
     category_counts: HashMap<String, u64>,
     coupons: BTreeMap<CouponCode, Coupon>,
-    carts: HashMap<UserId, Vec<CartLine>>,
+    carts: HashMap<UserId, StoredCart>,
 }
 
 impl Inner {
@@ -314,38 +315,35 @@ impl CouponStore for MemoryStore {
 
 #[async_trait]
 impl CartStore for MemoryStore {
-    async fn cart_lines(&self, user: UserId) -> Result<Vec<CartLine>, StoreError> {
-        let mut lines = self.lock().carts.get(&user).cloned().unwrap_or_default();
-        lines.sort_by(|a, b| (a.product_id, &a.sku).cmp(&(b.product_id, &b.sku)));
-        Ok(lines)
+    async fn cart(&self, user: UserId) -> Result<StoredCart, StoreError> {
+        Ok(self.lock().carts.get(&user).cloned().unwrap_or_default())
     }
 
-    async fn put_cart_line(&self, user: UserId, line: &CartLine) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        let lines = inner.carts.entry(user).or_default();
-        match lines
-            .iter_mut()
-            .find(|l| l.product_id == line.product_id && l.sku == line.sku)
-        {
-            Some(existing) => *existing = line.clone(),
-            None => lines.push(line.clone()),
-        }
-        Ok(())
-    }
-
-    async fn delete_cart_line(
+    async fn save_cart(
         &self,
         user: UserId,
-        product: ProductId,
-        sku: &Sku,
-    ) -> Result<(), StoreError> {
+        version: u64,
+        lines: &[CartLine],
+    ) -> Result<u64, StoreError> {
         let mut inner = self.lock();
-        let lines = inner.carts.get_mut(&user).ok_or(StoreError::NotFound)?;
-        let before = lines.len();
-        lines.retain(|l| !(l.product_id == product && l.sku == *sku));
-        if lines.len() == before {
-            return Err(StoreError::NotFound);
+        let current = inner.carts.get(&user).map_or(0, |cart| cart.version);
+        if current != version {
+            return Err(StoreError::Conflict("cart_changed"));
         }
-        Ok(())
+        if lines.is_empty() {
+            inner.carts.remove(&user);
+            return Ok(0);
+        }
+        let mut lines = lines.to_vec();
+        sort_lines(&mut lines);
+        let next = version + 1;
+        inner.carts.insert(
+            user,
+            StoredCart {
+                lines,
+                version: next,
+            },
+        );
+        Ok(next)
     }
 }

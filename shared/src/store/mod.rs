@@ -14,7 +14,7 @@ pub use dynamo::schema::{TableSchema, create_table};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use records::{
-    ListStart, ProductPage, ProductQuery, RotateOutcome, Session, UserRecord, sort_key,
+    ListStart, ProductPage, ProductQuery, RotateOutcome, Session, StoredCart, UserRecord, sort_key,
 };
 
 use crate::domain::{
@@ -103,20 +103,22 @@ pub trait CouponStore: Send + Sync {
     async fn list_coupons(&self) -> Result<Vec<Coupon>, StoreError>;
 }
 
-/// Carts: one line per (product, SKU) per user.
+/// Carts: one item per user holding every line, written whole and conditionally on its
+/// version, so the line limit holds under concurrent requests and checkout deletes the cart
+/// in one action (see [`StoredCart`]).
 #[async_trait]
 pub trait CartStore: Send + Sync {
-    /// The user's lines, by product id (so by product age) then SKU (one read).
-    async fn cart_lines(&self, user: UserId) -> Result<Vec<CartLine>, StoreError>;
-    /// Creates or replaces the line for (product, SKU).
-    async fn put_cart_line(&self, user: UserId, line: &CartLine) -> Result<(), StoreError>;
-    /// Removes the line; [`StoreError::NotFound`] when there is none.
-    async fn delete_cart_line(
+    /// The user's cart (one read); no lines and version 0 when there is none.
+    async fn cart(&self, user: UserId) -> Result<StoredCart, StoreError>;
+    /// Replaces the lines if the cart is still at `version` (0: no cart yet) and returns the
+    /// new version; `Conflict("cart_changed")` when another write came first. No lines
+    /// deletes the cart.
+    async fn save_cart(
         &self,
         user: UserId,
-        product: ProductId,
-        sku: &crate::domain::Sku,
-    ) -> Result<(), StoreError>;
+        version: u64,
+        lines: &[CartLine],
+    ) -> Result<u64, StoreError>;
 }
 
 /// Everything the functions need from storage.

@@ -1,6 +1,6 @@
 use crate::{
     auth::StoredHash,
-    domain::{Product, SessionId, Timestamp, TokenId, User, UserId},
+    domain::{CartLine, Product, SessionId, Timestamp, TokenId, User, UserId},
 };
 
 /// An account with its password hash: what login needs in one read.
@@ -65,4 +65,17 @@ pub struct ProductPage {
 /// The listing order of a product: creation time, then id (both sort as text).
 pub fn sort_key(product: &Product) -> String {
     format!("{}#{}", product.created_at, product.id)
+}
+
+/// A cart as stored: its lines by product id then SKU, and the version the next write must
+/// match (0 when the user has no cart).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredCart {
+    pub lines: Vec<CartLine>,
+    pub version: u64,
+}
+
+/// Puts cart lines in their stored order: by product id (so by product age), then SKU.
+pub fn sort_lines(lines: &mut [CartLine]) {
+    lines.sort_by(|a, b| (a.product_id, &a.sku).cmp(&(b.product_id, &b.sku)));
 }

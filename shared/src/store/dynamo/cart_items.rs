@@ -1,5 +1,9 @@
-//! Cart lines: `USER#<uid>/CART#<pid>#<sku>`, so one Query reads a cart; and the batch read
-//! of several products.
+//! Carts: one item per user, `USER#<uid>/CART`, holding every line (a list of maps) and a
+//! version every write is conditional on; and the batch read of several products.
+//!
+//! One item rather than one per line (DESIGN §4 lists `CART#<pid>#<sku>` items): checkout
+//! deletes the cart in one transaction action instead of up to 50, which keeps a 50-line
+//! checkout within DynamoDB's 100 actions, and the 50-line limit holds under concurrent adds.
 
 use std::collections::HashMap;
 
@@ -14,19 +18,61 @@ use super::{
 };
 use crate::{
     domain::{CartLine, Money, Product, ProductId, Sku, UserId},
-    store::{CartStore, StoreError},
+    store::{CartStore, StoreError, StoredCart, records::sort_lines},
 };
 
-fn user_pk(user: UserId) -> String {
+pub const CART_SK: &str = "CART";
+
+pub fn user_pk(user: UserId) -> String {
     format!("USER#{user}")
 }
 
-fn line_sk(product: ProductId, sku: &Sku) -> String {
-    format!("CART#{product}#{sku}")
+fn malformed(what: &str) -> StoreError {
+    StoreError::Unexpected(anyhow::anyhow!("stored cart has a malformed `{what}`"))
 }
 
-fn malformed(what: &str) -> StoreError {
-    StoreError::Unexpected(anyhow::anyhow!("stored cart line has a malformed `{what}`"))
+fn line_to_value(line: &CartLine) -> AttributeValue {
+    AttributeValue::M(HashMap::from([
+        ("product_id".into(), s(line.product_id.to_string())),
+        ("sku".into(), s(line.sku.as_str())),
+        ("quantity".into(), n(i64::from(line.quantity))),
+        (
+            "price_when_added".into(),
+            s(line.price_when_added.to_string()),
+        ),
+    ]))
+}
+
+fn line_from_value(value: &AttributeValue) -> Result<CartLine, StoreError> {
+    let fields = Item(value.as_m().map_err(|_| malformed("lines"))?.clone());
+    Ok(CartLine {
+        product_id: fields.parse("product_id")?,
+        sku: Sku::parse(fields.s("sku")?).map_err(|_| malformed("sku"))?,
+        quantity: u32::try_from(fields.n("quantity")?).map_err(|_| malformed("quantity"))?,
+        price_when_added: fields.parse::<Money>("price_when_added")?,
+    })
+}
+
+/// The stored cart in an item (read alone, or in a batch with other items).
+pub fn cart_from_item(item: &Item) -> Result<StoredCart, StoreError> {
+    let lines = match item.0.get("lines") {
+        Some(AttributeValue::L(values)) => values
+            .iter()
+            .map(line_from_value)
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err(malformed("lines")),
+    };
+    let version = u64::try_from(item.n("version")?).map_err(|_| malformed("version"))?;
+    Ok(StoredCart { lines, version })
+}
+
+/// The condition that the cart is still at `version` (0: absent).
+pub fn version_condition(version: u64) -> (&'static str, Option<AttributeValue>) {
+    if version == 0 {
+        ("attribute_not_exists(PK)", None)
+    } else {
+        ("version = :version", Some(n(version as i64)))
+    }
 }
 
 impl DynamoStore {
@@ -85,71 +131,64 @@ impl DynamoStore {
 
 #[async_trait]
 impl CartStore for DynamoStore {
-    async fn cart_lines(&self, user: UserId) -> Result<Vec<CartLine>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :cart)")
-            .expression_attribute_values(":pk", s(user_pk(user)))
-            .expression_attribute_values(":cart", s("CART#"))
-            .consistent_read(true);
-        self.query_all(query)
-            .await?
-            .iter()
-            .map(|item| {
-                Ok(CartLine {
-                    product_id: item.parse("product_id")?,
-                    sku: Sku::parse(item.s("sku")?).map_err(|_| malformed("sku"))?,
-                    quantity: u32::try_from(item.n("quantity")?)
-                        .map_err(|_| malformed("quantity"))?,
-                    price_when_added: item.parse::<Money>("price_when_added")?,
-                })
-            })
-            .collect()
+    async fn cart(&self, user: UserId) -> Result<StoredCart, StoreError> {
+        match self.get(user_pk(user), CART_SK).await? {
+            Some(item) => cart_from_item(&item),
+            None => Ok(StoredCart::default()),
+        }
     }
 
-    async fn put_cart_line(&self, user: UserId, line: &CartLine) -> Result<(), StoreError> {
-        let item: HashMap<String, AttributeValue> = HashMap::from([
-            ("PK".into(), s(user_pk(user))),
-            ("SK".into(), s(line_sk(line.product_id, &line.sku))),
-            ("product_id".into(), s(line.product_id.to_string())),
-            ("sku".into(), s(line.sku.as_str())),
-            ("quantity".into(), n(i64::from(line.quantity))),
-            (
-                "price_when_added".into(),
-                s(line.price_when_added.to_string()),
-            ),
-        ]);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| classify("PutItem", e))?;
-        Ok(())
-    }
-
-    async fn delete_cart_line(
+    async fn save_cart(
         &self,
         user: UserId,
-        product: ProductId,
-        sku: &Sku,
-    ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("PK", s(user_pk(user)))
-            .key("SK", s(line_sk(product, sku)))
-            .condition_expression("attribute_exists(PK)")
-            .send()
-            .await;
+        version: u64,
+        lines: &[CartLine],
+    ) -> Result<u64, StoreError> {
+        let (condition, value) = version_condition(version);
+        let result = if lines.is_empty() {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("PK", s(user_pk(user)))
+                .key("SK", s(CART_SK))
+                .condition_expression(condition)
+                .set_expression_attribute_values(
+                    value.map(|v| HashMap::from([(":version".to_owned(), v)])),
+                )
+                .send()
+                .await
+                .map(|_| 0)
+                .map_err(|e| (is_condition_failure(&e), classify("DeleteItem", e)))
+        } else {
+            let mut sorted = lines.to_vec();
+            sort_lines(&mut sorted);
+            let next = version + 1;
+            let item = HashMap::from([
+                ("PK".to_owned(), s(user_pk(user))),
+                ("SK".to_owned(), s(CART_SK)),
+                (
+                    "lines".to_owned(),
+                    AttributeValue::L(sorted.iter().map(line_to_value).collect()),
+                ),
+                ("version".to_owned(), n(next as i64)),
+            ]);
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(condition)
+                .set_expression_attribute_values(
+                    value.map(|v| HashMap::from([(":version".to_owned(), v)])),
+                )
+                .send()
+                .await
+                .map(|_| next)
+                .map_err(|e| (is_condition_failure(&e), classify("PutItem", e)))
+        };
         match result {
-            Ok(_) => Ok(()),
-            Err(error) if is_condition_failure(&error) => Err(StoreError::NotFound),
-            Err(error) => Err(classify("DeleteItem", error)),
+            Ok(version) => Ok(version),
+            Err((true, _)) => Err(StoreError::Conflict("cart_changed")),
+            Err((false, error)) => Err(error),
         }
     }
 }
