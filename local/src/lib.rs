@@ -12,6 +12,7 @@ use shared::{
     AppState,
     auth::TokenConfig,
     config::{ConfigError, token_config},
+    notify::InProcessQueue,
     store::{DynamoStore, MemoryStore, Store, TableSchema, create_table},
 };
 
@@ -28,6 +29,7 @@ pub fn app(state: AppState) -> Router {
         .merge(products::routes())
         .merge(coupons::routes())
         .merge(cart::routes())
+        .merge(orders::routes())
         .route("/openapi.json", get(openapi_json));
     shared::http::app(routes, state)
 }
@@ -78,6 +80,19 @@ pub async fn open_dynamo(table: &str) -> anyhow::Result<DynamoStore> {
         tracing::info!(table, "created the table from template.yaml");
     }
     Ok(DynamoStore::new(client, table))
+}
+
+/// The local order-event queue: an in-process channel and the task consuming it, which logs
+/// one line per event. Returns the publisher to give the [`AppState`].
+pub fn in_process_queue() -> Arc<InProcessQueue> {
+    let (queue, mut events) = InProcessQueue::new();
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            let kind = serde_json::to_value(event.kind).unwrap_or_default();
+            tracing::info!(order = %event.order_id, event = %event.id, kind = %kind, "order event");
+        }
+    });
+    Arc::new(queue)
 }
 
 /// Token settings for the local server: `JWT_SECRET` if set, otherwise a random secret for

@@ -4,7 +4,7 @@ use std::{env, net::IpAddr, sync::Arc};
 
 use anyhow::Context;
 use clap::Parser;
-use local::{DEFAULT_TABLE, StoreKind, app, local_tokens, open_store};
+use local::{DEFAULT_TABLE, StoreKind, app, in_process_queue, local_tokens, open_store};
 use shared::{AppState, auth::ensure_admin};
 use tracing_subscriber::EnvFilter;
 
@@ -50,7 +50,7 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!(email, outcome, "admin account");
     }
 
-    let state = AppState::new(Arc::clone(&store), tokens);
+    let state = AppState::new(Arc::clone(&store), tokens).with_events(in_process_queue());
     let listener = tokio::net::TcpListener::bind((args.host, args.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;

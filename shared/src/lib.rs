@@ -7,6 +7,8 @@
 //! - [`coupons`]: coupon administration and offers.
 //! - [`edge`]: the API Gateway cache a catalog write must flush.
 //! - [`store`]: storage traits with DynamoDB and in-memory implementations.
+//! - [`notify`]: order-event publishing (SQS, or an in-process queue).
+//! - [`orders`]: checkout, order tracking and status changes.
 //! - [`http`]: the JSON error envelope, strict JSON bodies, fallbacks, request logging.
 //! - [`config`] and [`state`]: typed configuration and the shared application state.
 
@@ -18,6 +20,8 @@ pub mod coupons;
 pub mod domain;
 pub mod edge;
 pub mod http;
+pub mod notify;
+pub mod orders;
 pub mod state;
 pub mod store;
 

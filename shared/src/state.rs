@@ -7,6 +7,7 @@ use crate::{
     auth::{Accounts, PasswordHasher, TokenConfig, Tokens},
     config::Config,
     edge::{EdgeCache, NoEdgeCache},
+    notify::{EventPublisher, NoQueue},
     store::{DynamoStore, Store},
 };
 
@@ -17,6 +18,7 @@ pub struct AppState {
     tokens: Arc<Tokens>,
     hasher: PasswordHasher,
     edge: Arc<dyn EdgeCache>,
+    events: Arc<dyn EventPublisher>,
 }
 
 impl AppState {
@@ -27,7 +29,14 @@ impl AppState {
             tokens: Arc::new(Tokens::new(tokens)),
             hasher: PasswordHasher,
             edge: Arc::new(NoEdgeCache),
+            events: Arc::new(NoQueue),
         }
+    }
+
+    /// The same state publishing order events to `events` (none: they stay in the outbox).
+    pub fn with_events(mut self, events: Arc<dyn EventPublisher>) -> Self {
+        self.events = events;
+        self
     }
 
     /// The same state with an edge cache to flush after catalog writes.
@@ -44,9 +53,15 @@ impl AppState {
     /// The Lambda start-up: configuration from the environment, the SDK's default chain,
     /// and one warm-up read so the first request does not pay the TLS handshake.
     pub async fn from_env() -> anyhow::Result<Self> {
-        let config = Config::from_env()?;
         let sdk = aws_config::load_from_env().await;
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name);
+        Self::from_sdk(&sdk).await
+    }
+
+    /// [`AppState::from_env`] with an SDK configuration already loaded (to share it with
+    /// other clients).
+    pub async fn from_sdk(sdk: &aws_config::SdkConfig) -> anyhow::Result<Self> {
+        let config = Config::from_env()?;
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name);
         store.warm_up().await;
         Ok(Self::new(Arc::new(store), config.tokens))
     }
@@ -54,6 +69,14 @@ impl AppState {
     /// The storage.
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// Checkout and orders.
+    pub fn orders(&self) -> crate::orders::Orders<'_> {
+        crate::orders::Orders {
+            store: self.store.as_ref(),
+            events: self.events.as_ref(),
+        }
     }
 
     /// The cart operations.

@@ -17,6 +17,7 @@ use serde_json::Value;
 use shared::{
     AppState,
     auth::{TokenConfig, Tokens},
+    notify::RecordingQueue,
     store::{MemoryStore, Store},
 };
 use tower::ServiceExt;
@@ -98,6 +99,8 @@ pub struct TestApp {
     pub router: Router,
     pub store: Arc<dyn Store>,
     pub backend: Backend,
+    /// Where the app publishes order events (switch it off to simulate a queue outage).
+    pub events: Arc<RecordingQueue>,
 }
 
 /// A response: status, headers, and the body parsed as JSON (`Value::Null` if not JSON).
@@ -105,6 +108,7 @@ pub struct TestApp {
 pub struct Reply {
     pub status: StatusCode,
     pub content_type: Option<String>,
+    pub headers: axum::http::HeaderMap,
     pub json: Value,
 }
 
@@ -112,6 +116,7 @@ impl Reply {
     /// Reads a whole response.
     pub async fn read(response: axum::response::Response) -> Self {
         let status = response.status();
+        let headers = response.headers().clone();
         let content_type = response
             .headers()
             .get(header::CONTENT_TYPE)
@@ -127,6 +132,7 @@ impl Reply {
         Self {
             status,
             content_type,
+            headers,
             json,
         }
     }
@@ -139,12 +145,19 @@ impl Reply {
 
 impl TestApp {
     pub async fn new(backend: Backend) -> Self {
-        let store = store(backend).await;
-        let state = AppState::new(Arc::clone(&store), token_config());
+        Self::over(store(backend).await, backend)
+    }
+
+    /// The app over a store built by the caller, publishing to a [`RecordingQueue`].
+    pub fn over(store: Arc<dyn Store>, backend: Backend) -> Self {
+        let events = Arc::new(RecordingQueue::default());
+        let state = AppState::new(Arc::clone(&store), token_config())
+            .with_events(Arc::clone(&events) as Arc<dyn shared::notify::EventPublisher>);
         Self {
             router: local::app(state),
             store,
             backend,
+            events,
         }
     }
 

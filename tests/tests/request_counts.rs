@@ -13,10 +13,7 @@ use aws_sdk_dynamodb::config::{
 use axum::http::StatusCode;
 use e2e::TestApp;
 use serde_json::json;
-use shared::{
-    AppState,
-    store::{DynamoStore, TableSchema, create_table},
-};
+use shared::store::{DynamoStore, TableSchema, create_table};
 
 #[derive(Debug, Clone, Default)]
 struct Counter(Arc<AtomicUsize>);
@@ -58,13 +55,7 @@ async fn counted_app() -> (TestApp, Counter) {
     let schema = TableSchema::from_template(local::TEMPLATE_YAML).expect("schema");
     create_table(&client, &table, &schema).await.expect("table");
     let store: Arc<dyn shared::store::Store> = Arc::new(DynamoStore::new(client, table));
-    let state = AppState::new(Arc::clone(&store), e2e::token_config());
-    let app = TestApp {
-        router: local::app(state),
-        store,
-        backend: e2e::Backend::Dynamo,
-    };
-    (app, counter)
+    (TestApp::over(store, e2e::Backend::Dynamo), counter)
 }
 
 async fn add_products(app: &TestApp, admin: &str, from: usize, to: usize) -> Vec<String> {

@@ -6,9 +6,23 @@ use serde::{Deserialize, Serialize};
 use super::{FieldErrors, Money, Role, Timestamp};
 
 /// A coupon code: 3–32 of `A–Z 0–9 _ -`, stored upper-case (codes match in any case).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct CouponCode(String);
+
+impl TryFrom<String> for CouponCode {
+    type Error = &'static str;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<CouponCode> for String {
+    fn from(code: CouponCode) -> String {
+        code.0
+    }
+}
 
 impl CouponCode {
     /// Validates and upper-cases a code.
@@ -68,6 +82,8 @@ pub enum CouponRejection {
     NotEligible,
     #[error("coupon has been used up")]
     Exhausted,
+    #[error("you have used this coupon as many times as it allows")]
+    UsedUpByYou,
     #[error("order total is below the coupon's minimum")]
     BelowMinimum,
 }
@@ -80,6 +96,7 @@ impl CouponRejection {
             CouponRejection::NotStarted => "coupon_not_started",
             CouponRejection::NotEligible => "coupon_not_eligible",
             CouponRejection::Exhausted => "coupon_exhausted",
+            CouponRejection::UsedUpByYou => "coupon_limit_reached",
             CouponRejection::BelowMinimum => "coupon_below_minimum",
         }
     }

@@ -3,6 +3,16 @@ use std::{fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
+/// A ULID greater than every one this process made before: within one millisecond the
+/// random part is incremented, so creation order is id order. (Should the random part ever
+/// overflow within a millisecond, a plain random ULID is used.)
+fn monotonic() -> Ulid {
+    static GENERATOR: std::sync::Mutex<ulid::Generator> =
+        std::sync::Mutex::new(ulid::Generator::new());
+    let mut generator = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    generator.generate().unwrap_or_else(|_| Ulid::new())
+}
+
 macro_rules! ulid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -11,9 +21,10 @@ macro_rules! ulid_id {
         pub struct $name(Ulid);
 
         impl $name {
-            /// A fresh id; ids created later sort after earlier ones.
+            /// A fresh id; ids created later in this process sort after earlier ones, even
+            /// within one millisecond.
             pub fn new() -> Self {
-                Self(Ulid::new())
+                Self(monotonic())
             }
         }
 
@@ -70,6 +81,15 @@ ulid_id!(
     ProductId
 );
 
+ulid_id!(
+    /// Identifies an order; sorts by creation time.
+    OrderId
+);
+ulid_id!(
+    /// Identifies one order event (placed, status changed).
+    EventId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +102,13 @@ mod tests {
         assert!(first.to_string() < second.to_string());
         assert_eq!(first.to_string().parse::<UserId>().unwrap(), first);
         assert!("not-an-id".parse::<UserId>().is_err());
+    }
+
+    #[test]
+    fn ids_made_in_one_millisecond_still_sort_by_creation() {
+        let ids: Vec<OrderId> = (0..1000).map(|_| OrderId::new()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
     }
 }

@@ -6,6 +6,7 @@ mod email;
 mod field_errors;
 mod id;
 mod money;
+mod order;
 mod order_status;
 mod paging;
 mod password;
@@ -20,10 +21,14 @@ pub use cart::{
 pub use coupon::{Coupon, CouponCode, CouponInput, CouponRejection, parse_instant};
 pub use email::Email;
 pub use field_errors::FieldErrors;
-pub use id::{ProductId, SessionId, TokenId, UserId};
+pub use id::{EventId, OrderId, ProductId, SessionId, TokenId, UserId};
 pub use money::Money;
+pub use order::{
+    Checkout, CheckoutError, CouponOffer, Order, OrderEvent, OrderEventKind, OrderLine, Shortage,
+    checkout,
+};
 pub use order_status::{InvalidTransition, OrderStatus};
-pub use paging::{ListParams, Listing, Paging, encode_cursor};
+pub use paging::{ListParams, Listing, Paging, decode_cursor, encode_cursor};
 pub use password::Password;
 pub use product::{
     MAX_TRANSACTION_ACTIONS, Product, ProductInput, ProductPatch, ProductSpec, Sku, SkuChanges,

@@ -117,7 +117,8 @@ pub fn encode_cursor(position: &str) -> String {
     URL_SAFE_NO_PAD.encode(position)
 }
 
-fn decode_cursor(cursor: &str) -> Result<String, &'static str> {
+/// The listing position a cursor names (`<time>#<ULID>`), or why it is not one this API issued.
+pub fn decode_cursor(cursor: &str) -> Result<String, &'static str> {
     const PROBLEM: &str = "is not a cursor this API issued";
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| PROBLEM)?;
     let position = String::from_utf8(bytes).map_err(|_| PROBLEM)?;

@@ -20,9 +20,23 @@ const MAX_SKU: usize = 64;
 const MAX_STOCK: i64 = 1_000_000_000;
 
 /// A stock-keeping unit: 1–64 characters of `A–Z a–z 0–9 - _ .`, unique across the catalog.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Sku(String);
+
+impl TryFrom<String> for Sku {
+    type Error = &'static str;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Sku> for String {
+    fn from(sku: Sku) -> String {
+        sku.0
+    }
+}
 
 impl Sku {
     /// Validates a SKU exactly as given (SKUs are case-sensitive codes).

@@ -16,6 +16,7 @@ pub struct ApiError {
     message: String,
     errors: Option<FieldErrors>,
     retry_after_seconds: Option<u32>,
+    detail: Option<Box<(&'static str, serde_json::Value)>>,
 }
 
 #[derive(Serialize)]
@@ -35,7 +36,15 @@ impl ApiError {
             message: message.into(),
             errors: None,
             retry_after_seconds: None,
+            detail: None,
         }
+    }
+
+    /// The same error with one more machine-readable member in the envelope (for example the
+    /// SKUs a checkout lacks).
+    pub fn with_detail(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        self.detail = Some(Box::new((name, value)));
+        self
     }
 
     /// 400 with the per-field messages.
@@ -124,7 +133,12 @@ impl IntoResponse for ApiError {
             error: self.code,
             errors: self.errors.as_ref(),
         };
-        let mut response = (self.status, Json(envelope)).into_response();
+        let mut body = serde_json::to_value(envelope).unwrap_or_default();
+        if let (Some(detail), Some(members)) = (self.detail, body.as_object_mut()) {
+            let (name, value) = *detail;
+            members.insert(name.to_owned(), value);
+        }
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after_seconds {
             response
                 .headers_mut()

@@ -22,25 +22,55 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
         if !has_json_content_type(request.headers()) {
-            return Err(ApiError::bad_request(
-                "unsupported_media_type",
-                "Expected a JSON body with Content-Type: application/json",
-            ));
+            return Err(not_json());
         }
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
-            return Err(ApiError::payload_too_large());
-        }
-        // Reading can only fail here by passing the limit (bodies are in memory on Lambda).
-        let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
-            .await
-            .map_err(|_| ApiError::payload_too_large())?;
+        let bytes = read_body(request).await?;
         parse_json(&bytes).map(JsonBody)
     }
+}
+
+/// A JSON body that may be left out: no body (or an empty one) reads as `T::default()`;
+/// a body that is present is read as strictly as by [`JsonBody`].
+#[derive(Debug, Clone)]
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let typed = has_json_content_type(request.headers());
+        let bytes = read_body(request).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        if !typed {
+            return Err(not_json());
+        }
+        parse_json(&bytes).map(OptionalJsonBody)
+    }
+}
+
+fn not_json() -> ApiError {
+    ApiError::bad_request(
+        "unsupported_media_type",
+        "Expected a JSON body with Content-Type: application/json",
+    )
+}
+
+/// The body, at most [`MAX_BODY_BYTES`] (413 beyond, by its declared or its real length).
+async fn read_body(request: Request) -> Result<axum::body::Bytes, ApiError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(ApiError::payload_too_large());
+    }
+    // Reading can only fail here by passing the limit (bodies are in memory on Lambda).
+    axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::payload_too_large())
 }
 
 fn has_json_content_type(headers: &HeaderMap) -> bool {

@@ -14,12 +14,14 @@ pub use dynamo::schema::{TableSchema, create_table};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use records::{
-    ListStart, ProductPage, ProductQuery, RotateOutcome, Session, StoredCart, UserRecord, sort_key,
+    CheckoutReads, IdempotencyRecord, ListStart, NewOrder, OrderPage, OrderQuery, OrderScope,
+    ProductPage, ProductQuery, RotateOutcome, Session, StatusChange, StoredCart, UserRecord,
+    sort_key,
 };
 
 use crate::domain::{
-    CartLine, Coupon, CouponCode, Email, Product, ProductId, Role, SessionId, Timestamp, TokenId,
-    User, UserId,
+    CartLine, Coupon, CouponCode, Email, EventId, Order, OrderEvent, OrderId, Product, ProductId,
+    Role, SessionId, Timestamp, TokenId, User, UserId,
 };
 
 /// Accounts. E-mail addresses are unique (case-insensitively, as [`Email`] is lower-case).
@@ -121,7 +123,53 @@ pub trait CartStore: Send + Sync {
     ) -> Result<u64, StoreError>;
 }
 
-/// Everything the functions need from storage.
-pub trait Store: UserStore + SessionStore + ProductStore + CouponStore + CartStore {}
+/// Orders, checkout and the order-event outbox.
+///
+/// [`OrderStore::place_order`] is all-or-nothing. Its conflicts name the first cause found:
+/// `idempotency_key_used` (another request placed an order under the key), `cart_changed`,
+/// `insufficient_stock`, `coupon_unavailable` (deleted, expired or used up meanwhile),
+/// `coupon_limit_reached` (this customer's limit), `transaction_conflict` (a concurrent
+/// transaction on the same items; retry). A caller re-reads and decides again.
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// The cart and, with a key, the live idempotency record for it (one read).
+    async fn checkout_start(
+        &self,
+        user: UserId,
+        idempotency_key: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(StoredCart, Option<IdempotencyRecord>), StoreError>;
+    /// The products, the coupon and the customer's uses of it (one batch read).
+    async fn checkout_reads(
+        &self,
+        user: UserId,
+        products: &[ProductId],
+        coupon: Option<&CouponCode>,
+    ) -> Result<CheckoutReads, StoreError>;
+    /// Decrements stock (never below zero), counts the coupon use, stores the order, deletes
+    /// the cart, records the idempotency key and puts the event in the outbox; all or nothing.
+    async fn place_order(&self, order: &NewOrder<'_>) -> Result<(), StoreError>;
+    /// The order with this id.
+    async fn find_order(&self, id: OrderId) -> Result<Option<Order>, StoreError>;
+    /// A page of orders, newest first.
+    async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError>;
+    /// Moves the order to `next`'s status if it is still at `current`'s, restocking and
+    /// recording the event with it. `Conflict("order_changed")` when the status moved
+    /// meanwhile, `Conflict("product_changed")` when a product to restock lost the SKU.
+    async fn change_order_status(&self, change: &StatusChange<'_>) -> Result<(), StoreError>;
+    /// Events still in the outbox, oldest first.
+    async fn outbox_events(&self, limit: usize) -> Result<Vec<OrderEvent>, StoreError>;
+    /// Removes a published event from the outbox (absent is not an error).
+    async fn delete_outbox_event(&self, id: EventId) -> Result<(), StoreError>;
+}
 
-impl<T: UserStore + SessionStore + ProductStore + CouponStore + CartStore> Store for T {}
+/// Everything the functions need from storage.
+pub trait Store:
+    UserStore + SessionStore + ProductStore + CouponStore + CartStore + OrderStore
+{
+}
+
+impl<T: UserStore + SessionStore + ProductStore + CouponStore + CartStore + OrderStore> Store
+    for T
+{
+}

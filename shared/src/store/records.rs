@@ -1,6 +1,9 @@
 use crate::{
     auth::StoredHash,
-    domain::{CartLine, Product, SessionId, Timestamp, TokenId, User, UserId},
+    domain::{
+        CartLine, Checkout, Coupon, Order, OrderEvent, OrderStatus, Product, ProductId, SessionId,
+        Sku, Timestamp, TokenId, User, UserId,
+    },
 };
 
 /// An account with its password hash: what login needs in one read.
@@ -78,4 +81,72 @@ pub struct StoredCart {
 /// Puts cart lines in their stored order: by product id (so by product age), then SKU.
 pub fn sort_lines(lines: &mut [CartLine]) {
     lines.sort_by(|a, b| (a.product_id, &a.sku).cmp(&(b.product_id, &b.sku)));
+}
+
+/// What checkout reads besides the cart, in one batch: the cart's products, the coupon and how
+/// often this customer has used it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckoutReads {
+    pub products: std::collections::HashMap<ProductId, Product>,
+    pub coupon: Option<Coupon>,
+    pub coupon_uses_by_user: u32,
+}
+
+/// A checkout kept under the customer's `Idempotency-Key` for 24 hours: the request it answered
+/// (canonical JSON) and the order it placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub user: UserId,
+    pub key: String,
+    pub request: String,
+    pub order: Order,
+    pub expires_at: Timestamp,
+}
+
+/// Everything one checkout writes, atomically.
+#[derive(Debug, Clone, Copy)]
+pub struct NewOrder<'a> {
+    pub checkout: &'a Checkout,
+    /// The version of the cart the order was priced from (the cart is deleted only if unchanged).
+    pub cart_version: u64,
+    /// The coupon applied: its use is counted, within `max_uses` and `max_uses_per_user`.
+    pub coupon: Option<&'a Coupon>,
+    pub idempotency: Option<&'a IdempotencyRecord>,
+    /// The "placed" event, written to the outbox.
+    pub event: &'a OrderEvent,
+    pub now: Timestamp,
+}
+
+/// A status change, atomically: the order (only if still at `current`'s status), the units put
+/// back in stock, and the event in the outbox.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusChange<'a> {
+    pub current: &'a Order,
+    pub next: &'a Order,
+    pub restock: &'a std::collections::BTreeMap<ProductId, Vec<(Sku, u32)>>,
+    pub event: &'a OrderEvent,
+}
+
+/// Whose orders a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderScope {
+    /// One customer's.
+    Customer(UserId),
+    /// Everyone's, optionally of one status.
+    All(Option<OrderStatus>),
+}
+
+/// An order listing: newest first, after a position ([`Order::sort_key`]) if given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderQuery {
+    pub scope: OrderScope,
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// A page of orders and, when more follow, the position to continue after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPage {
+    pub orders: Vec<Order>,
+    pub next: Option<String>,
 }

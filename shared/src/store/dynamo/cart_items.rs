@@ -75,29 +75,23 @@ pub fn version_condition(version: u64) -> (&'static str, Option<AttributeValue>)
     }
 }
 
+/// A table key.
+pub type Key = HashMap<String, AttributeValue>;
+
+/// The key of `PK`/`SK`.
+pub fn key(pk: String, sk: &str) -> Key {
+    HashMap::from([("PK".to_owned(), s(pk)), ("SK".to_owned(), s(sk))])
+}
+
 impl DynamoStore {
-    /// Products by id through BatchGetItem (100 keys a request), retrying unprocessed keys.
-    pub(super) async fn batch_products(
-        &self,
-        ids: &[ProductId],
-    ) -> Result<HashMap<ProductId, Product>, StoreError> {
-        let mut found = HashMap::new();
-        let mut unique: Vec<ProductId> = ids.to_vec();
-        unique.sort();
-        unique.dedup();
-        for chunk in unique.chunks(100) {
-            let keys = chunk
-                .iter()
-                .map(|id| {
-                    HashMap::from([
-                        ("PK".to_owned(), s(product_item::pk(*id))),
-                        ("SK".to_owned(), s(META_SK)),
-                    ])
-                })
-                .collect();
+    /// Items by key through BatchGetItem (100 keys a request, strongly consistent), retrying
+    /// unprocessed keys; absent items are left out, in no particular order.
+    pub(super) async fn batch_get(&self, keys: Vec<Key>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(100) {
             let mut request = Some(
                 KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
+                    .set_keys(Some(chunk.to_vec()))
                     .consistent_read(true)
                     .build()
                     .map_err(|e| StoreError::Unexpected(e.into()))?,
@@ -110,15 +104,15 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(|e| classify("BatchGetItem", e))?;
-                for item in output
-                    .responses
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                    .unwrap_or_default()
-                {
-                    let product = product_item::from_item(&Item(item))?;
-                    found.insert(product.id, product);
-                }
+                found.extend(
+                    output
+                        .responses
+                        .unwrap_or_default()
+                        .remove(&self.table)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(Item),
+                );
                 request = output
                     .unprocessed_keys
                     .unwrap_or_default()
@@ -126,6 +120,25 @@ impl DynamoStore {
             }
         }
         Ok(found)
+    }
+
+    /// Products by id (one BatchGetItem per 100).
+    pub(super) async fn batch_products(
+        &self,
+        ids: &[ProductId],
+    ) -> Result<HashMap<ProductId, Product>, StoreError> {
+        let mut unique: Vec<ProductId> = ids.to_vec();
+        unique.sort();
+        unique.dedup();
+        let keys = unique
+            .iter()
+            .map(|id| key(product_item::pk(*id), META_SK))
+            .collect();
+        self.batch_get(keys)
+            .await?
+            .iter()
+            .map(|item| product_item::from_item(item).map(|p| (p.id, p)))
+            .collect()
     }
 }
 

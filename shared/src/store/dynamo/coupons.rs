@@ -16,10 +16,10 @@ use crate::{
     store::{CouponStore, StoreError},
 };
 
-const META_SK: &str = "META";
+pub const META_SK: &str = "META";
 const ALL_COUPONS: &str = "COUPONS";
 
-fn pk(code: &CouponCode) -> String {
+pub fn pk(code: &CouponCode) -> String {
     format!("COUPON#{}", code.as_str())
 }
 
@@ -71,7 +71,7 @@ fn to_item(coupon: &Coupon) -> HashMap<String, AttributeValue> {
     item
 }
 
-fn from_item(item: &Item) -> Result<Coupon, StoreError> {
+pub fn from_item(item: &Item) -> Result<Coupon, StoreError> {
     let optional_n = |name: &str| match item.0.get(name) {
         None => Ok(None),
         Some(_) => u32::try_from(item.n(name)?)

@@ -3,6 +3,7 @@
 mod attrs;
 mod cart_items;
 mod coupons;
+mod orders;
 mod product_item;
 mod products;
 #[cfg(feature = "schema")]

@@ -1,0 +1,19 @@
+//! The orders Lambda: build the state once per cold start (publishing order events to the
+//! queue in `ORDER_EVENTS_QUEUE_URL`), then serve the router.
+
+use std::sync::Arc;
+
+use shared::notify::SqsPublisher;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let sdk = aws_config::load_from_env().await;
+    let queue_url = std::env::var("ORDER_EVENTS_QUEUE_URL")
+        .map_err(|_| "environment variable ORDER_EVENTS_QUEUE_URL: is required")?;
+    let events = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
+    let state = shared::AppState::from_sdk(&sdk)
+        .await?
+        .with_events(Arc::new(events));
+    lambda_http::run(orders::router(state)).await
+}

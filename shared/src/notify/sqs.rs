@@ -1,0 +1,44 @@
+use async_trait::async_trait;
+use aws_sdk_sqs::{Client, error::ProvideErrorMetadata};
+
+use super::{EventPublisher, PublishError};
+use crate::domain::OrderEvent;
+
+/// Publishes order events as JSON messages to an SQS queue.
+#[derive(Debug, Clone)]
+pub struct SqsPublisher {
+    client: Client,
+    queue_url: String,
+}
+
+impl SqsPublisher {
+    /// A publisher to the queue at `queue_url`.
+    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+        Self {
+            client,
+            queue_url: queue_url.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl EventPublisher for SqsPublisher {
+    async fn publish(&self, event: &OrderEvent) -> Result<(), PublishError> {
+        let body = serde_json::to_string(event).map_err(|e| PublishError::Failed(e.into()))?;
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|error| {
+                let text = format!(
+                    "SendMessage failed ({}: {})",
+                    error.code().unwrap_or("unknown"),
+                    error.message().unwrap_or("no message")
+                );
+                PublishError::Failed(anyhow::Error::new(error).context(text))
+            })?;
+        Ok(())
+    }
+}
