@@ -519,3 +519,70 @@ fn the_cart_function_may_only_touch_what_it_uses() {
         "{resource}"
     );
 }
+
+#[test]
+fn the_orders_function_may_only_touch_what_checkout_uses_and_send_to_its_queue() {
+    let template = template();
+    let (_, orders) = resources_of_type(&template, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(name, _)| *name == "OrdersFunction")
+        .expect("OrdersFunction");
+    let statements = orders["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .expect("statements");
+    let grants: Vec<(BTreeSet<String>, String)> = statements
+        .iter()
+        .map(|statement| {
+            let actions = statement["Action"]
+                .as_sequence()
+                .expect("actions")
+                .iter()
+                .map(|a| a.as_str().expect("action").to_owned())
+                .collect();
+            let resource = serde_norway::to_string(&statement["Resource"]).expect("yaml");
+            assert!(!resource.contains('*'), "{resource}");
+            (actions, resource)
+        })
+        .collect();
+    let set = |actions: &[&str]| {
+        actions
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(grants.len(), 3);
+    assert_eq!(
+        grants[0].0,
+        set(&[
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem"
+        ])
+    );
+    assert!(grants[0].1.contains("Table.Arn"));
+    assert_eq!(grants[1].0, set(&["dynamodb:Query"]));
+    assert!(grants[1].1.contains("/index/GSI1") && grants[1].1.contains("/index/GSI2"));
+    assert_eq!(grants[2].0, set(&["sqs:SendMessage"]));
+    assert!(
+        grants[2].1.contains("OrderEventsQueue.Arn"),
+        "{}",
+        grants[2].1
+    );
+    let queue_url = serde_norway::to_string(
+        &orders["Properties"]["Environment"]["Variables"]["ORDER_EVENTS_QUEUE_URL"],
+    )
+    .expect("yaml");
+    assert!(queue_url.contains("OrderEventsQueue"), "{queue_url}");
+
+    // The queue sends what it cannot deliver to a dead-letter queue.
+    let (_, queue) = resources_of_type(&template, "AWS::SQS::Queue")
+        .into_iter()
+        .find(|(name, _)| *name == "OrderEventsQueue")
+        .expect("OrderEventsQueue");
+    let redrive = &queue["Properties"]["RedrivePolicy"];
+    assert!(redrive["maxReceiveCount"].as_u64().is_some_and(|n| n >= 1));
+    let target = serde_norway::to_string(&redrive["deadLetterTargetArn"]).expect("yaml");
+    assert!(target.contains("OrderEventsDeadLetterQueue"), "{target}");
+}
