@@ -131,3 +131,54 @@ async fn a_product_read_is_one_request_and_a_cursor_page_a_constant_number() {
         "40 small products fit in one 1 MB Query page"
     );
 }
+
+#[tokio::test]
+async fn a_checkout_is_one_cart_read_one_batch_read_and_one_transaction() {
+    let (app, counter) = counted_app().await;
+    let admin = app.admin().await;
+    let ids = add_products(&app, &admin, 0, 3).await;
+    let coupon = app.post("/coupons/create", Some(&admin), json!({ "code": "TEN", "discount_percent": 10, "expiry": "2999-01-01T00:00:00Z", "max_uses_per_user": 3 })).await;
+    assert_eq!(coupon.status, StatusCode::CREATED);
+    app.register("counted@shop.test", "a-good-password").await;
+    let (customer, _) = app.login("counted@shop.test", "a-good-password").await;
+    for id in &ids {
+        let added = app
+            .post(
+                "/cart/add_item",
+                Some(&customer),
+                json!({ "product_id": id }),
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::OK);
+    }
+
+    counter.take();
+    let cart = app.get("/cart/details", Some(&customer)).await;
+    assert_eq!(cart.json["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        counter.take(),
+        3,
+        "GET /cart/details: session, cart GetItem, products BatchGetItem"
+    );
+
+    counter.take();
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri("/orders/create")
+        .header("authorization", format!("Bearer {customer}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "counted-1")
+        .body(axum::body::Body::from(
+            json!({ "coupon_code": "TEN" }).to_string(),
+        ))
+        .expect("request");
+    let placed = app.send(request).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
+    assert_eq!(
+        counter.take(),
+        5,
+        "checkout: session GetItem, BatchGetItem (cart + idempotency record), BatchGetItem \
+         (3 products + coupon + the customer's coupon uses), TransactWriteItems, and the \
+         outbox DeleteItem after the event is published"
+    );
+}
