@@ -151,13 +151,24 @@ impl TestApp {
     /// The app over a store built by the caller, publishing to a [`RecordingQueue`].
     pub fn over(store: Arc<dyn Store>, backend: Backend) -> Self {
         let events = Arc::new(RecordingQueue::default());
-        let state = AppState::new(Arc::clone(&store), token_config())
-            .with_events(Arc::clone(&events) as Arc<dyn shared::notify::EventPublisher>);
+        let mut app = Self::publishing_to(store, backend, Arc::clone(&events) as _);
+        app.events = events;
+        app
+    }
+
+    /// The app over a store built by the caller, publishing order events to `publisher`
+    /// (`events` then records nothing).
+    pub fn publishing_to(
+        store: Arc<dyn Store>,
+        backend: Backend,
+        publisher: Arc<dyn shared::notify::EventPublisher>,
+    ) -> Self {
+        let state = AppState::new(Arc::clone(&store), token_config()).with_events(publisher);
         Self {
             router: local::app(state),
             store,
             backend,
-            events,
+            events: Arc::new(RecordingQueue::default()),
         }
     }
 

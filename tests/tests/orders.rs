@@ -519,4 +519,26 @@ both_stores! {
         assert_eq!(coupon_uses(&app, &admin, "FIRST5").await, 5);
         assert_eq!(stock(&app, &mug).await, [("MUG".into(), 995)]);
     }
+
+    async fn a_full_cart_of_fifty_products_checks_out_in_one_transaction(app: TestApp) {
+        let admin = app.admin().await;
+        let buyer = customer(&app, "buyer@shop.test").await;
+        coupon(&app, &admin, json!({ "code": "BULK", "discount_percent": 5, "expiry": "2999-01-01T00:00:00Z", "max_uses": 10, "max_uses_per_user": 2 })).await;
+        let mut products = Vec::new();
+        for i in 0..50 {
+            let id = product(&app, &admin, &format!("Item {i}"), json!([{ "sku": format!("BULK-{i}"), "stock": 3, "price": "1.00" }])).await;
+            add(&app, &buyer, &id, &format!("BULK-{i}"), 2).await;
+            products.push(id);
+        }
+        // The most a checkout writes: 50 stock updates, 2 coupon counts, order, cart,
+        // idempotency record and outbox event.
+        let placed = checkout_with_key(&app, &buyer, "bulk-1", json!({ "coupon_code": "BULK" })).await;
+        assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
+        assert_eq!(placed.json["order"]["items"].as_array().map(Vec::len), Some(50));
+        assert_eq!((placed.json["order"]["total_amount"].as_str(), placed.json["order"]["final_amount"].as_str()), (Some("100.00"), Some("95.00")));
+        for id in [&products[0], &products[49]] {
+            assert_eq!(stock(&app, id).await[0].1, 1);
+        }
+        assert_eq!(cart_lines(&app, &buyer).await, 0);
+    }
 }
