@@ -427,6 +427,11 @@ both_stores! {
             let reply = app.get(&format!("/orders/all?{query}"), Some(&admin)).await;
             assert_eq!((reply.status, reply.code()), (StatusCode::BAD_REQUEST, "validation_error"), "{query}");
         }
+        for path in ["/orders/all?status=Pending&status=Shipped", "/orders?limit=1&limit=2"] {
+            let reply = app.get(path, Some(&admin)).await;
+            assert_eq!((reply.status, reply.code()), (StatusCode::BAD_REQUEST, "invalid_query"), "{path}");
+            assert_eq!(reply.content_type.as_deref(), Some("application/json"));
+        }
     }
 
     async fn an_order_placed_while_the_queue_is_down_keeps_its_event_in_the_outbox(app: TestApp) {

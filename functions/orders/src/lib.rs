@@ -3,7 +3,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderMap, HeaderName, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post, put},
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use shared::{
     AppState,
     auth::{AdminUser, AuthUser},
-    http::{ApiError, JsonBody, OptionalJsonBody},
+    http::{ApiError, JsonBody, OptionalJsonBody, QueryParams},
     orders::{
         ChangeStatus, IdempotencyKey, ListScope, OrderListParams, OrdersPage, PlaceOrder, Placed,
     },
@@ -87,7 +87,7 @@ fn page(page: OrdersPage) -> Json<Value> {
 async fn mine(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(params): Query<OrderListParams>,
+    QueryParams(params): QueryParams<OrderListParams>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(page(
         state.orders().list(ListScope::Mine(&user), params).await?,
@@ -97,7 +97,7 @@ async fn mine(
 async fn all(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
-    Query(params): Query<OrderListParams>,
+    QueryParams(params): QueryParams<OrderListParams>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(page(state.orders().list(ListScope::All, params).await?))
 }

@@ -8,7 +8,7 @@ pub use edge::{ApiGatewayCache, ServedBy};
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     routing::{delete, get, post, put},
 };
@@ -18,7 +18,7 @@ use shared::{
     auth::AdminUser,
     catalog::ProductList,
     domain::{ListParams, Listing, Product, ProductInput},
-    http::{ApiError, JsonBody},
+    http::{ApiError, JsonBody, QueryParams},
 };
 
 /// The routes of this function, without state (the local server merges them with others).
@@ -38,10 +38,8 @@ pub fn router(state: AppState) -> Router {
 
 async fn list(
     State(state): State<AppState>,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Json<ProductList>, ApiError> {
-    let Query(params) = params
-        .map_err(|_| ApiError::bad_request("invalid_query", "The query string is malformed"))?;
     let listing = Listing::parse(params).map_err(ApiError::validation)?;
     Ok(Json(state.catalog().list(listing).await?))
 }
