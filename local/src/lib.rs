@@ -12,7 +12,13 @@ use shared::{
     AppState,
     auth::TokenConfig,
     config::{ConfigError, token_config},
-    notify::InProcessQueue,
+    domain::Timestamp,
+    notify::{
+        InProcessQueue,
+        mail::EmlFolder,
+        relay::republish,
+        worker::{Delivery, EmailWorker},
+    },
     store::{DynamoStore, MemoryStore, Store, TableSchema, create_table},
 };
 
@@ -82,17 +88,54 @@ pub async fn open_dynamo(table: &str) -> anyhow::Result<DynamoStore> {
     Ok(DynamoStore::new(client, table))
 }
 
-/// The local order-event queue: an in-process channel and the task consuming it, which logs
-/// one line per event. Returns the publisher to give the [`AppState`].
-pub fn in_process_queue() -> Arc<InProcessQueue> {
+/// The sender of the local server's e-mails when `SHOP_EMAIL_SENDER` is unset.
+pub const DEFAULT_SENDER: &str = "orders@shop.localhost";
+
+/// The local order-event queue: an in-process channel whose consumer is the e-mail worker
+/// (the same code as the order-emails Lambda), writing each e-mail as an `.eml` file into
+/// `outbox`. Also re-publishes, every minute, events left in the store's outbox. Returns the
+/// publisher to give the [`AppState`].
+pub fn in_process_queue(
+    store: Arc<dyn Store>,
+    outbox: EmlFolder,
+    sender: String,
+) -> Arc<InProcessQueue> {
     let (queue, mut events) = InProcessQueue::new();
+    let worker_store = Arc::clone(&store);
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
-            let kind = serde_json::to_value(event.kind).unwrap_or_default();
-            tracing::info!(order = %event.order_id, event = %event.id, kind = %kind, "order event");
+            let worker = EmailWorker {
+                store: worker_store.as_ref(),
+                mailer: &outbox,
+                sender: &sender,
+            };
+            match worker.deliver_event(&event).await {
+                Ok(Delivery::Sent) => {}
+                Ok(Delivery::AlreadySent) => {
+                    tracing::info!(order = %event.order_id, event = %event.name(), "e-mail already sent")
+                }
+                Err(error) => {
+                    tracing::error!(order = %event.order_id, event = %event.name(), error = %error, "e-mail not sent")
+                }
+            }
         }
     });
-    Arc::new(queue)
+    let queue = Arc::new(queue);
+    let relay = Arc::clone(&queue);
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            match republish(store.as_ref(), relay.as_ref(), Timestamp::now(), 30, 500).await {
+                Ok(report) if report.published > 0 => {
+                    tracing::info!(published = report.published, "outbox relayed")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(error = %error, "outbox relay failed"),
+            }
+        }
+    });
+    queue
 }
 
 /// Token settings for the local server: `JWT_SECRET` if set, otherwise a random secret for

@@ -1,10 +1,13 @@
 //! `cargo run --release -p local`: the whole API on 127.0.0.1:3000.
 
-use std::{env, net::IpAddr, sync::Arc};
+use std::{env, net::IpAddr, path::PathBuf, sync::Arc};
 
 use anyhow::Context;
 use clap::Parser;
-use local::{DEFAULT_TABLE, StoreKind, app, in_process_queue, local_tokens, open_store};
+use local::{
+    DEFAULT_SENDER, DEFAULT_TABLE, StoreKind, app, in_process_queue, local_tokens, open_store,
+};
+use shared::notify::mail::EmlFolder;
 use shared::{AppState, auth::ensure_admin};
 use tracing_subscriber::EnvFilter;
 
@@ -21,6 +24,12 @@ struct Args {
     /// Where data lives: `memory` (default) or `dynamodb` (AWS SDK defaults + TABLE_NAME).
     #[arg(long, value_enum, default_value_t = StoreKind::Memory, env = "SHOP_STORE")]
     store: StoreKind,
+    /// Folder the order e-mails are written to, one `.eml` file each.
+    #[arg(long, default_value = "outbox", env = "SHOP_OUTBOX_DIR")]
+    outbox: PathBuf,
+    /// The From address of the order e-mails.
+    #[arg(long, default_value = DEFAULT_SENDER, env = "SHOP_EMAIL_SENDER")]
+    sender: String,
 }
 
 #[tokio::main]
@@ -50,12 +59,17 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!(email, outcome, "admin account");
     }
 
-    let state = AppState::new(Arc::clone(&store), tokens).with_events(in_process_queue());
+    let queue = in_process_queue(
+        Arc::clone(&store),
+        EmlFolder::new(&args.outbox),
+        args.sender.clone(),
+    );
+    let state = AppState::new(Arc::clone(&store), tokens).with_events(queue);
     let listener = tokio::net::TcpListener::bind((args.host, args.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let address = listener.local_addr()?;
-    tracing::info!(store = ?args.store, "shop API listening on http://{address}");
+    tracing::info!(store = ?args.store, outbox = %args.outbox.display(), "shop API listening on http://{address}");
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -9,7 +9,7 @@ use shared::{
         Role, SessionId, Sku, Timestamp, TokenId, User, UserId, checkout,
     },
     store::{
-        IdempotencyRecord, ListStart, NewOrder, OrderQuery, OrderScope, ProductQuery,
+        EmailClaim, IdempotencyRecord, ListStart, NewOrder, OrderQuery, OrderScope, ProductQuery,
         RotateOutcome, Session, StatusChange, StoreError, StoredCart, UserRecord, sort_key,
     },
 };
@@ -455,5 +455,28 @@ both_stores! {
             store.place_order(&NewOrder { checkout: &done, cart_version: version, coupon: None, idempotency: Some(&record), event: &event, now }).await.expect("placed over the expired record");
         }
         assert_eq!(store.find_product(shirt.id).await.expect("read").expect("exists").variants[0].stock, 0);
+    }
+
+    async fn an_e_mail_marker_is_claimed_once_and_taken_over_only_when_stale(app: TestApp) {
+        let store = app.store.as_ref();
+        let order = shared::domain::OrderId::new();
+        let now = Timestamp::now();
+        let lease_start = now.plus_seconds(-120);
+        assert_eq!(store.claim_email(order, "placed", now, lease_start).await.expect("claim"), EmailClaim::Claimed);
+        assert_eq!(store.claim_email(order, "placed", now, lease_start).await.expect("claim"), EmailClaim::InFlight, "a fresh claim holds");
+        assert_eq!(store.claim_email(order, "shipped", now, lease_start).await.expect("claim"), EmailClaim::Claimed, "per event");
+        // A claim older than the lease belongs to a sender that died: taken over.
+        let later = now.plus_seconds(300);
+        assert_eq!(store.claim_email(order, "placed", later, later.plus_seconds(-120)).await.expect("claim"), EmailClaim::Claimed);
+        // Releasing someone else's (the old) claim does nothing; releasing one's own frees it.
+        store.release_email(order, "placed", now).await.expect("release");
+        assert_eq!(store.claim_email(order, "placed", later, later.plus_seconds(-120)).await.expect("claim"), EmailClaim::InFlight);
+        store.release_email(order, "placed", later).await.expect("release");
+        assert_eq!(store.claim_email(order, "placed", later, later.plus_seconds(-120)).await.expect("claim"), EmailClaim::Claimed);
+        store.mark_email_sent(order, "placed", later).await.expect("marked");
+        let much_later = later.plus_seconds(86_400);
+        assert_eq!(store.claim_email(order, "placed", much_later, much_later).await.expect("claim"), EmailClaim::AlreadySent, "sent is final");
+        store.release_email(order, "placed", later).await.expect("release");
+        assert_eq!(store.claim_email(order, "placed", much_later, much_later).await.expect("claim"), EmailClaim::AlreadySent);
     }
 }

@@ -10,8 +10,12 @@ use tokio::sync::mpsc;
 
 use crate::domain::OrderEvent;
 
+pub mod email;
+pub mod mail;
+pub mod relay;
 #[cfg(feature = "sqs")]
 mod sqs;
+pub mod worker;
 #[cfg(feature = "sqs")]
 pub use sqs::SqsPublisher;
 

@@ -7,10 +7,10 @@ use std::{
 use async_trait::async_trait;
 
 use super::{
-    CartStore, CheckoutReads, CouponStore, IdempotencyRecord, ListStart, NewOrder, OrderPage,
-    OrderQuery, OrderScope, OrderStore, ProductPage, ProductQuery, ProductStore, RotateOutcome,
-    Session, SessionStore, StatusChange, StoreError, StoredCart, UserRecord, UserStore,
-    records::sort_lines, sort_key,
+    CartStore, CheckoutReads, CouponStore, EmailClaim, IdempotencyRecord, ListStart, NewOrder,
+    OrderPage, OrderQuery, OrderScope, OrderStore, ProductPage, ProductQuery, ProductStore,
+    RotateOutcome, SentEmailStore, Session, SessionStore, StatusChange, StoreError, StoredCart,
+    UserRecord, UserStore, records::sort_lines, sort_key,
 };
 use crate::domain::{
     CartLine, Coupon, CouponCode, Email, EventId, Order, OrderEvent, OrderId, Product, ProductId,
@@ -42,6 +42,8 @@ struct Inner {
     idempotency: HashMap<(UserId, String), IdempotencyRecord>,
     coupon_uses: HashMap<(CouponCode, UserId), u32>,
     outbox: BTreeMap<EventId, OrderEvent>,
+    /// (order, event) → (sent, claimed at).
+    sent_emails: HashMap<(OrderId, String), (bool, Timestamp)>,
 }
 
 impl Inner {
@@ -545,6 +547,54 @@ impl OrderStore for MemoryStore {
 
     async fn delete_outbox_event(&self, id: EventId) -> Result<(), StoreError> {
         self.lock().outbox.remove(&id);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SentEmailStore for MemoryStore {
+    async fn claim_email(
+        &self,
+        order: OrderId,
+        event: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<EmailClaim, StoreError> {
+        let mut inner = self.lock();
+        let key = (order, event.to_owned());
+        match inner.sent_emails.get(&key) {
+            Some((true, _)) => Ok(EmailClaim::AlreadySent),
+            Some((false, claimed)) if *claimed >= stale_before => Ok(EmailClaim::InFlight),
+            _ => {
+                inner.sent_emails.insert(key, (false, now));
+                Ok(EmailClaim::Claimed)
+            }
+        }
+    }
+
+    async fn mark_email_sent(
+        &self,
+        order: OrderId,
+        event: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .sent_emails
+            .insert((order, event.to_owned()), (true, now));
+        Ok(())
+    }
+
+    async fn release_email(
+        &self,
+        order: OrderId,
+        event: &str,
+        claimed_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let key = (order, event.to_owned());
+        if inner.sent_emails.get(&key) == Some(&(false, claimed_at)) {
+            inner.sent_emails.remove(&key);
+        }
         Ok(())
     }
 }

@@ -163,13 +163,54 @@ pub trait OrderStore: Send + Sync {
     async fn delete_outbox_event(&self, id: EventId) -> Result<(), StoreError>;
 }
 
+/// What a claim on sending one order event's e-mail found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailClaim {
+    /// This caller may send it now, and must mark it sent (or release the claim) after.
+    Claimed,
+    /// It was sent already: send nothing.
+    AlreadySent,
+    /// Another delivery claimed it recently and has not finished: try again later.
+    InFlight,
+}
+
+/// One marker per (order, event) e-mail, so a redelivered or duplicated event sends nothing.
+#[async_trait]
+pub trait SentEmailStore: Send + Sync {
+    /// Claims the e-mail of `event` (its [`OrderEvent::name`]) for `order` at `now`. A claim
+    /// older than `stale_before` that was never marked sent is taken over: its sender is
+    /// assumed to have died (and may or may not have sent it).
+    async fn claim_email(
+        &self,
+        order: OrderId,
+        event: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<EmailClaim, StoreError>;
+    /// Records that the claimed e-mail was sent.
+    async fn mark_email_sent(
+        &self,
+        order: OrderId,
+        event: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Gives up a claim made at `claimed_at` (sending failed), if it is still that claim.
+    async fn release_email(
+        &self,
+        order: OrderId,
+        event: &str,
+        claimed_at: Timestamp,
+    ) -> Result<(), StoreError>;
+}
+
 /// Everything the functions need from storage.
 pub trait Store:
-    UserStore + SessionStore + ProductStore + CouponStore + CartStore + OrderStore
+    UserStore + SessionStore + ProductStore + CouponStore + CartStore + OrderStore + SentEmailStore
 {
 }
 
-impl<T: UserStore + SessionStore + ProductStore + CouponStore + CartStore + OrderStore> Store
-    for T
+impl<
+    T: UserStore + SessionStore + ProductStore + CouponStore + CartStore + OrderStore + SentEmailStore,
+> Store for T
 {
 }

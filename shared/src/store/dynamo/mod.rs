@@ -8,6 +8,7 @@ mod product_item;
 mod products;
 #[cfg(feature = "schema")]
 pub mod schema;
+mod sent_emails;
 mod session_item;
 mod user_item;
 

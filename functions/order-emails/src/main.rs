@@ -1,0 +1,33 @@
+//! The order-emails Lambda: configuration and clients once per cold start, then one
+//! [`order_emails::handle`] per SQS batch.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use shared::{
+    notify::{mail::SesMailer, worker::EmailWorker},
+    store::DynamoStore,
+};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let table =
+        std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME: is required")?;
+    let sender = std::env::var("SENDER_ADDRESS")
+        .map_err(|_| "environment variable SENDER_ADDRESS: is required")?;
+    let sdk = aws_config::load_from_env().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    store.warm_up().await;
+    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), &sender);
+    let worker = EmailWorker {
+        store: &store,
+        mailer: &mailer,
+        sender: &sender,
+    };
+    let worker = &worker;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
+            Ok::<_, lambda_runtime::Error>(order_emails::handle(worker, event.payload).await)
+        },
+    ))
+    .await
+}

@@ -1,0 +1,43 @@
+//! The outbox re-publisher Lambda, run every minute by a schedule: publishes the order events
+//! whose publishing after commit failed, then deletes them from the outbox.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use shared::{
+    domain::Timestamp,
+    notify::{SqsPublisher, relay::republish},
+    store::DynamoStore,
+};
+
+/// Events younger than this are probably still being published by their own request.
+const MIN_AGE_SECONDS: i64 = 30;
+/// At most this many events a run (the next run takes the rest).
+const BATCH: usize = 500;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let table =
+        std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME: is required")?;
+    let queue_url = std::env::var("ORDER_EVENTS_QUEUE_URL")
+        .map_err(|_| "environment variable ORDER_EVENTS_QUEUE_URL: is required")?;
+    let sdk = aws_config::load_from_env().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    let publisher = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
+    let (store, publisher) = (&store, &publisher);
+    lambda_runtime::run(service_fn(
+        move |_: LambdaEvent<serde_json::Value>| async move {
+            let report =
+                republish(store, publisher, Timestamp::now(), MIN_AGE_SECONDS, BATCH).await?;
+            tracing::info!(
+                published = report.published,
+                failed = report.failed,
+                too_recent = report.too_recent,
+                "outbox relayed"
+            );
+            Ok::<_, lambda_runtime::Error>(
+                serde_json::json!({ "published": report.published, "failed": report.failed }),
+            )
+        },
+    ))
+    .await
+}

@@ -1,0 +1,274 @@
+//! Order e-mails: what an order event tells the customer, rendered as a subject, a plain-text
+//! part and an HTML part (every value HTML-escaped), and assembled into one MIME message
+//! (`multipart/alternative`, UTF-8) — the same bytes SES sends and the local server writes to
+//! an `.eml` file.
+
+use std::fmt::Write as _;
+
+use crate::domain::{Order, OrderEvent, OrderEventKind, OrderStatus, Timestamp};
+
+/// A rendered e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderEmail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+fn headline(event: &OrderEvent, order: &Order) -> (String, String) {
+    match event.kind {
+        OrderEventKind::OrderPlaced => (
+            format!("Your order {} has been placed", order.id),
+            format!(
+                "Thank you for your order {}. We have received it and will ship it soon.",
+                order.id
+            ),
+        ),
+        OrderEventKind::StatusChanged { from, to } => {
+            let subject = match to {
+                OrderStatus::Cancelled => format!("Your order {} has been cancelled", order.id),
+                _ => format!("Your order {} is now {}", order.id, to),
+            };
+            (
+                subject,
+                format!("Your order {} has gone from {from} to {to}.", order.id),
+            )
+        }
+    }
+}
+
+/// The status the event reports (not the order's status now, which may have moved on since).
+fn reported_status(event: &OrderEvent) -> OrderStatus {
+    match event.kind {
+        OrderEventKind::OrderPlaced => OrderStatus::Pending,
+        OrderEventKind::StatusChanged { to, .. } => to,
+    }
+}
+
+/// Renders the e-mail `event` sends to `to` about `order`.
+pub fn render(event: &OrderEvent, order: &Order, to: &str) -> OrderEmail {
+    let (subject, intro) = headline(event, order);
+    let status = reported_status(event);
+    let coupon = order
+        .coupon_code
+        .as_ref()
+        .map(|code| format!(" (coupon {})", code.as_str()))
+        .unwrap_or_default();
+
+    let mut text = format!(
+        "Hello,\n\n{intro}\n\nOrder: {}\nStatus: {status}\nPlaced: {}\n\n",
+        order.id, order.created_at
+    );
+    for line in &order.items {
+        let _ = writeln!(
+            text,
+            "- {} (SKU {}) x {} at {} = {}",
+            line.name,
+            line.sku,
+            line.quantity,
+            line.price,
+            line_total(line)
+        );
+    }
+    let _ = write!(
+        text,
+        "\nTotal: {}\nDiscount: {}{coupon}\nTo pay: {}\n\nThank you for shopping with us.\n",
+        order.total_amount, order.discount_applied, order.final_amount
+    );
+
+    let mut rows = String::new();
+    for line in &order.items {
+        let _ = writeln!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td></tr>",
+            escape_html(&line.name),
+            escape_html(line.sku.as_str()),
+            line.quantity,
+            line.price,
+            line_total(line)
+        );
+    }
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n<p>Hello,</p>\n<p>{intro}</p>\n<p>Order <strong>{id}</strong> &middot; status <strong>{status}</strong> &middot; placed {placed}</p>\n<table>\n<thead><tr><th>Item</th><th>SKU</th><th>Quantity</th><th>Price</th><th>Line total</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n<p>Total: {total}<br>Discount: {discount}{coupon}<br><strong>To pay: {final_amount}</strong></p>\n<p>Thank you for shopping with us.</p>\n</body>\n</html>\n",
+        title = escape_html(&subject),
+        intro = escape_html(&intro),
+        id = order.id,
+        placed = order.created_at,
+        total = order.total_amount,
+        discount = order.discount_applied,
+        coupon = escape_html(&coupon),
+        final_amount = order.final_amount,
+    );
+    OrderEmail {
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
+fn line_total(line: &crate::domain::OrderLine) -> String {
+    let amount = line.price.amount() * rust_decimal::Decimal::from(line.quantity);
+    crate::domain::Money::new(amount)
+        .map(|m| m.to_string())
+        .unwrap_or_else(|_| amount.to_string())
+}
+
+/// The e-mail as a MIME message from `from`, with a stable `Message-ID` built from the event
+/// (so a resend is recognisable as the same message).
+pub fn to_mime(email: &OrderEmail, from: &str, event: &OrderEvent, date: Timestamp) -> Vec<u8> {
+    let domain = from
+        .rsplit_once('@')
+        .map_or("shop.invalid", |(_, domain)| domain);
+    mail_builder::MessageBuilder::new()
+        .from(from.to_owned())
+        .to(email.to.clone())
+        .subject(email.subject.clone())
+        .message_id(format!("{}.{}@{domain}", event.order_id, event.id))
+        .date(mail_builder::headers::date::Date::new(date.unix()))
+        .text_body(email.text.clone())
+        .html_body(email.html.clone())
+        .write_to_vec()
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn order(status: &str, coupon: Option<&str>) -> Order {
+        serde_json::from_value(json!({
+            "id": "01KAS0ZDQ4K8S5V4J1G8S2ZC3E",
+            "user_id": "01KAS0Y0B9M3W6T7V8X9Y0Z1A2",
+            "items": [
+                { "product_id": "01KAS0XRQ9ZTB2Y4C6D8E0F1G2", "sku": "MUG-S", "name": "Mug <Small> & \"Co\" — Café", "quantity": 2, "price": "8.00" },
+                { "product_id": "01KAS0XRQ9ZTB2Y4C6D8E0F1G3", "sku": "LAMP.1", "name": "Lamp 'Ünïcode' 灯", "quantity": 1, "price": "40.00" }
+            ],
+            "total_amount": "56.00", "discount_applied": "5.60", "final_amount": "50.40",
+            "coupon_code": coupon, "status": status,
+            "created_at": "2026-11-24T09:00:00Z", "updated_at": "2026-11-24T09:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    fn event(order: &Order, kind: OrderEventKind) -> OrderEvent {
+        OrderEvent {
+            id: "01KAS10000000000000000000A".parse().unwrap(),
+            order_id: order.id,
+            user_id: order.user_id,
+            kind,
+            at: Timestamp::parse("2026-11-24T09:00:01Z").unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_placed_e_mail_names_the_order_every_line_and_the_totals() {
+        let order = order("Pending", Some("SAVE10"));
+        let email = render(
+            &event(&order, OrderEventKind::OrderPlaced),
+            &order,
+            "ann@example.com",
+        );
+        insta::assert_snapshot!("placed_subject", email.subject);
+        insta::assert_snapshot!("placed_text", email.text);
+        insta::assert_snapshot!("placed_html", email.html);
+    }
+
+    #[test]
+    fn a_status_change_e_mail_names_the_new_status() {
+        let order = order("Shipped", None);
+        let shipped = OrderEventKind::StatusChanged {
+            from: OrderStatus::Pending,
+            to: OrderStatus::Shipped,
+        };
+        let email = render(&event(&order, shipped), &order, "ann@example.com");
+        insta::assert_snapshot!("shipped_subject", email.subject);
+        insta::assert_snapshot!("shipped_text", email.text);
+        let cancelled = OrderEventKind::StatusChanged {
+            from: OrderStatus::Pending,
+            to: OrderStatus::Cancelled,
+        };
+        let email = render(&event(&order, cancelled), &order, "ann@example.com");
+        insta::assert_snapshot!("cancelled_subject", email.subject);
+        assert!(email.html.contains("<strong>Cancelled</strong>"));
+    }
+
+    #[test]
+    fn html_is_escaped_and_text_is_not() {
+        let order = order("Pending", None);
+        let email = render(
+            &event(&order, OrderEventKind::OrderPlaced),
+            &order,
+            "ann@example.com",
+        );
+        assert!(
+            email
+                .html
+                .contains("Mug &lt;Small&gt; &amp; &quot;Co&quot; — Café"),
+            "{}",
+            email.html
+        );
+        assert!(email.html.contains("Lamp &#39;Ünïcode&#39; 灯"));
+        assert!(!email.html.contains("<Small>"));
+        assert!(email.text.contains("Mug <Small> & \"Co\" — Café"));
+        assert_eq!(
+            escape_html("<a href=\"x\">&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn the_mime_message_reads_back_as_both_parts_in_utf_8() {
+        let order = order("Pending", Some("SAVE10"));
+        let placed = event(&order, OrderEventKind::OrderPlaced);
+        let email = render(&placed, &order, "ann@example.com");
+        let raw = to_mime(&email, "orders@shop.example", &placed, placed.at);
+        let text = String::from_utf8(raw.clone()).unwrap();
+        assert!(text.is_ascii(), "7-bit clean on the wire");
+        assert!(text.contains("multipart/alternative"));
+        let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(parsed.subject(), Some(email.subject.as_str()));
+        // On the wire every line ends in CRLF, as RFC 5322 requires.
+        let lf = |body: Option<std::borrow::Cow<'_, str>>| body.map(|b| b.replace("\r\n", "\n"));
+        assert_eq!(
+            lf(parsed.body_text(0)).as_deref(),
+            Some(email.text.as_str())
+        );
+        assert_eq!(
+            lf(parsed.body_html(0)).as_deref(),
+            Some(email.html.as_str())
+        );
+        let to = parsed
+            .to()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address());
+        assert_eq!(to, Some("ann@example.com"));
+        assert_eq!(
+            parsed.message_id(),
+            Some(format!("{}.{}@shop.example", order.id, placed.id).as_str())
+        );
+        assert_eq!(
+            parsed.date().map(|d| d.to_timestamp()),
+            Some(placed.at.unix())
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! Where rendered e-mails go: SES on AWS ([`SesMailer`], feature `ses`), `.eml` files locally
+//! ([`EmlFolder`]), memory in tests ([`RecordingMailer`]). Each takes the finished MIME
+//! message, so every one of them sends the same bytes.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Mutex,
+};
+
+use async_trait::async_trait;
+
+/// Why an e-mail was not sent (the delivery is retried).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct MailError(#[from] pub anyhow::Error);
+
+/// Sends one MIME message to one recipient.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends `raw` (a complete MIME message) to `to`; `name` identifies it for logs and files.
+    async fn send(&self, name: &str, to: &str, raw: &[u8]) -> Result<(), MailError>;
+}
+
+/// Writes each e-mail as `<name>.eml` into a folder (the local server's outbox).
+#[derive(Debug, Clone)]
+pub struct EmlFolder {
+    dir: PathBuf,
+}
+
+impl EmlFolder {
+    /// A folder mailer; the folder is created on first use.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+#[async_trait]
+impl Mailer for EmlFolder {
+    async fn send(&self, name: &str, to: &str, raw: &[u8]) -> Result<(), MailError> {
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(|e| MailError(anyhow::Error::new(e).context("creating the outbox folder")))?;
+        let path = self.dir.join(format!("{name}.eml"));
+        // Written whole under a temporary name, then renamed: a reader never sees half a file.
+        let partial = self.dir.join(format!(".{name}.eml.partial"));
+        tokio::fs::write(&partial, raw)
+            .await
+            .map_err(|e| MailError(anyhow::Error::new(e).context("writing the e-mail")))?;
+        tokio::fs::rename(&partial, &path)
+            .await
+            .map_err(|e| MailError(anyhow::Error::new(e).context("writing the e-mail")))?;
+        tracing::info!(to, file = %path.display(), "e-mail written");
+        Ok(())
+    }
+}
+
+/// An e-mail as a mailer received it: the recipient and the MIME message.
+pub type SentMail = (String, Vec<u8>);
+
+/// Keeps every e-mail in memory, or fails them all while switched off (tests).
+#[derive(Debug, Default)]
+pub struct RecordingMailer {
+    state: Mutex<(Vec<SentMail>, bool)>,
+}
+
+impl RecordingMailer {
+    /// (recipient, MIME message) of every e-mail sent, in order.
+    pub fn sent(&self) -> Vec<SentMail> {
+        self.lock().0.clone()
+    }
+
+    /// Makes every later send fail (`failing`) or succeed again.
+    pub fn set_failing(&self, failing: bool) {
+        self.lock().1 = failing;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<SentMail>, bool)> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, _name: &str, to: &str, raw: &[u8]) -> Result<(), MailError> {
+        let mut state = self.lock();
+        if state.1 {
+            return Err(MailError(anyhow::anyhow!("mail service unavailable")));
+        }
+        state.0.push((to.to_owned(), raw.to_vec()));
+        Ok(())
+    }
+}
+
+#[cfg(feature = "ses")]
+pub use ses::SesMailer;
+
+#[cfg(feature = "ses")]
+mod ses {
+    use async_trait::async_trait;
+    use aws_sdk_sesv2::{
+        Client,
+        error::ProvideErrorMetadata,
+        primitives::Blob,
+        types::{Destination, EmailContent, RawMessage},
+    };
+
+    use super::{MailError, Mailer};
+
+    /// Sends through SES (v2 `SendEmail` with raw content) from the configured identity.
+    #[derive(Debug, Clone)]
+    pub struct SesMailer {
+        client: Client,
+        from: String,
+    }
+
+    impl SesMailer {
+        /// A mailer sending as `from` (an identity verified in SES).
+        pub fn new(client: Client, from: impl Into<String>) -> Self {
+            Self {
+                client,
+                from: from.into(),
+            }
+        }
+    }
+
+    #[async_trait]
+    impl Mailer for SesMailer {
+        async fn send(&self, name: &str, to: &str, raw: &[u8]) -> Result<(), MailError> {
+            let message = RawMessage::builder()
+                .data(Blob::new(raw))
+                .build()
+                .map_err(|e| MailError(e.into()))?;
+            self.client
+                .send_email()
+                .from_email_address(&self.from)
+                .destination(Destination::builder().to_addresses(to).build())
+                .content(EmailContent::builder().raw(message).build())
+                .send()
+                .await
+                .map_err(|error| {
+                    let text = format!(
+                        "SendEmail failed for {name} ({}: {})",
+                        error.code().unwrap_or("unknown"),
+                        error.message().unwrap_or("no message")
+                    );
+                    MailError(anyhow::Error::new(error).context(text))
+                })?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The e-mail worker: one order event in, at most one e-mail out.
+//!
+//! For each event it loads the order and the customer, renders the e-mail, claims the event's
+//! marker (`SENT#<order>#<event>`), sends, and marks it sent. A redelivered or duplicated
+//! event finds the marker sent and sends nothing; a delivery that finds a fresh claim of
+//! another one in flight fails and is retried later. If a worker dies between sending and
+//! marking, its claim goes stale after [`CLAIM_LEASE_SECONDS`] and the next delivery sends the
+//! e-mail again: the one case of a duplicate e-mail, bounded to that crash window.
+
+use crate::{
+    domain::{OrderEvent, OrderId, Timestamp, UserId},
+    notify::{
+        email::{render, to_mime},
+        mail::{MailError, Mailer},
+    },
+    store::{EmailClaim, Store, StoreError},
+};
+
+/// How long a claim protects an e-mail being sent. Below the queue's visibility timeout, so a
+/// message redelivered after a crash finds the claim stale.
+pub const CLAIM_LEASE_SECONDS: i64 = 120;
+
+/// What a delivery did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The e-mail was sent now.
+    Sent,
+    /// It had been sent before: nothing was sent.
+    AlreadySent,
+}
+
+/// Why a delivery failed (its message is retried, then dead-lettered).
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("the message is not an order event: {0}")]
+    Malformed(String),
+    #[error("order {0} does not exist")]
+    UnknownOrder(OrderId),
+    #[error("customer {0} does not exist")]
+    UnknownCustomer(UserId),
+    #[error("another delivery of this event is in progress")]
+    InFlight,
+    #[error("sending failed: {0}")]
+    Mail(#[from] MailError),
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Delivers order events as e-mails from `sender`.
+pub struct EmailWorker<'a> {
+    pub store: &'a dyn Store,
+    pub mailer: &'a dyn Mailer,
+    pub sender: &'a str,
+}
+
+impl EmailWorker<'_> {
+    /// Delivers the event in a queue message body.
+    pub async fn deliver(&self, body: &str) -> Result<Delivery, DeliveryError> {
+        let event: OrderEvent =
+            serde_json::from_str(body).map_err(|e| DeliveryError::Malformed(e.to_string()))?;
+        self.deliver_event(&event).await
+    }
+
+    /// Delivers one event.
+    pub async fn deliver_event(&self, event: &OrderEvent) -> Result<Delivery, DeliveryError> {
+        let order = self
+            .store
+            .find_order(event.order_id)
+            .await?
+            .ok_or(DeliveryError::UnknownOrder(event.order_id))?;
+        let customer = self
+            .store
+            .find_user(order.user_id)
+            .await?
+            .ok_or(DeliveryError::UnknownCustomer(order.user_id))?;
+        let email = render(event, &order, customer.email.as_str());
+        let name = format!("{}-{}", order.id, event.name());
+        let now = Timestamp::now();
+        let stale_before = now.plus_seconds(-CLAIM_LEASE_SECONDS);
+        match self
+            .store
+            .claim_email(order.id, &event.name(), now, stale_before)
+            .await?
+        {
+            EmailClaim::AlreadySent => return Ok(Delivery::AlreadySent),
+            EmailClaim::InFlight => return Err(DeliveryError::InFlight),
+            EmailClaim::Claimed => {}
+        }
+        let raw = to_mime(&email, self.sender, event, event.at);
+        if let Err(error) = self.mailer.send(&name, &email.to, &raw).await {
+            // Give the claim back so the retry does not wait out the lease.
+            if let Err(release) = self.store.release_email(order.id, &event.name(), now).await {
+                tracing::warn!(event = %event.id, error = %release, "could not release the e-mail claim");
+            }
+            return Err(error.into());
+        }
+        if let Err(error) = self
+            .store
+            .mark_email_sent(order.id, &event.name(), Timestamp::now())
+            .await
+        {
+            // Sent but not marked: a redelivery after the lease would send it again.
+            tracing::error!(event = %event.id, error = %error, "e-mail sent but not marked sent");
+        }
+        Ok(Delivery::Sent)
+    }
+}

@@ -1,0 +1,105 @@
+//! E-mail markers: `SENT#<oid>#<event>/SENT` with `state` (`sending` or `sent`) and
+//! `claimed_at` (Unix seconds). A claim is a conditional put: absent, or a `sending` claim
+//! older than the lease.
+
+use async_trait::async_trait;
+
+use super::{DynamoStore, attrs::n, attrs::s, classify, is_condition_failure};
+use crate::{
+    domain::{OrderId, Timestamp},
+    store::{EmailClaim, SentEmailStore, StoreError},
+};
+
+const SK: &str = "SENT";
+const SENDING: &str = "sending";
+const SENT: &str = "sent";
+
+fn pk(order: OrderId, event: &str) -> String {
+    format!("SENT#{order}#{event}")
+}
+
+#[async_trait]
+impl SentEmailStore for DynamoStore {
+    async fn claim_email(
+        &self,
+        order: OrderId,
+        event: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<EmailClaim, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", s(pk(order, event)))
+            .item("SK", s(SK))
+            .item("state", s(SENDING))
+            .item("claimed_at", n(now.unix()))
+            .condition_expression(
+                "attribute_not_exists(PK) OR (#state = :sending AND claimed_at < :stale)",
+            )
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":sending", s(SENDING))
+            .expression_attribute_values(":stale", n(stale_before.unix()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(EmailClaim::Claimed),
+            Err(error) if is_condition_failure(&error) => {
+                let marker = self.get(pk(order, event), SK).await?;
+                match marker {
+                    Some(item) if item.s("state")? == SENT => Ok(EmailClaim::AlreadySent),
+                    _ => Ok(EmailClaim::InFlight),
+                }
+            }
+            Err(error) => Err(classify("PutItem", error)),
+        }
+    }
+
+    async fn mark_email_sent(
+        &self,
+        order: OrderId,
+        event: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(pk(order, event)))
+            .key("SK", s(SK))
+            .update_expression("SET #state = :sent, sent_at = :now")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":sent", s(SENT))
+            .expression_attribute_values(":now", n(now.unix()))
+            .send()
+            .await
+            .map_err(|e| classify("UpdateItem", e))?;
+        Ok(())
+    }
+
+    async fn release_email(
+        &self,
+        order: OrderId,
+        event: &str,
+        claimed_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(pk(order, event)))
+            .key("SK", s(SK))
+            .condition_expression("#state = :sending AND claimed_at = :claimed")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":sending", s(SENDING))
+            .expression_attribute_values(":claimed", n(claimed_at.unix()))
+            .send()
+            .await;
+        match result {
+            // Not ours any more (taken over or sent): leave it.
+            Ok(_) => Ok(()),
+            Err(error) if is_condition_failure(&error) => Ok(()),
+            Err(error) => Err(classify("DeleteItem", error)),
+        }
+    }
+}
