@@ -379,6 +379,20 @@ pub async fn invoke_event(router: &Router, name: &str, substitutions: &[(&str, &
     Reply::read(response).await
 }
 
+/// The SQS event `events/<name>.json` with `{{placeholder}}`s replaced, as Lambda hands it
+/// to a function.
+pub fn invoke_sqs_event(
+    name: &str,
+    substitutions: &[(&str, &str)],
+) -> aws_lambda_events::event::sqs::SqsEvent {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let mut json = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    for (placeholder, value) in substitutions {
+        json = json.replace(&format!("{{{{{placeholder}}}}}"), value);
+    }
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
 /// An edge cache that records what it was asked to flush.
 #[derive(Default)]
 pub struct RecordingEdgeCache {
