@@ -27,14 +27,24 @@ async fn placed(app: &TestApp, email: &str) -> (String, String) {
         .post("/products/create_product", Some(&admin), json!({ "name": "Mug <Small> & \"Co\" — Café", "category": "c", "variants": [{ "sku": sku, "stock": 5, "price": "8.00" }] }))
         .await;
     let id = product.json["product"]["id"].as_str().expect("id");
-    app.post("/cart/add_item", Some(&buyer), json!({ "product_id": id, "quantity": 2 })).await;
+    app.post(
+        "/cart/add_item",
+        Some(&buyer),
+        json!({ "product_id": id, "quantity": 2 }),
+    )
+    .await;
     let order = app.post("/orders/create", Some(&buyer), json!({})).await;
     assert_eq!(order.status, StatusCode::CREATED);
-    (admin, order.json["order"]["id"].as_str().expect("id").to_owned())
+    (
+        admin,
+        order.json["order"]["id"].as_str().expect("id").to_owned(),
+    )
 }
 
 fn parsed(raw: &[u8]) -> (String, String, String) {
-    let message = mail_parser::MessageParser::default().parse(raw).expect("MIME");
+    let message = mail_parser::MessageParser::default()
+        .parse(raw)
+        .expect("MIME");
     (
         message.subject().unwrap_or_default().to_owned(),
         message.body_text(0).unwrap_or_default().into_owned(),

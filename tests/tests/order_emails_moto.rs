@@ -1,0 +1,313 @@
+//! Order e-mails end to end against moto (DynamoDB, SQS, SES) through the real SDKs: a
+//! checkout puts an event on the queue, the worker runs on the received batch, and the e-mail
+//! shows up in SES (read back through moto's `/moto-api/data.json`) addressed to the customer.
+//! Also: redelivery sends nothing more, a poison message is the only one reported, and with
+//! SQS gone during checkout the e-mail still arrives once the queue is back.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use axum::http::{Method, StatusCode};
+use e2e::{Backend, TestApp};
+use serde_json::{Value, json};
+use shared::{
+    domain::Timestamp,
+    notify::{SqsPublisher, mail::SesMailer, relay::republish, worker::EmailWorker},
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SENDER: &str = "orders@shop.example";
+
+fn endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL: run through scripts/test.sh")
+}
+
+async fn clients() -> (aws_sdk_sqs::Client, aws_sdk_sesv2::Client) {
+    endpoint();
+    let sdk = aws_config::load_from_env().await;
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    // Verified once per moto process; "already exists" afterwards is fine.
+    let _ = ses
+        .create_email_identity()
+        .email_identity(SENDER)
+        .send()
+        .await;
+    (aws_sdk_sqs::Client::new(&sdk), ses)
+}
+
+async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> String {
+    let created = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .expect("queue");
+    created.queue_url().expect("url").to_owned()
+}
+
+/// The messages on the queue, as the SQS trigger hands them to Lambda.
+async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> SqsEvent {
+    let output = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(
+            aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
+        )
+        .send()
+        .await
+        .expect("receive");
+    let records: Vec<Value> = output
+        .messages()
+        .iter()
+        .map(|m| json!({ "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(), "attributes": { "ApproximateReceiveCount": "1" }, "messageAttributes": {}, "eventSource": "aws:sqs" }))
+        .collect();
+    serde_json::from_value(json!({ "Records": records })).expect("SQS event")
+}
+
+/// The raw MIME of every message moto's SES accepted for `to`.
+async fn ses_messages(to: &str) -> Vec<String> {
+    let address = endpoint()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("moto");
+    let request = format!("GET /moto-api/data.json HTTP/1.0\r\nHost: {address}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("response");
+    let text = String::from_utf8_lossy(&response);
+    let (_, body) = text.split_once("\r\n\r\n").expect("HTTP response");
+    let data: Value = serde_json::from_str(body).expect("data.json");
+    data["ses"]["RawMessage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| {
+            m["destinations"]
+                .as_array()
+                .is_some_and(|d| d.iter().any(|a| a.as_str().is_some_and(|a| a.contains(to))))
+        })
+        .map(|m| m["raw_data"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn parts(raw: &str) -> (String, String, String) {
+    let message = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .expect("MIME");
+    (
+        message.subject().unwrap_or_default().to_owned(),
+        message.body_text(0).unwrap_or_default().into_owned(),
+        message.body_html(0).unwrap_or_default().into_owned(),
+    )
+}
+
+/// A customer with a unique address places an order; returns (admin, buyer e-mail, order id).
+async fn checkout(app: &TestApp) -> (String, String, Value) {
+    let admin = app.admin().await;
+    let email = format!("buyer-{}@shop.test", ulid::Ulid::new()).to_lowercase();
+    app.register(&email, "a-good-password").await;
+    let (buyer, _) = app.login(&email, "a-good-password").await;
+    let sku = format!("S-{}", ulid::Ulid::new());
+    let product = app
+        .post("/products/create_product", Some(&admin), json!({ "name": "Tasse « Café » <fine> & co", "category": "c", "variants": [{ "sku": sku, "stock": 5, "price": "12.50" }] }))
+        .await;
+    let id = product.json["product"]["id"].as_str().expect("id");
+    app.post(
+        "/cart/add_item",
+        Some(&buyer),
+        json!({ "product_id": id, "quantity": 2 }),
+    )
+    .await;
+    let placed = app.post("/orders/create", Some(&buyer), json!({})).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
+    (admin, email, placed.json["order"].clone())
+}
+
+#[tokio::test]
+async fn an_order_and_its_status_change_each_reach_the_customer_once() {
+    let (sqs, ses) = clients().await;
+    let url = create_queue(&sqs, &format!("order-events-{}", ulid::Ulid::new())).await;
+    let app = TestApp::publishing_to(
+        e2e::store(Backend::Dynamo).await,
+        Backend::Dynamo,
+        Arc::new(SqsPublisher::new(sqs.clone(), &url)),
+    );
+    let mailer = SesMailer::new(ses, SENDER);
+    let worker = EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: SENDER,
+    };
+
+    let (admin, email, order) = checkout(&app).await;
+    let id = order["id"].as_str().expect("id");
+    let batch = receive(&sqs, &url).await;
+    assert_eq!(batch.records.len(), 1);
+    let response = order_emails::handle(&worker, batch.clone()).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let sent = ses_messages(&email).await;
+    assert_eq!(sent.len(), 1, "one e-mail for the placed order");
+    let (subject, text, html) = parts(&sent[0]);
+    assert!(subject.contains(id), "{subject}");
+    assert!(
+        text.contains("x 2 at 12.50 = 25.00") && text.contains("To pay: 25.00"),
+        "{text}"
+    );
+    assert!(
+        html.contains("Tasse « Café » &lt;fine&gt; &amp; co"),
+        "{html}"
+    );
+
+    // The same message delivered again: nothing more is sent.
+    let response = order_emails::handle(&worker, batch).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(
+        ses_messages(&email).await.len(),
+        1,
+        "exactly one e-mail per event"
+    );
+
+    // A status change: a second e-mail naming the new status.
+    let shipped = app
+        .call(
+            Method::PUT,
+            &format!("/orders/{id}/status"),
+            Some(&admin),
+            Some(json!({ "status": "Shipped" })),
+        )
+        .await;
+    assert_eq!(shipped.status, StatusCode::OK);
+    let batch = receive(&sqs, &url).await;
+    assert_eq!(batch.records.len(), 1);
+    assert!(
+        order_emails::handle(&worker, batch)
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
+    let sent = ses_messages(&email).await;
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent.iter()
+            .any(|raw| parts(raw).0.contains("is now Shipped"))
+    );
+}
+
+#[tokio::test]
+async fn a_poison_message_is_the_only_one_reported() {
+    let (sqs, ses) = clients().await;
+    let url = create_queue(&sqs, &format!("order-events-{}", ulid::Ulid::new())).await;
+    let app = TestApp::publishing_to(
+        e2e::store(Backend::Dynamo).await,
+        Backend::Dynamo,
+        Arc::new(SqsPublisher::new(sqs.clone(), &url)),
+    );
+    let mailer = SesMailer::new(ses, SENDER);
+    let worker = EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: SENDER,
+    };
+    let (_, email, _) = checkout(&app).await;
+    let poison = sqs
+        .send_message()
+        .queue_url(&url)
+        .message_body("{\"type\":\"order_exploded\"}")
+        .send()
+        .await
+        .expect("sent");
+    let batch = receive(&sqs, &url).await;
+    assert_eq!(batch.records.len(), 2);
+    let response = order_emails::handle(&worker, batch).await;
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, [poison.message_id().expect("id").to_owned()]);
+    assert_eq!(
+        ses_messages(&email).await.len(),
+        1,
+        "the good message was sent"
+    );
+}
+
+#[tokio::test]
+async fn with_sqs_down_during_checkout_the_e_mail_arrives_once_it_is_back() {
+    let (sqs, ses) = clients().await;
+    let name = format!("order-events-{}", ulid::Ulid::new());
+    let url = create_queue(&sqs, &name).await;
+    let publisher = Arc::new(SqsPublisher::new(sqs.clone(), &url));
+    let app = TestApp::publishing_to(
+        e2e::store(Backend::Dynamo).await,
+        Backend::Dynamo,
+        publisher.clone(),
+    );
+    // The queue goes away: the checkout still succeeds, its event stays in the outbox.
+    sqs.delete_queue()
+        .queue_url(&url)
+        .send()
+        .await
+        .expect("deleted");
+    let (_, email, order) = checkout(&app).await;
+    assert_eq!(app.store.outbox_events(10).await.expect("outbox").len(), 1);
+    let idle = republish(
+        app.store.as_ref(),
+        publisher.as_ref(),
+        Timestamp::now(),
+        0,
+        100,
+    )
+    .await
+    .expect("relay");
+    assert_eq!(
+        (idle.published, idle.failed),
+        (0, 1),
+        "still down: kept for the next run"
+    );
+
+    // The queue is back (same name, same URL): the next relay run publishes it, the worker
+    // sends it, and the outbox is empty.
+    assert_eq!(create_queue(&sqs, &name).await, url);
+    let report = republish(
+        app.store.as_ref(),
+        publisher.as_ref(),
+        Timestamp::now(),
+        0,
+        100,
+    )
+    .await
+    .expect("relay");
+    assert_eq!(report.published, 1);
+    assert!(
+        app.store
+            .outbox_events(10)
+            .await
+            .expect("outbox")
+            .is_empty()
+    );
+    let mailer = SesMailer::new(ses, SENDER);
+    let worker = EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: SENDER,
+    };
+    let batch = receive(&sqs, &url).await;
+    assert!(
+        order_emails::handle(&worker, batch)
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
+    let sent = ses_messages(&email).await;
+    assert_eq!(sent.len(), 1);
+    assert!(
+        parts(&sent[0])
+            .0
+            .contains(order["id"].as_str().expect("id"))
+    );
+}
