@@ -7,7 +7,8 @@
 #      and end-to-end suites on the memory store and on DynamoDB through the real AWS SDK
 #   3. sam validate, and cfn-lint on the SAM-translated template
 #   4. the local server (DynamoDB mode, against moto), then schemathesis on every operation
-#      of its OpenAPI document: no 5xx, responses match the document
+#      of its OpenAPI document: no 5xx, responses match the document; then a full order over
+#      HTTP whose e-mail must appear in the server's outbox folder as a MIME .eml
 #
 # Everything it starts is stopped on exit, failed or not.
 set -euo pipefail
@@ -88,7 +89,8 @@ api_port="$(free_port)"
 admin_email="schemathesis-admin@shop.test"
 admin_password="$("$PY" -c 'import secrets;print(secrets.token_urlsafe(24))')"
 TABLE_NAME="shop-schemathesis-$api_port-$$" SHOP_ADMIN_EMAIL="$admin_email" SHOP_ADMIN_PASSWORD="$admin_password" \
-    RUST_LOG=warn "$ROOT/target/debug/local" --port "$api_port" --store dynamodb >"$LOGS/local.log" 2>&1 &
+    RUST_LOG=warn "$ROOT/target/debug/local" --port "$api_port" --store dynamodb --outbox "$LOGS/outbox" \
+    >"$LOGS/local.log" 2>&1 &
 pids+=($!)
 api="http://127.0.0.1:$api_port"
 wait_http "$api/openapi.json" "the local server" "$LOGS/local.log"
@@ -117,5 +119,8 @@ schemathesis() {
 # Logout ends the admin session the token belongs to, so it runs last, on its own.
 schemathesis --exclude-path /auth/logout
 schemathesis --include-path /auth/logout
+
+step "a full order over HTTP against the local server writes the customer's e-mail"
+"$PY" scripts/local_order_email.py "$api" "$admin_email" "$admin_password" "$LOGS/outbox"
 
 step "all checks passed"

@@ -586,3 +586,109 @@ fn the_orders_function_may_only_touch_what_checkout_uses_and_send_to_its_queue()
     let target = serde_norway::to_string(&redrive["deadLetterTargetArn"]).expect("yaml");
     assert!(target.contains("OrderEventsDeadLetterQueue"), "{target}");
 }
+
+fn resource<'a>(template: &'a serde_norway::Value, name: &str) -> &'a serde_norway::Value {
+    &template["Resources"][name]
+}
+
+fn yaml(value: &serde_norway::Value) -> String {
+    serde_norway::to_string(value).expect("yaml")
+}
+
+#[test]
+fn order_emails_are_an_sqs_worker_reporting_partial_failures_with_a_dead_letter_alarm() {
+    let template = template();
+    let worker = resource(&template, "OrderEmailsFunction");
+    let event = &worker["Properties"]["Events"]["OrderEvents"];
+    assert_eq!(event["Type"].as_str(), Some("SQS"));
+    let properties = &event["Properties"];
+    assert!(yaml(&properties["Queue"]).contains("OrderEventsQueue.Arn"));
+    assert_eq!(
+        yaml(&properties["FunctionResponseTypes"]).trim(),
+        "- ReportBatchItemFailures"
+    );
+    assert!(
+        properties["BatchSize"]
+            .as_u64()
+            .is_some_and(|n| (1..=10).contains(&n))
+    );
+    assert!(
+        properties["MaximumBatchingWindowInSeconds"]
+            .as_u64()
+            .is_some()
+    );
+
+    // The queue hides a message for at least 6 × the worker's timeout, and dead-letters it.
+    let timeout = worker["Properties"]["Timeout"].as_u64().expect("timeout");
+    let queue = &resource(&template, "OrderEventsQueue")["Properties"];
+    let visibility = queue["VisibilityTimeout"].as_u64().expect("visibility");
+    assert!(visibility >= 6 * timeout, "{visibility} < 6 × {timeout}");
+    assert!(
+        yaml(&queue["RedrivePolicy"]["deadLetterTargetArn"]).contains("OrderEventsDeadLetterQueue")
+    );
+
+    // SES only from the configured identity; table writes only to e-mail markers.
+    let statements = worker["Properties"]["Policies"][0]["Statement"]
+        .as_sequence()
+        .expect("statements");
+    let ses: Vec<_> = statements
+        .iter()
+        .filter(|s| yaml(&s["Action"]).contains("ses:"))
+        .collect();
+    assert_eq!(ses.len(), 1);
+    assert_eq!(yaml(&ses[0]["Action"]).trim(), "- ses:SendEmail");
+    assert!(yaml(&ses[0]["Resource"]).contains(":identity/${SenderAddress}"));
+    for statement in statements {
+        let actions = yaml(&statement["Action"]);
+        assert!(!actions.contains('*') && !yaml(&statement["Resource"]).ends_with("*\n"));
+        if actions.contains("PutItem") || actions.contains("DeleteItem") {
+            assert!(
+                yaml(&statement["Condition"]).contains("SENT#*"),
+                "{actions}"
+            );
+        }
+    }
+    assert!(yaml(&worker["Properties"]["Environment"]).contains("SenderAddress"));
+
+    let alarm = &resource(&template, "OrderEventsDeadLetterAlarm")["Properties"];
+    assert_eq!(
+        alarm["MetricName"].as_str(),
+        Some("ApproximateNumberOfMessagesVisible")
+    );
+    assert!(yaml(&alarm["Dimensions"]).contains("OrderEventsDeadLetterQueue.QueueName"));
+    assert_eq!(
+        (
+            alarm["Threshold"].as_u64(),
+            alarm["ComparisonOperator"].as_str()
+        ),
+        (Some(0), Some("GreaterThanThreshold"))
+    );
+}
+
+#[test]
+fn the_outbox_relay_runs_every_minute_and_may_only_publish_and_clear_the_outbox() {
+    let template = template();
+    let relay = resource(&template, "OutboxRelayFunction");
+    let schedule = &relay["Properties"]["Events"]["EveryMinute"];
+    assert_eq!(schedule["Type"].as_str(), Some("Schedule"));
+    assert_eq!(
+        schedule["Properties"]["Schedule"].as_str(),
+        Some("rate(1 minute)")
+    );
+    let timeout = relay["Properties"]["Timeout"].as_u64().expect("timeout");
+    assert!(timeout < 60, "a run ends before the next one starts");
+    let policy = yaml(&relay["Properties"]["Policies"]);
+    for expected in [
+        "dynamodb:Query",
+        "/index/GSI1",
+        "dynamodb:DeleteItem",
+        "OUTBOX#*",
+        "sqs:SendMessage",
+        "OrderEventsQueue.Arn",
+    ] {
+        assert!(policy.contains(expected), "{expected}: {policy}");
+    }
+    for forbidden in ["PutItem", "UpdateItem", "GetItem", "ses:"] {
+        assert!(!policy.contains(forbidden), "{forbidden}: {policy}");
+    }
+}
