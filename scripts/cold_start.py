@@ -31,7 +31,10 @@ def run_once(binary, event):
                 return
             if "next" in marks:
                 done.wait(10)  # the second poll: hold it until the run is over
-                self.send_error(503)
+                try:
+                    self.send_error(503)
+                except OSError:
+                    pass  # the binary was stopped meanwhile
                 return
             marks["next"] = time.perf_counter()
             body = json.dumps(event).encode()
