@@ -379,6 +379,57 @@ pub async fn invoke_event(router: &Router, name: &str, substitutions: &[(&str, &
     Reply::read(response).await
 }
 
+/// An order placed through the API by a new customer.
+#[derive(Debug, Clone)]
+pub struct PlacedOrder {
+    /// An admin's access token.
+    pub admin: String,
+    /// The customer's e-mail and access token.
+    pub email: String,
+    pub buyer: String,
+    /// The order as `POST /orders/create` answered it.
+    pub order: Value,
+}
+
+/// An admin creates a product with one variant (`sku`, 5 in stock, `price`); a new customer
+/// `email` puts `quantity` of it in the cart and checks out.
+pub async fn place_order(
+    app: &TestApp,
+    email: &str,
+    name: &str,
+    sku: &str,
+    price: &str,
+    quantity: u32,
+) -> PlacedOrder {
+    let admin = app.admin().await;
+    app.register(email, "a-good-password").await;
+    let (buyer, _) = app.login(email, "a-good-password").await;
+    let body = serde_json::json!({ "name": name, "category": "c", "variants": [{ "sku": sku, "stock": 5, "price": price }] });
+    let product = app
+        .post("/products/create_product", Some(&admin), body)
+        .await;
+    assert_eq!(product.status, StatusCode::CREATED, "{:?}", product.json);
+    let id = product.json["product"]["id"].as_str().expect("id");
+    let added = app
+        .post(
+            "/cart/add_item",
+            Some(&buyer),
+            serde_json::json!({ "product_id": id, "quantity": quantity }),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{:?}", added.json);
+    let placed = app
+        .post("/orders/create", Some(&buyer), serde_json::json!({}))
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
+    PlacedOrder {
+        admin,
+        email: email.to_owned(),
+        buyer,
+        order: placed.json["order"].clone(),
+    }
+}
+
 /// The SQS event `events/<name>.json` with `{{placeholder}}`s replaced, as Lambda hands it
 /// to a function.
 pub fn invoke_sqs_event(

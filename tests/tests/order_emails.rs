@@ -16,28 +16,14 @@ use shared::{
 
 const SENDER: &str = "orders@shop.example";
 
-/// Places an order for a new customer and returns (admin token, buyer's e-mail, order id).
+/// Places an order of 2 × a mug for a new customer; returns (admin token, order id). The SKU
+/// comes from the e-mail's first letter (ann → MUG-A), one product per customer.
 async fn placed(app: &TestApp, email: &str) -> (String, String) {
-    // One product per customer, its SKU from the e-mail's first letter (ann → MUG-A…).
     let sku = format!("MUG-{}", email[..1].to_ascii_uppercase());
-    let admin = app.admin().await;
-    app.register(email, "a-good-password").await;
-    let (buyer, _) = app.login(email, "a-good-password").await;
-    let product = app
-        .post("/products/create_product", Some(&admin), json!({ "name": "Mug <Small> & \"Co\" — Café", "category": "c", "variants": [{ "sku": sku, "stock": 5, "price": "8.00" }] }))
-        .await;
-    let id = product.json["product"]["id"].as_str().expect("id");
-    app.post(
-        "/cart/add_item",
-        Some(&buyer),
-        json!({ "product_id": id, "quantity": 2 }),
-    )
-    .await;
-    let order = app.post("/orders/create", Some(&buyer), json!({})).await;
-    assert_eq!(order.status, StatusCode::CREATED);
+    let placed = e2e::place_order(app, email, "Mug <Small> & \"Co\" — Café", &sku, "8.00", 2).await;
     (
-        admin,
-        order.json["order"]["id"].as_str().expect("id").to_owned(),
+        placed.admin,
+        placed.order["id"].as_str().expect("id").to_owned(),
     )
 }
 

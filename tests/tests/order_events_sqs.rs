@@ -47,22 +47,10 @@ async fn received(client: &aws_sdk_sqs::Client, url: &str) -> Vec<OrderEvent> {
 }
 
 async fn order_placed(app: &TestApp) -> (String, String) {
-    let admin = app.admin().await;
-    app.register("buyer@shop.test", "a-good-password").await;
-    let (buyer, _) = app.login("buyer@shop.test", "a-good-password").await;
-    let product = app
-        .post("/products/create_product", Some(&admin), json!({ "name": "Mug", "category": "c", "variants": [{ "sku": "MUG", "stock": 5, "price": "8.00" }] }))
-        .await;
-    let id = product.json["product"]["id"].as_str().expect("id");
-    let added = app
-        .post("/cart/add_item", Some(&buyer), json!({ "product_id": id }))
-        .await;
-    assert_eq!(added.status, StatusCode::OK);
-    let placed = app.post("/orders/create", Some(&buyer), json!({})).await;
-    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
+    let placed = e2e::place_order(app, "buyer@shop.test", "Mug", "MUG", "8.00", 1).await;
     (
-        admin,
-        placed.json["order"]["id"].as_str().expect("id").to_owned(),
+        placed.admin,
+        placed.order["id"].as_str().expect("id").to_owned(),
     )
 }
 
