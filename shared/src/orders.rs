@@ -234,9 +234,9 @@ impl Orders<'_> {
                     | "cart_changed"
                     | "insufficient_stock"
                     | "coupon_unavailable"
-                    | "coupon_limit_reached"
-                    | "transaction_conflict",
+                    | "coupon_limit_reached",
                 )) => continue,
+                Err(StoreError::Conflict("transaction_conflict")) => back_off().await,
                 Err(other) => return Err(other.into()),
             }
         }
@@ -388,9 +388,8 @@ impl Orders<'_> {
                     return Ok(next);
                 }
                 Err(StoreError::NotFound) => return Err(order_not_found()),
-                Err(StoreError::Conflict(
-                    "order_changed" | "product_changed" | "transaction_conflict",
-                )) => continue,
+                Err(StoreError::Conflict("order_changed" | "product_changed")) => continue,
+                Err(StoreError::Conflict("transaction_conflict")) => back_off().await,
                 Err(other) => return Err(other.into()),
             }
         }
@@ -399,6 +398,13 @@ impl Orders<'_> {
             "The order kept changing; try again",
         ))
     }
+}
+
+/// A short random pause before retrying a transaction DynamoDB cancelled because another one
+/// held the same items (`TransactionConflict`), so racing retries spread out.
+async fn back_off() {
+    let millis = rand::random_range(5..40);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
 }
 
 /// Whose orders to list.

@@ -9,7 +9,8 @@ use super::{Money, Product, ProductId, Sku, UserId};
 
 /// The most units of one variant in one line.
 pub const MAX_QUANTITY: u32 = 99;
-/// The most lines in a cart (checkout writes one stock update per line in one transaction).
+/// The most lines in a cart (checkout updates the stock of every line's product in one
+/// transaction of at most 100 actions).
 pub const MAX_LINES: usize = 50;
 
 /// One stored cart line. The price it was added at is kept only to tell the customer the price
