@@ -8,7 +8,11 @@ use local::{
     DEFAULT_SENDER, DEFAULT_TABLE, StoreKind, app, in_process_queue, local_tokens, open_store,
 };
 use shared::notify::mail::EmlFolder;
-use shared::{AppState, auth::ensure_admin};
+use shared::{
+    AppState,
+    auth::ensure_admin,
+    config::{cors_origins, login_policy},
+};
 use tracing_subscriber::EnvFilter;
 
 /// Serves every shop endpoint on one port, with no AWS account needed.
@@ -64,7 +68,10 @@ async fn main() -> anyhow::Result<()> {
         EmlFolder::new(&args.outbox),
         args.sender.clone(),
     );
-    let state = AppState::new(Arc::clone(&store), tokens).with_events(queue);
+    let state = AppState::new(Arc::clone(&store), tokens)
+        .with_events(queue)
+        .with_login_policy(login_policy(&lookup)?)
+        .with_cors(cors_origins(&lookup)?);
     let listener = tokio::net::TcpListener::bind((args.host, args.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;

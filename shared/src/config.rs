@@ -3,7 +3,7 @@
 
 use std::env;
 
-use crate::auth::TokenConfig;
+use crate::auth::{LoginPolicy, TokenConfig};
 
 /// A variable that is missing or invalid.
 #[derive(Debug, thiserror::Error)]
@@ -18,9 +18,68 @@ pub struct ConfigError {
 pub struct Config {
     /// `TABLE_NAME`: the single DynamoDB table.
     pub table_name: String,
-    /// `JWT_SECRET` (required, ≥ 32 bytes), `JWT_ISSUER`, `JWT_AUDIENCE`,
-    /// `ACCESS_TOKEN_TTL_MINUTES` (default 15), `REFRESH_TOKEN_TTL_DAYS` (default 7).
+    /// `JWT_SECRET` (required, ≥ 32 bytes), `JWT_KEY_GENERATION` (default 1),
+    /// `JWT_PREVIOUS_SECRET` (optional), `JWT_ISSUER`, `JWT_AUDIENCE`,
+    /// `ACCESS_TOKEN_TTL_MINUTES` (default 15), `REFRESH_TOKEN_TTL_DAYS` (default 7),
+    /// `REFRESH_REUSE_GRACE_SECONDS` (default 10).
     pub tokens: TokenConfig,
+    /// `LOGIN_MAX_FAILURES` (default 10), `LOGIN_FAILURE_WINDOW_MINUTES` (default 15).
+    pub login: LoginPolicy,
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated origins, or `*` (the default).
+    pub cors: CorsOrigins,
+}
+
+/// Which browser origins may call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// Any origin (`*`): the API authenticates with bearer tokens, never cookies, so a page on
+    /// another origin gains nothing a script elsewhere could not do.
+    Any,
+    /// Only these origins (`https://shop.example.com`), compared exactly.
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    /// Parses `*` or a comma-separated list of origins (`scheme://host[:port]`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() || text == "*" {
+            return Ok(Self::Any);
+        }
+        let mut origins = Vec::new();
+        for origin in text.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            let well_formed = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.ends_with('/')
+                && origin.split("://").nth(1).is_some_and(|rest| {
+                    !rest.is_empty() && !rest.contains('/') && !rest.contains(char::is_whitespace)
+                });
+            if !well_formed {
+                return Err(format!(
+                    "{origin:?} is not an origin (scheme://host[:port], no path)"
+                ));
+            }
+            origins.push(origin.to_owned());
+        }
+        Ok(Self::List(origins))
+    }
+}
+
+/// `CORS_ALLOWED_ORIGINS` from `lookup` (`*` when unset).
+pub fn cors_origins(lookup: &impl Fn(&str) -> Option<String>) -> Result<CorsOrigins, ConfigError> {
+    CorsOrigins::parse(&lookup("CORS_ALLOWED_ORIGINS").unwrap_or_default()).map_err(|problem| {
+        ConfigError {
+            name: "CORS_ALLOWED_ORIGINS",
+            problem,
+        }
+    })
+}
+
+/// `LOGIN_MAX_FAILURES` and `LOGIN_FAILURE_WINDOW_MINUTES` from `lookup`.
+pub fn login_policy(lookup: &impl Fn(&str) -> Option<String>) -> Result<LoginPolicy, ConfigError> {
+    Ok(LoginPolicy {
+        max_failures: number(lookup, "LOGIN_MAX_FAILURES", 10, 1..=1000)? as u32,
+        window_seconds: number(lookup, "LOGIN_FAILURE_WINDOW_MINUTES", 15, 1..=1440)? * 60,
+    })
 }
 
 /// The shortest accepted HS256 secret, in bytes (the hash's output size).
@@ -38,6 +97,8 @@ impl Config {
         Ok(Self {
             table_name: required(&lookup, "TABLE_NAME")?,
             tokens: token_config(&lookup, secret.into_bytes())?,
+            login: login_policy(&lookup)?,
+            cors: cors_origins(&lookup)?,
         })
     }
 }
@@ -53,8 +114,23 @@ pub fn token_config(
             problem: format!("must be at least {MIN_SECRET_BYTES} bytes"),
         });
     }
+    let previous_secret = match lookup("JWT_PREVIOUS_SECRET") {
+        // The deployed secret holds `none` until its first rotation.
+        None => None,
+        Some(text) if text.trim().is_empty() || text.trim() == "none" => None,
+        Some(text) if text.len() < MIN_SECRET_BYTES => {
+            return Err(ConfigError {
+                name: "JWT_PREVIOUS_SECRET",
+                problem: format!("must be at least {MIN_SECRET_BYTES} bytes, or none"),
+            });
+        }
+        Some(text) => Some(text.into_bytes()),
+    };
     Ok(TokenConfig {
         secret,
+        key_generation: number(lookup, "JWT_KEY_GENERATION", 1, 1..=1_000_000)? as u32,
+        previous_secret,
+        refresh_reuse_grace_seconds: number(lookup, "REFRESH_REUSE_GRACE_SECONDS", 10, 0..=300)?,
         issuer: lookup("JWT_ISSUER").unwrap_or_else(|| "shop".into()),
         audience: lookup("JWT_AUDIENCE").unwrap_or_else(|| "shop-api".into()),
         access_ttl_seconds: number(lookup, "ACCESS_TOKEN_TTL_MINUTES", 15, 1..=1440)? * 60,
@@ -124,7 +200,54 @@ mod tests {
         assert_eq!(config.table_name, "shop");
         assert_eq!(config.tokens.access_ttl_seconds, 300);
         assert_eq!(config.tokens.refresh_ttl_seconds, 7 * 86_400);
+        assert_eq!(config.tokens.refresh_reuse_grace_seconds, 10);
+        assert_eq!(config.tokens.key_generation, 1);
+        assert_eq!(config.tokens.previous_secret, None);
+        assert_eq!(config.login.max_failures, 10);
+        assert_eq!(config.login.window_seconds, 15 * 60);
+        assert_eq!(config.cors, CorsOrigins::Any);
         assert!(!format!("{config:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn reads_rotation_throttling_and_cors_settings() {
+        let previous = "fedcba9876543210fedcba9876543210";
+        let config = from(&[
+            ("TABLE_NAME", "shop"),
+            ("JWT_SECRET", SECRET),
+            ("JWT_KEY_GENERATION", "3"),
+            ("JWT_PREVIOUS_SECRET", previous),
+            ("REFRESH_REUSE_GRACE_SECONDS", "0"),
+            ("LOGIN_MAX_FAILURES", "3"),
+            ("LOGIN_FAILURE_WINDOW_MINUTES", "1"),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://shop.example.com, http://localhost:5173",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(config.tokens.key_generation, 3);
+        assert_eq!(
+            config.tokens.previous_secret.as_deref(),
+            Some(previous.as_bytes())
+        );
+        assert!(!format!("{config:?}").contains(previous));
+        assert_eq!(config.tokens.refresh_reuse_grace_seconds, 0);
+        assert_eq!(config.login.max_failures, 3);
+        assert_eq!(config.login.window_seconds, 60);
+        assert_eq!(
+            config.cors,
+            CorsOrigins::List(vec![
+                "https://shop.example.com".into(),
+                "http://localhost:5173".into()
+            ])
+        );
+        let none = from(&[
+            ("TABLE_NAME", "shop"),
+            ("JWT_SECRET", SECRET),
+            ("JWT_PREVIOUS_SECRET", "none"),
+        ]);
+        assert_eq!(none.unwrap().tokens.previous_secret, None);
     }
 
     #[test]
@@ -149,5 +272,17 @@ mod tests {
             ("REFRESH_TOKEN_TTL_DAYS", "lots"),
         ]);
         assert_eq!(bad.unwrap_err().name, "REFRESH_TOKEN_TTL_DAYS");
+        for (name, value) in [
+            ("JWT_PREVIOUS_SECRET", "short"),
+            ("JWT_KEY_GENERATION", "0"),
+            ("REFRESH_REUSE_GRACE_SECONDS", "-1"),
+            ("LOGIN_MAX_FAILURES", "0"),
+            ("LOGIN_FAILURE_WINDOW_MINUTES", "never"),
+            ("CORS_ALLOWED_ORIGINS", "https://shop.example.com/"),
+            ("CORS_ALLOWED_ORIGINS", "shop.example.com"),
+        ] {
+            let bad = from(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), (name, value)]);
+            assert_eq!(bad.unwrap_err().name, name, "{name}={value}");
+        }
     }
 }

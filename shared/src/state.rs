@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use crate::{
-    auth::{Accounts, PasswordHasher, TokenConfig, Tokens},
-    config::Config,
+    auth::{Accounts, LoginPolicy, PasswordHasher, TokenConfig, Tokens},
+    config::{Config, CorsOrigins},
     edge::{EdgeCache, NoEdgeCache},
     notify::{EventPublisher, NoQueue},
     store::{DynamoStore, Store},
@@ -19,6 +19,8 @@ pub struct AppState {
     hasher: PasswordHasher,
     edge: Arc<dyn EdgeCache>,
     events: Arc<dyn EventPublisher>,
+    login: LoginPolicy,
+    cors: Arc<CorsOrigins>,
 }
 
 impl AppState {
@@ -30,7 +32,26 @@ impl AppState {
             hasher: PasswordHasher,
             edge: Arc::new(NoEdgeCache),
             events: Arc::new(NoQueue),
+            login: LoginPolicy::default(),
+            cors: Arc::new(CorsOrigins::Any),
         }
+    }
+
+    /// The same state with another login throttling policy.
+    pub fn with_login_policy(mut self, login: LoginPolicy) -> Self {
+        self.login = login;
+        self
+    }
+
+    /// The same state allowing these browser origins.
+    pub fn with_cors(mut self, cors: CorsOrigins) -> Self {
+        self.cors = Arc::new(cors);
+        self
+    }
+
+    /// The browser origins allowed to call the API.
+    pub fn cors(&self) -> &CorsOrigins {
+        &self.cors
     }
 
     /// The same state publishing order events to `events` (none: they stay in the outbox).
@@ -63,7 +84,9 @@ impl AppState {
         let config = Config::from_env()?;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name);
         store.warm_up().await;
-        Ok(Self::new(Arc::new(store), config.tokens))
+        Ok(Self::new(Arc::new(store), config.tokens)
+            .with_login_policy(config.login)
+            .with_cors(config.cors))
     }
 
     /// The storage.
@@ -106,6 +129,7 @@ impl AppState {
             store: self.store.as_ref(),
             tokens: &self.tokens,
             hasher: &self.hasher,
+            policy: self.login,
         }
     }
 }

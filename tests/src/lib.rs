@@ -67,6 +67,9 @@ pub async fn customer_token(state: &AppState, email: &str) -> String {
 pub fn token_config() -> TokenConfig {
     TokenConfig {
         secret: TEST_SECRET.to_vec(),
+        key_generation: 1,
+        previous_secret: None,
+        refresh_reuse_grace_seconds: 10,
         issuer: "shop".into(),
         audience: "shop-api".into(),
         access_ttl_seconds: 900,
@@ -169,6 +172,23 @@ impl TestApp {
             store,
             backend,
             events: Arc::new(RecordingQueue::default()),
+        }
+    }
+
+    /// An app over the same store and event recorder with other settings (`tokens`, and
+    /// whatever `configure` sets on the state: login policy, CORS origins).
+    pub fn with_settings(
+        &self,
+        tokens: TokenConfig,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> Self {
+        let state = AppState::new(Arc::clone(&self.store), tokens)
+            .with_events(Arc::clone(&self.events) as Arc<dyn shared::notify::EventPublisher>);
+        Self {
+            router: local::app(configure(state)),
+            store: Arc::clone(&self.store),
+            backend: self.backend,
+            events: Arc::clone(&self.events),
         }
     }
 

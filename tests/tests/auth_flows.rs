@@ -230,6 +230,11 @@ both_stores! {
     }
 
     async fn refresh_rotates_and_reuse_revokes_the_session(app: TestApp) {
+        // No grace window: any replay of a rotated-out token is theft (the window has its own test).
+        let app = app.with_settings(
+            shared::auth::TokenConfig { refresh_reuse_grace_seconds: 0, ..e2e::token_config() },
+            |state| state,
+        );
         app.register("ivy@shop.test", PASSWORD).await;
         let (_, first_refresh) = app.login("ivy@shop.test", PASSWORD).await;
 

@@ -9,8 +9,9 @@ use shared::{
         Role, SessionId, Sku, Timestamp, TokenId, User, UserId, checkout,
     },
     store::{
-        EmailClaim, IdempotencyRecord, ListStart, NewOrder, OrderQuery, OrderScope, ProductQuery,
-        RotateOutcome, Session, StatusChange, StoreError, StoredCart, UserRecord, sort_key,
+        EmailClaim, IdempotencyRecord, ListStart, LoginFailures, NewOrder, OrderQuery, OrderScope,
+        ProductQuery, RotateOutcome, Session, SessionGuard, StatusChange, StoreError, StoredCart,
+        UserRecord, sort_key,
     },
 };
 
@@ -26,15 +27,34 @@ fn record(email: &str) -> UserRecord {
     }
 }
 
-fn session(user: UserId, lifetime_seconds: i64) -> Session {
+fn session(user: &User, lifetime_seconds: i64) -> Session {
     let now = Timestamp::now();
     Session {
         id: SessionId::new(),
-        user_id: user,
+        user_id: user.id,
+        email: user.email.clone(),
+        role: user.role,
         refresh_jti: TokenId::new(),
+        previous_jti: None,
         created_at: now,
         expires_at: now.plus_seconds(lifetime_seconds),
     }
+}
+
+fn guard() -> SessionGuard {
+    SessionGuard {
+        max_failures: 3,
+        now: Timestamp::now(),
+    }
+}
+
+/// A stored account (unique e-mail per call) and a live session of it.
+async fn account_session(store: &dyn shared::store::Store, lifetime_seconds: i64) -> Session {
+    let account = record(&format!("s-{}@shop.test", UserId::new()).to_lowercase());
+    store.create_user(&account).await.expect("account");
+    let s = session(&account.user, lifetime_seconds);
+    store.create_session(&s, guard()).await.expect("created");
+    s
 }
 
 fn item(name: &str, category: &str, skus: &[&str]) -> Product {
@@ -262,73 +282,162 @@ both_stores! {
 
     async fn a_session_is_found_until_it_expires(app: TestApp) {
         let store = app.store.as_ref();
-        let live = session(UserId::new(), 3600);
-        store.create_session(&live).await.expect("created");
-        assert_eq!(store.find_session(live.id, Timestamp::now()).await.expect("read"), Some(live.clone()));
+        let live = account_session(store, 3600).await;
+        let now = Timestamp::now();
+        assert_eq!(store.find_session(live.user_id, live.id, now).await.expect("read"), Some(live.clone()));
         // Lazy expiry: past its end the session is gone even though no TTL sweep ran.
         let later = live.expires_at.plus_seconds(1);
-        assert_eq!(store.find_session(live.id, later).await.expect("read"), None);
-        assert_eq!(store.find_session(SessionId::new(), Timestamp::now()).await.expect("read"), None);
+        assert_eq!(store.find_session(live.user_id, live.id, later).await.expect("read"), None);
+        assert_eq!(store.find_session(live.user_id, SessionId::new(), now).await.expect("read"), None);
+        // Found only under its own user: a token naming another `sub` finds nothing.
+        assert_eq!(store.find_session(UserId::new(), live.id, now).await.expect("read"), None);
 
-        let error = store.create_session(&live).await.expect_err("same id twice");
-        assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+        let error = store.create_session(&live, guard()).await.expect_err("same id twice");
+        assert!(matches!(error, StoreError::Conflict("session_exists")), "{error:?}");
+    }
+
+    async fn a_session_holds_the_accounts_current_role(app: TestApp) {
+        let store = app.store.as_ref();
+        let dave = record("dave@shop.test");
+        store.create_user(&dave).await.expect("created");
+        let first = session(&dave.user, 3600);
+        let second = session(&dave.user, 3600);
+        store.create_session(&first, guard()).await.expect("created");
+        store.create_session(&second, guard()).await.expect("created");
+
+        store.set_role(&dave.user, Role::Admin).await.expect("promoted");
+        let now = Timestamp::now();
+        for s in [&first, &second] {
+            let stored = store.find_session(dave.user.id, s.id, now).await.expect("read").expect("live");
+            assert_eq!(stored.role, Role::Admin);
+        }
+        store.set_role(&dave.user, Role::Customer).await.expect("demoted");
+        let stored = store.find_session(dave.user.id, first.id, now).await.expect("read").expect("live");
+        assert_eq!(stored.role, Role::Customer);
+
+        // A session read before a role change is not opened with the old role.
+        let stale = session(&dave.user, 3600);
+        store.set_role(&dave.user, Role::PrimeCustomer).await.expect("changed");
+        let error = store.create_session(&stale, guard()).await.expect_err("role changed");
+        assert!(matches!(error, StoreError::Conflict("role_changed")), "{error:?}");
+        assert_eq!(store.find_session(dave.user.id, stale.id, now).await.expect("read"), None);
+        // Nor for an account that does not exist.
+        let ghost = session(&record("ghost@shop.test").user, 3600);
+        let error = store.create_session(&ghost, guard()).await.expect_err("no account");
+        assert!(matches!(error, StoreError::Conflict("role_changed")), "{error:?}");
+    }
+
+    async fn failed_logins_count_in_one_window_and_lock_new_sessions(app: TestApp) {
+        let store = app.store.as_ref();
+        let erin = record("erin@shop.test");
+        store.create_user(&erin).await.expect("created");
+        let email = &erin.user.email;
+        let start = Timestamp::now();
+        assert_eq!(store.find_login(email).await.expect("read").failures, None);
+        assert_eq!(store.find_login(email).await.expect("read").account, Some(erin.clone()));
+
+        let first = store.record_login_failure(email, start, 60).await.expect("counted");
+        assert_eq!(first, LoginFailures { count: 1, window_ends: start.plus_seconds(60) });
+        let third = {
+            store.record_login_failure(email, start.plus_seconds(1), 60).await.expect("counted");
+            store.record_login_failure(email, start.plus_seconds(2), 60).await.expect("counted")
+        };
+        // Later failures count in the window the first one opened.
+        assert_eq!(third, LoginFailures { count: 3, window_ends: start.plus_seconds(60) });
+        assert_eq!(store.find_login(email).await.expect("read").failures, Some(third));
+
+        // Locked (3 of 3): no session opens, and the failures stay.
+        let s = session(&erin.user, 3600);
+        let locked = SessionGuard { max_failures: 3, now: start.plus_seconds(3) };
+        let error = store.create_session(&s, locked).await.expect_err("locked");
+        assert!(matches!(error, StoreError::Conflict("login_locked")), "{error:?}");
+        assert_eq!(store.find_session(erin.user.id, s.id, start).await.expect("read"), None);
+        // Under a higher limit it opens, and clears the failures.
+        let lenient = SessionGuard { max_failures: 4, now: start.plus_seconds(3) };
+        store.create_session(&s, lenient).await.expect("opened");
+        assert_eq!(store.find_login(email).await.expect("read").failures, None);
+
+        // After the window a failure opens a new one; an unknown e-mail counts the same way.
+        store.record_login_failure(email, start, 60).await.expect("counted");
+        let fresh = store.record_login_failure(email, start.plus_seconds(61), 60).await.expect("counted");
+        assert_eq!(fresh, LoginFailures { count: 1, window_ends: start.plus_seconds(121) });
+        let nobody = Email::parse("nobody@shop.test").expect("email");
+        store.record_login_failure(&nobody, start, 60).await.expect("counted");
+        let read = store.find_login(&nobody).await.expect("read");
+        assert_eq!((read.account, read.failures.map(|f| f.count)), (None, Some(1)));
+    }
+
+    async fn concurrent_login_failures_are_all_counted(app: TestApp) {
+        let email = Email::parse("frank@shop.test").expect("email");
+        let now = Timestamp::now();
+        let mut racers = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let store = std::sync::Arc::clone(&app.store);
+            let email = email.clone();
+            racers.spawn(async move { store.record_login_failure(&email, now, 900).await.expect("counted").count });
+        }
+        let mut counts = racers.join_all().await;
+        counts.sort_unstable();
+        assert_eq!(counts, (1..=8).collect::<Vec<u32>>());
     }
 
     async fn rotation_accepts_the_current_token_once(app: TestApp) {
         let store = app.store.as_ref();
-        let s = session(UserId::new(), 3600);
-        store.create_session(&s).await.expect("created");
+        let s = account_session(store, 3600).await;
         let next = TokenId::new();
-        match store.rotate_refresh(s.id, s.refresh_jti, next, Timestamp::now()).await.expect("rotate") {
+        let at = Timestamp::now();
+        match store.rotate_refresh(s.user_id, s.id, s.refresh_jti, next, at).await.expect("rotate") {
             RotateOutcome::Rotated(rotated) => {
                 assert_eq!(rotated.refresh_jti, next);
+                let previous = rotated.previous_jti.map(|(jti, when)| (jti, when.unix()));
+                assert_eq!(previous, Some((s.refresh_jti, at.unix())));
                 assert_eq!((rotated.id, rotated.user_id, rotated.expires_at), (s.id, s.user_id, s.expires_at));
             }
             other => panic!("expected Rotated, got {other:?}"),
         }
-        let stored = store.find_session(s.id, Timestamp::now()).await.expect("read").expect("live");
+        let stored = store.find_session(s.user_id, s.id, Timestamp::now()).await.expect("read").expect("live");
         assert_eq!(stored.refresh_jti, next);
 
-        let replay = store.rotate_refresh(s.id, s.refresh_jti, TokenId::new(), Timestamp::now()).await.expect("rotate");
-        assert_eq!(replay, RotateOutcome::Reused);
+        let replay = store.rotate_refresh(s.user_id, s.id, s.refresh_jti, TokenId::new(), Timestamp::now()).await.expect("rotate");
+        assert_eq!(replay, RotateOutcome::Stale(stored.clone()));
         // A refused rotation changes nothing.
-        let stored = store.find_session(s.id, Timestamp::now()).await.expect("read").expect("live");
-        assert_eq!(stored.refresh_jti, next);
+        let after = store.find_session(s.user_id, s.id, Timestamp::now()).await.expect("read").expect("live");
+        assert_eq!(after, stored);
     }
 
     async fn rotation_of_an_ended_session_is_gone(app: TestApp) {
         let store = app.store.as_ref();
-        let absent = store.rotate_refresh(SessionId::new(), TokenId::new(), TokenId::new(), Timestamp::now()).await;
+        let absent = store.rotate_refresh(UserId::new(), SessionId::new(), TokenId::new(), TokenId::new(), Timestamp::now()).await;
         assert_eq!(absent.expect("rotate"), RotateOutcome::Gone);
 
-        let s = session(UserId::new(), 3600);
-        store.create_session(&s).await.expect("created");
+        let s = account_session(store, 3600).await;
         let after_expiry = s.expires_at.plus_seconds(1);
-        let expired = store.rotate_refresh(s.id, s.refresh_jti, TokenId::new(), after_expiry).await;
+        let expired = store.rotate_refresh(s.user_id, s.id, s.refresh_jti, TokenId::new(), after_expiry).await;
         assert_eq!(expired.expect("rotate"), RotateOutcome::Gone);
+        let other_user = store.rotate_refresh(UserId::new(), s.id, s.refresh_jti, TokenId::new(), Timestamp::now()).await;
+        assert_eq!(other_user.expect("rotate"), RotateOutcome::Gone);
 
-        store.delete_session(s.id).await.expect("deleted");
-        assert_eq!(store.find_session(s.id, Timestamp::now()).await.expect("read"), None);
-        let deleted = store.rotate_refresh(s.id, s.refresh_jti, TokenId::new(), Timestamp::now()).await;
+        store.delete_session(s.user_id, s.id).await.expect("deleted");
+        assert_eq!(store.find_session(s.user_id, s.id, Timestamp::now()).await.expect("read"), None);
+        let deleted = store.rotate_refresh(s.user_id, s.id, s.refresh_jti, TokenId::new(), Timestamp::now()).await;
         assert_eq!(deleted.expect("rotate"), RotateOutcome::Gone);
-        store.delete_session(s.id).await.expect("deleting twice is fine");
+        store.delete_session(s.user_id, s.id).await.expect("deleting twice is fine");
     }
 
     async fn concurrent_rotations_of_one_token_let_exactly_one_win(app: TestApp) {
-        let s = session(UserId::new(), 3600);
-        app.store.create_session(&s).await.expect("created");
+        let s = account_session(app.store.as_ref(), 3600).await;
         let mut racers = tokio::task::JoinSet::new();
         for _ in 0..8 {
             let store = std::sync::Arc::clone(&app.store);
-            let (id, presented) = (s.id, s.refresh_jti);
+            let (user, id, presented) = (s.user_id, s.id, s.refresh_jti);
             racers.spawn(async move {
-                store.rotate_refresh(id, presented, TokenId::new(), Timestamp::now()).await.expect("rotate")
+                store.rotate_refresh(user, id, presented, TokenId::new(), Timestamp::now()).await.expect("rotate")
             });
         }
         let outcomes = racers.join_all().await;
         let won = outcomes.iter().filter(|o| matches!(o, RotateOutcome::Rotated(_))).count();
-        let reused = outcomes.iter().filter(|o| **o == RotateOutcome::Reused).count();
-        assert_eq!((won, reused), (1, 7), "{outcomes:?}");
+        let stale = outcomes.iter().filter(|o| matches!(o, RotateOutcome::Stale(_))).count();
+        assert_eq!((won, stale), (1, 7), "{outcomes:?}");
     }
 
     async fn place_order_is_all_or_nothing(app: TestApp) {

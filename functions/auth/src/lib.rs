@@ -4,7 +4,7 @@
 use axum::{
     Json, Router,
     extract::State,
-    http::StatusCode,
+    http::{HeaderName, StatusCode, header},
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -65,22 +65,31 @@ struct LoginRequest {
     password: String,
 }
 
+/// Answers that carry tokens must not be stored by any cache (RFC 6749 §5.1).
+const NO_STORE: [(HeaderName, &str); 2] = [
+    (header::CACHE_CONTROL, "no-store"),
+    (header::PRAGMA, "no-cache"),
+];
+
 async fn login(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<LoginRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<([(HeaderName, &'static str); 2], Json<Value>), ApiError> {
     let logged_in = state.accounts().login(&body.email, &body.password).await?;
-    Ok(Json(
-        json!({ "message": "Logged in successfully", "tokens": logged_in.tokens, "user": logged_in.user }),
+    Ok((
+        NO_STORE,
+        Json(
+            json!({ "message": "Logged in successfully", "tokens": logged_in.tokens, "user": logged_in.user }),
+        ),
     ))
 }
 
 async fn refresh(
     State(state): State<AppState>,
     BearerToken(token): BearerToken,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<([(HeaderName, &'static str); 2], Json<Value>), ApiError> {
     let tokens = state.accounts().refresh(&token).await?;
-    Ok(Json(json!(tokens)))
+    Ok((NO_STORE, Json(json!(tokens))))
 }
 
 async fn protected(user: AuthUser) -> Json<Value> {

@@ -1,8 +1,54 @@
 use super::{AuthError, PasswordHasher, TokenKind, TokenPair, Tokens, extract::AuthUser};
 use crate::{
     domain::{Email, FieldErrors, Password, Role, SessionId, Timestamp, TokenId, User, UserId},
-    store::{RotateOutcome, Session, Store, StoreError, UserRecord},
+    store::{RotateOutcome, Session, SessionGuard, Store, StoreError, UserRecord},
 };
+
+/// Per-account login throttling: after `max_failures` failed logins for one e-mail within
+/// `window_seconds` of the first, every login for it is refused until the window ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginPolicy {
+    pub max_failures: u32,
+    pub window_seconds: i64,
+}
+
+impl Default for LoginPolicy {
+    fn default() -> Self {
+        Self {
+            max_failures: 10,
+            window_seconds: 15 * 60,
+        }
+    }
+}
+
+/// What to do with a refresh token that is not the session's current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaleRefresh {
+    /// It was rotated out within the grace window (two tabs refreshing at once): answer
+    /// with the session's current refresh token, rotate nothing.
+    Grace,
+    /// A replay: the token leaked; end the session.
+    Replay,
+}
+
+/// Decides on a refresh token `presented` that `session` no longer holds as current.
+pub fn stale_refresh(
+    session: &Session,
+    presented: TokenId,
+    now: Timestamp,
+    grace_seconds: i64,
+) -> StaleRefresh {
+    match session.previous_jti {
+        Some((previous, rotated_at))
+            if previous == presented
+                && grace_seconds > 0
+                && now.unix() - rotated_at.unix() <= grace_seconds =>
+        {
+            StaleRefresh::Grace
+        }
+        _ => StaleRefresh::Replay,
+    }
+}
 
 /// A successful login: the token pair and the account.
 #[derive(Debug, Clone)]
@@ -16,6 +62,7 @@ pub struct Accounts<'a> {
     pub(crate) store: &'a dyn Store,
     pub(crate) tokens: &'a Tokens,
     pub(crate) hasher: &'a PasswordHasher,
+    pub(crate) policy: LoginPolicy,
 }
 
 impl Accounts<'_> {
@@ -75,28 +122,87 @@ impl Accounts<'_> {
     }
 
     /// Checks the password and opens a session. An unknown e-mail and a wrong password fail
-    /// alike, after the same hashing work.
+    /// alike, after the same hashing work, and count alike towards the e-mail's lockout.
     pub async fn login(&self, email: &str, password: &str) -> Result<LoggedIn, AuthError> {
-        let record = match Email::parse(email) {
-            Ok(email) => self.store.find_user_by_email(&email).await?,
-            Err(_) => None,
+        let Ok(email) = Email::parse(email) else {
+            // Not an address anyone can own: nothing to count, same work and answer.
+            self.hasher.verify(password.to_owned(), None).await;
+            return Err(AuthError::InvalidCredentials);
         };
-        let stored = record.as_ref().map(|r| r.password_hash.clone());
+        // A role change between reading the account and opening the session is re-read once
+        // more, so the session never holds a stale role.
+        for _ in 0..3 {
+            match self.try_login(&email, password).await {
+                Err(AuthError::Store(StoreError::Conflict("role_changed"))) => continue,
+                outcome => return outcome,
+            }
+        }
+        Err(StoreError::Conflict("transaction_conflict").into())
+    }
+
+    async fn try_login(&self, email: &Email, password: &str) -> Result<LoggedIn, AuthError> {
+        let now = Timestamp::now();
+        let record = self.store.find_login(email).await?;
+        let locked = |failures: Option<crate::store::LoginFailures>, now| {
+            failures.and_then(|f| f.lockout(self.policy.max_failures, now))
+        };
+        if let Some(retry_after_seconds) = locked(record.failures, now) {
+            return Err(AuthError::TooManyAttempts {
+                retry_after_seconds,
+            });
+        }
+        let Some(account) = record.account else {
+            self.hasher.verify(password.to_owned(), None).await;
+            self.count_failure(email, now).await?;
+            return Err(AuthError::InvalidCredentials);
+        };
+        let stored = Some(account.password_hash.clone());
         if !self.hasher.verify(password.to_owned(), stored).await {
+            self.count_failure(email, now).await?;
             return Err(AuthError::InvalidCredentials);
         }
-        let user = record.ok_or(AuthError::InvalidCredentials)?.user;
-        let now = Timestamp::now();
+        let user = account.user;
         let session = Session {
             id: SessionId::new(),
             user_id: user.id,
+            email: user.email.clone(),
+            role: user.role,
             refresh_jti: TokenId::new(),
+            previous_jti: None,
             created_at: now,
             expires_at: now.plus_seconds(self.tokens.refresh_ttl_seconds()),
         };
-        self.store.create_session(&session).await?;
+        let guard = SessionGuard {
+            max_failures: self.policy.max_failures,
+            now,
+        };
+        match self.store.create_session(&session, guard).await {
+            Ok(()) => {}
+            // Failures from concurrent attempts locked the account meanwhile.
+            Err(StoreError::Conflict("login_locked")) => {
+                let failures = self.store.find_login(email).await?.failures;
+                return Err(AuthError::TooManyAttempts {
+                    retry_after_seconds: locked(failures, now).unwrap_or(1),
+                });
+            }
+            Err(error) => return Err(error.into()),
+        }
         let tokens = self.pair(&user, session.id, session.refresh_jti, now)?;
         Ok(LoggedIn { tokens, user })
+    }
+
+    async fn count_failure(&self, email: &Email, now: Timestamp) -> Result<(), AuthError> {
+        let failures = self
+            .store
+            .record_login_failure(email, now, self.policy.window_seconds)
+            .await?;
+        if failures.count == self.policy.max_failures {
+            tracing::warn!(
+                failures = failures.count,
+                "login locked for an account until its window ends"
+            );
+        }
+        Ok(())
     }
 
     fn pair(
@@ -117,56 +223,74 @@ impl Accounts<'_> {
         })
     }
 
-    /// Verifies an access token and that its session is still live (one read).
+    /// Verifies an access token and that its session is still live (one read). The caller's
+    /// id, e-mail and role are the session's, never the token's claims: a token re-signed
+    /// with another role gains nothing.
     pub async fn authenticate(&self, token: &str) -> Result<AuthUser, AuthError> {
         let claims = self.tokens.verify(token, TokenKind::Access)?;
-        match self
+        let session = self
             .store
-            .find_session(claims.sid, Timestamp::now())
+            .find_session(claims.sub, claims.sid, Timestamp::now())
             .await?
-        {
-            Some(session) if session.user_id == claims.sub => Ok(AuthUser {
-                id: claims.sub,
-                email: claims.email,
-                role: claims.role,
-                session: claims.sid,
-            }),
-            _ => Err(AuthError::TokenRevoked),
-        }
+            .ok_or(AuthError::TokenRevoked)?;
+        Ok(AuthUser {
+            id: session.user_id,
+            email: session.email.as_str().to_owned(),
+            role: session.role,
+            session: session.id,
+        })
     }
 
-    /// Exchanges a refresh token for a new pair, rotating the refresh token out. Presenting a
-    /// rotated-out token again means it leaked: the whole session is revoked.
+    /// Exchanges a refresh token for a new pair, rotating the refresh token out. The token
+    /// rotated out last may be exchanged again within the grace window (two tabs refreshing
+    /// at once); presenting an older one, or after the window, means it leaked: the whole
+    /// session is revoked.
     pub async fn refresh(&self, token: &str) -> Result<TokenPair, AuthError> {
         let claims = self.tokens.verify(token, TokenKind::Refresh)?;
         let now = Timestamp::now();
         let next = TokenId::new();
         match self
             .store
-            .rotate_refresh(claims.sid, claims.jti, next, now)
+            .rotate_refresh(claims.sub, claims.sid, claims.jti, next, now)
             .await?
         {
-            RotateOutcome::Rotated(session) => {
-                // The role is read afresh so a changed role takes effect at the next refresh.
-                let user = self
-                    .store
-                    .find_user(session.user_id)
-                    .await?
-                    .ok_or(AuthError::TokenRevoked)?;
-                self.pair(&user, session.id, next, now)
-            }
-            RotateOutcome::Reused => {
-                tracing::warn!(session = %claims.sid, user = %claims.sub, "refresh token reuse; session revoked");
-                self.store.delete_session(claims.sid).await?;
-                Err(AuthError::TokenRevoked)
+            RotateOutcome::Rotated(session) => self.session_pair(&session, next, now),
+            RotateOutcome::Stale(session) => {
+                let grace = self.tokens.refresh_reuse_grace_seconds();
+                match stale_refresh(&session, claims.jti, now, grace) {
+                    StaleRefresh::Grace => self.session_pair(&session, session.refresh_jti, now),
+                    StaleRefresh::Replay => {
+                        tracing::warn!(session = %claims.sid, user = %session.user_id, "refresh token reuse; session revoked");
+                        self.store
+                            .delete_session(session.user_id, session.id)
+                            .await?;
+                        Err(AuthError::TokenRevoked)
+                    }
+                }
             }
             RotateOutcome::Gone => Err(AuthError::TokenRevoked),
         }
     }
 
+    /// A pair for the session's identity (kept current by role changes), with `refresh_jti`.
+    fn session_pair(
+        &self,
+        session: &Session,
+        refresh_jti: TokenId,
+        now: Timestamp,
+    ) -> Result<TokenPair, AuthError> {
+        let user = User {
+            id: session.user_id,
+            email: session.email.clone(),
+            role: session.role,
+            created_at: session.created_at,
+        };
+        self.pair(&user, session.id, refresh_jti, now)
+    }
+
     /// Ends the caller's session: its access and refresh tokens stop working at once.
     pub async fn logout(&self, user: &AuthUser) -> Result<(), AuthError> {
-        Ok(self.store.delete_session(user.session).await?)
+        Ok(self.store.delete_session(user.id, user.session).await?)
     }
 }
 

@@ -18,6 +18,8 @@ pub enum AuthError {
     TokenRevoked,
     #[error("invalid credentials")]
     InvalidCredentials,
+    #[error("too many failed logins")]
+    TooManyAttempts { retry_after_seconds: i64 },
     #[error("e-mail already registered")]
     EmailTaken,
     #[error("forbidden: {0}")]
@@ -67,6 +69,14 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidCredentials => {
                 ApiError::unauthorized("invalid_credentials", "Invalid email or password")
             }
+            AuthError::TooManyAttempts {
+                retry_after_seconds,
+            } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many failed logins for this account; try again later",
+            )
+            .with_retry_after(u32::try_from(retry_after_seconds).unwrap_or(u32::MAX)),
             AuthError::EmailTaken => {
                 ApiError::new(StatusCode::CONFLICT, "email_taken", "User already exists")
             }

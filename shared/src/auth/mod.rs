@@ -7,7 +7,7 @@ mod extract;
 mod password;
 pub(crate) mod token;
 
-pub use accounts::{Accounts, LoggedIn, ensure_admin};
+pub use accounts::{Accounts, LoggedIn, LoginPolicy, StaleRefresh, ensure_admin, stale_refresh};
 pub use error::AuthError;
 pub use extract::{AdminUser, AuthUser, BearerToken, OptionalUser};
 pub use password::{PasswordHasher, StoredHash};

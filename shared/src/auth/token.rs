@@ -38,6 +38,14 @@ pub struct TokenPair {
 pub struct TokenConfig {
     /// HS256 key; at least 32 bytes.
     pub secret: Vec<u8>,
+    /// The key's generation: the `kid` of every token signed with `secret`. Generation `n - 1`
+    /// is the previous key.
+    pub key_generation: u32,
+    /// The previous generation's key, still accepted (never used to sign) so tokens issued
+    /// before a rotation keep working until they expire.
+    pub previous_secret: Option<Vec<u8>>,
+    /// How long the refresh token just rotated out may be exchanged again (0: never).
+    pub refresh_reuse_grace_seconds: i64,
     pub issuer: String,
     pub audience: String,
     pub access_ttl_seconds: i64,
@@ -48,6 +56,15 @@ impl std::fmt::Debug for TokenConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenConfig")
             .field("secret", &"***")
+            .field("key_generation", &self.key_generation)
+            .field(
+                "previous_secret",
+                &self.previous_secret.as_ref().map(|_| "***"),
+            )
+            .field(
+                "refresh_reuse_grace_seconds",
+                &self.refresh_reuse_grace_seconds,
+            )
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("access_ttl_seconds", &self.access_ttl_seconds)
@@ -65,11 +82,14 @@ pub enum TokenError {
     Invalid,
 }
 
-/// Issues and verifies HS256 JWTs.
+/// Issues and verifies HS256 JWTs. Each token names its key generation in its `kid` header;
+/// the current and the previous generation are accepted.
 pub struct Tokens {
     config: TokenConfig,
+    kid: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
+    previous: Option<(String, DecodingKey)>,
     validation: Validation,
 }
 
@@ -81,11 +101,38 @@ impl Tokens {
         validation.set_audience(&[&config.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 0;
+        let previous = config.previous_secret.as_ref().map(|secret| {
+            (
+                config.key_generation.saturating_sub(1).to_string(),
+                DecodingKey::from_secret(secret),
+            )
+        });
         Self {
+            kid: config.key_generation.to_string(),
             encoding: EncodingKey::from_secret(&config.secret),
             decoding: DecodingKey::from_secret(&config.secret),
+            previous,
             validation,
             config,
+        }
+    }
+
+    /// The grace window for exchanging a just-rotated refresh token again, in seconds.
+    pub fn refresh_reuse_grace_seconds(&self) -> i64 {
+        self.config.refresh_reuse_grace_seconds
+    }
+
+    /// The key a token's `kid` names: the current one (also for tokens without a `kid`, from
+    /// before generations), or the previous one.
+    fn key_for(&self, token: &str) -> Result<&DecodingKey, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        match header.kid {
+            None => Ok(&self.decoding),
+            Some(kid) if kid == self.kid => Ok(&self.decoding),
+            Some(kid) => match &self.previous {
+                Some((previous, key)) if *previous == kid => Ok(key),
+                _ => Err(TokenError::Invalid),
+            },
         }
     }
 
@@ -119,19 +166,20 @@ impl Tokens {
             iss: self.config.issuer.clone(),
             aud: self.config.audience.clone(),
         };
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
     }
 
-    /// Checks signature, algorithm, issuer, audience, expiry and kind.
+    /// Checks key generation, signature, algorithm, issuer, audience, expiry and kind.
     pub fn verify(&self, token: &str, expected: TokenKind) -> Result<Claims, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
+        let key = self.key_for(token)?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|e| {
+                match e.kind() {
+                    ErrorKind::ExpiredSignature => TokenError::Expired,
+                    _ => TokenError::Invalid,
+                }
             })?;
         if data.claims.typ == expected {
             Ok(data.claims)
@@ -148,6 +196,9 @@ pub(crate) mod tests {
     pub(crate) fn config() -> TokenConfig {
         TokenConfig {
             secret: b"0123456789abcdef0123456789abcdef".to_vec(),
+            key_generation: 1,
+            previous_secret: None,
+            refresh_reuse_grace_seconds: 10,
             issuer: "shop".into(),
             audience: "shop-api".into(),
             access_ttl_seconds: 900,
@@ -224,6 +275,67 @@ pub(crate) mod tests {
         );
         assert_eq!(
             tokens.verify("garbage", TokenKind::Access),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn a_rotation_keeps_the_previous_generations_tokens_valid() {
+        let before = Tokens::new(config());
+        let old = issue(&before, TokenKind::Access, Timestamp::now());
+        let header = jsonwebtoken::decode_header(&old).unwrap();
+        assert_eq!(header.kid.as_deref(), Some("1"));
+
+        let rotated = TokenConfig {
+            secret: b"the-next-key-the-next-key-the-nex".to_vec(),
+            key_generation: 2,
+            previous_secret: Some(config().secret),
+            ..config()
+        };
+        let after = Tokens::new(rotated.clone());
+        let new = issue(&after, TokenKind::Access, Timestamp::now());
+        assert_eq!(
+            jsonwebtoken::decode_header(&new).unwrap().kid.as_deref(),
+            Some("2")
+        );
+        // Both generations verify after the rotation; the old key never signs.
+        assert!(after.verify(&old, TokenKind::Access).is_ok());
+        assert!(after.verify(&new, TokenKind::Access).is_ok());
+        // Functions not yet rotated reject the new generation; a second rotation drops the first.
+        assert_eq!(
+            before.verify(&new, TokenKind::Access),
+            Err(TokenError::Invalid)
+        );
+        let twice = Tokens::new(TokenConfig {
+            secret: b"a-third-key-a-third-key-a-third-k".to_vec(),
+            key_generation: 3,
+            previous_secret: Some(rotated.secret),
+            ..config()
+        });
+        assert!(twice.verify(&new, TokenKind::Access).is_ok());
+        assert_eq!(
+            twice.verify(&old, TokenKind::Access),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn a_kid_signed_with_the_wrong_generations_key_is_refused() {
+        // A token claiming generation 1 but signed with generation 2's key.
+        let current = TokenConfig {
+            secret: b"the-next-key-the-next-key-the-nex".to_vec(),
+            key_generation: 2,
+            previous_secret: Some(config().secret),
+            ..config()
+        };
+        let mislabelled = Tokens::new(TokenConfig {
+            key_generation: 1,
+            previous_secret: None,
+            ..current.clone()
+        });
+        let token = issue(&mislabelled, TokenKind::Access, Timestamp::now());
+        assert_eq!(
+            Tokens::new(current).verify(&token, TokenKind::Access),
             Err(TokenError::Invalid)
         );
     }

@@ -105,6 +105,12 @@ impl ApiError {
         }
     }
 
+    /// The same error with `Retry-After: seconds`.
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after_seconds = Some(seconds.max(1));
+        self
+    }
+
     /// 500. The cause is logged with its context here and never sent to the client.
     pub fn internal(cause: anyhow::Error) -> Self {
         tracing::error!(error = format!("{cause:#}"), "internal error");

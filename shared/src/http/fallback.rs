@@ -3,15 +3,22 @@ use std::any::Any;
 use axum::{Router, body::Body, http::Response, middleware, response::IntoResponse};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use super::{ApiError, log_request};
+use super::{
+    ApiError,
+    cors::{cors_layer, preflight_no_content},
+    log_request,
+};
 use crate::state::AppState;
 
 /// A deployable application from the routes of one or more functions: JSON fallbacks,
-/// panics turned into the JSON 500, the request log and the state. The same call serves
+/// panics turned into the JSON 500, CORS, the request log and the state. The same call serves
 /// Lambda, the local server and tests.
 pub fn app(routes: Router<AppState>, state: AppState) -> Router {
+    let cors = cors_layer(state.cors());
     with_fallbacks(routes)
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(cors)
+        .layer(middleware::from_fn(preflight_no_content))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }

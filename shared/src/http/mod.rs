@@ -1,12 +1,14 @@
 //! HTTP plumbing shared by every function: the JSON error envelope, strict JSON bodies,
-//! JSON 404/405 fallbacks and the one-line-per-request log.
+//! JSON 404/405 fallbacks, CORS and the one-line-per-request log.
 
+mod cors;
 mod error;
 mod fallback;
 mod json;
 mod log;
 mod query;
 
+pub use cors::{ALLOWED_HEADERS, EXPOSED_HEADERS, PREFLIGHT_MAX_AGE, cors_layer};
 pub use error::ApiError;
 pub use fallback::{app, method_not_allowed, not_found, with_fallbacks};
 pub use json::{JsonBody, MAX_BODY_BYTES, OptionalJsonBody, parse_json};

@@ -14,9 +14,9 @@ pub use dynamo::schema::{TableSchema, create_table};
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use records::{
-    CheckoutReads, IdempotencyRecord, ListStart, NewOrder, OrderPage, OrderQuery, OrderScope,
-    ProductPage, ProductQuery, RotateOutcome, Session, StatusChange, StoredCart, UserRecord,
-    sort_key,
+    CheckoutReads, IdempotencyRecord, ListStart, LoginFailures, LoginRecord, NewOrder, OrderPage,
+    OrderQuery, OrderScope, ProductPage, ProductQuery, RotateOutcome, Session, SessionGuard,
+    StatusChange, StoredCart, UserRecord, sort_key,
 };
 
 use crate::domain::{
@@ -33,32 +33,54 @@ pub trait UserStore: Send + Sync {
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError>;
     /// The account by id.
     async fn find_user(&self, id: UserId) -> Result<Option<User>, StoreError>;
-    /// Changes an account's role; [`StoreError::NotFound`] when it does not exist.
+    /// Changes an account's role, and the role held by each of its live sessions, so the
+    /// change takes effect at the next request; [`StoreError::NotFound`] when it does not exist.
     async fn set_role(&self, user: &User, role: Role) -> Result<(), StoreError>;
+    /// What a login needs (one read): the account by e-mail and the e-mail's failed logins.
+    async fn find_login(&self, email: &Email) -> Result<LoginRecord, StoreError>;
+    /// Counts a failed login for `email` (an account or not), atomically: in the open window,
+    /// or in a new one of `window_seconds` from `now` when there is none. The count expires
+    /// with its window.
+    async fn record_login_failure(
+        &self,
+        email: &Email,
+        now: Timestamp,
+        window_seconds: i64,
+    ) -> Result<LoginFailures, StoreError>;
 }
 
-/// Login sessions. A session lives until it is deleted or its expiry passes; an expired
-/// session is never returned even before the table's TTL sweep removes it.
+/// Login sessions, found by their user and id. A session lives until it is deleted or its
+/// expiry passes; an expired session is never returned even before the table's TTL sweep
+/// removes it.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Stores a new session; [`StoreError::Conflict`] if the id exists.
-    async fn create_session(&self, session: &Session) -> Result<(), StoreError>;
-    /// The session if it exists and has not expired at `now`.
+    /// Stores a new session and clears the e-mail's failed logins, atomically, if the account
+    /// still has `session.role` and the e-mail is not locked out under `guard`. Conflicts:
+    /// `role_changed` (read the account again), `login_locked`, `session_exists`.
+    async fn create_session(
+        &self,
+        session: &Session,
+        guard: SessionGuard,
+    ) -> Result<(), StoreError>;
+    /// The session if it exists, belongs to `user` and has not expired at `now`.
     async fn find_session(
         &self,
+        user: UserId,
         id: SessionId,
         now: Timestamp,
     ) -> Result<Option<Session>, StoreError>;
-    /// Replaces the session's current refresh token `presented` by `next`, atomically.
+    /// Replaces the session's current refresh token `presented` by `next` atomically, keeping
+    /// `presented` as the previous one (rotated at `now`).
     async fn rotate_refresh(
         &self,
+        user: UserId,
         id: SessionId,
         presented: TokenId,
         next: TokenId,
         now: Timestamp,
     ) -> Result<RotateOutcome, StoreError>;
     /// Ends the session; ending an absent session is not an error.
-    async fn delete_session(&self, id: SessionId) -> Result<(), StoreError>;
+    async fn delete_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError>;
 }
 
 /// The catalog. SKUs are unique across it; every write is atomic (the product, its SKU claims

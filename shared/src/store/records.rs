@@ -1,8 +1,8 @@
 use crate::{
     auth::StoredHash,
     domain::{
-        CartLine, Checkout, Coupon, Order, OrderEvent, OrderStatus, Product, ProductId, SessionId,
-        Sku, Timestamp, TokenId, User, UserId,
+        CartLine, Checkout, Coupon, Email, Order, OrderEvent, OrderStatus, Product, ProductId,
+        Role, SessionId, Sku, Timestamp, TokenId, User, UserId,
     },
 };
 
@@ -13,12 +13,19 @@ pub struct UserRecord {
     pub password_hash: StoredHash,
 }
 
-/// A login session: the refresh token currently valid for it, and when it ends.
+/// A login session: who it belongs to and with which role (the identity every authenticated
+/// request uses, whatever a token claims), the refresh token currently valid for it, the one
+/// it replaced and when, and when it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub id: SessionId,
     pub user_id: UserId,
+    pub email: Email,
+    /// The account's role; kept current by [`super::UserStore::set_role`].
+    pub role: Role,
     pub refresh_jti: TokenId,
+    /// The refresh token rotated out last, and when (for the reuse grace window).
+    pub previous_jti: Option<(TokenId, Timestamp)>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }
@@ -35,10 +42,43 @@ impl Session {
 pub enum RotateOutcome {
     /// The presented token was current; `next` is now.
     Rotated(Session),
-    /// The presented token had already been rotated out: a replay of a stolen or leaked token.
-    Reused,
+    /// The presented token is not the current one (the session is returned as it is): either
+    /// the one just rotated out, or a replay of a stolen or leaked token. The caller decides.
+    Stale(Session),
     /// No live session: logged out, revoked or expired.
     Gone,
+}
+
+/// Failed logins for one e-mail address within a fixed window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginFailures {
+    pub count: u32,
+    /// When the window that started with the first failure ends.
+    pub window_ends: Timestamp,
+}
+
+impl LoginFailures {
+    /// If logins are refused at `now` under a limit of `max` failures: the seconds until the
+    /// window ends (at least 1).
+    pub fn lockout(&self, max: u32, now: Timestamp) -> Option<i64> {
+        let left = self.window_ends.unix() - now.unix();
+        (self.count >= max && left > 0).then_some(left.max(1))
+    }
+}
+
+/// What a login reads in one request: the account (if any) and its recent failures (if any).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginRecord {
+    pub account: Option<UserRecord>,
+    pub failures: Option<LoginFailures>,
+}
+
+/// What a new session is conditional on: the account still has the session's role, and the
+/// e-mail has fewer than `max_failures` failures in an open window at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionGuard {
+    pub max_failures: u32,
+    pub now: Timestamp,
 }
 
 /// Where a product listing starts.

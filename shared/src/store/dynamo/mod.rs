@@ -3,6 +3,7 @@
 mod attrs;
 mod cart_items;
 mod coupons;
+mod login_item;
 mod orders;
 mod product_item;
 mod products;
@@ -10,18 +11,18 @@ mod products;
 pub mod schema;
 mod sent_emails;
 mod session_item;
+mod sessions;
 mod user_item;
+mod users;
 
-use async_trait::async_trait;
 use aws_sdk_dynamodb::{
     Client,
     error::{ProvideErrorMetadata, SdkError},
     operation::transact_write_items::TransactWriteItemsError,
-    types::{AttributeValue, Put, TransactWriteItem, Update},
+    types::{AttributeValue, TransactWriteItem},
 };
 
-use super::{RotateOutcome, Session, SessionStore, StoreError, UserRecord, UserStore};
-use crate::domain::{Email, Role, SessionId, Timestamp, TokenId, User, UserId};
+use super::StoreError;
 
 /// DynamoDB behind the store traits. Cheap to clone (the SDK client is an `Arc`).
 #[derive(Clone, Debug)]
@@ -158,164 +159,23 @@ fn cancelled_conditions(error: &SdkError<TransactWriteItemsError>) -> Option<Vec
 
 const NOT_EXISTS: &str = "attribute_not_exists(PK)";
 
-#[async_trait]
-impl UserStore for DynamoStore {
-    async fn create_user(&self, record: &UserRecord) -> Result<(), StoreError> {
-        let put = |item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression(NOT_EXISTS)
-                .build()
-                .map(|put| TransactWriteItem::builder().put(put).build())
-                .map_err(|e| StoreError::Unexpected(e.into()))
-        };
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(put(user_item::email_item(record))?)
-            .transact_items(put(user_item::profile_item(&record.user))?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match cancelled_conditions(&error).as_deref() {
-                Some([true, ..]) => Err(StoreError::Conflict("email_taken")),
-                Some([_, true]) => Err(StoreError::Conflict("user_exists")),
-                _ => Err(classify("TransactWriteItems", error)),
-            },
-        }
-    }
-
-    async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
-        let item = self
-            .get(user_item::email_pk(email), user_item::EMAIL_SK)
-            .await?;
-        item.map(|item| user_item::record_from_item(&item))
-            .transpose()
-    }
-
-    async fn find_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        let item = self
-            .get(user_item::user_pk(id), user_item::PROFILE_SK)
-            .await?;
-        item.map(|item| user_item::user_from_item(&item))
-            .transpose()
-    }
-
-    async fn set_role(&self, user: &User, role: Role) -> Result<(), StoreError> {
-        let update = |pk: String, sk: &str| {
-            Update::builder()
-                .table_name(&self.table)
-                .key("PK", AttributeValue::S(pk))
-                .key("SK", AttributeValue::S(sk.into()))
-                .update_expression("SET #role = :role")
-                .condition_expression("attribute_exists(PK) AND user_id = :uid")
-                .expression_attribute_names("#role", "role")
-                .expression_attribute_values(":role", AttributeValue::S(role.as_str().into()))
-                .expression_attribute_values(":uid", AttributeValue::S(user.id.to_string()))
-                .build()
-                .map(|update| TransactWriteItem::builder().update(update).build())
-                .map_err(|e| StoreError::Unexpected(e.into()))
-        };
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(update(
-                user_item::email_pk(&user.email),
-                user_item::EMAIL_SK,
-            )?)
-            .transact_items(update(user_item::user_pk(user.id), user_item::PROFILE_SK)?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) if cancelled_conditions(&error).is_some() => Err(StoreError::NotFound),
-            Err(error) => Err(classify("TransactWriteItems", error)),
-        }
-    }
+/// A builder's result as a store error (a missing required field is a bug here).
+fn built<T, E: std::error::Error + Send + Sync + 'static>(
+    result: Result<T, E>,
+) -> Result<T, StoreError> {
+    result.map_err(|e| StoreError::Unexpected(e.into()))
 }
 
-#[async_trait]
-impl SessionStore for DynamoStore {
-    async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(session_item::to_item(session)))
-            .condition_expression(NOT_EXISTS)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) if is_condition_failure(&error) => {
-                Err(StoreError::Conflict("session_exists"))
-            }
-            Err(error) => Err(classify("PutItem", error)),
-        }
-    }
-
-    async fn find_session(
-        &self,
-        id: SessionId,
-        now: Timestamp,
-    ) -> Result<Option<Session>, StoreError> {
-        let item = self.get(session_item::pk(id), session_item::SK).await?;
-        let session = item
-            .map(|item| session_item::from_item(&item))
-            .transpose()?;
-        // TTL deletion runs up to days late: an expired item is treated as absent.
-        Ok(session.filter(|s| s.is_live(now)))
-    }
-
-    async fn rotate_refresh(
-        &self,
-        id: SessionId,
-        presented: TokenId,
-        next: TokenId,
-        now: Timestamp,
-    ) -> Result<RotateOutcome, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", AttributeValue::S(session_item::pk(id)))
-            .key("SK", AttributeValue::S(session_item::SK.into()))
-            .update_expression("SET refresh_jti = :next")
-            .condition_expression(
-                "attribute_exists(PK) AND refresh_jti = :presented AND #ttl > :now",
-            )
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":next", AttributeValue::S(next.to_string()))
-            .expression_attribute_values(":presented", AttributeValue::S(presented.to_string()))
-            .expression_attribute_values(":now", AttributeValue::N(now.unix().to_string()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(output) => {
-                let item = attrs::Item::from(output.attributes.unwrap_or_default());
-                Ok(RotateOutcome::Rotated(session_item::from_item(&item)?))
-            }
-            // The condition failed: either the session is gone or the token was rotated out.
-            Err(error) if is_condition_failure(&error) => match self.find_session(id, now).await? {
-                Some(_) => Ok(RotateOutcome::Reused),
-                None => Ok(RotateOutcome::Gone),
-            },
-            Err(error) => Err(classify("UpdateItem", error)),
-        }
-    }
-
-    async fn delete_session(&self, id: SessionId) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("PK", AttributeValue::S(session_item::pk(id)))
-            .key("SK", AttributeValue::S(session_item::SK.into()))
-            .send()
-            .await
-            .map_err(|e| classify("DeleteItem", e))?;
-        Ok(())
-    }
+/// Sends one transaction of `items`.
+async fn transact(
+    store: &DynamoStore,
+    items: Vec<TransactWriteItem>,
+) -> Result<(), SdkError<TransactWriteItemsError>> {
+    store
+        .client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await
+        .map(|_| ())
 }

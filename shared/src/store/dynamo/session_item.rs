@@ -1,4 +1,6 @@
-//! Sessions: `SESSION#<sid>/SESSION`, expiring through the table's `ttl` attribute.
+//! Sessions: `USER#<uid>/SESSION#<sid>`, in their user's partition (so a role change finds
+//! every session of the account with one strongly consistent Query), expiring through the
+//! table's `ttl` attribute. A session holds the identity every authenticated request uses.
 
 use std::collections::HashMap;
 
@@ -6,57 +8,90 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::attrs::{Item, n, s};
 use crate::{
-    domain::{SessionId, Timestamp},
+    domain::{Email, SessionId, Timestamp, UserId},
     store::{Session, StoreError},
 };
 
-pub const SK: &str = "SESSION";
+/// The prefix of every session's sort key.
+pub const SK_PREFIX: &str = "SESSION#";
 
-pub fn pk(id: SessionId) -> String {
-    format!("SESSION#{id}")
+pub fn pk(user: UserId) -> String {
+    format!("USER#{user}")
+}
+
+pub fn sk(id: SessionId) -> String {
+    format!("{SK_PREFIX}{id}")
 }
 
 pub fn to_item(session: &Session) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        ("PK".into(), s(pk(session.id))),
-        ("SK".into(), s(SK)),
+    let mut item = HashMap::from([
+        ("PK".into(), s(pk(session.user_id))),
+        ("SK".into(), s(sk(session.id))),
         ("session_id".into(), s(session.id.to_string())),
         ("user_id".into(), s(session.user_id.to_string())),
+        ("email".into(), s(session.email.as_str())),
+        ("role".into(), s(session.role.as_str())),
         ("refresh_jti".into(), s(session.refresh_jti.to_string())),
         ("created_at".into(), s(session.created_at.to_string())),
         ("ttl".into(), n(session.expires_at.unix())),
-    ])
+    ]);
+    if let Some((jti, at)) = session.previous_jti {
+        item.insert("previous_jti".into(), s(jti.to_string()));
+        item.insert("rotated_at".into(), n(at.unix()));
+    }
+    item
+}
+
+fn timestamp(seconds: i64, name: &str) -> Result<Timestamp, StoreError> {
+    Timestamp::from_unix(seconds)
+        .ok_or_else(|| StoreError::Unexpected(anyhow::anyhow!("session {name} out of range")))
 }
 
 pub fn from_item(item: &Item) -> Result<Session, StoreError> {
     let unexpected = |e: time::error::Parse| StoreError::Unexpected(e.into());
+    let previous_jti = match item.0.get("previous_jti") {
+        None => None,
+        Some(_) => Some((
+            item.parse("previous_jti")?,
+            timestamp(item.n("rotated_at")?, "rotated_at")?,
+        )),
+    };
     Ok(Session {
         id: item.parse("session_id")?,
         user_id: item.parse("user_id")?,
+        email: Email::parse(item.s("email")?).map_err(|e| StoreError::Unexpected(e.into()))?,
+        role: item.parse("role")?,
         refresh_jti: item.parse("refresh_jti")?,
+        previous_jti,
         created_at: Timestamp::parse(item.s("created_at")?).map_err(unexpected)?,
-        expires_at: Timestamp::from_unix(item.n("ttl")?)
-            .ok_or_else(|| StoreError::Unexpected(anyhow::anyhow!("session ttl out of range")))?,
+        expires_at: timestamp(item.n("ttl")?, "ttl")?,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{TokenId, UserId};
+    use crate::domain::{Role, TokenId};
 
     #[test]
-    fn round_trips_with_ttl_in_epoch_seconds() {
+    fn round_trips_with_ttl_in_epoch_seconds_and_the_previous_token() {
         let created_at = Timestamp::parse("2026-05-01T00:00:00Z").unwrap();
-        let session = Session {
+        let mut session = Session {
             id: SessionId::new(),
             user_id: UserId::new(),
+            email: Email::parse("ann@example.com").unwrap(),
+            role: Role::PrimeCustomer,
             refresh_jti: TokenId::new(),
+            previous_jti: None,
             created_at,
             expires_at: created_at.plus_seconds(3600),
         };
         let item = Item(to_item(&session));
         assert_eq!(item.n("ttl").unwrap(), created_at.unix() + 3600);
+        assert_eq!(item.s("PK").unwrap(), format!("USER#{}", session.user_id));
         assert_eq!(from_item(&item).unwrap(), session);
+
+        session.previous_jti = Some((TokenId::new(), created_at.plus_seconds(60)));
+        assert_eq!(from_item(&Item(to_item(&session))).unwrap(), session);
     }
 }

@@ -1,0 +1,22 @@
+//! Failed logins per e-mail address (an account or not): `LOGIN#<email>/FAILURES`, with the
+//! count, the end of its window, and `ttl` at that end so the table sweeps it.
+
+use super::attrs::Item;
+use crate::{
+    domain::{Email, Timestamp},
+    store::{LoginFailures, StoreError},
+};
+
+pub const SK: &str = "FAILURES";
+
+pub fn pk(email: &Email) -> String {
+    format!("LOGIN#{email}")
+}
+
+pub fn from_item(item: &Item) -> Result<LoginFailures, StoreError> {
+    let count = u32::try_from(item.n("failures")?)
+        .map_err(|_| StoreError::Unexpected(anyhow::anyhow!("login failures out of range")))?;
+    let window_ends = Timestamp::from_unix(item.n("window_ends")?)
+        .ok_or_else(|| StoreError::Unexpected(anyhow::anyhow!("login window out of range")))?;
+    Ok(LoginFailures { count, window_ends })
+}

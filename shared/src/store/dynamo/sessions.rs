@@ -1,0 +1,111 @@
+//! Sessions on DynamoDB: opened in one transaction with the account's role check and the
+//! clearing of failed logins; refresh tokens rotated by a conditional update.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::ReturnValue;
+
+use super::{
+    DynamoStore,
+    attrs::{Item, n, s},
+    cancelled_conditions, classify, is_condition_failure, session_item, transact,
+    users::{bump_session_gen, clear_failures, put_new},
+};
+use crate::{
+    domain::{SessionId, Timestamp, TokenId, UserId},
+    store::{RotateOutcome, Session, SessionGuard, SessionStore, StoreError},
+};
+
+#[async_trait]
+impl SessionStore for DynamoStore {
+    async fn create_session(
+        &self,
+        session: &Session,
+        guard: SessionGuard,
+    ) -> Result<(), StoreError> {
+        let actions = vec![
+            put_new(&self.table, session_item::to_item(session))?,
+            bump_session_gen(&self.table, &session.email, session.user_id, session.role)?,
+            clear_failures(&self.table, &session.email, guard.max_failures, guard.now)?,
+        ];
+        match transact(self, actions).await {
+            Ok(()) => Ok(()),
+            Err(error) => match cancelled_conditions(&error).as_deref() {
+                Some([_, _, true]) => Err(StoreError::Conflict("login_locked")),
+                Some([_, true, _]) => Err(StoreError::Conflict("role_changed")),
+                Some([true, _, _]) => Err(StoreError::Conflict("session_exists")),
+                _ => Err(classify("TransactWriteItems", error)),
+            },
+        }
+    }
+
+    async fn find_session(
+        &self,
+        user: UserId,
+        id: SessionId,
+        now: Timestamp,
+    ) -> Result<Option<Session>, StoreError> {
+        let item = self
+            .get(session_item::pk(user), &session_item::sk(id))
+            .await?;
+        let session = item
+            .map(|item| session_item::from_item(&item))
+            .transpose()?;
+        // TTL deletion runs up to days late: an expired item is treated as absent.
+        Ok(session.filter(|s| s.is_live(now)))
+    }
+
+    async fn rotate_refresh(
+        &self,
+        user: UserId,
+        id: SessionId,
+        presented: TokenId,
+        next: TokenId,
+        now: Timestamp,
+    ) -> Result<RotateOutcome, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(session_item::pk(user)))
+            .key("SK", s(session_item::sk(id)))
+            .update_expression(
+                "SET refresh_jti = :next, previous_jti = :presented, rotated_at = :now",
+            )
+            .condition_expression(
+                "attribute_exists(PK) AND refresh_jti = :presented AND #ttl > :now",
+            )
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":next", s(next.to_string()))
+            .expression_attribute_values(":presented", s(presented.to_string()))
+            .expression_attribute_values(":now", n(now.unix()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let item = Item::from(output.attributes.unwrap_or_default());
+                Ok(RotateOutcome::Rotated(session_item::from_item(&item)?))
+            }
+            // The condition failed: either the session is gone or the token is not current.
+            Err(error) if is_condition_failure(&error) => {
+                match self.find_session(user, id, now).await? {
+                    Some(session) => Ok(RotateOutcome::Stale(session)),
+                    None => Ok(RotateOutcome::Gone),
+                }
+            }
+            Err(error) => Err(classify("UpdateItem", error)),
+        }
+    }
+
+    async fn delete_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(session_item::pk(user)))
+            .key("SK", s(session_item::sk(id)))
+            .send()
+            .await
+            .map_err(|e| classify("DeleteItem", e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,324 @@
+//! Accounts and failed logins on DynamoDB: creation (e-mail uniqueness by a conditional put in
+//! the same transaction as the profile), login reads, role changes that reach every session.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update,
+};
+
+use super::{
+    DynamoStore, NOT_EXISTS,
+    attrs::{Item, n, s},
+    built, cancelled_conditions,
+    cart_items::key,
+    classify, is_condition_failure, login_item, session_item, transact, user_item,
+};
+use crate::{
+    domain::{Email, Role, Timestamp, User, UserId},
+    store::{LoginFailures, LoginRecord, StoreError, UserRecord, UserStore},
+};
+
+/// At most this many actions per transaction (DynamoDB's limit).
+const MAX_ACTIONS: usize = 100;
+
+/// How often a role change is retried when a login or logout races it.
+const ROLE_CHANGE_ATTEMPTS: usize = 5;
+
+pub(super) fn put_new(
+    table: &str,
+    item: std::collections::HashMap<String, AttributeValue>,
+) -> Result<TransactWriteItem, StoreError> {
+    let put = built(
+        Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression(NOT_EXISTS)
+            .build(),
+    )?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+fn set_role_action(
+    table: &str,
+    pk: String,
+    sk: String,
+    role: Role,
+    condition: &str,
+    values: &[(&str, AttributeValue)],
+) -> Result<TransactWriteItem, StoreError> {
+    let mut update = Update::builder()
+        .table_name(table)
+        .key("PK", s(pk))
+        .key("SK", s(sk))
+        .update_expression("SET #role = :role")
+        .condition_expression(condition)
+        .expression_attribute_names("#role", "role")
+        .expression_attribute_values(":role", s(role.as_str()));
+    for (name, value) in values {
+        update = update.expression_attribute_values(*name, value.clone());
+    }
+    Ok(TransactWriteItem::builder()
+        .update(built(update.build())?)
+        .build())
+}
+
+impl DynamoStore {
+    /// The sort keys of every session of `user` (strongly consistent).
+    async fn session_keys(&self, user: UserId) -> Result<Vec<String>, StoreError> {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(session_item::pk(user)))
+            .expression_attribute_values(":prefix", s(session_item::SK_PREFIX))
+            .projection_expression("SK")
+            .consistent_read(true);
+        self.query_all(request)
+            .await?
+            .iter()
+            .map(|item| item.s("SK").map(str::to_owned))
+            .collect()
+    }
+
+    /// One attempt at a role change: `Ok(false)` when a login or logout raced it.
+    async fn try_set_role(&self, user: &User, role: Role) -> Result<bool, StoreError> {
+        let email = self
+            .get(user_item::email_pk(&user.email), user_item::EMAIL_SK)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if email.s("user_id")? != user.id.to_string() {
+            return Err(StoreError::NotFound);
+        }
+        // Every login bumps `session_gen` in the transaction that creates its session: if it is
+        // unchanged when this commits, the sessions read below are all there are.
+        let generation = email.0.get("session_gen").cloned();
+        let sessions = self.session_keys(user.id).await?;
+        let uid = (":uid", s(user.id.to_string()));
+        let mut actions = vec![match generation {
+            Some(generation) => set_role_action(
+                &self.table,
+                user_item::email_pk(&user.email),
+                user_item::EMAIL_SK.into(),
+                role,
+                "user_id = :uid AND session_gen = :gen",
+                &[uid.clone(), (":gen", generation)],
+            )?,
+            None => set_role_action(
+                &self.table,
+                user_item::email_pk(&user.email),
+                user_item::EMAIL_SK.into(),
+                role,
+                "user_id = :uid AND attribute_not_exists(session_gen)",
+                std::slice::from_ref(&uid),
+            )?,
+        }];
+        actions.push(set_role_action(
+            &self.table,
+            user_item::user_pk(user.id),
+            user_item::PROFILE_SK.into(),
+            role,
+            "attribute_exists(PK) AND user_id = :uid",
+            &[uid],
+        )?);
+        let mut batches = Vec::new();
+        for sk in sessions {
+            let action = set_role_action(
+                &self.table,
+                session_item::pk(user.id),
+                sk,
+                role,
+                "attribute_exists(PK)",
+                &[],
+            )?;
+            if actions.len() == MAX_ACTIONS {
+                batches.push(std::mem::take(&mut actions));
+            }
+            actions.push(action);
+        }
+        batches.push(actions);
+        // The first transaction holds the account and up to 98 sessions: an account with more
+        // sessions than that has the rest updated right after (each still conditional).
+        for batch in batches {
+            match transact(self, batch).await {
+                Ok(()) => {}
+                Err(error) if cancelled_conditions(&error).is_some() => return Ok(false),
+                Err(error) => return Err(classify("TransactWriteItems", error)),
+            }
+        }
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl UserStore for DynamoStore {
+    async fn create_user(&self, record: &UserRecord) -> Result<(), StoreError> {
+        let result = transact(
+            self,
+            vec![
+                put_new(&self.table, user_item::email_item(record))?,
+                put_new(&self.table, user_item::profile_item(&record.user))?,
+            ],
+        )
+        .await;
+        match result {
+            Ok(()) => Ok(()),
+            Err(error) => match cancelled_conditions(&error).as_deref() {
+                Some([true, ..]) => Err(StoreError::Conflict("email_taken")),
+                Some([_, true]) => Err(StoreError::Conflict("user_exists")),
+                _ => Err(classify("TransactWriteItems", error)),
+            },
+        }
+    }
+
+    async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
+        let item = self
+            .get(user_item::email_pk(email), user_item::EMAIL_SK)
+            .await?;
+        item.map(|item| user_item::record_from_item(&item))
+            .transpose()
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let item = self
+            .get(user_item::user_pk(id), user_item::PROFILE_SK)
+            .await?;
+        item.map(|item| user_item::user_from_item(&item))
+            .transpose()
+    }
+
+    async fn set_role(&self, user: &User, role: Role) -> Result<(), StoreError> {
+        for _ in 0..ROLE_CHANGE_ATTEMPTS {
+            if self.try_set_role(user, role).await? {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Conflict("transaction_conflict"))
+    }
+
+    async fn find_login(&self, email: &Email) -> Result<LoginRecord, StoreError> {
+        let items = self
+            .batch_get(vec![
+                key(user_item::email_pk(email), user_item::EMAIL_SK),
+                key(login_item::pk(email), login_item::SK),
+            ])
+            .await?;
+        let mut record = LoginRecord::default();
+        for item in items {
+            if item.s("SK")? == login_item::SK {
+                record.failures = Some(login_item::from_item(&item)?);
+            } else {
+                record.account = Some(user_item::record_from_item(&item)?);
+            }
+        }
+        Ok(record)
+    }
+
+    async fn record_login_failure(
+        &self,
+        email: &Email,
+        now: Timestamp,
+        window_seconds: i64,
+    ) -> Result<LoginFailures, StoreError> {
+        let ends = now.plus_seconds(window_seconds).unix();
+        // Count in the open window; or open a new one. Each step is conditional, so two
+        // concurrent failures never lose a count; a lost race goes round again.
+        for _ in 0..3 {
+            let counted = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("PK", s(login_item::pk(email)))
+                .key("SK", s(login_item::SK))
+                .update_expression("SET failures = failures + :one")
+                .condition_expression("window_ends > :now")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(now.unix()))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            match counted {
+                Ok(output) => {
+                    return login_item::from_item(&Item::from(
+                        output.attributes.unwrap_or_default(),
+                    ));
+                }
+                Err(error) if is_condition_failure(&error) => {}
+                Err(error) => return Err(classify("UpdateItem", error)),
+            }
+            let opened = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("PK", s(login_item::pk(email)))
+                .key("SK", s(login_item::SK))
+                .update_expression("SET failures = :one, window_ends = :ends, #ttl = :ends")
+                .condition_expression("attribute_not_exists(window_ends) OR window_ends <= :now")
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":ends", n(ends))
+                .expression_attribute_values(":now", n(now.unix()))
+                .send()
+                .await;
+            match opened {
+                Ok(_) => {
+                    return Ok(LoginFailures {
+                        count: 1,
+                        window_ends: Timestamp::from_unix(ends).unwrap_or(now),
+                    });
+                }
+                Err(error) if is_condition_failure(&error) => {}
+                Err(error) => return Err(classify("UpdateItem", error)),
+            }
+        }
+        Err(StoreError::Conflict("transaction_conflict"))
+    }
+}
+
+/// Deletes the e-mail's failed logins if they do not lock it out (a delete of an absent item
+/// is a no-op): part of the transaction that opens a session.
+pub(super) fn clear_failures(
+    table: &str,
+    email: &Email,
+    max_failures: u32,
+    now: Timestamp,
+) -> Result<TransactWriteItem, StoreError> {
+    let delete = built(
+        Delete::builder()
+            .table_name(table)
+            .key("PK", s(login_item::pk(email)))
+            .key("SK", s(login_item::SK))
+            .condition_expression(
+                "attribute_not_exists(PK) OR failures < :max OR window_ends <= :now",
+            )
+            .expression_attribute_values(":max", n(i64::from(max_failures)))
+            .expression_attribute_values(":now", n(now.unix()))
+            .build(),
+    )?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+/// Bumps the account's session generation if it still has `role`: part of the transaction
+/// that opens a session (see `try_set_role`).
+pub(super) fn bump_session_gen(
+    table: &str,
+    email: &Email,
+    user: UserId,
+    role: Role,
+) -> Result<TransactWriteItem, StoreError> {
+    let update = built(
+        Update::builder()
+            .table_name(table)
+            .key("PK", s(user_item::email_pk(email)))
+            .key("SK", s(user_item::EMAIL_SK))
+            .update_expression("SET session_gen = if_not_exists(session_gen, :zero) + :one")
+            .condition_expression("user_id = :uid AND #role = :role")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":uid", s(user.to_string()))
+            .expression_attribute_values(":role", s(role.as_str()))
+            .build(),
+    )?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}

@@ -1,0 +1,172 @@
+//! Accounts, failed logins and sessions in memory.
+
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::{
+    domain::{Email, Role, SessionId, Timestamp, TokenId, User, UserId},
+    store::{
+        LoginFailures, LoginRecord, RotateOutcome, Session, SessionGuard, SessionStore, StoreError,
+        UserRecord, UserStore,
+    },
+};
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    async fn create_user(&self, record: &UserRecord) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if inner.users.contains_key(&record.user.email) {
+            return Err(StoreError::Conflict("email_taken"));
+        }
+        if inner.emails_by_id.contains_key(&record.user.id) {
+            return Err(StoreError::Conflict("user_exists"));
+        }
+        inner
+            .emails_by_id
+            .insert(record.user.id, record.user.email.clone());
+        inner
+            .users
+            .insert(record.user.email.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
+        Ok(self.lock().users.get(email).cloned())
+    }
+
+    async fn find_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let inner = self.lock();
+        let record = inner
+            .emails_by_id
+            .get(&id)
+            .and_then(|email| inner.users.get(email));
+        Ok(record.map(|r| r.user.clone()))
+    }
+
+    async fn set_role(&self, user: &User, role: Role) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        match inner.users.get_mut(&user.email) {
+            Some(record) if record.user.id == user.id => record.user.role = role,
+            _ => return Err(StoreError::NotFound),
+        }
+        for session in inner.sessions.values_mut() {
+            if session.user_id == user.id {
+                session.role = role;
+            }
+        }
+        Ok(())
+    }
+
+    async fn find_login(&self, email: &Email) -> Result<LoginRecord, StoreError> {
+        let inner = self.lock();
+        Ok(LoginRecord {
+            account: inner.users.get(email).cloned(),
+            failures: inner.login_failures.get(email).copied(),
+        })
+    }
+
+    async fn record_login_failure(
+        &self,
+        email: &Email,
+        now: Timestamp,
+        window_seconds: i64,
+    ) -> Result<LoginFailures, StoreError> {
+        let mut inner = self.lock();
+        let failures = inner
+            .login_failures
+            .entry(email.clone())
+            .and_modify(|f| {
+                if f.window_ends > now {
+                    f.count = f.count.saturating_add(1);
+                } else {
+                    *f = LoginFailures {
+                        count: 1,
+                        window_ends: now.plus_seconds(window_seconds),
+                    };
+                }
+            })
+            .or_insert(LoginFailures {
+                count: 1,
+                window_ends: now.plus_seconds(window_seconds),
+            });
+        Ok(*failures)
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn create_session(
+        &self,
+        session: &Session,
+        guard: SessionGuard,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let current_role = inner
+            .emails_by_id
+            .get(&session.user_id)
+            .and_then(|email| inner.users.get(email))
+            .map(|record| record.user.role);
+        if current_role != Some(session.role) {
+            return Err(StoreError::Conflict("role_changed"));
+        }
+        let locked = inner
+            .login_failures
+            .get(&session.email)
+            .is_some_and(|f| f.lockout(guard.max_failures, guard.now).is_some());
+        if locked {
+            return Err(StoreError::Conflict("login_locked"));
+        }
+        if inner.sessions.contains_key(&session.id) {
+            return Err(StoreError::Conflict("session_exists"));
+        }
+        inner.login_failures.remove(&session.email);
+        inner.sessions.insert(session.id, session.clone());
+        Ok(())
+    }
+
+    async fn find_session(
+        &self,
+        user: UserId,
+        id: SessionId,
+        now: Timestamp,
+    ) -> Result<Option<Session>, StoreError> {
+        Ok(self
+            .lock()
+            .sessions
+            .get(&id)
+            .filter(|s| s.user_id == user && s.is_live(now))
+            .cloned())
+    }
+
+    async fn rotate_refresh(
+        &self,
+        user: UserId,
+        id: SessionId,
+        presented: TokenId,
+        next: TokenId,
+        now: Timestamp,
+    ) -> Result<RotateOutcome, StoreError> {
+        let mut inner = self.lock();
+        let Some(session) = inner
+            .sessions
+            .get_mut(&id)
+            .filter(|s| s.user_id == user && s.is_live(now))
+        else {
+            return Ok(RotateOutcome::Gone);
+        };
+        if session.refresh_jti != presented {
+            return Ok(RotateOutcome::Stale(session.clone()));
+        }
+        session.previous_jti = Some((presented, now));
+        session.refresh_jti = next;
+        Ok(RotateOutcome::Rotated(session.clone()))
+    }
+
+    async fn delete_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if inner.sessions.get(&id).is_some_and(|s| s.user_id == user) {
+            inner.sessions.remove(&id);
+        }
+        Ok(())
+    }
+}
