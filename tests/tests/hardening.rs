@@ -391,7 +391,45 @@ async fn a_session_never_existing_is_refused_whatever_the_claims(app: TestApp) {
     );
 }
 
+async fn requests_sharing_a_cache_key_get_the_same_answer(app: TestApp) {
+    let admin = app.admin().await;
+    for n in 0..3 {
+        let product = json!({"name": format!("P{n}"), "category": "c", "variants": [{"sku": format!("P-{n}"), "stock": 1, "price": "1.00"}]});
+        let reply = app
+            .post("/products/create_product", Some(&admin), product)
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED);
+    }
+    let ids = |reply: &e2e::Reply| -> Vec<String> {
+        reply.json["products"]
+            .as_array()
+            .expect("products")
+            .iter()
+            .map(|p| p["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    // API Gateway keys the cache on page, per_page, category, cursor, limit (last value each)
+    // and Origin: each of these maps to the key of a valid request and gets its answer.
+    for (variant, same_as) in [
+        ("page=1&page=1&per_page=2", "page=1&per_page=2"),
+        ("page=9&page=2&per_page=2", "page=2&per_page=2"),
+        ("per_page=2&utm_source=mail&Page=7", "per_page=2"),
+        ("limit=1&limit=2", "limit=2"),
+        ("category=x&category=c", "category=c"),
+    ] {
+        let expected = app
+            .get(&format!("/products/all_products?{same_as}"), None)
+            .await;
+        let reply = app
+            .get(&format!("/products/all_products?{variant}"), None)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{variant}: {:?}", reply.json);
+        assert_eq!(ids(&reply), ids(&expected), "{variant}");
+    }
+}
+
 both_stores! {
+    async fn cache_keys(app: TestApp) { requests_sharing_a_cache_key_get_the_same_answer(app).await }
     async fn resigned_role(app: TestApp) { a_token_resigned_as_admin_gains_nothing(app).await }
     async fn role_change(app: TestApp) { a_role_change_applies_to_live_sessions_at_once(app).await }
     async fn lockout(app: TestApp) { ten_failures_lock_the_account_and_only_it(app).await }

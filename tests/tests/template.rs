@@ -138,9 +138,21 @@ fn each_function_serves_exactly_its_routes_through_the_rest_api() {
             });
         }
     }
+    // Every path also takes OPTIONS (CORS preflights), to the function that serves it.
+    let (preflights, declared): (BTreeSet<_>, BTreeSet<_>) = declared
+        .into_iter()
+        .partition(|route| route.method == "OPTIONS");
     let routed: BTreeSet<_> = source_routes().into_iter().collect();
     assert!(routed.len() >= 5, "the auth routes at least: {routed:?}");
     assert_eq!(declared, routed, "template events and router routes differ");
+    let paths: BTreeSet<_> = routed
+        .iter()
+        .map(|route| SourceRoute {
+            method: "OPTIONS".into(),
+            ..route.clone()
+        })
+        .collect();
+    assert_eq!(preflights, paths, "an OPTIONS event for every path");
 }
 
 #[test]
@@ -152,17 +164,22 @@ fn the_jwt_secret_has_no_default_and_comes_from_secrets_manager() {
             assert!(parameter["Default"].is_null(), "{name} has a default");
         }
     }
-    let (_, auth) = resources_of_type(&template, "AWS::Serverless::Function")
-        .into_iter()
-        .find(|(name, _)| *name == "AuthFunction")
-        .expect("AuthFunction");
-    let secret =
-        serde_norway::to_string(&auth["Properties"]["Environment"]["Variables"]["JWT_SECRET"])
-            .expect("yaml");
-    assert!(
-        secret.contains("{{resolve:secretsmanager:${JwtSecret}:SecretString}}"),
-        "{secret}"
-    );
+    for (name, function) in resources_of_type(&template, "AWS::Serverless::Function") {
+        let variables = &function["Properties"]["Environment"]["Variables"];
+        if variables["JWT_SECRET"].is_null() {
+            continue;
+        }
+        let secret = yaml(&variables["JWT_SECRET"]);
+        assert!(
+            secret.contains("{{resolve:secretsmanager:${JwtSecret}:SecretString:current}}"),
+            "{name}: {secret}"
+        );
+        let previous = yaml(&variables["JWT_PREVIOUS_SECRET"]);
+        assert!(
+            previous.contains("{{resolve:secretsmanager:${JwtSecret}:SecretString:previous}}"),
+            "{name}: {previous}"
+        );
+    }
     let secrets = resources_of_type(&template, "AWS::SecretsManager::Secret");
     assert_eq!(secrets.len(), 1);
     let properties = &secrets[0].1["Properties"];
@@ -170,10 +187,189 @@ fn the_jwt_secret_has_no_default_and_comes_from_secrets_manager() {
         properties["SecretString"].is_null(),
         "a literal secret value"
     );
-    assert!(
-        !properties["GenerateSecretString"].is_null(),
-        "the secret is generated"
+    let generated = &properties["GenerateSecretString"];
+    assert_eq!(generated["GenerateStringKey"].as_str(), Some("current"));
+    let initial: serde_json::Value = serde_json::from_str(
+        generated["SecretStringTemplate"]
+            .as_str()
+            .expect("template"),
+    )
+    .expect("JSON");
+    assert_eq!(initial, serde_json::json!({"previous": "none"}));
+}
+
+/// Names of the functions that verify tokens (they get the JWT secret).
+fn token_verifiers(template: &Value) -> BTreeSet<String> {
+    resources_of_type(template, "AWS::Serverless::Function")
+        .into_iter()
+        .filter(|(_, f)| !f["Properties"]["Environment"]["Variables"]["JWT_SECRET"].is_null())
+        .map(|(name, _)| name.to_owned())
+        .collect()
+}
+
+#[test]
+fn a_key_rotation_updates_every_function_in_one_deployment_issuer_last() {
+    let template = template();
+    // The generation is in every function's configuration (Globals), so bumping it updates
+    // every function and makes CloudFormation resolve the secret references again.
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(
+        yaml(&globals["JWT_KEY_GENERATION"]).trim(),
+        "!Ref JwtKeyGeneration"
     );
+    for (name, function) in resources_of_type(&template, "AWS::Serverless::Function") {
+        assert!(
+            function["Properties"]["Environment"]["Variables"]["JWT_KEY_GENERATION"].is_null(),
+            "{name} must not override the generation"
+        );
+    }
+    // The issuer waits for every other verifier, so no token signed with the new key reaches a
+    // function that does not know it yet.
+    let verifiers = token_verifiers(&template);
+    assert!(verifiers.len() >= 5, "{verifiers:?}");
+    let depends: BTreeSet<String> = resource(&template, "AuthFunction")["DependsOn"]
+        .as_sequence()
+        .expect("AuthFunction DependsOn")
+        .iter()
+        .map(|v| v.as_str().expect("name").to_owned())
+        .collect();
+    let others: BTreeSet<String> = verifiers
+        .into_iter()
+        .filter(|name| name != "AuthFunction")
+        .collect();
+    assert_eq!(depends, others);
+    // The code reads the names the template sets.
+    let variables: BTreeSet<&str> =
+        ["JWT_SECRET", "JWT_PREVIOUS_SECRET", "JWT_KEY_GENERATION"].into();
+    let config = shared::config::Config::from_lookup(|name| {
+        variables
+            .contains(name)
+            .then(|| match name {
+                "JWT_KEY_GENERATION" => "2".to_owned(),
+                _ => "k".repeat(40),
+            })
+            .or_else(|| (name == "TABLE_NAME").then(|| "t".to_owned()))
+    })
+    .expect("config");
+    assert_eq!(config.tokens.key_generation, 2);
+    assert!(config.tokens.previous_secret.is_some());
+}
+
+#[test]
+fn cors_reaches_every_function_and_gateway_answers() {
+    let template = template();
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(
+        yaml(&globals["CORS_ALLOWED_ORIGINS"]).trim(),
+        "!Ref CorsAllowedOrigins"
+    );
+    assert_eq!(
+        template["Parameters"]["CorsAllowedOrigins"]["Default"].as_str(),
+        Some("*")
+    );
+    let (_, api) = resources_of_type(&template, "AWS::Serverless::Api")[0];
+    let responses = &api["Properties"]["GatewayResponses"];
+    for kind in ["THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"] {
+        let headers = &responses[kind]["ResponseParameters"]["Headers"];
+        assert_eq!(
+            headers["Access-Control-Allow-Origin"].as_str(),
+            Some("'*'"),
+            "{kind}"
+        );
+        assert!(
+            headers["Access-Control-Expose-Headers"]
+                .as_str()
+                .is_some_and(|h| h.contains("Retry-After")),
+            "{kind}"
+        );
+        let body: serde_json::Value = serde_json::from_str(
+            responses[kind]["ResponseTemplates"]["application/json"]
+                .as_str()
+                .expect("body"),
+        )
+        .expect("JSON envelope");
+        assert!(
+            body["error"].is_string() && body["message"].is_string(),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn the_waf_rate_limits_per_ip_runs_managed_rules_and_answers_json() {
+    let template = template();
+    assert_eq!(
+        template["Parameters"]["EnableWaf"]["Default"].as_str(),
+        Some("true")
+    );
+    let acl = resource(&template, "WebAcl");
+    assert_eq!(acl["Condition"].as_str(), Some("WafEnabled"));
+    let association = resource(&template, "WebAclAssociation");
+    assert_eq!(association["Condition"].as_str(), Some("WafEnabled"));
+    let target = yaml(&association["Properties"]["ResourceArn"]);
+    assert!(
+        target.contains("/restapis/${Api}/stages/${Api.Stage}"),
+        "{target}"
+    );
+
+    let properties = &acl["Properties"];
+    assert_eq!(properties["Scope"].as_str(), Some("REGIONAL"));
+    let bodies = &properties["CustomResponseBodies"];
+    let rules = properties["Rules"].as_sequence().expect("rules");
+    let rule = |name: &str| {
+        rules
+            .iter()
+            .find(|r| r["Name"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("rule {name}"))
+    };
+    let check_block = |rule: &Value, status: u64| {
+        let response = &rule["Action"]["Block"]["CustomResponse"];
+        assert_eq!(response["ResponseCode"].as_u64(), Some(status));
+        let key = response["CustomResponseBodyKey"]
+            .as_str()
+            .expect("body key");
+        assert_eq!(
+            bodies[key]["ContentType"].as_str(),
+            Some("APPLICATION_JSON")
+        );
+        let body: serde_json::Value =
+            serde_json::from_str(bodies[key]["Content"].as_str().expect("content")).expect("JSON");
+        assert!(body["error"].is_string() && body["message"].is_string());
+        assert!(yaml(&response["ResponseHeaders"]).contains("Access-Control-Allow-Origin"));
+    };
+
+    let auth = rule("AuthPerIp");
+    let rate = &auth["Statement"]["RateBasedStatement"];
+    assert_eq!(rate["AggregateKeyType"].as_str(), Some("IP"));
+    assert_eq!(yaml(&rate["Limit"]).trim(), "!Ref WafAuthRateLimit");
+    let scope = &rate["ScopeDownStatement"]["ByteMatchStatement"];
+    assert_eq!(scope["PositionalConstraint"].as_str(), Some("STARTS_WITH"));
+    assert!(yaml(&scope["SearchString"]).contains("/${StageName}/auth/"));
+    check_block(auth, 429);
+
+    let api = rule("ApiPerIp");
+    let rate = &api["Statement"]["RateBasedStatement"];
+    assert_eq!(rate["AggregateKeyType"].as_str(), Some("IP"));
+    assert!(rate["ScopeDownStatement"].is_null(), "the whole API");
+    check_block(api, 429);
+
+    for (rule_name, group) in [
+        ("AwsCommonRules", "AWSManagedRulesCommonRuleSet"),
+        ("AwsKnownBadInputs", "AWSManagedRulesKnownBadInputsRuleSet"),
+    ] {
+        let managed = &rule(rule_name)["Statement"]["ManagedRuleGroupStatement"];
+        assert_eq!(managed["VendorName"].as_str(), Some("AWS"));
+        assert_eq!(managed["Name"].as_str(), Some(group));
+    }
+    let blocking = rule("BlockManagedMatches");
+    let labels = yaml(&blocking["Statement"]);
+    assert!(labels.contains("awswaf:managed:aws:core-rule-set:"));
+    assert!(labels.contains("awswaf:managed:aws:known-bad-inputs:"));
+    check_block(blocking, 403);
+    // The labelling groups run before the rule that blocks on their labels.
+    let priority = |name: &str| rule(name)["Priority"].as_u64().expect("priority");
+    assert!(priority("AwsCommonRules") < priority("BlockManagedMatches"));
+    assert!(priority("AwsKnownBadInputs") < priority("BlockManagedMatches"));
 }
 
 #[test]
@@ -199,6 +395,7 @@ fn the_auth_function_may_only_touch_table_items_it_uses() {
         .collect();
     let allowed: BTreeSet<_> = [
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
@@ -216,6 +413,29 @@ fn the_auth_function_may_only_touch_table_items_it_uses() {
             .as_u64()
             .is_some_and(|mb| mb >= 1024),
         "argon2 needs CPU, so memory"
+    );
+    // The login lockout and the refresh grace window come from parameters.
+    let variables = &properties["Environment"]["Variables"];
+    for (variable, parameter) in [
+        ("LOGIN_MAX_FAILURES", "LoginMaxFailures"),
+        ("LOGIN_FAILURE_WINDOW_MINUTES", "LoginFailureWindowMinutes"),
+        ("REFRESH_REUSE_GRACE_SECONDS", "RefreshReuseGraceSeconds"),
+    ] {
+        assert_eq!(
+            yaml(&variables[variable]).trim(),
+            format!("!Ref {parameter}"),
+            "{variable}"
+        );
+    }
+    let defaults = shared::auth::LoginPolicy::default();
+    let parameters = &template["Parameters"];
+    assert_eq!(
+        parameters["LoginMaxFailures"]["Default"].as_u64(),
+        Some(u64::from(defaults.max_failures))
+    );
+    assert_eq!(
+        parameters["LoginFailureWindowMinutes"]["Default"].as_i64(),
+        Some(defaults.window_seconds / 60)
     );
 }
 
@@ -353,7 +573,9 @@ fn cached_routes_are_keyed_by_every_parameter_they_read_and_nothing_authenticate
         } else {
             BTreeSet::new()
         };
-        let expected: BTreeSet<String> = path_params.union(&query_params).cloned().collect();
+        let mut expected: BTreeSet<String> = path_params.union(&query_params).cloned().collect();
+        // The answer's Access-Control-Allow-Origin depends on the Origin header.
+        expected.insert("method.request.header.Origin".into());
         assert_eq!(keys, expected, "{method} {path}: cache key parameters");
     }
     let expected: BTreeSet<_> = [
@@ -617,12 +839,29 @@ fn order_emails_are_an_sqs_worker_reporting_partial_failures_with_a_dead_letter_
             .as_u64()
             .is_some()
     );
+    // Concurrency capped (a burst waits in the queue instead of outrunning SES), and enough
+    // receives that throttled sends are retried for an hour before dead-lettering.
+    assert_eq!(
+        yaml(&properties["ScalingConfig"]["MaximumConcurrency"]).trim(),
+        "!Ref EmailWorkerMaxConcurrency"
+    );
+    assert_eq!(
+        template["Parameters"]["EmailWorkerMaxConcurrency"]["Default"].as_u64(),
+        Some(2)
+    );
 
     // The queue hides a message for at least 6 × the worker's timeout, and dead-letters it.
     let timeout = worker["Properties"]["Timeout"].as_u64().expect("timeout");
     let queue = &resource(&template, "OrderEventsQueue")["Properties"];
     let visibility = queue["VisibilityTimeout"].as_u64().expect("visibility");
     assert!(visibility >= 6 * timeout, "{visibility} < 6 × {timeout}");
+    let receives = queue["RedrivePolicy"]["maxReceiveCount"]
+        .as_u64()
+        .expect("receives");
+    assert!(
+        receives * visibility >= 3600,
+        "{receives} × {visibility} s < 1 h"
+    );
     assert!(
         yaml(&queue["RedrivePolicy"]["deadLetterTargetArn"]).contains("OrderEventsDeadLetterQueue")
     );
@@ -637,10 +876,21 @@ fn order_emails_are_an_sqs_worker_reporting_partial_failures_with_a_dead_letter_
         .collect();
     assert_eq!(ses.len(), 1);
     assert_eq!(yaml(&ses[0]["Action"]).trim(), "- ses:SendEmail");
-    assert!(yaml(&ses[0]["Resource"]).contains(":identity/${SenderAddress}"));
+    // Any verified identity (the address or its domain), only as From SenderAddress.
+    assert!(yaml(&ses[0]["Resource"]).contains(":identity/*"));
+    assert_eq!(
+        yaml(&ses[0]["Condition"]["StringEquals"]["ses:FromAddress"]).trim(),
+        "!Ref SenderAddress"
+    );
     for statement in statements {
         let actions = yaml(&statement["Action"]);
-        assert!(!actions.contains('*') && !yaml(&statement["Resource"]).ends_with("*\n"));
+        let unconditioned = statement["Condition"].is_null();
+        let any_resource = yaml(&statement["Resource"]).ends_with("*\n");
+        assert!(!actions.contains('*'), "{actions}");
+        assert!(
+            !unconditioned || !any_resource,
+            "{actions}: any resource, no condition"
+        );
         if actions.contains("PutItem") || actions.contains("DeleteItem") {
             assert!(
                 yaml(&statement["Condition"]).contains("SENT#*"),

@@ -18,7 +18,7 @@ use shared::{
     auth::AdminUser,
     catalog::ProductList,
     domain::{ListParams, Listing, Product, ProductInput},
-    http::{ApiError, JsonBody, QueryParams},
+    http::{ApiError, CachedQuery, JsonBody},
 };
 
 /// The routes of this function, without state (the local server merges them with others).
@@ -38,7 +38,7 @@ pub fn router(state: AppState) -> Router {
 
 async fn list(
     State(state): State<AppState>,
-    QueryParams(params): QueryParams<ListParams>,
+    CachedQuery(params): CachedQuery<ListParams>,
 ) -> Result<Json<ProductList>, ApiError> {
     let listing = Listing::parse(params).map_err(ApiError::validation)?;
     Ok(Json(state.catalog().list(listing).await?))

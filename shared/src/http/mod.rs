@@ -13,4 +13,4 @@ pub use error::ApiError;
 pub use fallback::{app, method_not_allowed, not_found, with_fallbacks};
 pub use json::{JsonBody, MAX_BODY_BYTES, OptionalJsonBody, parse_json};
 pub use log::log_request;
-pub use query::QueryParams;
+pub use query::{CachedQuery, QueryParams};
