@@ -182,3 +182,39 @@ async fn a_checkout_is_one_cart_read_one_batch_read_and_one_transaction() {
          outbox DeleteItem after the event is published"
     );
 }
+
+#[tokio::test]
+async fn a_login_costs_two_requests_and_a_failure_two() {
+    let (app, counter) = counted_app().await;
+    app.register("count@shop.test", "a-good-password").await;
+    let login = |password: &'static str| {
+        app.post(
+            "/auth/login",
+            None,
+            json!({ "email": "count@shop.test", "password": password }),
+        )
+    };
+
+    // Success: one BatchGetItem (account + failed logins), one transaction (session, account's
+    // session generation, clearing failures) — as many requests as before the lockout existed.
+    counter.take();
+    assert_eq!(login("a-good-password").await.status, StatusCode::OK);
+    assert_eq!(counter.take(), 2, "successful login");
+
+    // Failure: the read and one UpdateItem counting it.
+    assert_eq!(login("wrong").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(counter.take(), 2, "failed login");
+
+    // A success after failures clears them in the same transaction: still two.
+    assert_eq!(login("a-good-password").await.status, StatusCode::OK);
+    assert_eq!(counter.take(), 2, "successful login after a failure");
+
+    // A locked account is refused after the read alone (no hashing, no write).
+    for _ in 0..10 {
+        login("wrong").await;
+    }
+    counter.take();
+    let reply = login("a-good-password").await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(counter.take(), 1, "locked login");
+}

@@ -336,11 +336,12 @@ both_stores! {
         assert_eq!(store.find_login(email).await.expect("read").failures, None);
         assert_eq!(store.find_login(email).await.expect("read").account, Some(erin.clone()));
 
-        let first = store.record_login_failure(email, start, 60).await.expect("counted");
+        let first = store.record_login_failure(email, None, start, 60).await.expect("counted");
         assert_eq!(first, LoginFailures { count: 1, window_ends: start.plus_seconds(60) });
         let third = {
-            store.record_login_failure(email, start.plus_seconds(1), 60).await.expect("counted");
-            store.record_login_failure(email, start.plus_seconds(2), 60).await.expect("counted")
+            // The hint is only a hint: a wrong one gives the same count.
+            store.record_login_failure(email, Some(first), start.plus_seconds(1), 60).await.expect("counted");
+            store.record_login_failure(email, None, start.plus_seconds(2), 60).await.expect("counted")
         };
         // Later failures count in the window the first one opened.
         assert_eq!(third, LoginFailures { count: 3, window_ends: start.plus_seconds(60) });
@@ -358,11 +359,11 @@ both_stores! {
         assert_eq!(store.find_login(email).await.expect("read").failures, None);
 
         // After the window a failure opens a new one; an unknown e-mail counts the same way.
-        store.record_login_failure(email, start, 60).await.expect("counted");
-        let fresh = store.record_login_failure(email, start.plus_seconds(61), 60).await.expect("counted");
+        let reopened = store.record_login_failure(email, None, start, 60).await.expect("counted");
+        let fresh = store.record_login_failure(email, Some(reopened), start.plus_seconds(61), 60).await.expect("counted");
         assert_eq!(fresh, LoginFailures { count: 1, window_ends: start.plus_seconds(121) });
         let nobody = Email::parse("nobody@shop.test").expect("email");
-        store.record_login_failure(&nobody, start, 60).await.expect("counted");
+        store.record_login_failure(&nobody, Some(third), start, 60).await.expect("counted");
         let read = store.find_login(&nobody).await.expect("read");
         assert_eq!((read.account, read.failures.map(|f| f.count)), (None, Some(1)));
     }
@@ -371,10 +372,12 @@ both_stores! {
         let email = Email::parse("frank@shop.test").expect("email");
         let now = Timestamp::now();
         let mut racers = tokio::task::JoinSet::new();
-        for _ in 0..8 {
+        let open = LoginFailures { count: 1, window_ends: now.plus_seconds(900) };
+        for n in 0..8 {
             let store = std::sync::Arc::clone(&app.store);
             let email = email.clone();
-            racers.spawn(async move { store.record_login_failure(&email, now, 900).await.expect("counted").count });
+            let seen = (n % 2 == 0).then_some(open);
+            racers.spawn(async move { store.record_login_failure(&email, seen, now, 900).await.expect("counted").count });
         }
         let mut counts = racers.join_all().await;
         counts.sort_unstable();

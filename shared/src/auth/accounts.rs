@@ -1,7 +1,7 @@
 use super::{AuthError, PasswordHasher, TokenKind, TokenPair, Tokens, extract::AuthUser};
 use crate::{
     domain::{Email, FieldErrors, Password, Role, SessionId, Timestamp, TokenId, User, UserId},
-    store::{RotateOutcome, Session, SessionGuard, Store, StoreError, UserRecord},
+    store::{LoginFailures, RotateOutcome, Session, SessionGuard, Store, StoreError, UserRecord},
 };
 
 /// Per-account login throttling: after `max_failures` failed logins for one e-mail within
@@ -143,7 +143,7 @@ impl Accounts<'_> {
     async fn try_login(&self, email: &Email, password: &str) -> Result<LoggedIn, AuthError> {
         let now = Timestamp::now();
         let record = self.store.find_login(email).await?;
-        let locked = |failures: Option<crate::store::LoginFailures>, now| {
+        let locked = |failures: Option<LoginFailures>, now| {
             failures.and_then(|f| f.lockout(self.policy.max_failures, now))
         };
         if let Some(retry_after_seconds) = locked(record.failures, now) {
@@ -153,12 +153,12 @@ impl Accounts<'_> {
         }
         let Some(account) = record.account else {
             self.hasher.verify(password.to_owned(), None).await;
-            self.count_failure(email, now).await?;
+            self.count_failure(email, record.failures, now).await?;
             return Err(AuthError::InvalidCredentials);
         };
         let stored = Some(account.password_hash.clone());
         if !self.hasher.verify(password.to_owned(), stored).await {
-            self.count_failure(email, now).await?;
+            self.count_failure(email, record.failures, now).await?;
             return Err(AuthError::InvalidCredentials);
         }
         let user = account.user;
@@ -191,10 +191,15 @@ impl Accounts<'_> {
         Ok(LoggedIn { tokens, user })
     }
 
-    async fn count_failure(&self, email: &Email, now: Timestamp) -> Result<(), AuthError> {
+    async fn count_failure(
+        &self,
+        email: &Email,
+        seen: Option<LoginFailures>,
+        now: Timestamp,
+    ) -> Result<(), AuthError> {
         let failures = self
             .store
-            .record_login_failure(email, now, self.policy.window_seconds)
+            .record_login_failure(email, seen, now, self.policy.window_seconds)
             .await?;
         if failures.count == self.policy.max_failures {
             tracing::warn!(

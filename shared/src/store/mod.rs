@@ -40,10 +40,12 @@ pub trait UserStore: Send + Sync {
     async fn find_login(&self, email: &Email) -> Result<LoginRecord, StoreError>;
     /// Counts a failed login for `email` (an account or not), atomically: in the open window,
     /// or in a new one of `window_seconds` from `now` when there is none. The count expires
-    /// with its window.
+    /// with its window. `seen` is what the caller read (a hint for which case to try first;
+    /// the result is the same whatever it says).
     async fn record_login_failure(
         &self,
         email: &Email,
+        seen: Option<LoginFailures>,
         now: Timestamp,
         window_seconds: i64,
     ) -> Result<LoginFailures, StoreError>;

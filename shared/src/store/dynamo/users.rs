@@ -217,61 +217,88 @@ impl UserStore for DynamoStore {
     async fn record_login_failure(
         &self,
         email: &Email,
+        seen: Option<LoginFailures>,
         now: Timestamp,
         window_seconds: i64,
     ) -> Result<LoginFailures, StoreError> {
-        let ends = now.plus_seconds(window_seconds).unix();
-        // Count in the open window; or open a new one. Each step is conditional, so two
-        // concurrent failures never lose a count; a lost race goes round again.
-        for _ in 0..3 {
-            let counted = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("PK", s(login_item::pk(email)))
-                .key("SK", s(login_item::SK))
-                .update_expression("SET failures = failures + :one")
-                .condition_expression("window_ends > :now")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":now", n(now.unix()))
-                .return_values(ReturnValue::AllNew)
-                .send()
-                .await;
-            match counted {
-                Ok(output) => {
-                    return login_item::from_item(&Item::from(
-                        output.attributes.unwrap_or_default(),
-                    ));
-                }
-                Err(error) if is_condition_failure(&error) => {}
-                Err(error) => return Err(classify("UpdateItem", error)),
+        // Count in the open window, or open a new one; each step is conditional, so concurrent
+        // failures never lose a count, and a step whose condition fails hands over to the
+        // other. The caller's read picks the likely one first: one request in the usual case.
+        let mut open_window = seen.is_some_and(|f| f.window_ends > now);
+        for _ in 0..4 {
+            let outcome = if open_window {
+                self.count_failure(email, now).await?
+            } else {
+                self.open_failure_window(email, now, window_seconds).await?
+            };
+            if let Some(failures) = outcome {
+                return Ok(failures);
             }
-            let opened = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key("PK", s(login_item::pk(email)))
-                .key("SK", s(login_item::SK))
-                .update_expression("SET failures = :one, window_ends = :ends, #ttl = :ends")
-                .condition_expression("attribute_not_exists(window_ends) OR window_ends <= :now")
-                .expression_attribute_names("#ttl", "ttl")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":ends", n(ends))
-                .expression_attribute_values(":now", n(now.unix()))
-                .send()
-                .await;
-            match opened {
-                Ok(_) => {
-                    return Ok(LoginFailures {
-                        count: 1,
-                        window_ends: Timestamp::from_unix(ends).unwrap_or(now),
-                    });
-                }
-                Err(error) if is_condition_failure(&error) => {}
-                Err(error) => return Err(classify("UpdateItem", error)),
-            }
+            open_window = !open_window;
         }
         Err(StoreError::Conflict("transaction_conflict"))
+    }
+}
+
+impl DynamoStore {
+    /// One more failure in the open window; `None` when no window is open.
+    async fn count_failure(
+        &self,
+        email: &Email,
+        now: Timestamp,
+    ) -> Result<Option<LoginFailures>, StoreError> {
+        let counted = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(login_item::pk(email)))
+            .key("SK", s(login_item::SK))
+            .update_expression("SET failures = failures + :one")
+            .condition_expression("window_ends > :now")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now.unix()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match counted {
+            Ok(output) => {
+                login_item::from_item(&Item::from(output.attributes.unwrap_or_default())).map(Some)
+            }
+            Err(error) if is_condition_failure(&error) => Ok(None),
+            Err(error) => Err(classify("UpdateItem", error)),
+        }
+    }
+
+    /// A new window holding one failure; `None` when a window is still open.
+    async fn open_failure_window(
+        &self,
+        email: &Email,
+        now: Timestamp,
+        window_seconds: i64,
+    ) -> Result<Option<LoginFailures>, StoreError> {
+        let ends = now.plus_seconds(window_seconds);
+        let opened = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(login_item::pk(email)))
+            .key("SK", s(login_item::SK))
+            .update_expression("SET failures = :one, window_ends = :ends, #ttl = :ends")
+            .condition_expression("attribute_not_exists(window_ends) OR window_ends <= :now")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ends", n(ends.unix()))
+            .expression_attribute_values(":now", n(now.unix()))
+            .send()
+            .await;
+        match opened {
+            Ok(_) => Ok(Some(LoginFailures {
+                count: 1,
+                window_ends: ends,
+            })),
+            Err(error) if is_condition_failure(&error) => Ok(None),
+            Err(error) => Err(classify("UpdateItem", error)),
+        }
     }
 }
 

@@ -68,6 +68,7 @@ impl UserStore for MemoryStore {
     async fn record_login_failure(
         &self,
         email: &Email,
+        _seen: Option<LoginFailures>,
         now: Timestamp,
         window_seconds: i64,
     ) -> Result<LoginFailures, StoreError> {
