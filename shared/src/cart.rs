@@ -2,6 +2,7 @@
 //! the body for compatibility and ignored. Handlers of the cart function only parse requests
 //! and shape responses around these.
 
+use crate::store::Conflict;
 use serde::Deserialize;
 
 use crate::{
@@ -114,7 +115,7 @@ impl Carts<'_> {
     async fn save(&self, user: UserId, version: u64, lines: &[CartLine]) -> Result<bool, ApiError> {
         match self.store.save_cart(user, version, lines).await {
             Ok(_) => Ok(true),
-            Err(StoreError::Conflict("cart_changed")) => Ok(false),
+            Err(StoreError::Conflict(Conflict::CartChanged)) => Ok(false),
             Err(other) => Err(other.into()),
         }
     }

@@ -1,6 +1,7 @@
 //! Catalog operations: validate, apply the rules, store. The products function's handlers
 //! only parse requests and shape responses around these.
 
+use crate::store::Conflict;
 use serde::Serialize;
 
 use crate::{
@@ -34,8 +35,8 @@ impl From<StoreError> for CatalogError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => CatalogError::NotFound,
-            StoreError::Conflict("sku_taken") => CatalogError::SkuTaken,
-            StoreError::Conflict("product_changed") => CatalogError::Contended,
+            StoreError::Conflict(Conflict::SkuTaken) => CatalogError::SkuTaken,
+            StoreError::Conflict(Conflict::ProductChanged) => CatalogError::Contended,
             other => CatalogError::Store(other),
         }
     }
@@ -110,7 +111,7 @@ impl Catalog<'_> {
             let next = current.apply(patch.clone(), Timestamp::now());
             current.check_update_size(&next)?;
             match self.store.replace_product(&current, &next).await {
-                Err(StoreError::Conflict("product_changed")) => continue,
+                Err(StoreError::Conflict(Conflict::ProductChanged)) => continue,
                 result => return result.map(|()| next).map_err(Into::into),
             }
         }
@@ -122,7 +123,7 @@ impl Catalog<'_> {
         for _ in 0..ATTEMPTS {
             let current = self.get(id).await?;
             match self.store.delete_product(&current).await {
-                Err(StoreError::Conflict("product_changed")) => continue,
+                Err(StoreError::Conflict(Conflict::ProductChanged)) => continue,
                 result => return result.map_err(Into::into),
             }
         }

@@ -1,6 +1,7 @@
 //! Coupon administration and the coupons a caller may use now. Handlers of the coupons
 //! function only parse requests and shape responses around these.
 
+use crate::store::Conflict;
 use crate::{
     domain::{Coupon, CouponCode, CouponInput, Role, Timestamp},
     http::ApiError,
@@ -19,7 +20,7 @@ fn not_found() -> ApiError {
 fn store_error(error: StoreError) -> ApiError {
     match error {
         StoreError::NotFound => not_found(),
-        StoreError::Conflict("coupon_exists") => {
+        StoreError::Conflict(Conflict::CouponExists) => {
             ApiError::conflict("coupon_exists", "A coupon with this code already exists")
         }
         other => other.into(),

@@ -8,6 +8,7 @@
 //! answer names the real cause: a shortage, a coupon error, or a replay of the other request's
 //! order.
 
+use crate::store::Conflict;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -230,13 +231,13 @@ impl Orders<'_> {
                 }
                 // Lost a race: read again; the next pass answers with the real cause.
                 Err(StoreError::Conflict(
-                    "idempotency_key_used"
-                    | "cart_changed"
-                    | "insufficient_stock"
-                    | "coupon_unavailable"
-                    | "coupon_limit_reached",
+                    Conflict::IdempotencyKeyUsed
+                    | Conflict::CartChanged
+                    | Conflict::InsufficientStock
+                    | Conflict::CouponUnavailable
+                    | Conflict::CouponLimitReached,
                 )) => continue,
-                Err(StoreError::Conflict("transaction_conflict")) => back_off().await,
+                Err(StoreError::Conflict(Conflict::TransactionConflict)) => back_off().await,
                 Err(other) => return Err(other.into()),
             }
         }
@@ -388,8 +389,10 @@ impl Orders<'_> {
                     return Ok(next);
                 }
                 Err(StoreError::NotFound) => return Err(order_not_found()),
-                Err(StoreError::Conflict("order_changed" | "product_changed")) => continue,
-                Err(StoreError::Conflict("transaction_conflict")) => back_off().await,
+                Err(StoreError::Conflict(Conflict::OrderChanged | Conflict::ProductChanged)) => {
+                    continue;
+                }
+                Err(StoreError::Conflict(Conflict::TransactionConflict)) => back_off().await,
                 Err(other) => return Err(other.into()),
             }
         }

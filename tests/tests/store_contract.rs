@@ -1,6 +1,7 @@
 //! The storage contract: the same cases against the in-memory store and the DynamoDB store.
 
 use e2e::both_stores;
+use shared::store::Conflict;
 use shared::{
     auth::StoredHash,
     domain::{
@@ -105,10 +106,10 @@ both_stores! {
         assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
         let v1 = store.save_cart(me, 0, &[line(&lamp, "L-1", 1), line(&mug, "M-2", 1)]).await.expect("created");
         let stale = store.save_cart(me, 0, &[line(&mug, "M-1", 1)]).await;
-        assert!(matches!(stale, Err(StoreError::Conflict("cart_changed"))), "{stale:?}");
+        assert!(matches!(stale, Err(StoreError::Conflict(Conflict::CartChanged))), "{stale:?}");
         let v2 = store.save_cart(me, v1, &[line(&mug, "M-2", 4), line(&lamp, "L-1", 1)]).await.expect("replaced");
         assert!(v2 > v1);
-        assert!(matches!(store.save_cart(me, v1, &[]).await, Err(StoreError::Conflict("cart_changed"))));
+        assert!(matches!(store.save_cart(me, v1, &[]).await, Err(StoreError::Conflict(Conflict::CartChanged))));
         store.save_cart(other, 0, &[line(&mug, "M-1", 9)]).await.expect("created");
 
         let mine = store.cart(me).await.expect("read");
@@ -129,7 +130,7 @@ both_stores! {
         let store = app.store.as_ref();
         let used = coupon("USED-5", 5);
         store.create_coupon(&used).await.expect("created");
-        assert!(matches!(store.create_coupon(&coupon("USED-5", 0)).await, Err(StoreError::Conflict("coupon_exists"))));
+        assert!(matches!(store.create_coupon(&coupon("USED-5", 0)).await, Err(StoreError::Conflict(Conflict::CouponExists))));
         assert_eq!(store.find_coupon(&used.code).await.expect("read"), Some(used.clone()));
 
         let edited = Coupon { discount_percent: 40, max_uses: Some(9), uses: 0, ..used.clone() };
@@ -165,7 +166,7 @@ both_stores! {
         store.create_product(&item("First", "a", &["S-1"])).await.expect("created");
         let second = item("Second", "b", &["S-2", "S-1"]);
         let error = store.create_product(&second).await.expect_err("taken");
-        assert!(matches!(error, StoreError::Conflict("sku_taken")), "{error:?}");
+        assert!(matches!(error, StoreError::Conflict(Conflict::SkuTaken)), "{error:?}");
         assert_eq!(store.find_product(second.id).await.expect("read"), None);
         assert_eq!(store.count_products(None).await.expect("count"), 1);
         assert_eq!(store.count_products(Some("b")).await.expect("count"), 0);
@@ -185,15 +186,15 @@ both_stores! {
         // A writer still holding the old version loses, and changes nothing.
         let stale = lamp.apply(patch(serde_json::json!({ "name": "Stale" })), Timestamp::now());
         let error = store.replace_product(&lamp, &stale).await.expect_err("stale");
-        assert!(matches!(error, StoreError::Conflict("product_changed")), "{error:?}");
+        assert!(matches!(error, StoreError::Conflict(Conflict::ProductChanged)), "{error:?}");
         let error = store.delete_product(&lamp).await.expect_err("stale");
-        assert!(matches!(error, StoreError::Conflict("product_changed")), "{error:?}");
+        assert!(matches!(error, StoreError::Conflict(Conflict::ProductChanged)), "{error:?}");
         assert_eq!(store.find_product(lamp.id).await.expect("read"), Some(moved.clone()));
 
         // L-1 was released, L-3 claimed.
         store.create_product(&item("Other", "x", &["L-1"])).await.expect("L-1 free");
         let error = store.create_product(&item("Other", "x", &["L-3"])).await.expect_err("L-3 taken");
-        assert!(matches!(error, StoreError::Conflict("sku_taken")), "{error:?}");
+        assert!(matches!(error, StoreError::Conflict(Conflict::SkuTaken)), "{error:?}");
     }
 
     async fn delete_releases_everything_and_a_second_delete_is_not_found(app: TestApp) {
@@ -293,7 +294,7 @@ both_stores! {
         assert_eq!(store.find_session(UserId::new(), live.id, now).await.expect("read"), None);
 
         let error = store.create_session(&live, guard()).await.expect_err("same id twice");
-        assert!(matches!(error, StoreError::Conflict("session_exists")), "{error:?}");
+        assert!(matches!(error, StoreError::Conflict(Conflict::SessionExists)), "{error:?}");
     }
 
     async fn a_session_holds_the_accounts_current_role(app: TestApp) {
@@ -319,12 +320,12 @@ both_stores! {
         let stale = session(&dave.user, 3600);
         store.set_role(&dave.user, Role::PrimeCustomer).await.expect("changed");
         let error = store.create_session(&stale, guard()).await.expect_err("role changed");
-        assert!(matches!(error, StoreError::Conflict("role_changed")), "{error:?}");
+        assert!(matches!(error, StoreError::Conflict(Conflict::RoleChanged)), "{error:?}");
         assert_eq!(store.find_session(dave.user.id, stale.id, now).await.expect("read"), None);
         // Nor for an account that does not exist.
         let ghost = session(&record("ghost@shop.test").user, 3600);
         let error = store.create_session(&ghost, guard()).await.expect_err("no account");
-        assert!(matches!(error, StoreError::Conflict("role_changed")), "{error:?}");
+        assert!(matches!(error, StoreError::Conflict(Conflict::RoleChanged)), "{error:?}");
     }
 
     async fn failed_logins_count_in_one_window_and_lock_new_sessions(app: TestApp) {
@@ -351,7 +352,7 @@ both_stores! {
         let s = session(&erin.user, 3600);
         let locked = SessionGuard { max_failures: 3, now: start.plus_seconds(3) };
         let error = store.create_session(&s, locked).await.expect_err("locked");
-        assert!(matches!(error, StoreError::Conflict("login_locked")), "{error:?}");
+        assert!(matches!(error, StoreError::Conflict(Conflict::LoginLocked)), "{error:?}");
         assert_eq!(store.find_session(erin.user.id, s.id, start).await.expect("read"), None);
         // Under a higher limit it opens, and clears the failures.
         let lenient = SessionGuard { max_failures: 4, now: start.plus_seconds(3) };
@@ -483,10 +484,10 @@ both_stores! {
             greedy
         };
         let stale = store.place_order(&new(version + 1, &done)).await;
-        assert!(matches!(stale, Err(StoreError::Conflict("cart_changed"))), "{stale:?}");
+        assert!(matches!(stale, Err(StoreError::Conflict(Conflict::CartChanged))), "{stale:?}");
         unchanged().await;
         let short = store.place_order(&new(version, &greedy)).await;
-        assert!(matches!(short, Err(StoreError::Conflict("insufficient_stock"))), "{short:?}");
+        assert!(matches!(short, Err(StoreError::Conflict(Conflict::InsufficientStock))), "{short:?}");
         unchanged().await;
 
         store.place_order(&new(version, &done)).await.expect("placed");
@@ -505,11 +506,11 @@ both_stores! {
         // Again with the same key, and (with a fresh cart) with a used-up coupon.
         let version = store.save_cart(user, 0, &[line("S-2", 1)]).await.expect("cart");
         let again = store.place_order(&new(version, &done)).await;
-        assert!(matches!(again, Err(StoreError::Conflict("idempotency_key_used"))), "{again:?}");
+        assert!(matches!(again, Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed))), "{again:?}");
         let small = checkout(user, Role::Customer, &[line("S-2", 1)], &store.find_products(&[shirt.id]).await.expect("read"), None, now).expect("checkout");
         let other_event = OrderEvent::new(&small.order, OrderEventKind::OrderPlaced, now);
         let used_up = store.place_order(&NewOrder { checkout: &small, cart_version: version, coupon: Some(&limited), idempotency: None, event: &other_event, now }).await;
-        assert!(matches!(used_up, Err(StoreError::Conflict("coupon_unavailable"))), "{used_up:?}");
+        assert!(matches!(used_up, Err(StoreError::Conflict(Conflict::CouponUnavailable))), "{used_up:?}");
         store.place_order(&NewOrder { checkout: &small, cart_version: version, coupon: None, idempotency: None, event: &other_event, now }).await.expect("without the coupon");
 
         store.delete_outbox_event(event.id).await.expect("deleted");
@@ -540,7 +541,7 @@ both_stores! {
 
         // The same change again was decided on a stale status: refused, nothing restocked.
         let again = store.change_order_status(&change).await;
-        assert!(matches!(again, Err(StoreError::Conflict("order_changed"))), "{again:?}");
+        assert!(matches!(again, Err(StoreError::Conflict(Conflict::OrderChanged))), "{again:?}");
         assert_eq!(store.find_product(shirt.id).await.expect("read").expect("exists").variants[0].stock, 2);
         let pending = store.list_orders(&OrderQuery { scope: OrderScope::All(Some(OrderStatus::Pending)), after: None, limit: 10 }).await.expect("list");
         let gone = store.list_orders(&OrderQuery { scope: OrderScope::All(Some(OrderStatus::Cancelled)), after: None, limit: 10 }).await.expect("list");

@@ -1,4 +1,5 @@
 use super::{AuthError, PasswordHasher, TokenKind, TokenPair, Tokens, extract::AuthUser};
+use crate::store::Conflict;
 use crate::{
     domain::{Email, FieldErrors, Password, Role, SessionId, Timestamp, TokenId, User, UserId},
     store::{LoginFailures, RotateOutcome, Session, SessionGuard, Store, StoreError, UserRecord},
@@ -133,11 +134,11 @@ impl Accounts<'_> {
         // more, so the session never holds a stale role.
         for _ in 0..3 {
             match self.try_login(&email, password).await {
-                Err(AuthError::Store(StoreError::Conflict("role_changed"))) => continue,
+                Err(AuthError::Store(StoreError::Conflict(Conflict::RoleChanged))) => continue,
                 outcome => return outcome,
             }
         }
-        Err(StoreError::Conflict("transaction_conflict").into())
+        Err(StoreError::Conflict(Conflict::TransactionConflict).into())
     }
 
     async fn try_login(&self, email: &Email, password: &str) -> Result<LoggedIn, AuthError> {
@@ -179,7 +180,7 @@ impl Accounts<'_> {
         match self.store.create_session(&session, guard).await {
             Ok(()) => {}
             // Failures from concurrent attempts locked the account meanwhile.
-            Err(StoreError::Conflict("login_locked")) => {
+            Err(StoreError::Conflict(Conflict::LoginLocked)) => {
                 let failures = self.store.find_login(email).await?.failures;
                 return Err(AuthError::TooManyAttempts {
                     retry_after_seconds: locked(failures, now).unwrap_or(1),

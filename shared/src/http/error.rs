@@ -164,9 +164,10 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::not_found("not_found", "Not found"),
-            StoreError::Conflict(code) => {
-                Self::conflict(code, "The request conflicts with the current state")
-            }
+            StoreError::Conflict(conflict) => Self::conflict(
+                conflict.code(),
+                "The request conflicts with the current state",
+            ),
             StoreError::Throttled => Self::unavailable(),
             StoreError::Unexpected(cause) => Self::internal(cause),
         }

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 pub use dynamo::DynamoStore;
 #[cfg(feature = "schema")]
 pub use dynamo::schema::{TableSchema, create_table};
-pub use error::StoreError;
+pub use error::{Conflict, StoreError};
 pub use memory::MemoryStore;
 pub use records::{
     CheckoutReads, IdempotencyRecord, ListStart, LoginFailures, LoginRecord, NewOrder, OrderPage,
@@ -101,11 +101,11 @@ pub trait ProductStore: Send + Sync {
     ) -> Result<std::collections::HashMap<ProductId, Product>, StoreError>;
     /// Replaces `current` by `next` (same id): claims added SKUs, releases removed ones, moves
     /// the category count. [`StoreError::NotFound`] when it is gone,
-    /// `Conflict("product_changed")` when it changed since `current` was read,
-    /// `Conflict("sku_taken")` when an added SKU belongs to another product.
+    /// `Conflict(Conflict::ProductChanged)` when it changed since `current` was read,
+    /// `Conflict(Conflict::SkuTaken)` when an added SKU belongs to another product.
     async fn replace_product(&self, current: &Product, next: &Product) -> Result<(), StoreError>;
     /// Deletes the product, releases its SKUs and uncounts it. [`StoreError::NotFound`] when
-    /// it is gone, `Conflict("product_changed")` when it changed since it was read.
+    /// it is gone, `Conflict(Conflict::ProductChanged)` when it changed since it was read.
     async fn delete_product(&self, current: &Product) -> Result<(), StoreError>;
     /// One page, newest first, optionally of one category.
     async fn list_products(&self, query: &ProductQuery) -> Result<ProductPage, StoreError>;
@@ -137,7 +137,7 @@ pub trait CartStore: Send + Sync {
     /// The user's cart (one read); no lines and version 0 when there is none.
     async fn cart(&self, user: UserId) -> Result<StoredCart, StoreError>;
     /// Replaces the lines if the cart is still at `version` (0: no cart yet) and returns the
-    /// new version; `Conflict("cart_changed")` when another write came first. No lines
+    /// new version; `Conflict(Conflict::CartChanged)` when another write came first. No lines
     /// deletes the cart.
     async fn save_cart(
         &self,
@@ -178,8 +178,8 @@ pub trait OrderStore: Send + Sync {
     /// A page of orders, newest first.
     async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError>;
     /// Moves the order to `next`'s status if it is still at `current`'s, restocking and
-    /// recording the event with it. `Conflict("order_changed")` when the status moved
-    /// meanwhile, `Conflict("product_changed")` when a product to restock lost the SKU.
+    /// recording the event with it. `Conflict(Conflict::OrderChanged)` when the status moved
+    /// meanwhile, `Conflict(Conflict::ProductChanged)` when a product to restock lost the SKU.
     async fn change_order_status(&self, change: &StatusChange<'_>) -> Result<(), StoreError>;
     /// Events still in the outbox, oldest first.
     async fn outbox_events(&self, limit: usize) -> Result<Vec<OrderEvent>, StoreError>;

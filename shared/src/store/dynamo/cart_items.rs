@@ -5,6 +5,7 @@
 //! deletes the cart in one transaction action instead of up to 50, which keeps a 50-line
 //! checkout within DynamoDB's 100 actions, and the 50-line limit holds under concurrent adds.
 
+use crate::store::Conflict;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -200,7 +201,7 @@ impl CartStore for DynamoStore {
         };
         match result {
             Ok(version) => Ok(version),
-            Err((true, _)) => Err(StoreError::Conflict("cart_changed")),
+            Err((true, _)) => Err(StoreError::Conflict(Conflict::CartChanged)),
             Err((false, error)) => Err(error),
         }
     }

@@ -1,6 +1,7 @@
 //! Coupons: `COUPON#<CODE>/META`, listed through GSI1 (`COUPONS` / `<CODE>`). The use count
 //! (`uses`) belongs to checkouts; admin updates never write it.
 
+use crate::store::Conflict;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -127,7 +128,7 @@ impl CouponStore for DynamoStore {
         match result {
             Ok(_) => Ok(()),
             Err(error) if is_condition_failure(&error) => {
-                Err(StoreError::Conflict("coupon_exists"))
+                Err(StoreError::Conflict(Conflict::CouponExists))
             }
             Err(error) => Err(classify("PutItem", error)),
         }

@@ -11,6 +11,7 @@
 //! SKU's `stock >= :q` in its condition), the cart delete (at the version read), the coupon's
 //! and the customer's use counts, the idempotency record and the outbox event.
 
+use crate::store::Conflict;
 use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
@@ -128,7 +129,7 @@ fn idempotency_from_item(item: &Item) -> Result<IdempotencyRecord, StoreError> {
 /// One transaction action and the conflict its failed condition means.
 struct Action {
     item: TransactWriteItem,
-    conflict: &'static str,
+    conflict: Option<Conflict>,
 }
 
 /// Builds condition expressions with numbered placeholders.
@@ -171,7 +172,7 @@ impl DynamoStore {
         &self,
         item: HashMap<String, AttributeValue>,
         condition: Option<(&str, Expression)>,
-        conflict: &'static str,
+        conflict: Option<Conflict>,
     ) -> Result<Action, StoreError> {
         let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
         if let Some((text, expression)) = condition {
@@ -195,7 +196,7 @@ impl DynamoStore {
         set: &str,
         condition: Option<&str>,
         expression: Expression,
-        conflict: &'static str,
+        conflict: Option<Conflict>,
     ) -> Result<Action, StoreError> {
         let update = Update::builder()
             .table_name(&self.table)
@@ -220,7 +221,7 @@ impl DynamoStore {
         product: ProductId,
         units: &[(Sku, u32)],
         take: bool,
-        conflict: &'static str,
+        conflict: Option<Conflict>,
     ) -> Result<Action, StoreError> {
         let mut expression = Expression::default();
         let variants = expression.name("variants");
@@ -253,7 +254,7 @@ impl DynamoStore {
     }
 
     async fn transact_actions(&self, actions: Vec<Action>) -> Result<(), StoreError> {
-        let conflicts: Vec<&'static str> = actions.iter().map(|a| a.conflict).collect();
+        let conflicts: Vec<Option<Conflict>> = actions.iter().map(|a| a.conflict).collect();
         let result = self
             .client
             .transact_write_items()
@@ -314,43 +315,32 @@ impl DynamoStore {
 }
 
 /// The conflict a cancelled transaction means: the first failed condition in the store
-/// contract's order of causes, or `transaction_conflict` when another transaction held an item.
+/// contract's order of causes ([`Conflict`]'s order), or `TransactionConflict` when another
+/// transaction held an item.
 fn transaction_error(
     error: SdkError<TransactWriteItemsError>,
-    conflicts: &[&'static str],
+    conflicts: &[Option<Conflict>],
 ) -> StoreError {
-    const PRIORITY: [&str; 7] = [
-        "idempotency_key_used",
-        "cart_changed",
-        "order_changed",
-        "insufficient_stock",
-        "product_changed",
-        "coupon_unavailable",
-        "coupon_limit_reached",
-    ];
     let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
         error.as_service_error()
     else {
         return classify("TransactWriteItems", error);
     };
     let reasons = cancelled.cancellation_reasons();
-    let failed: Vec<&'static str> = reasons
+    let first_cause = reasons
         .iter()
         .zip(conflicts)
         .filter(|(reason, _)| reason.code() == Some("ConditionalCheckFailed"))
-        .map(|(_, conflict)| *conflict)
-        .collect();
-    if let Some(cause) = PRIORITY.iter().find(|cause| failed.contains(cause)) {
+        .filter_map(|(_, conflict)| *conflict)
+        .min();
+    if let Some(cause) = first_cause {
         return StoreError::Conflict(cause);
-    }
-    if let Some(first) = failed.first() {
-        return StoreError::Conflict(first);
     }
     if reasons
         .iter()
         .any(|reason| reason.code() == Some("TransactionConflict"))
     {
-        return StoreError::Conflict("transaction_conflict");
+        return StoreError::Conflict(Conflict::TransactionConflict);
     }
     classify("TransactWriteItems", error)
 }
@@ -428,10 +418,15 @@ impl OrderStore for DynamoStore {
         actions.push(self.put(
             order_item(order)?,
             Some((&format!("attribute_not_exists({pk})"), absent)),
-            "order_exists",
+            Some(Conflict::OrderExists),
         )?);
         for (product, units) in &new.checkout.stock {
-            actions.push(self.stock_update(*product, units, true, "insufficient_stock")?);
+            actions.push(self.stock_update(
+                *product,
+                units,
+                true,
+                Some(Conflict::InsufficientStock),
+            )?);
         }
         let mut cart = Expression::default();
         let version = cart.name("version");
@@ -447,7 +442,7 @@ impl OrderStore for DynamoStore {
             item: TransactWriteItem::builder()
                 .delete(built(delete.build())?)
                 .build(),
-            conflict: "cart_changed",
+            conflict: Some(Conflict::CartChanged),
         });
         if let Some(coupon) = new.coupon {
             let mut e = Expression::default();
@@ -461,7 +456,7 @@ impl OrderStore for DynamoStore {
                     "attribute_exists(PK) AND {expiry} > {now} AND (attribute_not_exists({max}) OR {uses} < {max})"
                 )),
                 e,
-                "coupon_unavailable",
+                Some(Conflict::CouponUnavailable),
             )?);
             let mut e = Expression::default();
             let uses = e.name("uses");
@@ -476,7 +471,7 @@ impl OrderStore for DynamoStore {
                 &format!("SET {uses} = if_not_exists({uses}, {zero}) + {one}"),
                 condition.as_deref(),
                 e,
-                "coupon_limit_reached",
+                Some(Conflict::CouponLimitReached),
             )?);
         }
         if let Some(record) = new.idempotency {
@@ -495,10 +490,10 @@ impl OrderStore for DynamoStore {
             actions.push(self.put(
                 item,
                 Some((&format!("attribute_not_exists({pk}) OR {ttl} <= {now}"), e)),
-                "idempotency_key_used",
+                Some(Conflict::IdempotencyKeyUsed),
             )?);
         }
-        actions.push(self.put(outbox_item(new.event)?, None, "outbox")?);
+        actions.push(self.put(outbox_item(new.event)?, None, None)?);
         self.transact_actions(actions).await
     }
 
@@ -565,16 +560,21 @@ impl OrderStore for DynamoStore {
             &format!("SET {status} = {to}, {gsi2} = {index}, {order} = {document}"),
             Some(&format!("{status} = {from}")),
             e,
-            "order_changed",
+            Some(Conflict::OrderChanged),
         )?];
         let restock: &BTreeMap<ProductId, Vec<(Sku, u32)>> = change.restock;
         for (product, units) in restock {
-            actions.push(self.stock_update(*product, units, false, "product_changed")?);
+            actions.push(self.stock_update(
+                *product,
+                units,
+                false,
+                Some(Conflict::ProductChanged),
+            )?);
         }
-        actions.push(self.put(outbox_item(change.event)?, None, "outbox")?);
+        actions.push(self.put(outbox_item(change.event)?, None, None)?);
         match self.transact_actions(actions).await {
             // The order item is absent, not at another status.
-            Err(StoreError::Conflict("order_changed"))
+            Err(StoreError::Conflict(Conflict::OrderChanged))
                 if self.find_order(next.id).await?.is_none() =>
             {
                 Err(StoreError::NotFound)

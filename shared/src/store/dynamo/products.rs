@@ -1,6 +1,7 @@
 //! [`ProductStore`] on the single table: each write is one `TransactWriteItems` (product item,
 //! SKU claims, counters), each read one request, listings one `Query` on a GSI per 1 MB.
 
+use crate::store::Conflict;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -122,7 +123,7 @@ impl DynamoStore {
     async fn missing_or_changed(&self, id: ProductId) -> StoreError {
         match self.find_product(id).await {
             Ok(None) => StoreError::NotFound,
-            Ok(Some(_)) => StoreError::Conflict("product_changed"),
+            Ok(Some(_)) => StoreError::Conflict(Conflict::ProductChanged),
             Err(error) => error,
         }
     }
@@ -145,9 +146,9 @@ impl ProductStore for DynamoStore {
         match self.transact(items).await {
             Ok(()) => Ok(()),
             Err(TransactFailure::Conditions(failed)) if failed.first() == Some(&true) => {
-                Err(StoreError::Conflict("product_exists"))
+                Err(StoreError::Conflict(Conflict::ProductExists))
             }
-            Err(TransactFailure::Conditions(_)) => Err(StoreError::Conflict("sku_taken")),
+            Err(TransactFailure::Conditions(_)) => Err(StoreError::Conflict(Conflict::SkuTaken)),
             Err(TransactFailure::Other(error)) => Err(error),
         }
     }
@@ -187,9 +188,9 @@ impl ProductStore for DynamoStore {
             Err(TransactFailure::Conditions(failed)) => {
                 let added_failed = failed.iter().skip(1).take(changes.added.len()).any(|f| *f);
                 Err(if added_failed {
-                    StoreError::Conflict("sku_taken")
+                    StoreError::Conflict(Conflict::SkuTaken)
                 } else {
-                    StoreError::Conflict("product_changed")
+                    StoreError::Conflict(Conflict::ProductChanged)
                 })
             }
             Err(TransactFailure::Other(error)) => Err(error),

@@ -1,6 +1,7 @@
 //! Sessions on DynamoDB: opened in one transaction with the account's role check and the
 //! clearing of failed logins; refresh tokens rotated by a conditional update.
 
+use crate::store::Conflict;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValue;
 
@@ -30,9 +31,9 @@ impl SessionStore for DynamoStore {
         match transact(self, actions).await {
             Ok(()) => Ok(()),
             Err(error) => match cancelled_conditions(&error).as_deref() {
-                Some([_, _, true]) => Err(StoreError::Conflict("login_locked")),
-                Some([_, true, _]) => Err(StoreError::Conflict("role_changed")),
-                Some([true, _, _]) => Err(StoreError::Conflict("session_exists")),
+                Some([_, _, true]) => Err(StoreError::Conflict(Conflict::LoginLocked)),
+                Some([_, true, _]) => Err(StoreError::Conflict(Conflict::RoleChanged)),
+                Some([true, _, _]) => Err(StoreError::Conflict(Conflict::SessionExists)),
                 _ => Err(classify("TransactWriteItems", error)),
             },
         }

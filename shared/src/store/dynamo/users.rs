@@ -1,6 +1,7 @@
 //! Accounts and failed logins on DynamoDB: creation (e-mail uniqueness by a conditional put in
 //! the same transaction as the profile), login reads, role changes that reach every session.
 
+use crate::store::Conflict;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update,
@@ -164,8 +165,8 @@ impl UserStore for DynamoStore {
         match result {
             Ok(()) => Ok(()),
             Err(error) => match cancelled_conditions(&error).as_deref() {
-                Some([true, ..]) => Err(StoreError::Conflict("email_taken")),
-                Some([_, true]) => Err(StoreError::Conflict("user_exists")),
+                Some([true, ..]) => Err(StoreError::Conflict(Conflict::EmailTaken)),
+                Some([_, true]) => Err(StoreError::Conflict(Conflict::UserExists)),
                 _ => Err(classify("TransactWriteItems", error)),
             },
         }
@@ -193,7 +194,7 @@ impl UserStore for DynamoStore {
                 return Ok(());
             }
         }
-        Err(StoreError::Conflict("transaction_conflict"))
+        Err(StoreError::Conflict(Conflict::TransactionConflict))
     }
 
     async fn find_login(&self, email: &Email) -> Result<LoginRecord, StoreError> {
@@ -236,7 +237,7 @@ impl UserStore for DynamoStore {
             }
             open_window = !open_window;
         }
-        Err(StoreError::Conflict("transaction_conflict"))
+        Err(StoreError::Conflict(Conflict::TransactionConflict))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Accounts, failed logins and sessions in memory.
 
+use crate::store::Conflict;
 use async_trait::async_trait;
 
 use super::MemoryStore;
@@ -16,10 +17,10 @@ impl UserStore for MemoryStore {
     async fn create_user(&self, record: &UserRecord) -> Result<(), StoreError> {
         let mut inner = self.lock();
         if inner.users.contains_key(&record.user.email) {
-            return Err(StoreError::Conflict("email_taken"));
+            return Err(StoreError::Conflict(Conflict::EmailTaken));
         }
         if inner.emails_by_id.contains_key(&record.user.id) {
-            return Err(StoreError::Conflict("user_exists"));
+            return Err(StoreError::Conflict(Conflict::UserExists));
         }
         inner
             .emails_by_id
@@ -108,17 +109,17 @@ impl SessionStore for MemoryStore {
             .and_then(|email| inner.users.get(email))
             .map(|record| record.user.role);
         if current_role != Some(session.role) {
-            return Err(StoreError::Conflict("role_changed"));
+            return Err(StoreError::Conflict(Conflict::RoleChanged));
         }
         let locked = inner
             .login_failures
             .get(&session.email)
             .is_some_and(|f| f.lockout(guard.max_failures, guard.now).is_some());
         if locked {
-            return Err(StoreError::Conflict("login_locked"));
+            return Err(StoreError::Conflict(Conflict::LoginLocked));
         }
         if inner.sessions.contains_key(&session.id) {
-            return Err(StoreError::Conflict("session_exists"));
+            return Err(StoreError::Conflict(Conflict::SessionExists));
         }
         inner.login_failures.remove(&session.email);
         inner.sessions.insert(session.id, session.clone());

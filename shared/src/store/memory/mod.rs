@@ -1,3 +1,4 @@
+use crate::store::Conflict;
 use std::{
     collections::{BTreeMap, HashMap},
     ops::Bound,
@@ -64,7 +65,7 @@ impl Inner {
         match self.products.get(&current.id) {
             None => Err(StoreError::NotFound),
             Some(stored) if stored.version != current.version => {
-                Err(StoreError::Conflict("product_changed"))
+                Err(StoreError::Conflict(Conflict::ProductChanged))
             }
             Some(_) => Ok(()),
         }
@@ -129,10 +130,10 @@ impl ProductStore for MemoryStore {
     async fn create_product(&self, product: &Product) -> Result<(), StoreError> {
         let mut inner = self.lock();
         if inner.products.contains_key(&product.id) {
-            return Err(StoreError::Conflict("product_exists"));
+            return Err(StoreError::Conflict(Conflict::ProductExists));
         }
         if !inner.skus_free_for(product) {
-            return Err(StoreError::Conflict("sku_taken"));
+            return Err(StoreError::Conflict(Conflict::SkuTaken));
         }
         for variant in &product.variants {
             inner.sku_owners.insert(variant.sku.clone(), product.id);
@@ -162,7 +163,7 @@ impl ProductStore for MemoryStore {
         let mut inner = self.lock();
         inner.check_current(current)?;
         if !inner.skus_free_for(next) {
-            return Err(StoreError::Conflict("sku_taken"));
+            return Err(StoreError::Conflict(Conflict::SkuTaken));
         }
         let changes = current.sku_changes(next);
         for sku in &changes.removed {
@@ -229,7 +230,7 @@ impl CouponStore for MemoryStore {
     async fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
         let mut inner = self.lock();
         if inner.coupons.contains_key(&coupon.code) {
-            return Err(StoreError::Conflict("coupon_exists"));
+            return Err(StoreError::Conflict(Conflict::CouponExists));
         }
         inner.coupons.insert(coupon.code.clone(), coupon.clone());
         Ok(())
@@ -281,7 +282,7 @@ impl CartStore for MemoryStore {
         let mut inner = self.lock();
         let current = inner.carts.get(&user).map_or(0, |cart| cart.version);
         if current != version {
-            return Err(StoreError::Conflict("cart_changed"));
+            return Err(StoreError::Conflict(Conflict::CartChanged));
         }
         if lines.is_empty() {
             inner.carts.remove(&user);
@@ -348,22 +349,22 @@ impl OrderStore for MemoryStore {
                 .get(&(user, record.key.clone()))
                 .is_some_and(|r| new.now < r.expires_at);
             if taken {
-                return Err(StoreError::Conflict("idempotency_key_used"));
+                return Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed));
             }
         }
         let cart_version = inner.carts.get(&user).map_or(0, |cart| cart.version);
         if cart_version != new.cart_version || new.cart_version == 0 {
-            return Err(StoreError::Conflict("cart_changed"));
+            return Err(StoreError::Conflict(Conflict::CartChanged));
         }
         if !inner.in_stock(&new.checkout.stock) {
-            return Err(StoreError::Conflict("insufficient_stock"));
+            return Err(StoreError::Conflict(Conflict::InsufficientStock));
         }
         if let Some(coupon) = new.coupon {
             let stored = inner.coupons.get(&coupon.code);
             let usable = stored
                 .is_some_and(|c| new.now < c.expiry && c.max_uses.is_none_or(|max| c.uses < max));
             if !usable {
-                return Err(StoreError::Conflict("coupon_unavailable"));
+                return Err(StoreError::Conflict(Conflict::CouponUnavailable));
             }
             let used = inner
                 .coupon_uses
@@ -371,11 +372,11 @@ impl OrderStore for MemoryStore {
                 .copied()
                 .unwrap_or(0);
             if coupon.max_uses_per_user.is_some_and(|max| used >= max) {
-                return Err(StoreError::Conflict("coupon_limit_reached"));
+                return Err(StoreError::Conflict(Conflict::CouponLimitReached));
             }
         }
         if inner.orders.contains_key(&order.id) {
-            return Err(StoreError::Conflict("order_exists"));
+            return Err(StoreError::Conflict(Conflict::OrderExists));
         }
         inner.move_stock(&new.checkout.stock, true);
         if let Some(coupon) = new.coupon {
@@ -434,7 +435,7 @@ impl OrderStore for MemoryStore {
         let mut inner = self.lock();
         match inner.orders.get(&change.current.id) {
             Some(stored) if stored.status == change.current.status => {}
-            Some(_) => return Err(StoreError::Conflict("order_changed")),
+            Some(_) => return Err(StoreError::Conflict(Conflict::OrderChanged)),
             None => return Err(StoreError::NotFound),
         }
         let restockable = change.restock.iter().all(|(id, skus)| {
@@ -444,7 +445,7 @@ impl OrderStore for MemoryStore {
             })
         });
         if !restockable {
-            return Err(StoreError::Conflict("product_changed"));
+            return Err(StoreError::Conflict(Conflict::ProductChanged));
         }
         inner.move_stock(change.restock, false);
         inner.orders.insert(change.next.id, change.next.clone());
