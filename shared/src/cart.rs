@@ -2,16 +2,15 @@
 //! the body for compatibility and ignored. Handlers of the cart function only parse requests
 //! and shape responses around these.
 
-use crate::store::Conflict;
 use serde::Deserialize;
 
 use crate::{
     domain::{
         CartLine, CartView, FieldErrors, MAX_LINES, MAX_QUANTITY, Product, ProductId, Sku, UserId,
-        cart_view,
+        Variant, cart_view,
     },
-    http::ApiError,
-    store::{Store, StoreError},
+    retry::{Attempt, with_retries},
+    store::{Conflict, Store, StoreError},
 };
 
 /// `POST /cart/add_item`.
@@ -46,29 +45,44 @@ pub struct RemoveItem {
     pub sku: Option<String>,
 }
 
+/// Why a cart operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CartError {
+    #[error("product not found")]
+    ProductNotFound,
+    #[error("the product has no such SKU")]
+    SkuNotFound,
+    #[error("the product no longer has this SKU")]
+    SkuGone,
+    #[error("the line is not in the cart")]
+    LineNotFound,
+    #[error("the cart holds the most lines it may")]
+    CartFull,
+    #[error("only {stock} of {sku} in stock")]
+    InsufficientStock { sku: Sku, stock: u32 },
+    #[error("the cart kept changing")]
+    Busy,
+    #[error(transparent)]
+    Validation(#[from] FieldErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// The cart operations over a store.
 pub struct Carts<'a> {
     pub store: &'a dyn Store,
 }
 
-fn product_not_found() -> ApiError {
-    ApiError::not_found("product_not_found", "Product not found")
-}
-
-fn line_not_found() -> ApiError {
-    ApiError::not_found("line_not_found", "This item is not in the cart")
-}
-
-fn validation(field: &str, message: &str) -> ApiError {
+fn invalid(field: &str, message: &str) -> CartError {
     let mut errors = FieldErrors::new();
     errors.add(field, message);
-    ApiError::validation(errors)
+    CartError::Validation(errors)
 }
 
-fn quantity(value: i64, min: i64) -> Result<u32, ApiError> {
+fn quantity(value: i64, min: i64) -> Result<u32, CartError> {
     match u32::try_from(value) {
         Ok(q) if i64::from(q) >= min && q <= MAX_QUANTITY => Ok(q),
-        _ => Err(validation(
+        _ => Err(invalid(
             "quantity",
             &format!("must be a whole number from {min} to {MAX_QUANTITY}"),
         )),
@@ -79,21 +93,14 @@ fn quantity(value: i64, min: i64) -> Result<u32, ApiError> {
 /// between the read and the write.
 const ATTEMPTS: usize = 3;
 
-fn busy() -> ApiError {
-    ApiError::conflict(
-        "cart_changed",
-        "The cart was changed by another request; try again",
-    )
-}
-
 impl Carts<'_> {
     /// The cart, priced from the catalog (one cart read, one batch product read).
-    pub async fn view(&self, user: UserId) -> Result<CartView, ApiError> {
+    pub async fn view(&self, user: UserId) -> Result<CartView, CartError> {
         let cart = self.store.cart(user).await?;
         self.price(user, &cart.lines).await
     }
 
-    async fn price(&self, user: UserId, lines: &[CartLine]) -> Result<CartView, ApiError> {
+    async fn price(&self, user: UserId, lines: &[CartLine]) -> Result<CartView, CartError> {
         let ids: Vec<ProductId> = lines.iter().map(|l| l.product_id).collect();
         let products = if ids.is_empty() {
             Default::default()
@@ -103,68 +110,54 @@ impl Carts<'_> {
         Ok(cart_view(user, lines, &products))
     }
 
-    async fn product(&self, id: &str) -> Result<Product, ApiError> {
-        let id: ProductId = id.parse().map_err(|_| product_not_found())?;
+    async fn product(&self, id: &str) -> Result<Product, CartError> {
+        let id: ProductId = id.parse().map_err(|_| CartError::ProductNotFound)?;
         self.store
             .find_product(id)
             .await?
-            .ok_or_else(product_not_found)
+            .ok_or(CartError::ProductNotFound)
     }
 
-    /// Writes `lines` if the cart is still at `version`; `Ok(false)` when it changed meanwhile.
-    async fn save(&self, user: UserId, version: u64, lines: &[CartLine]) -> Result<bool, ApiError> {
-        match self.store.save_cart(user, version, lines).await {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict(Conflict::CartChanged)) => Ok(false),
-            Err(other) => Err(other.into()),
+    /// Reads the cart, applies `change` to its lines and writes them if the cart is still at
+    /// the version read; re-reads when another request changed it meanwhile. Answers the
+    /// cart as written, priced.
+    async fn change<F, Fut>(&self, user: UserId, change: F) -> Result<CartView, CartError>
+    where
+        F: Fn(Vec<CartLine>) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<CartLine>, CartError>>,
+    {
+        let change = &change;
+        let written = with_retries(ATTEMPTS, || async move {
+            let cart = self.store.cart(user).await?;
+            let lines = change(cart.lines).await?;
+            match self.store.save_cart(user, cart.version, &lines).await {
+                Ok(_) => Ok(Attempt::Done(lines)),
+                Err(StoreError::Conflict(Conflict::CartChanged)) => Ok(Attempt::Retry),
+                Err(other) => Err(CartError::Store(other)),
+            }
+        })
+        .await?;
+        match written {
+            Some(lines) => self.price(user, &lines).await,
+            None => Err(CartError::Busy),
         }
     }
 
     /// Adds units of a variant (the product's first when no SKU is given); an existing line
     /// grows. Never beyond the stock, 99 a line or 50 lines.
-    pub async fn add(&self, user: UserId, request: AddItem) -> Result<CartView, ApiError> {
+    pub async fn add(&self, user: UserId, request: AddItem) -> Result<CartView, CartError> {
         let wanted = quantity(request.quantity.unwrap_or(1), 1)?;
         let product = self.product(&request.product_id).await?;
         let variant = match request.sku.as_deref() {
             Some(sku) => product.variants.iter().find(|v| v.sku.as_str() == sku),
             None => product.variants.first(),
         }
-        .ok_or_else(|| ApiError::not_found("sku_not_found", "This product has no such SKU"))?;
-        for _ in 0..ATTEMPTS {
-            let cart = self.store.cart(user).await?;
-            let mut lines = cart.lines;
-            let existing = lines
-                .iter()
-                .position(|l| l.product_id == product.id && l.sku == variant.sku);
-            if existing.is_none() && lines.len() >= MAX_LINES {
-                return Err(ApiError::conflict(
-                    "cart_full",
-                    "A cart holds at most 50 different items",
-                ));
-            }
-            let total = existing.map_or(0, |at| lines[at].quantity) + wanted;
-            if total > MAX_QUANTITY {
-                return Err(validation(
-                    "quantity",
-                    &format!("a cart line holds at most {MAX_QUANTITY} units"),
-                ));
-            }
-            check_stock(variant.stock, total, &variant.sku)?;
-            let line = CartLine {
-                product_id: product.id,
-                sku: variant.sku.clone(),
-                quantity: total,
-                price_when_added: variant.price,
-            };
-            match existing {
-                Some(at) => lines[at] = line,
-                None => lines.push(line),
-            }
-            if self.save(user, cart.version, &lines).await? {
-                return self.price(user, &lines).await;
-            }
-        }
-        Err(busy())
+        .ok_or(CartError::SkuNotFound)?;
+        let product = &product;
+        self.change(user, |lines| async move {
+            add_line(lines, product.id, variant, wanted)
+        })
+        .await
     }
 
     /// Sets a line's quantity; 0 removes it.
@@ -172,76 +165,102 @@ impl Carts<'_> {
         &self,
         user: UserId,
         request: SetQuantity,
-    ) -> Result<CartView, ApiError> {
+    ) -> Result<CartView, CartError> {
         let wanted = quantity(request.quantity, 0)?;
-        for _ in 0..ATTEMPTS {
-            let cart = self.store.cart(user).await?;
-            let mut lines = cart.lines;
+        let request = &request;
+        self.change(user, |mut lines| async move {
             let at = find_line(&lines, &request.product_id, request.sku.as_deref())?;
             if wanted == 0 {
                 lines.remove(at);
-            } else {
-                let line = &lines[at];
-                let product = self
-                    .store
-                    .find_product(line.product_id)
-                    .await?
-                    .ok_or_else(product_not_found)?;
-                let variant = product
-                    .variants
-                    .iter()
-                    .find(|v| v.sku == line.sku)
-                    .ok_or_else(|| {
-                        ApiError::not_found("sku_not_found", "This product no longer has this SKU")
-                    })?;
-                check_stock(variant.stock, wanted, &variant.sku)?;
-                lines[at].quantity = wanted;
-                lines[at].price_when_added = variant.price;
+                return Ok(lines);
             }
-            if self.save(user, cart.version, &lines).await? {
-                return self.price(user, &lines).await;
-            }
-        }
-        Err(busy())
+            let line = &lines[at];
+            let product = self
+                .store
+                .find_product(line.product_id)
+                .await?
+                .ok_or(CartError::ProductNotFound)?;
+            let variant = product
+                .variants
+                .iter()
+                .find(|v| v.sku == line.sku)
+                .ok_or(CartError::SkuGone)?;
+            check_stock(variant.stock, wanted, &variant.sku)?;
+            lines[at].quantity = wanted;
+            lines[at].price_when_added = variant.price;
+            Ok(lines)
+        })
+        .await
     }
 
     /// Removes a line.
-    pub async fn remove(&self, user: UserId, request: RemoveItem) -> Result<CartView, ApiError> {
-        for _ in 0..ATTEMPTS {
-            let cart = self.store.cart(user).await?;
-            let mut lines = cart.lines;
+    pub async fn remove(&self, user: UserId, request: RemoveItem) -> Result<CartView, CartError> {
+        let request = &request;
+        self.change(user, |mut lines| async move {
             let at = find_line(&lines, &request.product_id, request.sku.as_deref())?;
             lines.remove(at);
-            if self.save(user, cart.version, &lines).await? {
-                return self.price(user, &lines).await;
-            }
-        }
-        Err(busy())
+            Ok(lines)
+        })
+        .await
     }
 }
 
-fn check_stock(stock: u32, wanted: u32, sku: &Sku) -> Result<(), ApiError> {
-    if wanted > stock {
-        return Err(ApiError::conflict(
-            "insufficient_stock",
-            format!("Only {stock} of {sku} in stock"),
+/// `lines` with `wanted` more units of `variant` of product `id`, within every limit.
+fn add_line(
+    mut lines: Vec<CartLine>,
+    id: ProductId,
+    variant: &Variant,
+    wanted: u32,
+) -> Result<Vec<CartLine>, CartError> {
+    let existing = lines
+        .iter()
+        .position(|l| l.product_id == id && l.sku == variant.sku);
+    if existing.is_none() && lines.len() >= MAX_LINES {
+        return Err(CartError::CartFull);
+    }
+    let total = existing.map_or(0, |at| lines[at].quantity) + wanted;
+    if total > MAX_QUANTITY {
+        return Err(invalid(
+            "quantity",
+            &format!("a cart line holds at most {MAX_QUANTITY} units"),
         ));
+    }
+    check_stock(variant.stock, total, &variant.sku)?;
+    let line = CartLine {
+        product_id: id,
+        sku: variant.sku.clone(),
+        quantity: total,
+        price_when_added: variant.price,
+    };
+    match existing {
+        Some(at) => lines[at] = line,
+        None => lines.push(line),
+    }
+    Ok(lines)
+}
+
+fn check_stock(stock: u32, wanted: u32, sku: &Sku) -> Result<(), CartError> {
+    if wanted > stock {
+        return Err(CartError::InsufficientStock {
+            sku: sku.clone(),
+            stock,
+        });
     }
     Ok(())
 }
 
 /// Where the line for a product is (the SKU is needed only when the cart holds several of its
 /// variants).
-fn find_line(lines: &[CartLine], product_id: &str, sku: Option<&str>) -> Result<usize, ApiError> {
-    let id: ProductId = product_id.parse().map_err(|_| line_not_found())?;
+fn find_line(lines: &[CartLine], product_id: &str, sku: Option<&str>) -> Result<usize, CartError> {
+    let id: ProductId = product_id.parse().map_err(|_| CartError::LineNotFound)?;
     let mut matching = lines
         .iter()
         .enumerate()
         .filter(|(_, l)| l.product_id == id && sku.is_none_or(|s| l.sku.as_str() == s));
     match (matching.next(), matching.next()) {
         (Some((at, _)), None) => Ok(at),
-        (None, _) => Err(line_not_found()),
-        (Some(_), Some(_)) => Err(validation(
+        (None, _) => Err(CartError::LineNotFound),
+        (Some(_), Some(_)) => Err(invalid(
             "sku",
             "is required: the cart holds several variants of this product",
         )),

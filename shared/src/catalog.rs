@@ -1,7 +1,6 @@
 //! Catalog operations: validate, apply the rules, store. The products function's handlers
 //! only parse requests and shape responses around these.
 
-use crate::store::Conflict;
 use serde::Serialize;
 
 use crate::{
@@ -9,8 +8,8 @@ use crate::{
         FieldErrors, Listing, Paging, Product, ProductId, ProductInput, ProductPatch, ProductSpec,
         Timestamp, encode_cursor,
     },
-    http::ApiError,
-    store::{ListStart, ProductQuery, Store, StoreError},
+    retry::{Attempt, with_retries},
+    store::{Conflict, ListStart, MAX_TRANSACTION_ACTIONS, ProductQuery, Store, StoreError},
 };
 
 /// How often a write is retried when another write to the same product got there first.
@@ -42,24 +41,6 @@ impl From<StoreError> for CatalogError {
     }
 }
 
-impl From<CatalogError> for ApiError {
-    fn from(error: CatalogError) -> Self {
-        match error {
-            CatalogError::NotFound => ApiError::not_found("product_not_found", "Product not found"),
-            CatalogError::SkuTaken => ApiError::conflict(
-                "sku_taken",
-                "A variant SKU is already used by another product",
-            ),
-            CatalogError::Contended => ApiError::conflict(
-                "product_changed",
-                "The product is being changed by someone else; try again",
-            ),
-            CatalogError::Validation(errors) => ApiError::validation(errors),
-            CatalogError::Store(error) => error.into(),
-        }
-    }
-}
-
 /// One page of a listing, in the shape of the mode that asked for it.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
@@ -79,6 +60,16 @@ pub enum ProductList {
         next_cursor: Option<String>,
         products: Vec<Product>,
     },
+}
+
+/// A conditional catalog write's outcome as an attempt: a product changed meanwhile is read
+/// again.
+fn written<T>(result: Result<(), StoreError>, value: T) -> Result<Attempt<T>, CatalogError> {
+    match result {
+        Ok(()) => Ok(Attempt::Done(value)),
+        Err(StoreError::Conflict(Conflict::ProductChanged)) => Ok(Attempt::Retry),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// The catalog over a store.
@@ -105,29 +96,25 @@ impl Catalog<'_> {
 
     /// Applies a partial update, re-reading and re-applying it if a concurrent write won.
     pub async fn update(&self, id: &str, input: ProductInput) -> Result<Product, CatalogError> {
-        let patch = ProductPatch::parse(input)?;
-        for _ in 0..ATTEMPTS {
+        let patch = &ProductPatch::parse(input)?;
+        let updated = with_retries(ATTEMPTS, || async move {
             let current = self.get(id).await?;
             let next = current.apply(patch.clone(), Timestamp::now());
-            current.check_update_size(&next)?;
-            match self.store.replace_product(&current, &next).await {
-                Err(StoreError::Conflict(Conflict::ProductChanged)) => continue,
-                result => return result.map(|()| next).map_err(Into::into),
-            }
-        }
-        Err(CatalogError::Contended)
+            current.check_update_size(&next, MAX_TRANSACTION_ACTIONS)?;
+            written(self.store.replace_product(&current, &next).await, next)
+        })
+        .await?;
+        updated.ok_or(CatalogError::Contended)
     }
 
     /// Deletes a product with its SKU claims.
     pub async fn delete(&self, id: &str) -> Result<(), CatalogError> {
-        for _ in 0..ATTEMPTS {
+        let deleted = with_retries(ATTEMPTS, || async move {
             let current = self.get(id).await?;
-            match self.store.delete_product(&current).await {
-                Err(StoreError::Conflict(Conflict::ProductChanged)) => continue,
-                result => return result.map_err(Into::into),
-            }
-        }
-        Err(CatalogError::Contended)
+            written(self.store.delete_product(&current).await, ())
+        })
+        .await?;
+        deleted.ok_or(CatalogError::Contended)
     }
 
     /// A page of the catalog, newest first.

@@ -9,6 +9,7 @@
 //! - [`store`]: storage traits with DynamoDB and in-memory implementations.
 //! - [`notify`]: order-event publishing (SQS, or an in-process queue).
 //! - [`orders`]: checkout, order tracking and status changes.
+//! - [`retry`]: the one re-read-and-retry loop of optimistic writes.
 //! - [`http`]: the JSON error envelope, strict JSON bodies, fallbacks, request logging.
 //! - [`config`] and [`state`]: typed configuration and the shared application state.
 
@@ -22,6 +23,7 @@ pub mod edge;
 pub mod http;
 pub mod notify;
 pub mod orders;
+pub mod retry;
 pub mod state;
 pub mod store;
 

@@ -3,11 +3,10 @@
 use e2e::both_stores;
 use shared::store::Conflict;
 use shared::{
-    auth::StoredHash,
     domain::{
         CartLine, Coupon, CouponCode, CouponInput, CouponOffer, Email, Order, OrderEvent,
         OrderEventKind, OrderStatus, Product, ProductId, ProductInput, ProductPatch, ProductSpec,
-        Role, SessionId, Sku, Timestamp, TokenId, User, UserId, checkout,
+        Role, SessionId, Sku, StoredHash, Timestamp, TokenId, User, UserId, checkout,
     },
     store::{
         EmailClaim, IdempotencyRecord, ListStart, LoginFailures, NewOrder, OrderQuery, OrderScope,

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     AppState,
-    auth::{AuthUser, BearerToken, OptionalUser},
-    http::{ApiError, JsonBody},
+    auth::AuthUser,
+    http::{ApiError, BearerToken, JsonBody, OptionalUser},
 };
 
 /// The routes of this function, without state (the local server merges them with others).

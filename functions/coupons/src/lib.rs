@@ -10,9 +10,9 @@ use axum::{
 use serde_json::{Value, json};
 use shared::{
     AppState,
-    auth::{AdminUser, AuthUser},
+    auth::AuthUser,
     domain::CouponInput,
-    http::{ApiError, JsonBody},
+    http::{AdminUser, ApiError, JsonBody},
 };
 
 /// The routes of this function, without state (the local server merges them with others).

@@ -11,8 +11,8 @@ use axum::{
 use serde_json::{Value, json};
 use shared::{
     AppState,
-    auth::{AdminUser, AuthUser},
-    http::{ApiError, JsonBody, OptionalJsonBody, QueryParams},
+    auth::AuthUser,
+    http::{AdminUser, ApiError, JsonBody, OptionalJsonBody, QueryParams},
     orders::{
         ChangeStatus, IdempotencyKey, ListScope, OrderListParams, OrdersPage, PlaceOrder, Placed,
     },
@@ -43,6 +43,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
         .get(IDEMPOTENCY_KEY)
         .map(|value| IdempotencyKey::parse(value.to_str().unwrap_or("\u{0}")))
         .transpose()
+        .map_err(ApiError::validation)
 }
 
 async fn create(

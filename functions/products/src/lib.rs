@@ -15,10 +15,9 @@ use axum::{
 use serde_json::{Value, json};
 use shared::{
     AppState,
-    auth::AdminUser,
     catalog::ProductList,
     domain::{ListParams, Listing, Product, ProductInput},
-    http::{ApiError, CachedQuery, JsonBody},
+    http::{AdminUser, ApiError, CachedQuery, JsonBody},
 };
 
 /// The routes of this function, without state (the local server merges them with others).

@@ -1,26 +1,10 @@
-use super::{AuthError, PasswordHasher, TokenKind, TokenPair, Tokens, extract::AuthUser};
+use super::{AuthError, AuthUser, PasswordHasher, TokenKind, TokenPair, Tokens};
 use crate::store::Conflict;
 use crate::{
+    config::LoginPolicy,
     domain::{Email, FieldErrors, Password, Role, SessionId, Timestamp, TokenId, User, UserId},
     store::{LoginFailures, RotateOutcome, Session, SessionGuard, Store, StoreError, UserRecord},
 };
-
-/// Per-account login throttling: after `max_failures` failed logins for one e-mail within
-/// `window_seconds` of the first, every login for it is refused until the window ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginPolicy {
-    pub max_failures: u32,
-    pub window_seconds: i64,
-}
-
-impl Default for LoginPolicy {
-    fn default() -> Self {
-        Self {
-            max_failures: 10,
-            window_seconds: 15 * 60,
-        }
-    }
-}
 
 /// What to do with a refresh token that is not the session's current one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,17 +3,7 @@ use argon2::{
     password_hash::{PasswordHasher as _, SaltString},
 };
 
-use crate::domain::Password;
-
-/// A PHC-format argon2id hash (`$argon2id$v=19$m=…`), as stored.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StoredHash(pub String);
-
-impl std::fmt::Debug for StoredHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StoredHash(***)")
-    }
-}
+use crate::domain::{Password, StoredHash};
 
 /// A well-formed hash (random salt and digest) with exactly [`PasswordHasher::params`], verified when the
 /// e-mail is unknown so that both failure paths of a login cost the same hashing work.

@@ -1,7 +1,10 @@
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Email, Role, SessionId, Timestamp, TokenId, UserId};
+use crate::{
+    config::TokenConfig,
+    domain::{Email, Role, SessionId, Timestamp, TokenId, UserId},
+};
 
 /// Access tokens authorise requests; refresh tokens only buy a new pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,46 +34,6 @@ pub struct Claims {
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
-}
-
-/// Signing settings, read from the environment at start.
-#[derive(Clone)]
-pub struct TokenConfig {
-    /// HS256 key; at least 32 bytes.
-    pub secret: Vec<u8>,
-    /// The key's generation: the `kid` of every token signed with `secret`. Generation `n - 1`
-    /// is the previous key.
-    pub key_generation: u32,
-    /// The previous generation's key, still accepted (never used to sign) so tokens issued
-    /// before a rotation keep working until they expire.
-    pub previous_secret: Option<Vec<u8>>,
-    /// How long the refresh token just rotated out may be exchanged again (0: never).
-    pub refresh_reuse_grace_seconds: i64,
-    pub issuer: String,
-    pub audience: String,
-    pub access_ttl_seconds: i64,
-    pub refresh_ttl_seconds: i64,
-}
-
-impl std::fmt::Debug for TokenConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenConfig")
-            .field("secret", &"***")
-            .field("key_generation", &self.key_generation)
-            .field(
-                "previous_secret",
-                &self.previous_secret.as_ref().map(|_| "***"),
-            )
-            .field(
-                "refresh_reuse_grace_seconds",
-                &self.refresh_reuse_grace_seconds,
-            )
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .field("access_ttl_seconds", &self.access_ttl_seconds)
-            .field("refresh_ttl_seconds", &self.refresh_ttl_seconds)
-            .finish()
-    }
 }
 
 /// Why a presented token is refused.

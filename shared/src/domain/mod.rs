@@ -25,14 +25,13 @@ pub use id::{EventId, OrderId, ProductId, SessionId, TokenId, UserId};
 pub use money::Money;
 pub use order::{
     Checkout, CheckoutError, CouponOffer, Order, OrderEvent, OrderEventKind, OrderLine, Shortage,
-    checkout,
+    UnitsByProduct, checkout,
 };
 pub use order_status::{InvalidTransition, OrderStatus};
 pub use paging::{ListParams, Listing, Paging, decode_cursor, encode_cursor};
-pub use password::Password;
+pub use password::{Password, StoredHash};
 pub use product::{
-    MAX_TRANSACTION_ACTIONS, Product, ProductInput, ProductPatch, ProductSpec, Sku, SkuChanges,
-    Variant, VariantInput,
+    Product, ProductInput, ProductPatch, ProductSpec, Sku, SkuChanges, Variant, VariantInput,
 };
 pub use role::Role;
 pub use timestamp::Timestamp;

@@ -46,6 +46,9 @@ pub struct Shortage {
     pub available: u32,
 }
 
+/// Units per product and SKU: what an order takes from stock, and a cancellation puts back.
+pub type UnitsByProduct = BTreeMap<ProductId, Vec<(Sku, u32)>>;
+
 /// Why a cart cannot become an order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CheckoutError {
@@ -71,7 +74,7 @@ pub struct CouponOffer<'a> {
 pub struct Checkout {
     pub order: Order,
     /// Per product, the units taken from each SKU (one stock update per product).
-    pub stock: BTreeMap<ProductId, Vec<(Sku, u32)>>,
+    pub stock: UnitsByProduct,
 }
 
 /// Prices `lines` from `products` (the catalog now), checks stock and the coupon, and builds
@@ -90,7 +93,7 @@ pub fn checkout(
     }
     let mut items = Vec::with_capacity(lines.len());
     let mut shortages = Vec::new();
-    let mut stock: BTreeMap<ProductId, Vec<(Sku, u32)>> = BTreeMap::new();
+    let mut stock = UnitsByProduct::new();
     let mut total = Decimal::ZERO;
     for line in lines {
         let product = products.get(&line.product_id);
@@ -166,8 +169,8 @@ pub fn checkout(
 
 impl Order {
     /// Per product, the units of each SKU this order holds (what a cancellation puts back).
-    pub fn units_by_product(&self) -> BTreeMap<ProductId, Vec<(Sku, u32)>> {
-        let mut units: BTreeMap<ProductId, Vec<(Sku, u32)>> = BTreeMap::new();
+    pub fn units_by_product(&self) -> UnitsByProduct {
+        let mut units = UnitsByProduct::new();
         for line in &self.items {
             units
                 .entry(line.product_id)

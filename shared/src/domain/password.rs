@@ -56,3 +56,13 @@ mod tests {
         assert!(!format!("{password:?}").contains("hunter2"));
     }
 }
+
+/// A PHC-format argon2id hash (`$argon2id$v=19$m=…`), as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredHash(pub String);
+
+impl std::fmt::Debug for StoredHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoredHash(***)")
+    }
+}

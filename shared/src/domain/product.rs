@@ -7,9 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{FieldErrors, Money, ProductId, Timestamp};
 
-/// The most actions one DynamoDB transaction may hold; a product write must fit in one.
-pub const MAX_TRANSACTION_ACTIONS: usize = 100;
-
 const MAX_NAME: usize = 200;
 const MAX_DESCRIPTION: usize = 5_000;
 const MAX_CATEGORY: usize = 100;
@@ -228,9 +225,12 @@ fn image_url(input: &str) -> Result<String, &'static str> {
     if input.len() > MAX_URL {
         return Err("must be at most 2048 characters");
     }
-    let uri: axum::http::Uri = input.parse().map_err(|_| PROBLEM)?;
-    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
-    let host_ok = uri.host().is_some_and(|host| !host.is_empty());
+    if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(PROBLEM);
+    }
+    let url = url::Url::parse(input).map_err(|_| PROBLEM)?;
+    let scheme_ok = matches!(url.scheme(), "http" | "https");
+    let host_ok = url.host_str().is_some_and(|host| !host.is_empty());
     if scheme_ok && host_ok {
         Ok(input.to_owned())
     } else {
@@ -335,13 +335,14 @@ impl Product {
         }
     }
 
-    /// Refuses an update too large for one atomic write: the product item, the two category
-    /// counters (when the category changes) and one action per SKU claimed or released.
-    pub fn check_update_size(&self, next: &Product) -> Result<(), FieldErrors> {
+    /// Refuses an update larger than one atomic write of at most `max_writes` records may
+    /// hold: the product, the two category counters (when the category changes) and one per
+    /// SKU claimed or released.
+    pub fn check_update_size(&self, next: &Product, max_writes: usize) -> Result<(), FieldErrors> {
         let changes = self.sku_changes(next);
         let counter = 2 * usize::from(self.category != next.category);
         let actions = 1 + counter + changes.added.len() + changes.removed.len();
-        if actions <= MAX_TRANSACTION_ACTIONS {
+        if actions <= max_writes {
             return Ok(());
         }
         let mut errors = FieldErrors::new();
@@ -351,7 +352,7 @@ impl Product {
                 "this update adds {} and removes {} SKUs; at most {} SKU changes fit in one update, split it in two",
                 changes.added.len(),
                 changes.removed.len(),
-                MAX_TRANSACTION_ACTIONS - 1 - counter
+                max_writes - 1 - counter
             ),
         );
         Err(errors)
@@ -490,7 +491,7 @@ mod tests {
         let changes = product.sku_changes(&next);
         assert_eq!(changes.added, [Sku::parse("TS-44").unwrap()]);
         assert_eq!(changes.removed, [Sku::parse("TS-42").unwrap()]);
-        assert!(product.check_update_size(&next).is_ok());
+        assert!(product.check_update_size(&next, 100).is_ok());
 
         let many = |prefix: &str| -> Vec<_> {
             (0..50)
@@ -509,7 +510,7 @@ mod tests {
             Timestamp::now(),
         );
         assert!(
-            wide.check_update_size(&swap)
+            wide.check_update_size(&swap, 100)
                 .unwrap_err()
                 .get("variants")
                 .is_some()

@@ -24,6 +24,10 @@ use crate::domain::{
     Role, SessionId, Timestamp, TokenId, User, UserId,
 };
 
+/// The most records one atomic write may change (DynamoDB's limit on a transaction's
+/// actions); a catalog update must fit in one.
+pub const MAX_TRANSACTION_ACTIONS: usize = 100;
+
 /// Accounts. E-mail addresses are unique (case-insensitively, as [`Email`] is lower-case).
 #[async_trait]
 pub trait UserStore: Send + Sync {

@@ -1,9 +1,7 @@
-use crate::{
-    auth::StoredHash,
-    domain::{
-        CartLine, Checkout, Coupon, Email, Order, OrderEvent, OrderStatus, Product, ProductId,
-        Role, SessionId, Sku, Timestamp, TokenId, User, UserId,
-    },
+use crate::domain::UnitsByProduct;
+use crate::domain::{
+    CartLine, Checkout, Coupon, Email, Order, OrderEvent, OrderStatus, Product, ProductId, Role,
+    SessionId, StoredHash, Timestamp, TokenId, User, UserId,
 };
 
 /// An account with its password hash: what login needs in one read.
@@ -163,7 +161,7 @@ pub struct NewOrder<'a> {
 pub struct StatusChange<'a> {
     pub current: &'a Order,
     pub next: &'a Order,
-    pub restock: &'a std::collections::BTreeMap<ProductId, Vec<(Sku, u32)>>,
+    pub restock: &'a UnitsByProduct,
     pub event: &'a OrderEvent,
 }
 

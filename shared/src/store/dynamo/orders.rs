@@ -11,8 +11,9 @@
 //! SKU's `stock >= :q` in its condition), the cart delete (at the version read), the coupon's
 //! and the customer's use counts, the idempotency record and the outbox event.
 
+use crate::domain::UnitsByProduct;
 use crate::store::Conflict;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::{
@@ -562,7 +563,7 @@ impl OrderStore for DynamoStore {
             e,
             Some(Conflict::OrderChanged),
         )?];
-        let restock: &BTreeMap<ProductId, Vec<(Sku, u32)>> = change.restock;
+        let restock: &UnitsByProduct = change.restock;
         for (product, units) in restock {
             actions.push(self.stock_update(
                 *product,

@@ -7,8 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::attrs::{Item, s};
 use crate::{
-    auth::StoredHash,
-    domain::{Email, Timestamp, User, UserId},
+    domain::{Email, StoredHash, Timestamp, User, UserId},
     store::{StoreError, UserRecord},
 };
 

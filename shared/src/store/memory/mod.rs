@@ -1,3 +1,4 @@
+use crate::domain::UnitsByProduct;
 use crate::store::Conflict;
 use std::{
     collections::{BTreeMap, HashMap},
@@ -72,7 +73,7 @@ impl Inner {
     }
 
     /// Whether every (SKU, units) of `units` can leave stock.
-    fn in_stock(&self, units: &BTreeMap<ProductId, Vec<(Sku, u32)>>) -> bool {
+    fn in_stock(&self, units: &UnitsByProduct) -> bool {
         units.iter().all(|(id, skus)| {
             self.products.get(id).is_some_and(|product| {
                 skus.iter().all(|(sku, quantity)| {
@@ -86,7 +87,7 @@ impl Inner {
     }
 
     /// Moves stock by `units` (taken when `take`, put back otherwise); the caller checked it.
-    fn move_stock(&mut self, units: &BTreeMap<ProductId, Vec<(Sku, u32)>>, take: bool) {
+    fn move_stock(&mut self, units: &UnitsByProduct, take: bool) {
         for (id, skus) in units {
             let Some(product) = self.products.get_mut(id) else {
                 continue;

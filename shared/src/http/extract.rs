@@ -1,23 +1,17 @@
+//! The authenticated-caller extractors: the session behind a bearer token, admins only,
+//! the raw bearer token of the refresh endpoint.
+
 use axum::{
     extract::FromRequestParts,
     http::{header, request::Parts},
 };
 
-use super::AuthError;
+use super::ApiError;
 use crate::{
-    domain::{Role, SessionId, UserId},
-    http::ApiError,
+    auth::{AuthError, AuthUser},
+    domain::Role,
     state::AppState,
 };
-
-/// The caller, proven by a valid access token whose session is still live.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthUser {
-    pub id: UserId,
-    pub email: String,
-    pub role: Role,
-    pub session: SessionId,
-}
 
 /// An authenticated caller whose role is admin (403 otherwise).
 #[derive(Debug, Clone)]

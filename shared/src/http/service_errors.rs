@@ -1,0 +1,186 @@
+//! Every service's errors as HTTP answers: the only place a service outcome becomes a status
+//! and a code of the envelope.
+
+use axum::http::StatusCode;
+
+use super::ApiError;
+use serde_json::json;
+
+use crate::{
+    auth::AuthError,
+    cart::CartError,
+    catalog::CatalogError,
+    coupons::CouponError,
+    domain::{CheckoutError, CouponRejection},
+    orders::OrderError,
+};
+
+impl From<AuthError> for ApiError {
+    /// The codes of the API this one replaces (`authorization_header`, `token_expired`,
+    /// `invalid_token`), so its clients keep recognising them.
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::MissingToken => {
+                ApiError::unauthorized("authorization_header", "Missing Authorization Header")
+            }
+            AuthError::MalformedHeader => ApiError::unauthorized(
+                "authorization_header",
+                "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'",
+            ),
+            AuthError::TokenExpired => {
+                ApiError::unauthorized("token_expired", "The token has expired")
+            }
+            AuthError::TokenInvalid => {
+                ApiError::unauthorized("invalid_token", "Signature verification failed")
+            }
+            AuthError::TokenRevoked => {
+                ApiError::unauthorized("token_revoked", "The token has been revoked")
+            }
+            AuthError::InvalidCredentials => {
+                ApiError::unauthorized("invalid_credentials", "Invalid email or password")
+            }
+            AuthError::TooManyAttempts {
+                retry_after_seconds,
+            } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many failed logins for this account; try again later",
+            )
+            .with_retry_after(u32::try_from(retry_after_seconds).unwrap_or(u32::MAX)),
+            AuthError::EmailTaken => {
+                ApiError::new(StatusCode::CONFLICT, "email_taken", "User already exists")
+            }
+            AuthError::Forbidden(message) => ApiError::forbidden(message),
+            AuthError::Validation(errors) => ApiError::validation(errors),
+            AuthError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(error: CatalogError) -> Self {
+        match error {
+            CatalogError::NotFound => ApiError::not_found("product_not_found", "Product not found"),
+            CatalogError::SkuTaken => ApiError::conflict(
+                "sku_taken",
+                "A variant SKU is already used by another product",
+            ),
+            CatalogError::Contended => ApiError::conflict(
+                "product_changed",
+                "The product is being changed by someone else; try again",
+            ),
+            CatalogError::Validation(errors) => ApiError::validation(errors),
+            CatalogError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<CartError> for ApiError {
+    fn from(error: CartError) -> Self {
+        match error {
+            CartError::ProductNotFound => {
+                ApiError::not_found("product_not_found", "Product not found")
+            }
+            CartError::SkuNotFound => {
+                ApiError::not_found("sku_not_found", "This product has no such SKU")
+            }
+            CartError::SkuGone => {
+                ApiError::not_found("sku_not_found", "This product no longer has this SKU")
+            }
+            CartError::LineNotFound => {
+                ApiError::not_found("line_not_found", "This item is not in the cart")
+            }
+            CartError::CartFull => {
+                ApiError::conflict("cart_full", "A cart holds at most 50 different items")
+            }
+            CartError::InsufficientStock { sku, stock } => ApiError::conflict(
+                "insufficient_stock",
+                format!("Only {stock} of {sku} in stock"),
+            ),
+            CartError::Busy => ApiError::conflict(
+                "cart_changed",
+                "The cart was changed by another request; try again",
+            ),
+            CartError::Validation(errors) => ApiError::validation(errors),
+            CartError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<CouponError> for ApiError {
+    fn from(error: CouponError) -> Self {
+        match error {
+            CouponError::NotFound => ApiError::not_found("coupon_not_found", "Coupon not found"),
+            CouponError::Exists => {
+                ApiError::conflict("coupon_exists", "A coupon with this code already exists")
+            }
+            CouponError::Validation(errors) => ApiError::validation(errors),
+            CouponError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(error: OrderError) -> Self {
+        match error {
+            OrderError::NotFound => ApiError::not_found("order_not_found", "Order not found"),
+            OrderError::CouponNotFound => {
+                ApiError::bad_request("coupon_not_found", "Coupon not found")
+            }
+            OrderError::Checkout(error) => checkout_error(error),
+            OrderError::CheckoutBusy => ApiError::conflict(
+                "checkout_busy",
+                "The cart, stock or coupon kept changing during checkout; try again",
+            ),
+            OrderError::KeyReused => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used with a different request",
+            ),
+            OrderError::InvalidTransition(invalid) => ApiError::conflict(
+                "invalid_status_transition",
+                format!("An order cannot go from {} to {}", invalid.from, invalid.to),
+            ),
+            OrderError::OrderBusy => {
+                ApiError::conflict("order_busy", "The order kept changing; try again")
+            }
+            OrderError::Validation(errors) => ApiError::validation(errors),
+            OrderError::Store(error) => error.into(),
+        }
+    }
+}
+
+fn checkout_error(error: CheckoutError) -> ApiError {
+    match error {
+        CheckoutError::EmptyCart => ApiError::bad_request("empty_cart", "Cart is empty"),
+        CheckoutError::InsufficientStock(shortages) => {
+            let named: Vec<String> = shortages
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} ({} wanted, {} available)",
+                        s.sku, s.requested, s.available
+                    )
+                })
+                .collect();
+            ApiError::conflict(
+                "insufficient_stock",
+                format!("Not enough stock for {}", named.join(", ")),
+            )
+            .with_detail("shortages", json!(shortages))
+        }
+        CheckoutError::Coupon(rejection) => coupon_error(rejection),
+        CheckoutError::TooLarge => ApiError::bad_request(
+            "order_too_large",
+            "The order total is larger than the shop accepts",
+        ),
+    }
+}
+
+fn coupon_error(rejection: CouponRejection) -> ApiError {
+    let mut message = rejection.to_string();
+    if let Some(first) = message.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    ApiError::bad_request(rejection.code(), message)
+}

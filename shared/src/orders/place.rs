@@ -1,0 +1,175 @@
+//! Checkout: the cart (with the idempotency record), then its products and the coupon in one
+//! batch, priced by the domain, written in one transaction; a lost race is read and decided
+//! again.
+
+use serde_json::json;
+
+use super::{
+    ATTEMPTS, IDEMPOTENCY_TTL_SECONDS, IdempotencyKey, OrderError, Orders, PlaceOrder, Placed,
+};
+use crate::{
+    auth::AuthUser,
+    domain::{
+        Checkout, CheckoutError, CouponCode, CouponOffer, OrderEvent, OrderEventKind, ProductId,
+        Timestamp,
+    },
+    retry::{Attempt, with_retries},
+    store::{Conflict, IdempotencyRecord, NewOrder, StoreError},
+};
+
+/// The request as compared between retries with one key: canonical JSON.
+pub(super) fn fingerprint(coupon: Option<&str>) -> String {
+    json!({ "coupon_code": coupon }).to_string()
+}
+
+/// The answer to a key already used: the same order if the body matches, an error otherwise.
+pub(super) fn replay(previous: IdempotencyRecord, request: &str) -> Result<Placed, OrderError> {
+    if previous.request == request {
+        Ok(Placed::Replayed(previous.order))
+    } else {
+        Err(OrderError::KeyReused)
+    }
+}
+
+/// One checkout request, parsed once for every attempt.
+struct Request<'a> {
+    user: &'a AuthUser,
+    key: Option<&'a str>,
+    coupon: Option<&'a CouponCode>,
+    /// The canonical request, kept with the idempotency key.
+    text: &'a str,
+}
+
+impl Orders<'_> {
+    /// Places an order from the caller's cart.
+    pub async fn place(
+        &self,
+        user: &AuthUser,
+        key: Option<IdempotencyKey>,
+        request: PlaceOrder,
+    ) -> Result<Placed, OrderError> {
+        let raw_code = request
+            .coupon_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_ascii_uppercase);
+        let text = fingerprint(raw_code.as_deref());
+        let coupon = raw_code
+            .as_deref()
+            .map(CouponCode::parse)
+            .transpose()
+            .map_err(|_| OrderError::CouponNotFound)?;
+        let request = Request {
+            user,
+            key: key.as_ref().map(|k| k.0.as_str()),
+            coupon: coupon.as_ref(),
+            text: &text,
+        };
+        let request = &request;
+        with_retries(ATTEMPTS, || self.try_place(request))
+            .await?
+            .ok_or(OrderError::CheckoutBusy)
+    }
+
+    /// One read, decide and write; `Retry` when a concurrent change made the write fail.
+    async fn try_place(&self, request: &Request<'_>) -> Result<Attempt<Placed>, OrderError> {
+        let user = request.user;
+        let now = Timestamp::now();
+        let (cart, previous) = self.store.checkout_start(user.id, request.key, now).await?;
+        if let Some(previous) = previous {
+            return replay(previous, request.text).map(Attempt::Done);
+        }
+        if cart.lines.is_empty() {
+            return Err(CheckoutError::EmptyCart.into());
+        }
+        let ids: Vec<ProductId> = cart.lines.iter().map(|l| l.product_id).collect();
+        let reads = self
+            .store
+            .checkout_reads(user.id, &ids, request.coupon)
+            .await?;
+        if request.coupon.is_some() && reads.coupon.is_none() {
+            return Err(OrderError::CouponNotFound);
+        }
+        let offer = reads.coupon.as_ref().map(|coupon| CouponOffer {
+            coupon,
+            used_by_customer: reads.coupon_uses_by_user,
+        });
+        let checkout: Checkout =
+            crate::domain::checkout(user.id, user.role, &cart.lines, &reads.products, offer, now)?;
+        let event = OrderEvent::new(&checkout.order, OrderEventKind::OrderPlaced, now);
+        let record = request.key.map(|key| IdempotencyRecord {
+            user: user.id,
+            key: key.to_owned(),
+            request: request.text.to_owned(),
+            order: checkout.order.clone(),
+            expires_at: now.plus_seconds(IDEMPOTENCY_TTL_SECONDS),
+        });
+        let placed = self
+            .store
+            .place_order(&NewOrder {
+                checkout: &checkout,
+                cart_version: cart.version,
+                coupon: reads.coupon.as_ref(),
+                idempotency: record.as_ref(),
+                event: &event,
+                now,
+            })
+            .await;
+        match placed {
+            Ok(()) => {
+                self.publish(&event).await;
+                Ok(Attempt::Done(Placed::New(checkout.order)))
+            }
+            // Lost a race: read again; the next pass answers with the real cause.
+            Err(StoreError::Conflict(
+                Conflict::IdempotencyKeyUsed
+                | Conflict::CartChanged
+                | Conflict::InsufficientStock
+                | Conflict::CouponUnavailable
+                | Conflict::CouponLimitReached,
+            )) => Ok(Attempt::Retry),
+            Err(StoreError::Conflict(Conflict::TransactionConflict)) => Ok(Attempt::Backoff),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{OrderId, UserId};
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii_up_to_255() {
+        assert!(IdempotencyKey::parse("order-2026-11-24#1").is_ok());
+        assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
+        for bad in ["", "has space", "tab\t", "é", &"k".repeat(256)] {
+            assert!(IdempotencyKey::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_reused_key_replays_only_the_same_request() {
+        let record = |request: &str| IdempotencyRecord {
+            user: UserId::new(),
+            key: "k".into(),
+            request: request.into(),
+            order: serde_json::from_value(json!({
+                "id": OrderId::new(), "user_id": UserId::new(), "items": [],
+                "total_amount": "1.00", "discount_applied": "0.00", "final_amount": "1.00",
+                "coupon_code": null, "status": "Pending",
+                "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+            }))
+            .unwrap(),
+            expires_at: Timestamp::now(),
+        };
+        let same = fingerprint(Some("SAVE10"));
+        assert!(matches!(
+            replay(record(&same), &same),
+            Ok(Placed::Replayed(_))
+        ));
+        let other = replay(record(&same), &fingerprint(None));
+        assert!(matches!(other, Err(OrderError::KeyReused)));
+    }
+}

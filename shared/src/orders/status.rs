@@ -1,0 +1,89 @@
+//! The admin status machine: a change is written with its event, and a cancellation puts the
+//! units back in stock in the same transaction.
+
+use super::{ATTEMPTS, ChangeStatus, OrderError, Orders};
+use crate::{
+    domain::{
+        FieldErrors, Order, OrderEvent, OrderEventKind, OrderId, OrderStatus, ProductId, Timestamp,
+        UnitsByProduct,
+    },
+    retry::{Attempt, with_retries},
+    store::{Conflict, StatusChange, StoreError},
+};
+
+impl Orders<'_> {
+    /// Moves an order along the status machine (admins). A cancellation puts its units back
+    /// in stock in the same transaction; lines whose product or SKU is gone are not restocked.
+    pub async fn set_status(&self, id: &str, request: ChangeStatus) -> Result<Order, OrderError> {
+        let to: OrderStatus = request.status.parse().map_err(|problem: &str| {
+            let mut errors = FieldErrors::new();
+            errors.add("status", problem);
+            OrderError::Validation(errors)
+        })?;
+        let id: OrderId = id.parse().map_err(|_| OrderError::NotFound)?;
+        with_retries(ATTEMPTS, || self.try_set_status(id, to))
+            .await?
+            .ok_or(OrderError::OrderBusy)
+    }
+
+    async fn try_set_status(
+        &self,
+        id: OrderId,
+        to: OrderStatus,
+    ) -> Result<Attempt<Order>, OrderError> {
+        let current = self
+            .store
+            .find_order(id)
+            .await?
+            .ok_or(OrderError::NotFound)?;
+        let status = current.status.transition(to)?;
+        let now = Timestamp::now();
+        let next = Order {
+            status,
+            updated_at: now,
+            ..current.clone()
+        };
+        let restock = if status.restocks() {
+            self.restockable(current.units_by_product()).await?
+        } else {
+            UnitsByProduct::new()
+        };
+        let kind = OrderEventKind::StatusChanged {
+            from: current.status,
+            to: status,
+        };
+        let event = OrderEvent::new(&next, kind, now);
+        let change = StatusChange {
+            current: &current,
+            next: &next,
+            restock: &restock,
+            event: &event,
+        };
+        match self.store.change_order_status(&change).await {
+            Ok(()) => {
+                self.publish(&event).await;
+                Ok(Attempt::Done(next))
+            }
+            Err(StoreError::NotFound) => Err(OrderError::NotFound),
+            Err(StoreError::Conflict(Conflict::OrderChanged | Conflict::ProductChanged)) => {
+                Ok(Attempt::Retry)
+            }
+            Err(StoreError::Conflict(Conflict::TransactionConflict)) => Ok(Attempt::Backoff),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The units that can go back: those whose product and SKU still exist.
+    async fn restockable(&self, mut units: UnitsByProduct) -> Result<UnitsByProduct, OrderError> {
+        let ids: Vec<ProductId> = units.keys().copied().collect();
+        let products = self.store.find_products(&ids).await?;
+        units.retain(|id, skus| {
+            let Some(product) = products.get(id) else {
+                return false;
+            };
+            skus.retain(|(sku, _)| product.variants.iter().any(|v| v.sku == *sku));
+            !skus.is_empty()
+        });
+        Ok(units)
+    }
+}

@@ -1,0 +1,161 @@
+//! The layers of the `shared` crate point one way (README, "Architecture"): every
+//! `crate::…` path a module names must be in its own layer or one below, and the lower layers
+//! name no web framework or AWS SDK. A `use` that points up fails here, naming the file.
+
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+};
+
+/// The layer of each top-level module of `shared`, lowest first.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("domain", &["domain", "config"]),
+    ("store", &["store"]),
+    (
+        "services",
+        &[
+            "auth", "cart", "catalog", "coupons", "orders", "notify", "edge", "retry",
+        ],
+    ),
+    ("state", &["state"]),
+    ("http", &["http"]),
+];
+
+/// Crates a layer below `http` must not name.
+const FRAMEWORKS: &[&str] = &[
+    "axum",
+    "tower",
+    "tower_http",
+    "lambda_http",
+    "lambda_runtime",
+];
+/// Crates only the store (and services that talk to AWS) may name.
+const AWS: &[&str] = &["aws_sdk_", "aws_config", "aws_smithy"];
+
+fn rank(module: &str) -> Option<usize> {
+    LAYERS
+        .iter()
+        .position(|(_, modules)| modules.contains(&module))
+}
+
+fn sources(dir: &Path, into: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, into);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            into.push(path);
+        }
+    }
+}
+
+/// The code of a file without its `#[cfg(test)]` module (tests may reach anywhere) and without
+/// comments.
+fn production_code(text: &str) -> String {
+    let code = match text.find("#[cfg(test)]\nmod tests") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    code.lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The top-level modules a piece of code names through `crate::`, including inside
+/// `use crate::{a::…, b::…}` groups.
+fn crate_modules(code: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (at, _) in code.match_indices("crate::") {
+        let rest = &code[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0;
+            let mut item_start = true;
+            let mut word = String::new();
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => item_start = true,
+                    c if item_start && (c.is_alphanumeric() || c == '_') => word.push(c),
+                    _ if item_start && !word.is_empty() => {
+                        found.insert(std::mem::take(&mut word));
+                        item_start = false;
+                    }
+                    _ => {}
+                }
+            }
+            if !word.is_empty() {
+                found.insert(word);
+            }
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            found.insert(name);
+        }
+    }
+    found
+}
+
+#[test]
+fn every_module_names_only_its_own_layer_or_lower() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    let mut violations = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&root).expect("under src");
+        let top = relative
+            .components()
+            .next()
+            .expect("component")
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned();
+        let Some(own) = rank(&top) else {
+            continue; // lib.rs: the crate root re-exports
+        };
+        let code = production_code(&std::fs::read_to_string(file).expect("readable"));
+        for module in crate_modules(&code) {
+            if rank(&module).is_some_and(|theirs| theirs > own) {
+                violations.push(format!("{}: names crate::{module}", relative.display()));
+            }
+        }
+        let below_http = own < rank("http").expect("http");
+        for framework in FRAMEWORKS {
+            if below_http && code.contains(&format!("{framework}::")) {
+                violations.push(format!("{}: names {framework}", relative.display()));
+            }
+        }
+        if own == 0 {
+            for sdk in AWS {
+                if code.contains(sdk) {
+                    violations.push(format!("{}: names {sdk}", relative.display()));
+                }
+            }
+        }
+    }
+    assert!(files.len() > 40, "read {} files", files.len());
+    assert!(
+        violations.is_empty(),
+        "upward or framework uses:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn the_checker_sees_grouped_and_plain_paths() {
+    let code = "use crate::{\n    auth::X,\n    http::{ApiError, Y},\n};\nfn f() { crate::state::AppState::new() }";
+    let found = crate_modules(code);
+    assert_eq!(
+        found,
+        ["auth", "http", "state"]
+            .map(String::from)
+            .into_iter()
+            .collect()
+    );
+}
