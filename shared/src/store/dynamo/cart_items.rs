@@ -15,18 +15,13 @@ use super::{
     DynamoStore,
     attrs::{Item, n, s},
     classify, is_condition_failure,
-    product_item::{self, META_SK},
+    keys::{self, Key, key},
+    product_item,
 };
 use crate::{
     domain::{CartLine, Money, Product, ProductId, Sku, UserId},
     store::{CartStore, StoreError, StoredCart, records::sort_lines},
 };
-
-pub const CART_SK: &str = "CART";
-
-pub fn user_pk(user: UserId) -> String {
-    format!("USER#{user}")
-}
 
 fn malformed(what: &str) -> StoreError {
     StoreError::Unexpected(anyhow::anyhow!("stored cart has a malformed `{what}`"))
@@ -74,14 +69,6 @@ pub fn version_condition(version: u64) -> (&'static str, Option<AttributeValue>)
     } else {
         ("version = :version", Some(n(version as i64)))
     }
-}
-
-/// A table key.
-pub type Key = HashMap<String, AttributeValue>;
-
-/// The key of `PK`/`SK`.
-pub fn key(pk: String, sk: &str) -> Key {
-    HashMap::from([("PK".to_owned(), s(pk)), ("SK".to_owned(), s(sk))])
 }
 
 impl DynamoStore {
@@ -133,7 +120,7 @@ impl DynamoStore {
         unique.dedup();
         let keys = unique
             .iter()
-            .map(|id| key(product_item::pk(*id), META_SK))
+            .map(|id| key(keys::product(*id), keys::META))
             .collect();
         self.batch_get(keys)
             .await?
@@ -146,7 +133,7 @@ impl DynamoStore {
 #[async_trait]
 impl CartStore for DynamoStore {
     async fn cart(&self, user: UserId) -> Result<StoredCart, StoreError> {
-        match self.get(user_pk(user), CART_SK).await? {
+        match self.get(keys::user(user), keys::CART).await? {
             Some(item) => cart_from_item(&item),
             None => Ok(StoredCart::default()),
         }
@@ -163,8 +150,8 @@ impl CartStore for DynamoStore {
             self.client
                 .delete_item()
                 .table_name(&self.table)
-                .key("PK", s(user_pk(user)))
-                .key("SK", s(CART_SK))
+                .key("PK", s(keys::user(user)))
+                .key("SK", s(keys::CART))
                 .condition_expression(condition)
                 .set_expression_attribute_values(
                     value.map(|v| HashMap::from([(":version".to_owned(), v)])),
@@ -178,8 +165,8 @@ impl CartStore for DynamoStore {
             sort_lines(&mut sorted);
             let next = version + 1;
             let item = HashMap::from([
-                ("PK".to_owned(), s(user_pk(user))),
-                ("SK".to_owned(), s(CART_SK)),
+                ("PK".to_owned(), s(keys::user(user))),
+                ("SK".to_owned(), s(keys::CART)),
                 (
                     "lines".to_owned(),
                     AttributeValue::L(sorted.iter().map(line_to_value).collect()),

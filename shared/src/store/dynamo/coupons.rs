@@ -1,6 +1,7 @@
 //! Coupons: `COUPON#<CODE>/META`, listed through GSI1 (`COUPONS` / `<CODE>`). The use count
 //! (`uses`) belongs to checkouts; admin updates never write it.
 
+use super::keys;
 use crate::store::Conflict;
 use std::collections::HashMap;
 
@@ -16,13 +17,6 @@ use crate::{
     domain::{Coupon, CouponCode, Money, Role, Timestamp},
     store::{CouponStore, StoreError},
 };
-
-pub const META_SK: &str = "META";
-const ALL_COUPONS: &str = "COUPONS";
-
-pub fn pk(code: &CouponCode) -> String {
-    format!("COUPON#{}", code.as_str())
-}
 
 fn malformed(what: &str) -> StoreError {
     StoreError::Unexpected(anyhow::anyhow!("stored coupon has a malformed `{what}`"))
@@ -57,9 +51,9 @@ fn editable(coupon: &Coupon) -> Vec<(&'static str, Option<AttributeValue>)> {
 
 fn to_item(coupon: &Coupon) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::from([
-        ("PK".to_owned(), s(pk(&coupon.code))),
-        ("SK".to_owned(), s(META_SK)),
-        ("GSI1PK".to_owned(), s(ALL_COUPONS)),
+        ("PK".to_owned(), s(keys::coupon(&coupon.code))),
+        ("SK".to_owned(), s(keys::META)),
+        ("GSI1PK".to_owned(), s(keys::ALL_COUPONS)),
         ("GSI1SK".to_owned(), s(coupon.code.as_str())),
         ("code".to_owned(), s(coupon.code.as_str())),
         ("uses".to_owned(), n(i64::from(coupon.uses))),
@@ -135,7 +129,7 @@ impl CouponStore for DynamoStore {
     }
 
     async fn find_coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
-        self.get(pk(code), META_SK)
+        self.get(keys::coupon(code), keys::META)
             .await?
             .map(|item| from_item(&item))
             .transpose()
@@ -148,8 +142,8 @@ impl CouponStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(pk(&coupon.code)))
-            .key("SK", s(META_SK))
+            .key("PK", s(keys::coupon(&coupon.code)))
+            .key("SK", s(keys::META))
             .condition_expression("attribute_exists(PK)");
         for (name, value) in editable(coupon) {
             request = request.expression_attribute_names(format!("#{name}"), name);
@@ -177,8 +171,8 @@ impl CouponStore for DynamoStore {
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("PK", s(pk(code)))
-            .key("SK", s(META_SK))
+            .key("PK", s(keys::coupon(code)))
+            .key("SK", s(keys::META))
             .condition_expression("attribute_exists(PK)")
             .send()
             .await;
@@ -196,7 +190,7 @@ impl CouponStore for DynamoStore {
             .table_name(&self.table)
             .index_name("GSI1")
             .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", s(ALL_COUPONS));
+            .expression_attribute_values(":pk", s(keys::ALL_COUPONS));
         self.query_all(query).await?.iter().map(from_item).collect()
     }
 }

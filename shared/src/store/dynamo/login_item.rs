@@ -3,15 +3,9 @@
 
 use super::attrs::Item;
 use crate::{
-    domain::{Email, Timestamp},
+    domain::Timestamp,
     store::{LoginFailures, StoreError},
 };
-
-pub const SK: &str = "FAILURES";
-
-pub fn pk(email: &Email) -> String {
-    format!("LOGIN#{email}")
-}
 
 pub fn from_item(item: &Item) -> Result<LoginFailures, StoreError> {
     let count = u32::try_from(item.n("failures")?)

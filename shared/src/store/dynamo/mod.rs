@@ -3,6 +3,7 @@
 mod attrs;
 mod cart_items;
 mod coupons;
+mod keys;
 mod login_item;
 mod orders;
 mod product_item;

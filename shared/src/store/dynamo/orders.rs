@@ -11,6 +11,7 @@
 //! SKU's `stock >= :q` in its condition), the cart delete (at the version read), the coupon's
 //! and the customer's use counts, the idempotency record and the outbox event.
 
+use super::keys;
 use crate::domain::UnitsByProduct;
 use crate::store::Conflict;
 use std::collections::HashMap;
@@ -36,40 +37,12 @@ use crate::{
     },
 };
 
-const ORDER_SK: &str = "ORDER";
-const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
-const OUTBOX_SK: &str = "OUTBOX";
-const OUTBOX_INDEX_PK: &str = "OUTBOX";
 const ALL_STATUSES: [OrderStatus; 4] = [
     OrderStatus::Pending,
     OrderStatus::Shipped,
     OrderStatus::Delivered,
     OrderStatus::Cancelled,
 ];
-
-fn order_pk(id: OrderId) -> String {
-    format!("ORDER#{id}")
-}
-
-fn status_pk(status: OrderStatus) -> String {
-    format!("STATUS#{status}")
-}
-
-fn customer_order_sk(position: &str) -> String {
-    format!("ORDER#{position}")
-}
-
-fn idempotency_pk(user: UserId, key: &str) -> String {
-    format!("IDEMPOTENCY#{user}#{key}")
-}
-
-fn coupon_user_sk(user: UserId) -> String {
-    format!("USER#{user}")
-}
-
-fn outbox_pk(id: EventId) -> String {
-    format!("OUTBOX#{id}")
-}
 
 fn malformed(what: &str) -> StoreError {
     StoreError::Unexpected(anyhow::anyhow!(
@@ -90,11 +63,11 @@ fn from_json<T: serde::de::DeserializeOwned>(item: &Item, name: &str) -> Result<
 fn order_item(order: &Order) -> Result<HashMap<String, AttributeValue>, StoreError> {
     let position = order.sort_key();
     Ok(HashMap::from([
-        ("PK".into(), s(order_pk(order.id))),
-        ("SK".into(), s(ORDER_SK)),
-        ("GSI1PK".into(), s(cart_items::user_pk(order.user_id))),
-        ("GSI1SK".into(), s(customer_order_sk(&position))),
-        ("GSI2PK".into(), s(status_pk(order.status))),
+        ("PK".into(), s(keys::order(order.id))),
+        ("SK".into(), s(keys::ORDER)),
+        ("GSI1PK".into(), s(keys::user(order.user_id))),
+        ("GSI1SK".into(), s(keys::customer_order(&position))),
+        ("GSI2PK".into(), s(keys::status(order.status))),
         ("GSI2SK".into(), s(position)),
         ("status".into(), s(order.status.as_str())),
         ("order".into(), json(order)?),
@@ -109,9 +82,9 @@ fn order_from_item(item: &Item) -> Result<Order, StoreError> {
 
 fn outbox_item(event: &OrderEvent) -> Result<HashMap<String, AttributeValue>, StoreError> {
     Ok(HashMap::from([
-        ("PK".into(), s(outbox_pk(event.id))),
-        ("SK".into(), s(OUTBOX_SK)),
-        ("GSI1PK".into(), s(OUTBOX_INDEX_PK)),
+        ("PK".into(), s(keys::outbox(event.id))),
+        ("SK".into(), s(keys::OUTBOX)),
+        ("GSI1PK".into(), s(keys::OUTBOX)),
         ("GSI1SK".into(), s(event.id.to_string())),
         ("event".into(), json(event)?),
     ]))
@@ -245,8 +218,8 @@ impl DynamoStore {
         }
         sets.push(format!("{version} = {version} + {one}"));
         self.update(
-            product_item::pk(product),
-            product_item::META_SK,
+            keys::product(product),
+            keys::META,
             &format!("SET {}", sets.join(", ")),
             Some(&conditions.join(" AND ")),
             expression,
@@ -360,14 +333,14 @@ impl OrderStore for DynamoStore {
         };
         let items = self
             .batch_get(vec![
-                cart_items::key(cart_items::user_pk(user), cart_items::CART_SK),
-                cart_items::key(idempotency_pk(user, key), IDEMPOTENCY_SK),
+                keys::key(keys::user(user), keys::CART),
+                keys::key(keys::idempotency(user, key), keys::IDEMPOTENCY),
             ])
             .await?;
         let mut cart = StoredCart::default();
         let mut record = None;
         for item in &items {
-            if item.s("SK")? == cart_items::CART_SK {
+            if item.s("SK")? == keys::CART {
                 cart = cart_items::cart_from_item(item)?;
             } else {
                 record = Some(idempotency_from_item(item)?);
@@ -388,11 +361,11 @@ impl OrderStore for DynamoStore {
         unique.dedup();
         let mut keys: Vec<_> = unique
             .iter()
-            .map(|id| cart_items::key(product_item::pk(*id), product_item::META_SK))
+            .map(|id| keys::key(keys::product(*id), keys::META))
             .collect();
         if let Some(code) = coupon {
-            keys.push(cart_items::key(coupons::pk(code), coupons::META_SK));
-            keys.push(cart_items::key(coupons::pk(code), &coupon_user_sk(user)));
+            keys.push(keys::key(keys::coupon(code), keys::META));
+            keys.push(keys::key(keys::coupon(code), &keys::coupon_user(user)));
         }
         let mut reads = CheckoutReads::default();
         for item in self.batch_get(keys).await? {
@@ -400,7 +373,7 @@ impl OrderStore for DynamoStore {
             if pk.starts_with("PRODUCT#") {
                 let product = product_item::from_item(&item)?;
                 reads.products.insert(product.id, product);
-            } else if item.s("SK")? == coupons::META_SK {
+            } else if item.s("SK")? == keys::META {
                 reads.coupon = Some(coupons::from_item(&item)?);
             } else {
                 reads.coupon_uses_by_user =
@@ -434,8 +407,8 @@ impl OrderStore for DynamoStore {
         let expected = cart.value(n(i64::try_from(new.cart_version).unwrap_or(i64::MAX)));
         let delete = Delete::builder()
             .table_name(&self.table)
-            .key("PK", s(cart_items::user_pk(user)))
-            .key("SK", s(cart_items::CART_SK))
+            .key("PK", s(keys::user(user)))
+            .key("SK", s(keys::CART))
             .condition_expression(format!("{version} = {expected}"))
             .set_expression_attribute_names(cart.names())
             .set_expression_attribute_values(cart.values());
@@ -450,8 +423,8 @@ impl OrderStore for DynamoStore {
             let (uses, max, expiry) = (e.name("uses"), e.name("max_uses"), e.name("expiry"));
             let (one, now) = (e.value(n(1)), e.value(s(new.now.to_string())));
             actions.push(self.update(
-                coupons::pk(&coupon.code),
-                coupons::META_SK,
+                keys::coupon(&coupon.code),
+                keys::META,
                 &format!("SET {uses} = {uses} + {one}"),
                 Some(&format!(
                     "attribute_exists(PK) AND {expiry} > {now} AND (attribute_not_exists({max}) OR {uses} < {max})"
@@ -467,8 +440,8 @@ impl OrderStore for DynamoStore {
                 format!("attribute_not_exists({uses}) OR {uses} < {limit}")
             });
             actions.push(self.update(
-                coupons::pk(&coupon.code),
-                &coupon_user_sk(user),
+                keys::coupon(&coupon.code),
+                &keys::coupon_user(user),
                 &format!("SET {uses} = if_not_exists({uses}, {zero}) + {one}"),
                 condition.as_deref(),
                 e,
@@ -477,8 +450,8 @@ impl OrderStore for DynamoStore {
         }
         if let Some(record) = new.idempotency {
             let item = HashMap::from([
-                ("PK".to_owned(), s(idempotency_pk(user, &record.key))),
-                ("SK".to_owned(), s(IDEMPOTENCY_SK)),
+                ("PK".to_owned(), s(keys::idempotency(user, &record.key))),
+                ("SK".to_owned(), s(keys::IDEMPOTENCY)),
                 ("user_id".to_owned(), s(user.to_string())),
                 ("key".to_owned(), s(&record.key)),
                 ("request".to_owned(), s(&record.request)),
@@ -499,7 +472,7 @@ impl OrderStore for DynamoStore {
     }
 
     async fn find_order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
-        self.get(order_pk(id), ORDER_SK)
+        self.get(keys::order(id), keys::ORDER)
             .await?
             .map(|item| order_from_item(&item))
             .transpose()
@@ -511,15 +484,15 @@ impl OrderStore for DynamoStore {
             OrderScope::Customer(user) => {
                 self.query_orders(
                     "GSI1",
-                    cart_items::user_pk(user),
-                    "ORDER#",
+                    keys::user(user),
+                    keys::CUSTOMER_ORDER_PREFIX,
                     after,
                     query.limit,
                 )
                 .await?
             }
             OrderScope::All(Some(status)) => {
-                self.query_orders("GSI2", status_pk(status), "", after, query.limit)
+                self.query_orders("GSI2", keys::status(status), "", after, query.limit)
                     .await?
             }
             // One partition per status, merged: four Queries of at most `limit + 1` each.
@@ -527,7 +500,7 @@ impl OrderStore for DynamoStore {
                 let mut all = Vec::new();
                 for status in ALL_STATUSES {
                     all.extend(
-                        self.query_orders("GSI2", status_pk(status), "", after, query.limit)
+                        self.query_orders("GSI2", keys::status(status), "", after, query.limit)
                             .await?,
                     );
                 }
@@ -551,13 +524,13 @@ impl OrderStore for DynamoStore {
         let (status, gsi2, order) = (e.name("status"), e.name("GSI2PK"), e.name("order"));
         let (to, index, document, from) = (
             e.value(s(next.status.as_str())),
-            e.value(s(status_pk(next.status))),
+            e.value(s(keys::status(next.status))),
             e.value(json(next)?),
             e.value(s(change.current.status.as_str())),
         );
         let mut actions = vec![self.update(
-            order_pk(next.id),
-            ORDER_SK,
+            keys::order(next.id),
+            keys::ORDER,
             &format!("SET {status} = {to}, {gsi2} = {index}, {order} = {document}"),
             Some(&format!("{status} = {from}")),
             e,
@@ -591,7 +564,7 @@ impl OrderStore for DynamoStore {
             .table_name(&self.table)
             .index_name("GSI1")
             .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", s(OUTBOX_INDEX_PK))
+            .expression_attribute_values(":pk", s(keys::OUTBOX))
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .send()
             .await
@@ -608,8 +581,8 @@ impl OrderStore for DynamoStore {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key("PK", s(outbox_pk(id)))
-            .key("SK", s(OUTBOX_SK))
+            .key("PK", s(keys::outbox(id)))
+            .key("SK", s(keys::OUTBOX))
             .send()
             .await
             .map_err(|e| classify("DeleteItem", e))?;

@@ -4,6 +4,7 @@
 //! exact counts. The product is listed through GSI2 (`PRODUCTS`) and GSI1 (`CATEGORY#<c>`),
 //! both sorted by `<created_at>#<id>`.
 
+use super::keys;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -14,28 +15,6 @@ use crate::{
     domain::{Money, Product, ProductId, Sku, Timestamp, Variant},
     store::{StoreError, sort_key},
 };
-
-pub const META_SK: &str = "META";
-pub const SKU_SK: &str = "SKU";
-pub const COUNTER_PK: &str = "COUNTER#PRODUCTS";
-pub const TOTAL_SK: &str = "COUNTER";
-pub const ALL_PRODUCTS: &str = "PRODUCTS";
-
-pub fn pk(id: ProductId) -> String {
-    format!("PRODUCT#{id}")
-}
-
-pub fn sku_pk(sku: &Sku) -> String {
-    format!("SKU#{sku}")
-}
-
-pub fn category_pk(category: &str) -> String {
-    format!("CATEGORY#{category}")
-}
-
-pub fn category_counter_sk(category: &str) -> String {
-    format!("CATEGORY#{category}")
-}
 
 pub fn to_item(product: &Product) -> HashMap<String, AttributeValue> {
     let variants = product
@@ -53,11 +32,11 @@ pub fn to_item(product: &Product) -> HashMap<String, AttributeValue> {
         .collect();
     let order = sort_key(product);
     HashMap::from([
-        ("PK".into(), s(pk(product.id))),
-        ("SK".into(), s(META_SK)),
-        ("GSI1PK".into(), s(category_pk(&product.category))),
+        ("PK".into(), s(keys::product(product.id))),
+        ("SK".into(), s(keys::META)),
+        ("GSI1PK".into(), s(keys::category(&product.category))),
         ("GSI1SK".into(), s(order.clone())),
-        ("GSI2PK".into(), s(ALL_PRODUCTS)),
+        ("GSI2PK".into(), s(keys::ALL_PRODUCTS)),
         ("GSI2SK".into(), s(order)),
         ("id".into(), s(product.id.to_string())),
         ("name".into(), s(&product.name)),
@@ -76,8 +55,8 @@ pub fn to_item(product: &Product) -> HashMap<String, AttributeValue> {
 
 pub fn sku_item(sku: &Sku, product: ProductId) -> HashMap<String, AttributeValue> {
     HashMap::from([
-        ("PK".into(), s(sku_pk(sku))),
-        ("SK".into(), s(SKU_SK)),
+        ("PK".into(), s(keys::sku(sku))),
+        ("SK".into(), s(keys::SKU)),
         ("product_id".into(), s(product.to_string())),
     ])
 }

@@ -1,6 +1,7 @@
 //! [`ProductStore`] on the single table: each write is one `TransactWriteItems` (product item,
 //! SKU claims, counters), each read one request, listings one `Query` on a GSI per 1 MB.
 
+use super::keys;
 use crate::store::Conflict;
 use std::collections::HashMap;
 
@@ -11,7 +12,7 @@ use super::{
     DynamoStore, NOT_EXISTS,
     attrs::{Item, n, s},
     cancelled_conditions, classify,
-    product_item::{self as item, COUNTER_PK, META_SK, SKU_SK, TOTAL_SK},
+    product_item::{self as item},
 };
 use crate::{
     domain::{Product, ProductId, Sku},
@@ -71,7 +72,7 @@ impl DynamoStore {
 
     fn release_sku(&self, sku: &Sku, product: ProductId) -> Result<TransactWriteItem, StoreError> {
         self.delete_if(
-            key(item::sku_pk(sku), SKU_SK),
+            key(keys::sku(sku), keys::SKU),
             "product_id = :product",
             [(":product", s(product.to_string()))],
         )
@@ -80,7 +81,7 @@ impl DynamoStore {
     fn add_to_counter(&self, sk: String, delta: i64) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(&self.table)
-            .set_key(Some(key(COUNTER_PK.into(), &sk)))
+            .set_key(Some(key(keys::COUNTERS.into(), &sk)))
             .update_expression("ADD #count :delta")
             .expression_attribute_names("#count", "count")
             .expression_attribute_values(":delta", n(delta))
@@ -95,8 +96,8 @@ impl DynamoStore {
         delta: i64,
     ) -> Result<[TransactWriteItem; 2], StoreError> {
         Ok([
-            self.add_to_counter(TOTAL_SK.into(), delta)?,
-            self.add_to_counter(item::category_counter_sk(category), delta)?,
+            self.add_to_counter(keys::TOTAL.into(), delta)?,
+            self.add_to_counter(keys::category(category), delta)?,
         ])
     }
 
@@ -154,7 +155,7 @@ impl ProductStore for DynamoStore {
     }
 
     async fn find_product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
-        self.get(item::pk(id), META_SK)
+        self.get(keys::product(id), keys::META)
             .await?
             .map(|found| item::from_item(&found))
             .transpose()
@@ -177,8 +178,8 @@ impl ProductStore for DynamoStore {
             items.push(self.release_sku(sku, current.id)?);
         }
         if current.category != next.category {
-            items.push(self.add_to_counter(item::category_counter_sk(&current.category), -1)?);
-            items.push(self.add_to_counter(item::category_counter_sk(&next.category), 1)?);
+            items.push(self.add_to_counter(keys::category(&current.category), -1)?);
+            items.push(self.add_to_counter(keys::category(&next.category), 1)?);
         }
         match self.transact(items).await {
             Ok(()) => Ok(()),
@@ -199,7 +200,7 @@ impl ProductStore for DynamoStore {
 
     async fn delete_product(&self, current: &Product) -> Result<(), StoreError> {
         let mut items = vec![self.delete_if(
-            key(item::pk(current.id), META_SK),
+            key(keys::product(current.id), keys::META),
             "version = :version",
             [(":version", n(current.version as i64))],
         )?];
@@ -216,8 +217,8 @@ impl ProductStore for DynamoStore {
 
     async fn list_products(&self, query: &ProductQuery) -> Result<ProductPage, StoreError> {
         let (index, partition) = match &query.category {
-            Some(category) => ("GSI1", item::category_pk(category)),
-            None => ("GSI2", item::ALL_PRODUCTS.to_owned()),
+            Some(category) => ("GSI1", keys::category(category)),
+            None => ("GSI2", keys::ALL_PRODUCTS.to_owned()),
         };
         let (skip, after) = match &query.start {
             ListStart::Offset(skip) => (*skip, None),
@@ -267,10 +268,10 @@ impl ProductStore for DynamoStore {
 
     async fn count_products(&self, category: Option<&str>) -> Result<u64, StoreError> {
         let sk = match category {
-            Some(category) => item::category_counter_sk(category),
-            None => TOTAL_SK.to_owned(),
+            Some(category) => keys::category(category),
+            None => keys::TOTAL.to_owned(),
         };
-        let Some(counter) = self.get(COUNTER_PK.into(), &sk).await? else {
+        let Some(counter) = self.get(keys::COUNTERS.into(), &sk).await? else {
             return Ok(0);
         };
         u64::try_from(counter.n("count")?)

@@ -2,6 +2,7 @@
 //! `claimed_at` (Unix seconds). A claim is a conditional put: absent, or a `sending` claim
 //! older than the lease.
 
+use super::keys;
 use async_trait::async_trait;
 
 use super::{DynamoStore, attrs::n, attrs::s, classify, is_condition_failure};
@@ -10,13 +11,8 @@ use crate::{
     store::{EmailClaim, SentEmailStore, StoreError},
 };
 
-const SK: &str = "SENT";
 const SENDING: &str = "sending";
 const SENT: &str = "sent";
-
-fn pk(order: OrderId, event: &str) -> String {
-    format!("SENT#{order}#{event}")
-}
 
 #[async_trait]
 impl SentEmailStore for DynamoStore {
@@ -31,8 +27,8 @@ impl SentEmailStore for DynamoStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .item("PK", s(pk(order, event)))
-            .item("SK", s(SK))
+            .item("PK", s(keys::sent_email(order, event)))
+            .item("SK", s(keys::SENT_EMAIL))
             .item("state", s(SENDING))
             .item("claimed_at", n(now.unix()))
             .condition_expression(
@@ -46,7 +42,9 @@ impl SentEmailStore for DynamoStore {
         match result {
             Ok(_) => Ok(EmailClaim::Claimed),
             Err(error) if is_condition_failure(&error) => {
-                let marker = self.get(pk(order, event), SK).await?;
+                let marker = self
+                    .get(keys::sent_email(order, event), keys::SENT_EMAIL)
+                    .await?;
                 match marker {
                     Some(item) if item.s("state")? == SENT => Ok(EmailClaim::AlreadySent),
                     _ => Ok(EmailClaim::InFlight),
@@ -65,8 +63,8 @@ impl SentEmailStore for DynamoStore {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(pk(order, event)))
-            .key("SK", s(SK))
+            .key("PK", s(keys::sent_email(order, event)))
+            .key("SK", s(keys::SENT_EMAIL))
             .update_expression("SET #state = :sent, sent_at = :now")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":sent", s(SENT))
@@ -87,8 +85,8 @@ impl SentEmailStore for DynamoStore {
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("PK", s(pk(order, event)))
-            .key("SK", s(SK))
+            .key("PK", s(keys::sent_email(order, event)))
+            .key("SK", s(keys::SENT_EMAIL))
             .condition_expression("#state = :sending AND claimed_at = :claimed")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":sending", s(SENDING))

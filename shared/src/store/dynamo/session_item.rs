@@ -2,31 +2,23 @@
 //! every session of the account with one strongly consistent Query), expiring through the
 //! table's `ttl` attribute. A session holds the identity every authenticated request uses.
 
+use super::keys;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::attrs::{Item, n, s};
 use crate::{
-    domain::{Email, SessionId, Timestamp, UserId},
+    domain::{Email, Timestamp},
     store::{Session, StoreError},
 };
 
 /// The prefix of every session's sort key.
-pub const SK_PREFIX: &str = "SESSION#";
-
-pub fn pk(user: UserId) -> String {
-    format!("USER#{user}")
-}
-
-pub fn sk(id: SessionId) -> String {
-    format!("{SK_PREFIX}{id}")
-}
 
 pub fn to_item(session: &Session) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::from([
-        ("PK".into(), s(pk(session.user_id))),
-        ("SK".into(), s(sk(session.id))),
+        ("PK".into(), s(keys::user(session.user_id))),
+        ("SK".into(), s(keys::session(session.id))),
         ("session_id".into(), s(session.id.to_string())),
         ("user_id".into(), s(session.user_id.to_string())),
         ("email".into(), s(session.email.as_str())),
@@ -71,7 +63,7 @@ pub fn from_item(item: &Item) -> Result<Session, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Role, TokenId};
+    use crate::domain::{Role, SessionId, TokenId, UserId};
 
     #[test]
     fn round_trips_with_ttl_in_epoch_seconds_and_the_previous_token() {

@@ -1,6 +1,7 @@
 //! Sessions on DynamoDB: opened in one transaction with the account's role check and the
 //! clearing of failed logins; refresh tokens rotated by a conditional update.
 
+use super::keys;
 use crate::store::Conflict;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValue;
@@ -45,9 +46,7 @@ impl SessionStore for DynamoStore {
         id: SessionId,
         now: Timestamp,
     ) -> Result<Option<Session>, StoreError> {
-        let item = self
-            .get(session_item::pk(user), &session_item::sk(id))
-            .await?;
+        let item = self.get(keys::user(user), &keys::session(id)).await?;
         let session = item
             .map(|item| session_item::from_item(&item))
             .transpose()?;
@@ -67,8 +66,8 @@ impl SessionStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(session_item::pk(user)))
-            .key("SK", s(session_item::sk(id)))
+            .key("PK", s(keys::user(user)))
+            .key("SK", s(keys::session(id)))
             .update_expression(
                 "SET refresh_jti = :next, previous_jti = :presented, rotated_at = :now",
             )
@@ -102,8 +101,8 @@ impl SessionStore for DynamoStore {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key("PK", s(session_item::pk(user)))
-            .key("SK", s(session_item::sk(id)))
+            .key("PK", s(keys::user(user)))
+            .key("SK", s(keys::session(id)))
             .send()
             .await
             .map_err(|e| classify("DeleteItem", e))?;

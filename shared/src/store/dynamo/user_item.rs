@@ -1,26 +1,16 @@
 //! Accounts: `EMAIL#<email>/EMAIL` (unique e-mail, hash, login in one read) and
 //! `USER#<uid>/PROFILE` (the account by id).
 
+use super::keys;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::attrs::{Item, s};
 use crate::{
-    domain::{Email, StoredHash, Timestamp, User, UserId},
+    domain::{Email, StoredHash, Timestamp, User},
     store::{StoreError, UserRecord},
 };
-
-pub const EMAIL_SK: &str = "EMAIL";
-pub const PROFILE_SK: &str = "PROFILE";
-
-pub fn email_pk(email: &Email) -> String {
-    format!("EMAIL#{email}")
-}
-
-pub fn user_pk(id: UserId) -> String {
-    format!("USER#{id}")
-}
 
 fn user_attrs(user: &User) -> HashMap<String, AttributeValue> {
     HashMap::from([
@@ -33,16 +23,16 @@ fn user_attrs(user: &User) -> HashMap<String, AttributeValue> {
 
 pub fn email_item(record: &UserRecord) -> HashMap<String, AttributeValue> {
     let mut item = user_attrs(&record.user);
-    item.insert("PK".into(), s(email_pk(&record.user.email)));
-    item.insert("SK".into(), s(EMAIL_SK));
+    item.insert("PK".into(), s(keys::email(&record.user.email)));
+    item.insert("SK".into(), s(keys::EMAIL));
     item.insert("password_hash".into(), s(record.password_hash.0.clone()));
     item
 }
 
 pub fn profile_item(user: &User) -> HashMap<String, AttributeValue> {
     let mut item = user_attrs(user);
-    item.insert("PK".into(), s(user_pk(user.id)));
-    item.insert("SK".into(), s(PROFILE_SK));
+    item.insert("PK".into(), s(keys::user(user.id)));
+    item.insert("SK".into(), s(keys::PROFILE));
     item
 }
 
@@ -66,7 +56,7 @@ pub fn record_from_item(item: &Item) -> Result<UserRecord, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Role;
+    use crate::domain::{Role, UserId};
 
     fn record() -> UserRecord {
         UserRecord {

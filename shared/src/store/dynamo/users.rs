@@ -1,6 +1,7 @@
 //! Accounts and failed logins on DynamoDB: creation (e-mail uniqueness by a conditional put in
 //! the same transaction as the profile), login reads, role changes that reach every session.
 
+use super::keys;
 use crate::store::Conflict;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
@@ -10,9 +11,9 @@ use aws_sdk_dynamodb::types::{
 use super::{
     DynamoStore, NOT_EXISTS,
     attrs::{Item, n, s},
-    built, cancelled_conditions,
-    cart_items::key,
-    classify, is_condition_failure, login_item, session_item, transact, user_item,
+    built, cancelled_conditions, classify, is_condition_failure,
+    keys::key,
+    login_item, transact, user_item,
 };
 use crate::{
     domain::{Email, Role, Timestamp, User, UserId},
@@ -71,8 +72,8 @@ impl DynamoStore {
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(session_item::pk(user)))
-            .expression_attribute_values(":prefix", s(session_item::SK_PREFIX))
+            .expression_attribute_values(":pk", s(keys::user(user)))
+            .expression_attribute_values(":prefix", s(keys::SESSION_PREFIX))
             .projection_expression("SK")
             .consistent_read(true);
         self.query_all(request)
@@ -85,7 +86,7 @@ impl DynamoStore {
     /// One attempt at a role change: `Ok(false)` when a login or logout raced it.
     async fn try_set_role(&self, user: &User, role: Role) -> Result<bool, StoreError> {
         let email = self
-            .get(user_item::email_pk(&user.email), user_item::EMAIL_SK)
+            .get(keys::email(&user.email), keys::EMAIL)
             .await?
             .ok_or(StoreError::NotFound)?;
         if email.s("user_id")? != user.id.to_string() {
@@ -99,16 +100,16 @@ impl DynamoStore {
         let mut actions = vec![match generation {
             Some(generation) => set_role_action(
                 &self.table,
-                user_item::email_pk(&user.email),
-                user_item::EMAIL_SK.into(),
+                keys::email(&user.email),
+                keys::EMAIL.into(),
                 role,
                 "user_id = :uid AND session_gen = :gen",
                 &[uid.clone(), (":gen", generation)],
             )?,
             None => set_role_action(
                 &self.table,
-                user_item::email_pk(&user.email),
-                user_item::EMAIL_SK.into(),
+                keys::email(&user.email),
+                keys::EMAIL.into(),
                 role,
                 "user_id = :uid AND attribute_not_exists(session_gen)",
                 std::slice::from_ref(&uid),
@@ -116,8 +117,8 @@ impl DynamoStore {
         }];
         actions.push(set_role_action(
             &self.table,
-            user_item::user_pk(user.id),
-            user_item::PROFILE_SK.into(),
+            keys::user(user.id),
+            keys::PROFILE.into(),
             role,
             "attribute_exists(PK) AND user_id = :uid",
             &[uid],
@@ -126,7 +127,7 @@ impl DynamoStore {
         for sk in sessions {
             let action = set_role_action(
                 &self.table,
-                session_item::pk(user.id),
+                keys::user(user.id),
                 sk,
                 role,
                 "attribute_exists(PK)",
@@ -173,17 +174,13 @@ impl UserStore for DynamoStore {
     }
 
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
-        let item = self
-            .get(user_item::email_pk(email), user_item::EMAIL_SK)
-            .await?;
+        let item = self.get(keys::email(email), keys::EMAIL).await?;
         item.map(|item| user_item::record_from_item(&item))
             .transpose()
     }
 
     async fn find_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        let item = self
-            .get(user_item::user_pk(id), user_item::PROFILE_SK)
-            .await?;
+        let item = self.get(keys::user(id), keys::PROFILE).await?;
         item.map(|item| user_item::user_from_item(&item))
             .transpose()
     }
@@ -200,13 +197,13 @@ impl UserStore for DynamoStore {
     async fn find_login(&self, email: &Email) -> Result<LoginRecord, StoreError> {
         let items = self
             .batch_get(vec![
-                key(user_item::email_pk(email), user_item::EMAIL_SK),
-                key(login_item::pk(email), login_item::SK),
+                key(keys::email(email), keys::EMAIL),
+                key(keys::login(email), keys::FAILURES),
             ])
             .await?;
         let mut record = LoginRecord::default();
         for item in items {
-            if item.s("SK")? == login_item::SK {
+            if item.s("SK")? == keys::FAILURES {
                 record.failures = Some(login_item::from_item(&item)?);
             } else {
                 record.account = Some(user_item::record_from_item(&item)?);
@@ -252,8 +249,8 @@ impl DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(login_item::pk(email)))
-            .key("SK", s(login_item::SK))
+            .key("PK", s(keys::login(email)))
+            .key("SK", s(keys::FAILURES))
             .update_expression("SET failures = failures + :one")
             .condition_expression("window_ends > :now")
             .expression_attribute_values(":one", n(1))
@@ -282,8 +279,8 @@ impl DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(login_item::pk(email)))
-            .key("SK", s(login_item::SK))
+            .key("PK", s(keys::login(email)))
+            .key("SK", s(keys::FAILURES))
             .update_expression("SET failures = :one, window_ends = :ends, #ttl = :ends")
             .condition_expression("attribute_not_exists(window_ends) OR window_ends <= :now")
             .expression_attribute_names("#ttl", "ttl")
@@ -314,8 +311,8 @@ pub(super) fn clear_failures(
     let delete = built(
         Delete::builder()
             .table_name(table)
-            .key("PK", s(login_item::pk(email)))
-            .key("SK", s(login_item::SK))
+            .key("PK", s(keys::login(email)))
+            .key("SK", s(keys::FAILURES))
             .condition_expression(
                 "attribute_not_exists(PK) OR failures < :max OR window_ends <= :now",
             )
@@ -337,8 +334,8 @@ pub(super) fn bump_session_gen(
     let update = built(
         Update::builder()
             .table_name(table)
-            .key("PK", s(user_item::email_pk(email)))
-            .key("SK", s(user_item::EMAIL_SK))
+            .key("PK", s(keys::email(email)))
+            .key("SK", s(keys::EMAIL))
             .update_expression("SET session_gen = if_not_exists(session_gen, :zero) + :one")
             .condition_expression("user_id = :uid AND #role = :role")
             .expression_attribute_names("#role", "role")
