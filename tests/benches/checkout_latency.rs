@@ -15,7 +15,7 @@ use shared::{
     AppState,
     domain::{CartLine, Sku},
     notify::InProcessQueue,
-    store::{CartStore, MemoryStore, OrderStore},
+    store::{CartStore, MemoryStore, OutboxStore},
 };
 use tower::ServiceExt;
 

@@ -185,6 +185,13 @@ pub trait OrderStore: Send + Sync {
     /// recording the event with it. `Conflict(Conflict::OrderChanged)` when the status moved
     /// meanwhile, `Conflict(Conflict::ProductChanged)` when a product to restock lost the SKU.
     async fn change_order_status(&self, change: &StatusChange<'_>) -> Result<(), StoreError>;
+}
+
+/// The order-event outbox: every committed event is written there with its change (by
+/// [`OrderStore::place_order`] and [`OrderStore::change_order_status`]) and removed once
+/// published.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// Events still in the outbox, oldest first.
     async fn outbox_events(&self, limit: usize) -> Result<Vec<OrderEvent>, StoreError>;
     /// Removes a published event from the outbox (absent is not an error).
@@ -233,12 +240,25 @@ pub trait SentEmailStore: Send + Sync {
 
 /// Everything the functions need from storage.
 pub trait Store:
-    UserStore + SessionStore + ProductStore + CouponStore + CartStore + OrderStore + SentEmailStore
+    UserStore
+    + SessionStore
+    + ProductStore
+    + CouponStore
+    + CartStore
+    + OrderStore
+    + OutboxStore
+    + SentEmailStore
 {
 }
 
-impl<
-    T: UserStore + SessionStore + ProductStore + CouponStore + CartStore + OrderStore + SentEmailStore,
-> Store for T
+impl<T> Store for T where
+    T: UserStore
+        + SessionStore
+        + ProductStore
+        + CouponStore
+        + CartStore
+        + OrderStore
+        + OutboxStore
+        + SentEmailStore
 {
 }

@@ -29,6 +29,21 @@ impl Item {
         self.s(name)?.parse().map_err(|_| malformed(name))
     }
 
+    /// A string attribute holding JSON, decoded into `T`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, StoreError> {
+        serde_json::from_str(self.s(name)?).map_err(|_| malformed(name))
+    }
+
+    /// A number attribute that is a count (0 to `u32::MAX`).
+    pub fn count(&self, name: &str) -> Result<u32, StoreError> {
+        u32::try_from(self.n(name)?).map_err(|_| malformed(name))
+    }
+
+    /// A number attribute holding Unix seconds.
+    pub fn timestamp(&self, name: &str) -> Result<crate::domain::Timestamp, StoreError> {
+        crate::domain::Timestamp::from_unix(self.n(name)?).ok_or_else(|| malformed(name))
+    }
+
     /// A number attribute.
     pub fn n(&self, name: &str) -> Result<i64, StoreError> {
         match self.0.get(name) {
@@ -38,7 +53,8 @@ impl Item {
     }
 }
 
-fn malformed(name: &str) -> StoreError {
+/// The error of an item whose attribute `name` is missing or malformed.
+pub fn malformed(name: &str) -> StoreError {
     StoreError::Unexpected(anyhow::anyhow!(
         "stored item has a missing or malformed `{name}`"
     ))

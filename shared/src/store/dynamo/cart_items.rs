@@ -5,6 +5,7 @@
 //! deletes the cart in one transaction action instead of up to 50, which keeps a 50-line
 //! checkout within DynamoDB's 100 actions, and the 50-line limit holds under concurrent adds.
 
+use super::attrs::malformed;
 use crate::store::Conflict;
 use std::collections::HashMap;
 
@@ -16,16 +17,11 @@ use super::{
     attrs::{Item, n, s},
     classify, is_condition_failure,
     keys::{self, Key, key},
-    product_item,
 };
 use crate::{
     domain::{CartLine, Money, Product, ProductId, Sku, UserId},
     store::{CartStore, StoreError, StoredCart, records::sort_lines},
 };
-
-fn malformed(what: &str) -> StoreError {
-    StoreError::Unexpected(anyhow::anyhow!("stored cart has a malformed `{what}`"))
-}
 
 fn line_to_value(line: &CartLine) -> AttributeValue {
     AttributeValue::M(HashMap::from([
@@ -50,16 +46,20 @@ fn line_from_value(value: &AttributeValue) -> Result<CartLine, StoreError> {
 }
 
 /// The stored cart in an item (read alone, or in a batch with other items).
-pub fn cart_from_item(item: &Item) -> Result<StoredCart, StoreError> {
-    let lines = match item.0.get("lines") {
-        Some(AttributeValue::L(values)) => values
-            .iter()
-            .map(line_from_value)
-            .collect::<Result<Vec<_>, _>>()?,
-        _ => return Err(malformed("lines")),
-    };
-    let version = u64::try_from(item.n("version")?).map_err(|_| malformed("version"))?;
-    Ok(StoredCart { lines, version })
+impl TryFrom<&Item> for StoredCart {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let lines = match item.0.get("lines") {
+            Some(AttributeValue::L(values)) => values
+                .iter()
+                .map(line_from_value)
+                .collect::<Result<Vec<_>, _>>()?,
+            _ => return Err(malformed("lines")),
+        };
+        let version = u64::try_from(item.n("version")?).map_err(|_| malformed("version"))?;
+        Ok(StoredCart { lines, version })
+    }
 }
 
 /// The condition that the cart is still at `version` (0: absent).
@@ -125,7 +125,7 @@ impl DynamoStore {
         self.batch_get(keys)
             .await?
             .iter()
-            .map(|item| product_item::from_item(item).map(|p| (p.id, p)))
+            .map(|item| Product::try_from(item).map(|p| (p.id, p)))
             .collect()
     }
 }
@@ -134,7 +134,7 @@ impl DynamoStore {
 impl CartStore for DynamoStore {
     async fn cart(&self, user: UserId) -> Result<StoredCart, StoreError> {
         match self.get(keys::user(user), keys::CART).await? {
-            Some(item) => cart_from_item(&item),
+            Some(item) => StoredCart::try_from(&item),
             None => Ok(StoredCart::default()),
         }
     }

@@ -1,7 +1,7 @@
 //! Coupons: `COUPON#<CODE>/META`, listed through GSI1 (`COUPONS` / `<CODE>`). The use count
 //! (`uses`) belongs to checkouts; admin updates never write it.
 
-use super::keys;
+use super::{attrs::malformed, keys};
 use crate::store::Conflict;
 use std::collections::HashMap;
 
@@ -17,10 +17,6 @@ use crate::{
     domain::{Coupon, CouponCode, Money, Role, Timestamp},
     store::{CouponStore, StoreError},
 };
-
-fn malformed(what: &str) -> StoreError {
-    StoreError::Unexpected(anyhow::anyhow!("stored coupon has a malformed `{what}`"))
-}
 
 /// The admin-editable attributes: `Some` values to set, `None` ones to remove.
 fn editable(coupon: &Coupon) -> Vec<(&'static str, Option<AttributeValue>)> {
@@ -66,46 +62,50 @@ fn to_item(coupon: &Coupon) -> HashMap<String, AttributeValue> {
     item
 }
 
-pub fn from_item(item: &Item) -> Result<Coupon, StoreError> {
-    let optional_n = |name: &str| match item.0.get(name) {
-        None => Ok(None),
-        Some(_) => u32::try_from(item.n(name)?)
-            .map(Some)
-            .map_err(|_| malformed(name)),
-    };
-    let optional_time = |name: &str| match item.0.get(name) {
-        None => Ok(None),
-        Some(_) => Timestamp::parse(item.s(name)?)
-            .map(Some)
-            .map_err(|_| malformed(name)),
-    };
-    let roles = match item.0.get("eligible_roles") {
-        Some(AttributeValue::L(values)) => values
-            .iter()
-            .map(|v| {
-                v.as_s()
-                    .ok()
-                    .and_then(|r| r.parse::<Role>().ok())
-                    .ok_or_else(|| malformed("eligible_roles"))
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        _ => return Err(malformed("eligible_roles")),
-    };
-    Ok(Coupon {
-        code: CouponCode::parse(item.s("code")?).map_err(|_| malformed("code"))?,
-        discount_percent: u8::try_from(item.n("discount_percent")?)
-            .map_err(|_| malformed("discount_percent"))?,
-        expiry: Timestamp::parse(item.s("expiry")?).map_err(|_| malformed("expiry"))?,
-        eligible_roles: roles,
-        max_uses: optional_n("max_uses")?,
-        max_uses_per_user: optional_n("max_uses_per_user")?,
-        min_order_amount: match item.0.get("min_order_amount") {
-            None => None,
-            Some(_) => Some(item.parse::<Money>("min_order_amount")?),
-        },
-        starts_at: optional_time("starts_at")?,
-        uses: u32::try_from(item.n("uses")?).map_err(|_| malformed("uses"))?,
-    })
+impl TryFrom<&Item> for Coupon {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let optional_n = |name: &str| match item.0.get(name) {
+            None => Ok(None),
+            Some(_) => u32::try_from(item.n(name)?)
+                .map(Some)
+                .map_err(|_| malformed(name)),
+        };
+        let optional_time = |name: &str| match item.0.get(name) {
+            None => Ok(None),
+            Some(_) => Timestamp::parse(item.s(name)?)
+                .map(Some)
+                .map_err(|_| malformed(name)),
+        };
+        let roles = match item.0.get("eligible_roles") {
+            Some(AttributeValue::L(values)) => values
+                .iter()
+                .map(|v| {
+                    v.as_s()
+                        .ok()
+                        .and_then(|r| r.parse::<Role>().ok())
+                        .ok_or_else(|| malformed("eligible_roles"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            _ => return Err(malformed("eligible_roles")),
+        };
+        Ok(Coupon {
+            code: CouponCode::parse(item.s("code")?).map_err(|_| malformed("code"))?,
+            discount_percent: u8::try_from(item.n("discount_percent")?)
+                .map_err(|_| malformed("discount_percent"))?,
+            expiry: Timestamp::parse(item.s("expiry")?).map_err(|_| malformed("expiry"))?,
+            eligible_roles: roles,
+            max_uses: optional_n("max_uses")?,
+            max_uses_per_user: optional_n("max_uses_per_user")?,
+            min_order_amount: match item.0.get("min_order_amount") {
+                None => None,
+                Some(_) => Some(item.parse::<Money>("min_order_amount")?),
+            },
+            starts_at: optional_time("starts_at")?,
+            uses: u32::try_from(item.n("uses")?).map_err(|_| malformed("uses"))?,
+        })
+    }
 }
 
 #[async_trait]
@@ -131,7 +131,7 @@ impl CouponStore for DynamoStore {
     async fn find_coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
         self.get(keys::coupon(code), keys::META)
             .await?
-            .map(|item| from_item(&item))
+            .map(|item| Coupon::try_from(&item))
             .transpose()
     }
 
@@ -191,6 +191,10 @@ impl CouponStore for DynamoStore {
             .index_name("GSI1")
             .key_condition_expression("GSI1PK = :pk")
             .expression_attribute_values(":pk", s(keys::ALL_COUPONS));
-        self.query_all(query).await?.iter().map(from_item).collect()
+        self.query_all(query)
+            .await?
+            .iter()
+            .map(Coupon::try_from)
+            .collect()
     }
 }

@@ -7,10 +7,14 @@ use crate::{
     store::{LoginFailures, StoreError},
 };
 
-pub fn from_item(item: &Item) -> Result<LoginFailures, StoreError> {
-    let count = u32::try_from(item.n("failures")?)
-        .map_err(|_| StoreError::Unexpected(anyhow::anyhow!("login failures out of range")))?;
-    let window_ends = Timestamp::from_unix(item.n("window_ends")?)
-        .ok_or_else(|| StoreError::Unexpected(anyhow::anyhow!("login window out of range")))?;
-    Ok(LoginFailures { count, window_ends })
+impl TryFrom<&Item> for LoginFailures {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let count = u32::try_from(item.n("failures")?)
+            .map_err(|_| StoreError::Unexpected(anyhow::anyhow!("login failures out of range")))?;
+        let window_ends = Timestamp::from_unix(item.n("window_ends")?)
+            .ok_or_else(|| StoreError::Unexpected(anyhow::anyhow!("login window out of range")))?;
+        Ok(LoginFailures { count, window_ends })
+    }
 }

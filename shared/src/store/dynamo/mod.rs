@@ -5,7 +5,9 @@ mod cart_items;
 mod coupons;
 mod keys;
 mod login_item;
+mod order_item;
 mod orders;
+mod outbox;
 mod product_item;
 mod products;
 #[cfg(feature = "schema")]
@@ -13,6 +15,7 @@ pub mod schema;
 mod sent_emails;
 mod session_item;
 mod sessions;
+mod transact;
 mod user_item;
 mod users;
 

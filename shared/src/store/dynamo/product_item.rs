@@ -4,7 +4,7 @@
 //! exact counts. The product is listed through GSI2 (`PRODUCTS`) and GSI1 (`CATEGORY#<c>`),
 //! both sorted by `<created_at>#<id>`.
 
-use super::keys;
+use super::{attrs::malformed, keys};
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -61,49 +61,49 @@ pub fn sku_item(sku: &Sku, product: ProductId) -> HashMap<String, AttributeValue
     ])
 }
 
-fn malformed(what: &str) -> StoreError {
-    StoreError::Unexpected(anyhow::anyhow!("stored product has a malformed `{what}`"))
-}
+impl TryFrom<&Item> for Product {
+    type Error = StoreError;
 
-pub fn from_item(item: &Item) -> Result<Product, StoreError> {
-    let time = |name: &str| Timestamp::parse(item.s(name)?).map_err(|_| malformed(name));
-    let images = match item.0.get("images") {
-        Some(AttributeValue::L(values)) => values
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let time = |name: &str| Timestamp::parse(item.s(name)?).map_err(|_| malformed(name));
+        let images = match item.0.get("images") {
+            Some(AttributeValue::L(values)) => values
+                .iter()
+                .map(|v| v.as_s().cloned().map_err(|_| malformed("images")))
+                .collect::<Result<Vec<_>, _>>()?,
+            _ => return Err(malformed("images")),
+        };
+        let Some(AttributeValue::M(variant_map)) = item.0.get("variants") else {
+            return Err(malformed("variants"));
+        };
+        let mut variants = variant_map
             .iter()
-            .map(|v| v.as_s().cloned().map_err(|_| malformed("images")))
-            .collect::<Result<Vec<_>, _>>()?,
-        _ => return Err(malformed("images")),
-    };
-    let Some(AttributeValue::M(variant_map)) = item.0.get("variants") else {
-        return Err(malformed("variants"));
-    };
-    let mut variants = variant_map
-        .iter()
-        .map(|(sku, fields)| {
-            let fields = Item(fields.as_m().map_err(|_| malformed("variants"))?.clone());
-            let price: Decimal = fields.parse("price")?;
-            Ok((
-                fields.n("position")?,
-                Variant {
-                    sku: Sku::parse(sku).map_err(|_| malformed("variants"))?,
-                    stock: u32::try_from(fields.n("stock")?).map_err(|_| malformed("stock"))?,
-                    price: Money::new(price).map_err(|_| malformed("price"))?,
-                },
-            ))
+            .map(|(sku, fields)| {
+                let fields = Item(fields.as_m().map_err(|_| malformed("variants"))?.clone());
+                let price: Decimal = fields.parse("price")?;
+                Ok((
+                    fields.n("position")?,
+                    Variant {
+                        sku: Sku::parse(sku).map_err(|_| malformed("variants"))?,
+                        stock: u32::try_from(fields.n("stock")?).map_err(|_| malformed("stock"))?,
+                        price: Money::new(price).map_err(|_| malformed("price"))?,
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        variants.sort_by_key(|(position, _)| *position);
+        Ok(Product {
+            id: item.parse("id")?,
+            name: item.s("name")?.to_owned(),
+            description: item.s("description")?.to_owned(),
+            category: item.s("category")?.to_owned(),
+            images,
+            variants: variants.into_iter().map(|(_, v)| v).collect(),
+            created_at: time("created_at")?,
+            updated_at: time("updated_at")?,
+            version: u64::try_from(item.n("version")?).map_err(|_| malformed("version"))?,
         })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    variants.sort_by_key(|(position, _)| *position);
-    Ok(Product {
-        id: item.parse("id")?,
-        name: item.s("name")?.to_owned(),
-        description: item.s("description")?.to_owned(),
-        category: item.s("category")?.to_owned(),
-        images,
-        variants: variants.into_iter().map(|(_, v)| v).collect(),
-        created_at: time("created_at")?,
-        updated_at: time("updated_at")?,
-        version: u64::try_from(item.n("version")?).map_err(|_| malformed("version"))?,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -119,7 +119,7 @@ mod tests {
         }))
         .unwrap();
         let product = Product::create(ProductSpec::parse(input).unwrap(), Timestamp::now());
-        let back = from_item(&Item(to_item(&product))).unwrap();
+        let back = Product::try_from(&Item(to_item(&product))).unwrap();
         assert_eq!(back, product);
     }
 }

@@ -157,7 +157,7 @@ impl ProductStore for DynamoStore {
     async fn find_product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
         self.get(keys::product(id), keys::META)
             .await?
-            .map(|found| item::from_item(&found))
+            .map(|found| Product::try_from(&found))
             .transpose()
     }
 
@@ -248,7 +248,7 @@ impl ProductStore for DynamoStore {
             };
             let output = request.send().await.map_err(|e| classify("Query", e))?;
             for listed in output.items.unwrap_or_default() {
-                found.push(item::from_item(&Item(listed))?);
+                found.push(Product::try_from(&Item(listed))?);
             }
             start_key = output.last_evaluated_key;
             if found.len() >= wanted || start_key.is_none() {

@@ -13,8 +13,6 @@ use crate::{
     store::{Session, StoreError},
 };
 
-/// The prefix of every session's sort key.
-
 pub fn to_item(session: &Session) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::from([
         ("PK".into(), s(keys::user(session.user_id))),
@@ -39,25 +37,29 @@ fn timestamp(seconds: i64, name: &str) -> Result<Timestamp, StoreError> {
         .ok_or_else(|| StoreError::Unexpected(anyhow::anyhow!("session {name} out of range")))
 }
 
-pub fn from_item(item: &Item) -> Result<Session, StoreError> {
-    let unexpected = |e: time::error::Parse| StoreError::Unexpected(e.into());
-    let previous_jti = match item.0.get("previous_jti") {
-        None => None,
-        Some(_) => Some((
-            item.parse("previous_jti")?,
-            timestamp(item.n("rotated_at")?, "rotated_at")?,
-        )),
-    };
-    Ok(Session {
-        id: item.parse("session_id")?,
-        user_id: item.parse("user_id")?,
-        email: Email::parse(item.s("email")?).map_err(|e| StoreError::Unexpected(e.into()))?,
-        role: item.parse("role")?,
-        refresh_jti: item.parse("refresh_jti")?,
-        previous_jti,
-        created_at: Timestamp::parse(item.s("created_at")?).map_err(unexpected)?,
-        expires_at: timestamp(item.n("ttl")?, "ttl")?,
-    })
+impl TryFrom<&Item> for Session {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let unexpected = |e: time::error::Parse| StoreError::Unexpected(e.into());
+        let previous_jti = match item.0.get("previous_jti") {
+            None => None,
+            Some(_) => Some((
+                item.parse("previous_jti")?,
+                timestamp(item.n("rotated_at")?, "rotated_at")?,
+            )),
+        };
+        Ok(Session {
+            id: item.parse("session_id")?,
+            user_id: item.parse("user_id")?,
+            email: Email::parse(item.s("email")?).map_err(|e| StoreError::Unexpected(e.into()))?,
+            role: item.parse("role")?,
+            refresh_jti: item.parse("refresh_jti")?,
+            previous_jti,
+            created_at: Timestamp::parse(item.s("created_at")?).map_err(unexpected)?,
+            expires_at: timestamp(item.n("ttl")?, "ttl")?,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -81,9 +83,12 @@ mod tests {
         let item = Item(to_item(&session));
         assert_eq!(item.n("ttl").unwrap(), created_at.unix() + 3600);
         assert_eq!(item.s("PK").unwrap(), format!("USER#{}", session.user_id));
-        assert_eq!(from_item(&item).unwrap(), session);
+        assert_eq!(Session::try_from(&item).unwrap(), session);
 
         session.previous_jti = Some((TokenId::new(), created_at.plus_seconds(60)));
-        assert_eq!(from_item(&Item(to_item(&session))).unwrap(), session);
+        assert_eq!(
+            Session::try_from(&Item(to_item(&session))).unwrap(),
+            session
+        );
     }
 }

@@ -47,9 +47,7 @@ impl SessionStore for DynamoStore {
         now: Timestamp,
     ) -> Result<Option<Session>, StoreError> {
         let item = self.get(keys::user(user), &keys::session(id)).await?;
-        let session = item
-            .map(|item| session_item::from_item(&item))
-            .transpose()?;
+        let session = item.map(|item| Session::try_from(&item)).transpose()?;
         // TTL deletion runs up to days late: an expired item is treated as absent.
         Ok(session.filter(|s| s.is_live(now)))
     }
@@ -84,7 +82,7 @@ impl SessionStore for DynamoStore {
         match result {
             Ok(output) => {
                 let item = Item::from(output.attributes.unwrap_or_default());
-                Ok(RotateOutcome::Rotated(session_item::from_item(&item)?))
+                Ok(RotateOutcome::Rotated(Session::try_from(&item)?))
             }
             // The condition failed: either the session is gone or the token is not current.
             Err(error) if is_condition_failure(&error) => {

@@ -36,21 +36,29 @@ pub fn profile_item(user: &User) -> HashMap<String, AttributeValue> {
     item
 }
 
-pub fn user_from_item(item: &Item) -> Result<User, StoreError> {
-    Ok(User {
-        id: item.parse("user_id")?,
-        email: Email::parse(item.s("email")?).map_err(|e| StoreError::Unexpected(e.into()))?,
-        role: item.parse("role")?,
-        created_at: Timestamp::parse(item.s("created_at")?)
-            .map_err(|e| StoreError::Unexpected(e.into()))?,
-    })
+impl TryFrom<&Item> for User {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        Ok(User {
+            id: item.parse("user_id")?,
+            email: Email::parse(item.s("email")?).map_err(|e| StoreError::Unexpected(e.into()))?,
+            role: item.parse("role")?,
+            created_at: Timestamp::parse(item.s("created_at")?)
+                .map_err(|e| StoreError::Unexpected(e.into()))?,
+        })
+    }
 }
 
-pub fn record_from_item(item: &Item) -> Result<UserRecord, StoreError> {
-    Ok(UserRecord {
-        user: user_from_item(item)?,
-        password_hash: StoredHash(item.s("password_hash")?.to_owned()),
-    })
+impl TryFrom<&Item> for UserRecord {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        Ok(UserRecord {
+            user: User::try_from(item)?,
+            password_hash: StoredHash(item.s("password_hash")?.to_owned()),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -76,7 +84,7 @@ mod tests {
         let item = Item(email_item(&record));
         assert_eq!(item.s("PK").unwrap(), "EMAIL#ann@example.com");
         assert_eq!(item.s("SK").unwrap(), "EMAIL");
-        assert_eq!(record_from_item(&item).unwrap(), record);
+        assert_eq!(UserRecord::try_from(&item).unwrap(), record);
     }
 
     #[test]
@@ -85,7 +93,7 @@ mod tests {
         let item = Item(profile_item(&record.user));
         assert_eq!(item.s("PK").unwrap(), format!("USER#{}", record.user.id));
         assert!(item.s("password_hash").is_err());
-        assert_eq!(user_from_item(&item).unwrap(), record.user);
+        assert_eq!(User::try_from(&item).unwrap(), record.user);
     }
 
     #[test]
@@ -93,7 +101,7 @@ mod tests {
         let mut item = profile_item(&record().user);
         item.insert("role".into(), s("emperor"));
         assert!(matches!(
-            user_from_item(&Item(item)),
+            User::try_from(&Item(item)),
             Err(StoreError::Unexpected(_))
         ));
     }

@@ -13,7 +13,7 @@ use super::{
     attrs::{Item, n, s},
     built, cancelled_conditions, classify, is_condition_failure,
     keys::key,
-    login_item, transact, user_item,
+    transact, user_item,
 };
 use crate::{
     domain::{Email, Role, Timestamp, User, UserId},
@@ -175,14 +175,12 @@ impl UserStore for DynamoStore {
 
     async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
         let item = self.get(keys::email(email), keys::EMAIL).await?;
-        item.map(|item| user_item::record_from_item(&item))
-            .transpose()
+        item.map(|item| UserRecord::try_from(&item)).transpose()
     }
 
     async fn find_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
         let item = self.get(keys::user(id), keys::PROFILE).await?;
-        item.map(|item| user_item::user_from_item(&item))
-            .transpose()
+        item.map(|item| User::try_from(&item)).transpose()
     }
 
     async fn set_role(&self, user: &User, role: Role) -> Result<(), StoreError> {
@@ -204,9 +202,9 @@ impl UserStore for DynamoStore {
         let mut record = LoginRecord::default();
         for item in items {
             if item.s("SK")? == keys::FAILURES {
-                record.failures = Some(login_item::from_item(&item)?);
+                record.failures = Some(LoginFailures::try_from(&item)?);
             } else {
-                record.account = Some(user_item::record_from_item(&item)?);
+                record.account = Some(UserRecord::try_from(&item)?);
             }
         }
         Ok(record)
@@ -260,7 +258,8 @@ impl DynamoStore {
             .await;
         match counted {
             Ok(output) => {
-                login_item::from_item(&Item::from(output.attributes.unwrap_or_default())).map(Some)
+                LoginFailures::try_from(&Item::from(output.attributes.unwrap_or_default()))
+                    .map(Some)
             }
             Err(error) if is_condition_failure(&error) => Ok(None),
             Err(error) => Err(classify("UpdateItem", error)),

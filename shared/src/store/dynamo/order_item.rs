@@ -1,0 +1,100 @@
+//! Order, idempotency and outbox items.
+//!
+//! - order: `ORDER#<oid>/ORDER`, GSI1 `USER#<uid>` / `ORDER#<created>#<oid>` (my orders),
+//!   GSI2 `STATUS#<status>` / `<created>#<oid>` (admin by status); the order as JSON in
+//!   `order`, its `status` as an attribute every change is conditional on.
+//! - idempotency: `IDEMPOTENCY#<uid>#<key>/IDEMPOTENCY` with the request and the order, `ttl`.
+//! - outbox: `OUTBOX#<event id>/OUTBOX`, GSI1 `OUTBOX` / `<event id>`, the event as JSON.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::{
+    attrs::{Item, n, s},
+    keys,
+};
+use crate::{
+    domain::{Order, OrderEvent, OrderStatus},
+    store::{IdempotencyRecord, StoreError},
+};
+
+pub fn json<T: serde::Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    serde_json::to_string(value)
+        .map(AttributeValue::S)
+        .map_err(|e| StoreError::Unexpected(e.into()))
+}
+
+pub fn order_item(order: &Order) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let position = order.sort_key();
+    Ok(HashMap::from([
+        ("PK".into(), s(keys::order(order.id))),
+        ("SK".into(), s(keys::ORDER)),
+        ("GSI1PK".into(), s(keys::user(order.user_id))),
+        ("GSI1SK".into(), s(keys::customer_order(&position))),
+        ("GSI2PK".into(), s(keys::status(order.status))),
+        ("GSI2SK".into(), s(position)),
+        ("status".into(), s(order.status.as_str())),
+        ("order".into(), json(order)?),
+    ]))
+}
+
+impl TryFrom<&Item> for Order {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        let mut order: Order = item.json("order")?;
+        order.status = item.parse::<OrderStatus>("status")?;
+        Ok(order)
+    }
+}
+
+/// The idempotency record's item.
+pub fn idempotency_item(
+    record: &IdempotencyRecord,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    Ok(HashMap::from([
+        (
+            "PK".to_owned(),
+            s(keys::idempotency(record.user, &record.key)),
+        ),
+        ("SK".to_owned(), s(keys::IDEMPOTENCY)),
+        ("user_id".to_owned(), s(record.user.to_string())),
+        ("key".to_owned(), s(&record.key)),
+        ("request".to_owned(), s(&record.request)),
+        ("order".to_owned(), json(&record.order)?),
+        ("ttl".to_owned(), n(record.expires_at.unix())),
+    ]))
+}
+
+pub fn outbox_item(event: &OrderEvent) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    Ok(HashMap::from([
+        ("PK".into(), s(keys::outbox(event.id))),
+        ("SK".into(), s(keys::OUTBOX)),
+        ("GSI1PK".into(), s(keys::OUTBOX)),
+        ("GSI1SK".into(), s(event.id.to_string())),
+        ("event".into(), json(event)?),
+    ]))
+}
+
+impl TryFrom<&Item> for IdempotencyRecord {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        Ok(IdempotencyRecord {
+            user: item.parse("user_id")?,
+            key: item.s("key")?.to_owned(),
+            request: item.s("request")?.to_owned(),
+            order: item.json("order")?,
+            expires_at: item.timestamp("ttl")?,
+        })
+    }
+}
+
+impl TryFrom<&Item> for OrderEvent {
+    type Error = StoreError;
+
+    fn try_from(item: &Item) -> Result<Self, StoreError> {
+        item.json("event")
+    }
+}

@@ -1,0 +1,49 @@
+//! The order-event outbox: events committed with their change and not yet published, read
+//! oldest first through GSI1 (`OUTBOX` / event id) and deleted once published.
+
+use async_trait::async_trait;
+
+use super::{
+    DynamoStore,
+    attrs::{Item, s},
+    classify, keys,
+};
+use crate::{
+    domain::{EventId, OrderEvent},
+    store::{OutboxStore, StoreError},
+};
+
+#[async_trait]
+impl OutboxStore for DynamoStore {
+    async fn outbox_events(&self, limit: usize) -> Result<Vec<OrderEvent>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", s(keys::OUTBOX))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| classify("Query", e))?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| OrderEvent::try_from(&Item(item)))
+            .collect()
+    }
+
+    async fn delete_outbox_event(&self, id: EventId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("PK", s(keys::outbox(id)))
+            .key("SK", s(keys::OUTBOX))
+            .send()
+            .await
+            .map_err(|e| classify("DeleteItem", e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,44 @@
+//! Carts in memory, one per user, written only at the version read.
+
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::{
+    domain::{CartLine, UserId},
+    store::{CartStore, Conflict, StoreError, StoredCart, records::sort_lines},
+};
+
+#[async_trait]
+impl CartStore for MemoryStore {
+    async fn cart(&self, user: UserId) -> Result<StoredCart, StoreError> {
+        Ok(self.lock().carts.get(&user).cloned().unwrap_or_default())
+    }
+
+    async fn save_cart(
+        &self,
+        user: UserId,
+        version: u64,
+        lines: &[CartLine],
+    ) -> Result<u64, StoreError> {
+        let mut inner = self.lock();
+        let current = inner.carts.get(&user).map_or(0, |cart| cart.version);
+        if current != version {
+            return Err(StoreError::Conflict(Conflict::CartChanged));
+        }
+        if lines.is_empty() {
+            inner.carts.remove(&user);
+            return Ok(0);
+        }
+        let mut lines = lines.to_vec();
+        sort_lines(&mut lines);
+        let next = version + 1;
+        inner.carts.insert(
+            user,
+            StoredCart {
+                lines,
+                version: next,
+            },
+        );
+        Ok(next)
+    }
+}

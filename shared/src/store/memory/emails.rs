@@ -1,0 +1,57 @@
+//! E-mail markers in memory: one per (order, event).
+
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::{
+    domain::{OrderId, Timestamp},
+    store::{EmailClaim, SentEmailStore, StoreError},
+};
+
+#[async_trait]
+impl SentEmailStore for MemoryStore {
+    async fn claim_email(
+        &self,
+        order: OrderId,
+        event: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> Result<EmailClaim, StoreError> {
+        let mut inner = self.lock();
+        let key = (order, event.to_owned());
+        match inner.sent_emails.get(&key) {
+            Some((true, _)) => Ok(EmailClaim::AlreadySent),
+            Some((false, claimed)) if *claimed >= stale_before => Ok(EmailClaim::InFlight),
+            _ => {
+                inner.sent_emails.insert(key, (false, now));
+                Ok(EmailClaim::Claimed)
+            }
+        }
+    }
+
+    async fn mark_email_sent(
+        &self,
+        order: OrderId,
+        event: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .sent_emails
+            .insert((order, event.to_owned()), (true, now));
+        Ok(())
+    }
+
+    async fn release_email(
+        &self,
+        order: OrderId,
+        event: &str,
+        claimed_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let key = (order, event.to_owned());
+        if inner.sent_emails.get(&key) == Some(&(false, claimed_at)) {
+            inner.sent_emails.remove(&key);
+        }
+        Ok(())
+    }
+}

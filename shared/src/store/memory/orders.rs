@@ -1,0 +1,179 @@
+//! Orders, checkout, status changes and the outbox in memory, each all-or-nothing under the
+//! store's one lock.
+
+use std::ops::Bound;
+
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::{
+    domain::{CouponCode, EventId, Order, OrderEvent, OrderId, ProductId, Timestamp, UserId},
+    store::{
+        CheckoutReads, Conflict, IdempotencyRecord, NewOrder, OrderPage, OrderQuery, OrderScope,
+        OrderStore, OutboxStore, StatusChange, StoreError, StoredCart,
+    },
+};
+
+#[async_trait]
+impl OrderStore for MemoryStore {
+    async fn checkout_start(
+        &self,
+        user: UserId,
+        idempotency_key: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(StoredCart, Option<IdempotencyRecord>), StoreError> {
+        let inner = self.lock();
+        let cart = inner.carts.get(&user).cloned().unwrap_or_default();
+        let record = idempotency_key
+            .and_then(|key| inner.idempotency.get(&(user, key.to_owned())))
+            .filter(|record| now < record.expires_at)
+            .cloned();
+        Ok((cart, record))
+    }
+
+    async fn checkout_reads(
+        &self,
+        user: UserId,
+        products: &[ProductId],
+        coupon: Option<&CouponCode>,
+    ) -> Result<CheckoutReads, StoreError> {
+        let inner = self.lock();
+        Ok(CheckoutReads {
+            products: products
+                .iter()
+                .filter_map(|id| inner.products.get(id).map(|p| (*id, p.clone())))
+                .collect(),
+            coupon: coupon.and_then(|code| inner.coupons.get(code).cloned()),
+            coupon_uses_by_user: coupon
+                .and_then(|code| inner.coupon_uses.get(&(code.clone(), user)).copied())
+                .unwrap_or(0),
+        })
+    }
+
+    async fn place_order(&self, new: &NewOrder<'_>) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let order = &new.checkout.order;
+        let user = order.user_id;
+        // The checks, in the order of the store contract; nothing is written until all pass.
+        if let Some(record) = new.idempotency {
+            let taken = inner
+                .idempotency
+                .get(&(user, record.key.clone()))
+                .is_some_and(|r| new.now < r.expires_at);
+            if taken {
+                return Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed));
+            }
+        }
+        let cart_version = inner.carts.get(&user).map_or(0, |cart| cart.version);
+        if cart_version != new.cart_version || new.cart_version == 0 {
+            return Err(StoreError::Conflict(Conflict::CartChanged));
+        }
+        if !inner.in_stock(&new.checkout.stock) {
+            return Err(StoreError::Conflict(Conflict::InsufficientStock));
+        }
+        if let Some(coupon) = new.coupon {
+            let stored = inner.coupons.get(&coupon.code);
+            let usable = stored
+                .is_some_and(|c| new.now < c.expiry && c.max_uses.is_none_or(|max| c.uses < max));
+            if !usable {
+                return Err(StoreError::Conflict(Conflict::CouponUnavailable));
+            }
+            let used = inner
+                .coupon_uses
+                .get(&(coupon.code.clone(), user))
+                .copied()
+                .unwrap_or(0);
+            if coupon.max_uses_per_user.is_some_and(|max| used >= max) {
+                return Err(StoreError::Conflict(Conflict::CouponLimitReached));
+            }
+        }
+        if inner.orders.contains_key(&order.id) {
+            return Err(StoreError::Conflict(Conflict::OrderExists));
+        }
+        inner.move_stock(&new.checkout.stock, true);
+        if let Some(coupon) = new.coupon {
+            if let Some(stored) = inner.coupons.get_mut(&coupon.code) {
+                stored.uses += 1;
+            }
+            *inner
+                .coupon_uses
+                .entry((coupon.code.clone(), user))
+                .or_default() += 1;
+        }
+        inner.carts.remove(&user);
+        if let Some(record) = new.idempotency {
+            inner
+                .idempotency
+                .insert((user, record.key.clone()), record.clone());
+        }
+        inner.order_keys.insert(order.sort_key(), order.id);
+        inner.orders.insert(order.id, order.clone());
+        inner.outbox.insert(new.event.id, new.event.clone());
+        Ok(())
+    }
+
+    async fn find_order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        Ok(self.lock().orders.get(&id).cloned())
+    }
+
+    async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
+        let inner = self.lock();
+        let upper = query
+            .after
+            .as_deref()
+            .map_or(Bound::Unbounded, Bound::Excluded);
+        let mut listed: Vec<(&String, &Order)> = inner
+            .order_keys
+            .range::<str, _>((Bound::Unbounded, upper))
+            .rev()
+            .filter_map(|(key, id)| inner.orders.get(id).map(|o| (key, o)))
+            .filter(|(_, order)| match query.scope {
+                OrderScope::Customer(user) => order.user_id == user,
+                OrderScope::All(status) => status.is_none_or(|s| order.status == s),
+            })
+            .take(query.limit + 1)
+            .collect();
+        let more = listed.len() > query.limit;
+        listed.truncate(query.limit);
+        Ok(OrderPage {
+            next: more
+                .then(|| listed.last().map(|(key, _)| (*key).clone()))
+                .flatten(),
+            orders: listed.into_iter().map(|(_, o)| o.clone()).collect(),
+        })
+    }
+
+    async fn change_order_status(&self, change: &StatusChange<'_>) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        match inner.orders.get(&change.current.id) {
+            Some(stored) if stored.status == change.current.status => {}
+            Some(_) => return Err(StoreError::Conflict(Conflict::OrderChanged)),
+            None => return Err(StoreError::NotFound),
+        }
+        let restockable = change.restock.iter().all(|(id, skus)| {
+            inner.products.get(id).is_some_and(|product| {
+                skus.iter()
+                    .all(|(sku, _)| product.variants.iter().any(|v| v.sku == *sku))
+            })
+        });
+        if !restockable {
+            return Err(StoreError::Conflict(Conflict::ProductChanged));
+        }
+        inner.move_stock(change.restock, false);
+        inner.orders.insert(change.next.id, change.next.clone());
+        inner.outbox.insert(change.event.id, change.event.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl OutboxStore for MemoryStore {
+    async fn outbox_events(&self, limit: usize) -> Result<Vec<OrderEvent>, StoreError> {
+        Ok(self.lock().outbox.values().take(limit).cloned().collect())
+    }
+
+    async fn delete_outbox_event(&self, id: EventId) -> Result<(), StoreError> {
+        self.lock().outbox.remove(&id);
+        Ok(())
+    }
+}
