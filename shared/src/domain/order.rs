@@ -91,61 +91,11 @@ pub fn checkout(
     if lines.is_empty() {
         return Err(CheckoutError::EmptyCart);
     }
-    let mut items = Vec::with_capacity(lines.len());
-    let mut shortages = Vec::new();
-    let mut stock = UnitsByProduct::new();
-    let mut total = Decimal::ZERO;
-    for line in lines {
-        let product = products.get(&line.product_id);
-        let variant = product.and_then(|p| p.variants.iter().find(|v| v.sku == line.sku));
-        let (Some(product), Some(variant)) = (product, variant) else {
-            shortages.push(Shortage {
-                product_id: line.product_id,
-                sku: line.sku.clone(),
-                requested: line.quantity,
-                available: 0,
-            });
-            continue;
-        };
-        if variant.stock < line.quantity {
-            shortages.push(Shortage {
-                product_id: line.product_id,
-                sku: line.sku.clone(),
-                requested: line.quantity,
-                available: variant.stock,
-            });
-            continue;
-        }
-        total += variant.price.amount() * Decimal::from(line.quantity);
-        stock
-            .entry(product.id)
-            .or_default()
-            .push((variant.sku.clone(), line.quantity));
-        items.push(OrderLine {
-            product_id: product.id,
-            sku: variant.sku.clone(),
-            name: product.name.clone(),
-            quantity: line.quantity,
-            price: variant.price,
-        });
-    }
-    if !shortages.is_empty() {
-        return Err(CheckoutError::InsufficientStock(shortages));
-    }
-    let total = Money::new(total).map_err(|_| CheckoutError::TooLarge)?;
+    let priced = price_lines(lines, products)?;
+    let total = Money::new(priced.total).map_err(|_| CheckoutError::TooLarge)?;
     let discount = match coupon {
         None => Money::ZERO,
-        Some(offer) => {
-            offer.coupon.check(role, now, Some(total))?;
-            if offer
-                .coupon
-                .max_uses_per_user
-                .is_some_and(|max| offer.used_by_customer >= max)
-            {
-                return Err(CouponRejection::UsedUpByYou.into());
-            }
-            offer.coupon.discount_on(total)
-        }
+        Some(offer) => offer_discount(offer, role, total, now)?,
     };
     // The discount never exceeds the total (see `Coupon::discount_on`).
     let final_amount =
@@ -154,7 +104,7 @@ pub fn checkout(
         order: Order {
             id: OrderId::new(),
             user_id: user,
-            items,
+            items: priced.items,
             total_amount: total,
             discount_applied: discount,
             final_amount,
@@ -163,8 +113,88 @@ pub fn checkout(
             created_at: now,
             updated_at: now,
         },
-        stock,
+        stock: priced.stock,
     })
+}
+
+/// The cart's lines at catalog prices, and the units they take from stock.
+struct PricedLines {
+    items: Vec<OrderLine>,
+    stock: UnitsByProduct,
+    total: Decimal,
+}
+
+/// Prices every line from the catalog; every line short of stock (or gone) is reported.
+fn price_lines(
+    lines: &[CartLine],
+    products: &HashMap<ProductId, Product>,
+) -> Result<PricedLines, CheckoutError> {
+    let mut priced = PricedLines {
+        items: Vec::with_capacity(lines.len()),
+        stock: UnitsByProduct::new(),
+        total: Decimal::ZERO,
+    };
+    let mut shortages = Vec::new();
+    for line in lines {
+        let product = products.get(&line.product_id);
+        let variant = product.and_then(|p| p.variants.iter().find(|v| v.sku == line.sku));
+        let available = variant.map_or(0, |v| v.stock);
+        let (Some(product), Some(variant)) = (product, variant) else {
+            shortages.push(Shortage::of(line, available));
+            continue;
+        };
+        if available < line.quantity {
+            shortages.push(Shortage::of(line, available));
+            continue;
+        }
+        priced.total += variant.price.amount() * Decimal::from(line.quantity);
+        priced
+            .stock
+            .entry(product.id)
+            .or_default()
+            .push((variant.sku.clone(), line.quantity));
+        priced.items.push(OrderLine {
+            product_id: product.id,
+            sku: variant.sku.clone(),
+            name: product.name.clone(),
+            quantity: line.quantity,
+            price: variant.price,
+        });
+    }
+    if shortages.is_empty() {
+        Ok(priced)
+    } else {
+        Err(CheckoutError::InsufficientStock(shortages))
+    }
+}
+
+/// The coupon's discount on `total`, if this customer may use it now.
+fn offer_discount(
+    offer: CouponOffer<'_>,
+    role: Role,
+    total: Money,
+    now: Timestamp,
+) -> Result<Money, CheckoutError> {
+    offer.coupon.check(role, now, Some(total))?;
+    let used_up = offer
+        .coupon
+        .max_uses_per_user
+        .is_some_and(|max| offer.used_by_customer >= max);
+    if used_up {
+        return Err(CouponRejection::UsedUpByYou.into());
+    }
+    Ok(offer.coupon.discount_on(total))
+}
+
+impl Shortage {
+    fn of(line: &CartLine, available: u32) -> Self {
+        Shortage {
+            product_id: line.product_id,
+            sku: line.sku.clone(),
+            requested: line.quantity,
+            available,
+        }
+    }
 }
 
 impl Order {

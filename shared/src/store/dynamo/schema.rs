@@ -127,25 +127,38 @@ pub async fn create_table(
     }
     request = request.set_key_schema(Some(TableSchema::key_schema(&schema.key_schema)?));
     for index in &schema.global_secondary_indexes {
-        request = request.global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(&index.index_name)
-                .set_key_schema(Some(TableSchema::key_schema(&index.key_schema)?))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::from(
-                            index.projection.projection_type.as_str(),
-                        ))
-                        .build(),
-                )
-                .build()?,
-        );
+        request = request.global_secondary_indexes(global_index(index)?);
     }
     request
         .send()
         .await
         .with_context(|| format!("creating table {table}"))?;
+    wait_until_active(client, table).await?;
+    if let Some(ttl) = schema
+        .time_to_live_specification
+        .as_ref()
+        .filter(|ttl| ttl.enabled)
+    {
+        enable_ttl(client, table, &ttl.attribute_name).await?;
+    }
+    Ok(true)
+}
 
+fn global_index(index: &IndexDef) -> anyhow::Result<GlobalSecondaryIndex> {
+    let projection = Projection::builder()
+        .projection_type(ProjectionType::from(
+            index.projection.projection_type.as_str(),
+        ))
+        .build();
+    Ok(GlobalSecondaryIndex::builder()
+        .index_name(&index.index_name)
+        .set_key_schema(Some(TableSchema::key_schema(&index.key_schema)?))
+        .projection(projection)
+        .build()?)
+}
+
+/// Waits (up to 30 s) for a new table to become active.
+async fn wait_until_active(client: &Client, table: &str) -> anyhow::Result<()> {
     for _ in 0..120 {
         let described = client.describe_table().table_name(table).send().await?;
         if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
@@ -153,23 +166,21 @@ pub async fn create_table(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    if let Some(ttl) = schema
-        .time_to_live_specification
-        .as_ref()
-        .filter(|ttl| ttl.enabled)
-    {
-        client
-            .update_time_to_live()
-            .table_name(table)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .attribute_name(&ttl.attribute_name)
-                    .enabled(true)
-                    .build()?,
-            )
-            .send()
-            .await
-            .with_context(|| format!("enabling TTL on {table}"))?;
-    }
-    Ok(true)
+    Ok(())
+}
+
+async fn enable_ttl(client: &Client, table: &str, attribute: &str) -> anyhow::Result<()> {
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(attribute)
+                .enabled(true)
+                .build()?,
+        )
+        .send()
+        .await
+        .with_context(|| format!("enabling TTL on {table}"))?;
+    Ok(())
 }

@@ -42,8 +42,7 @@ pub(super) fn put_new(
 
 fn set_role_action(
     table: &str,
-    pk: String,
-    sk: String,
+    (pk, sk): (String, String),
     role: Role,
     condition: &str,
     values: &[(&str, AttributeValue)],
@@ -83,6 +82,43 @@ impl DynamoStore {
             .collect()
     }
 
+    /// The role set on the account's e-mail item (only if no session was opened since
+    /// `generation` was read) and on its profile.
+    fn account_role_actions(
+        &self,
+        user: &User,
+        role: Role,
+        generation: Option<AttributeValue>,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let uid = (":uid", s(user.id.to_string()));
+        let email = (keys::email(&user.email), keys::EMAIL.to_owned());
+        let on_email = match generation {
+            Some(generation) => set_role_action(
+                &self.table,
+                email,
+                role,
+                "user_id = :uid AND session_gen = :gen",
+                &[uid.clone(), (":gen", generation)],
+            )?,
+            None => set_role_action(
+                &self.table,
+                email,
+                role,
+                "user_id = :uid AND attribute_not_exists(session_gen)",
+                std::slice::from_ref(&uid),
+            )?,
+        };
+        let profile = (keys::user(user.id), keys::PROFILE.to_owned());
+        let on_profile = set_role_action(
+            &self.table,
+            profile,
+            role,
+            "attribute_exists(PK) AND user_id = :uid",
+            &[uid],
+        )?;
+        Ok(vec![on_email, on_profile])
+    }
+
     /// One attempt at a role change: `Ok(false)` when a login or logout raced it.
     async fn try_set_role(&self, user: &User, role: Role) -> Result<bool, StoreError> {
         let email = self
@@ -96,43 +132,11 @@ impl DynamoStore {
         // unchanged when this commits, the sessions read below are all there are.
         let generation = email.0.get("session_gen").cloned();
         let sessions = self.session_keys(user.id).await?;
-        let uid = (":uid", s(user.id.to_string()));
-        let mut actions = vec![match generation {
-            Some(generation) => set_role_action(
-                &self.table,
-                keys::email(&user.email),
-                keys::EMAIL.into(),
-                role,
-                "user_id = :uid AND session_gen = :gen",
-                &[uid.clone(), (":gen", generation)],
-            )?,
-            None => set_role_action(
-                &self.table,
-                keys::email(&user.email),
-                keys::EMAIL.into(),
-                role,
-                "user_id = :uid AND attribute_not_exists(session_gen)",
-                std::slice::from_ref(&uid),
-            )?,
-        }];
-        actions.push(set_role_action(
-            &self.table,
-            keys::user(user.id),
-            keys::PROFILE.into(),
-            role,
-            "attribute_exists(PK) AND user_id = :uid",
-            &[uid],
-        )?);
+        let mut actions = self.account_role_actions(user, role, generation)?;
         let mut batches = Vec::new();
         for sk in sessions {
-            let action = set_role_action(
-                &self.table,
-                keys::user(user.id),
-                sk,
-                role,
-                "attribute_exists(PK)",
-                &[],
-            )?;
+            let key = (keys::user(user.id), sk);
+            let action = set_role_action(&self.table, key, role, "attribute_exists(PK)", &[])?;
             if actions.len() == MAX_ACTIONS {
                 batches.push(std::mem::take(&mut actions));
             }
