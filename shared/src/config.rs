@@ -137,6 +137,75 @@ pub fn login_policy(lookup: &impl Fn(&str) -> Option<String>) -> Result<LoginPol
     })
 }
 
+/// What the orders function needs besides [`Config`]: where order events go.
+#[derive(Debug, Clone)]
+pub struct EventsConfig {
+    /// `ORDER_EVENTS_QUEUE_URL`: the order-events SQS queue.
+    pub queue_url: String,
+}
+
+impl EventsConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    /// Reads through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            queue_url: required(&lookup, "ORDER_EVENTS_QUEUE_URL")?,
+        })
+    }
+}
+
+/// What the order-emails worker needs: the table and the From address.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// `TABLE_NAME`.
+    pub table_name: String,
+    /// `SENDER_ADDRESS`: the From of every order e-mail (an SES identity).
+    pub sender: String,
+}
+
+impl WorkerConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    /// Reads through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: required(&lookup, "TABLE_NAME")?,
+            sender: required(&lookup, "SENDER_ADDRESS")?,
+        })
+    }
+}
+
+/// What the outbox relay needs: the table and the queue.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// `TABLE_NAME`.
+    pub table_name: String,
+    /// `ORDER_EVENTS_QUEUE_URL`.
+    pub queue_url: String,
+}
+
+impl RelayConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    /// Reads through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: required(&lookup, "TABLE_NAME")?,
+            queue_url: required(&lookup, "ORDER_EVENTS_QUEUE_URL")?,
+        })
+    }
+}
+
 /// The shortest accepted HS256 secret, in bytes (the hash's output size).
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -262,6 +331,29 @@ mod tests {
         assert_eq!(config.login.window_seconds, 15 * 60);
         assert_eq!(config.cors, CorsOrigins::Any);
         assert!(!format!("{config:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn the_workers_name_their_missing_variables() {
+        let vars = |pairs: &'static [(&str, &str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let worker = WorkerConfig::from_lookup(vars(&[("TABLE_NAME", "t")]));
+        assert_eq!(worker.unwrap_err().name, "SENDER_ADDRESS");
+        let relay = RelayConfig::from_lookup(vars(&[("TABLE_NAME", "t")]));
+        assert_eq!(relay.unwrap_err().name, "ORDER_EVENTS_QUEUE_URL");
+        let events = EventsConfig::from_lookup(vars(&[("ORDER_EVENTS_QUEUE_URL", "https://q")]));
+        assert_eq!(events.unwrap().queue_url, "https://q");
+        let worker = WorkerConfig::from_lookup(vars(&[
+            ("TABLE_NAME", "t"),
+            ("SENDER_ADDRESS", "orders@shop.example"),
+        ]));
+        assert_eq!(worker.unwrap().sender, "orders@shop.example");
     }
 
     #[test]

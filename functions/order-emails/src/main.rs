@@ -3,6 +3,7 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use shared::{
+    config::WorkerConfig,
     notify::{mail::SesMailer, worker::EmailWorker},
     store::DynamoStore,
 };
@@ -10,12 +11,9 @@ use shared::{
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let table =
-        std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME: is required")?;
-    let sender = std::env::var("SENDER_ADDRESS")
-        .map_err(|_| "environment variable SENDER_ADDRESS: is required")?;
+    let WorkerConfig { table_name, sender } = WorkerConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table_name);
     store.warm_up().await;
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), &sender);
     let worker = EmailWorker {

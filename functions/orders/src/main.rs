@@ -3,15 +3,14 @@
 
 use std::sync::Arc;
 
-use shared::notify::SqsPublisher;
+use shared::{config::EventsConfig, notify::SqsPublisher};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
+    let config = EventsConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
-    let queue_url = std::env::var("ORDER_EVENTS_QUEUE_URL")
-        .map_err(|_| "environment variable ORDER_EVENTS_QUEUE_URL: is required")?;
-    let events = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
+    let events = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url);
     let state = shared::AppState::from_sdk(&sdk)
         .await?
         .with_events(Arc::new(events));

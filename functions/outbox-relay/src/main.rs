@@ -3,6 +3,7 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use shared::{
+    config::RelayConfig,
     domain::Timestamp,
     notify::{SqsPublisher, relay::republish},
     store::DynamoStore,
@@ -16,13 +17,10 @@ const BATCH: usize = 500;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let table =
-        std::env::var("TABLE_NAME").map_err(|_| "environment variable TABLE_NAME: is required")?;
-    let queue_url = std::env::var("ORDER_EVENTS_QUEUE_URL")
-        .map_err(|_| "environment variable ORDER_EVENTS_QUEUE_URL: is required")?;
+    let config = RelayConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
-    let publisher = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name);
+    let publisher = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url);
     let (store, publisher) = (&store, &publisher);
     lambda_runtime::run(service_fn(
         move |_: LambdaEvent<serde_json::Value>| async move {

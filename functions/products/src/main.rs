@@ -7,7 +7,7 @@ use std::sync::Arc;
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let sdk = aws_config::load_from_env().await;
-    let state = shared::AppState::from_env()
+    let state = shared::AppState::from_sdk(&sdk)
         .await?
         .with_edge_cache(Arc::new(products::ApiGatewayCache::new(&sdk)));
     lambda_http::run(products::router(state)).await

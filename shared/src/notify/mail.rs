@@ -62,12 +62,14 @@ impl Mailer for EmlFolder {
 /// An e-mail as a mailer received it: the recipient and the MIME message.
 pub type SentMail = (String, Vec<u8>);
 
+#[cfg(any(test, feature = "test-support"))]
 /// Keeps every e-mail in memory, or fails them all while switched off (tests).
 #[derive(Debug, Default)]
 pub struct RecordingMailer {
     state: Mutex<(Vec<SentMail>, bool)>,
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl RecordingMailer {
     /// (recipient, MIME message) of every e-mail sent, in order.
     pub fn sent(&self) -> Vec<SentMail> {
@@ -84,6 +86,7 @@ impl RecordingMailer {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 #[async_trait]
 impl Mailer for RecordingMailer {
     async fn send(&self, _name: &str, to: &str, raw: &[u8]) -> Result<(), MailError> {

@@ -71,6 +71,7 @@ impl EventPublisher for InProcessQueue {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 /// Keeps every published event in memory, or refuses them all while switched off: for tests
 /// of what is published and of a queue that is down.
 #[derive(Debug, Default)]
@@ -78,6 +79,7 @@ pub struct RecordingQueue {
     state: Mutex<(Vec<OrderEvent>, bool)>,
 }
 
+#[cfg(any(test, feature = "test-support"))]
 impl RecordingQueue {
     /// The events published so far, in order.
     pub fn events(&self) -> Vec<OrderEvent> {
@@ -94,6 +96,7 @@ impl RecordingQueue {
     }
 }
 
+#[cfg(any(test, feature = "test-support"))]
 #[async_trait]
 impl EventPublisher for RecordingQueue {
     async fn publish(&self, event: &OrderEvent) -> Result<(), PublishError> {

@@ -44,16 +44,6 @@ impl DynamoStore {
         }
     }
 
-    /// The SDK client (for table administration in tools and tests).
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// The table name.
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
     /// One cheap read, so the TLS handshake and credential fetch happen during the cold
     /// start instead of in the first customer's request. Failures are only logged.
     pub async fn warm_up(&self) {
