@@ -283,26 +283,22 @@ impl TestApp {
     }
 }
 
-/// Runs each async test body once per store: `both_stores! { async fn name(app: TestApp) {…} }`
-/// expands to `mod name { memory, dynamodb }` tests.
+/// Runs each named `async fn name(app: TestApp)` of the calling file once per store, as the
+/// tests `name::memory` and `name::dynamodb`: `both_stores!(first_case, second_case);`. The
+/// bodies are ordinary functions, formatted and linted like any other code.
 #[macro_export]
 macro_rules! both_stores {
-    ($(async fn $name:ident($app:ident : TestApp) $body:block)*) => {
+    ($($name:ident),* $(,)?) => {
         $(
             mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
-                async fn run($app: $crate::TestApp) $body
-
                 #[tokio::test]
                 async fn memory() {
-                    run($crate::TestApp::new($crate::Backend::Memory).await).await;
+                    super::$name($crate::TestApp::new($crate::Backend::Memory).await).await;
                 }
 
                 #[tokio::test]
                 async fn dynamodb() {
-                    run($crate::TestApp::new($crate::Backend::Dynamo).await).await;
+                    super::$name($crate::TestApp::new($crate::Backend::Dynamo).await).await;
                 }
             }
         )*

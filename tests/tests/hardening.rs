@@ -428,16 +428,16 @@ async fn requests_sharing_a_cache_key_get_the_same_answer(app: TestApp) {
     }
 }
 
-both_stores! {
-    async fn cache_keys(app: TestApp) { requests_sharing_a_cache_key_get_the_same_answer(app).await }
-    async fn resigned_role(app: TestApp) { a_token_resigned_as_admin_gains_nothing(app).await }
-    async fn role_change(app: TestApp) { a_role_change_applies_to_live_sessions_at_once(app).await }
-    async fn lockout(app: TestApp) { ten_failures_lock_the_account_and_only_it(app).await }
-    async fn lockout_window(app: TestApp) { the_lock_ends_with_its_window_and_a_success_resets_the_count(app).await }
-    async fn two_tabs(app: TestApp) { two_tabs_refreshing_at_once_both_keep_working(app).await }
-    async fn replay_after_grace(app: TestApp) { a_replay_after_the_grace_window_ends_the_session(app).await }
-    async fn no_store(app: TestApp) { token_answers_are_never_cached(app).await }
-    async fn cors_any(app: TestApp) { every_route_answers_preflights_and_every_response_names_the_origin(app).await }
-    async fn cors_list(app: TestApp) { only_listed_origins_are_allowed(app).await }
-    async fn unknown_session(app: TestApp) { a_session_never_existing_is_refused_whatever_the_claims(app).await }
-}
+both_stores!(
+    requests_sharing_a_cache_key_get_the_same_answer,
+    a_token_resigned_as_admin_gains_nothing,
+    a_role_change_applies_to_live_sessions_at_once,
+    ten_failures_lock_the_account_and_only_it,
+    the_lock_ends_with_its_window_and_a_success_resets_the_count,
+    two_tabs_refreshing_at_once_both_keep_working,
+    a_replay_after_the_grace_window_ends_the_session,
+    token_answers_are_never_cached,
+    every_route_answers_preflights_and_every_response_names_the_origin,
+    only_listed_origins_are_allowed,
+    a_session_never_existing_is_refused_whatever_the_claims,
+);

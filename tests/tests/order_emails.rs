@@ -42,119 +42,254 @@ fn body(event: &OrderEvent) -> String {
     serde_json::to_string(event).expect("json")
 }
 
-both_stores! {
-    async fn each_order_event_sends_exactly_one_e_mail(app: TestApp) {
-        let (admin, order) = placed(&app, "ann@shop.test").await;
-        let mailer = RecordingMailer::default();
-        let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: SENDER };
-        let placed_event = app.events.events()[0].clone();
-        assert_eq!(worker.deliver(&body(&placed_event)).await.expect("delivered"), Delivery::Sent);
-        // Delivered again (SQS is at-least-once), and once more: nothing more is sent.
-        for _ in 0..2 {
-            assert_eq!(worker.deliver(&body(&placed_event)).await.expect("delivered"), Delivery::AlreadySent);
-        }
-        let sent = mailer.sent();
-        assert_eq!(sent.len(), 1);
-        assert_eq!(sent[0].0, "ann@shop.test");
-        let (subject, text, html) = parsed(&sent[0].1);
-        assert!(subject.contains(&order), "{subject}");
-        assert!(text.contains("Mug <Small> & \"Co\" — Café (SKU MUG-A) x 2 at 8.00 = 16.00"), "{text}");
-        assert!(text.contains("To pay: 16.00"));
-        assert!(html.contains("Mug &lt;Small&gt; &amp; &quot;Co&quot; — Café"), "{html}");
-
-        // A status change is a new event: a second e-mail, naming the new status.
-        let shipped = app.call(Method::PUT, &format!("/orders/{order}/status"), Some(&admin), Some(json!({ "status": "Shipped" }))).await;
-        assert_eq!(shipped.status, StatusCode::OK);
-        let shipped_event = app.events.events()[1].clone();
-        assert_eq!(worker.deliver(&body(&shipped_event)).await.expect("delivered"), Delivery::Sent);
-        assert_eq!(worker.deliver(&body(&shipped_event)).await.expect("delivered"), Delivery::AlreadySent);
-        let sent = mailer.sent();
-        assert_eq!(sent.len(), 2);
-        let (subject, text, _) = parsed(&sent[1].1);
-        assert!(subject.contains("is now Shipped"), "{subject}");
-        assert!(text.contains("from Pending to Shipped"));
+async fn each_order_event_sends_exactly_one_e_mail(app: TestApp) {
+    let (admin, order) = placed(&app, "ann@shop.test").await;
+    let mailer = RecordingMailer::default();
+    let worker = EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: SENDER,
+    };
+    let placed_event = app.events.events()[0].clone();
+    assert_eq!(
+        worker
+            .deliver(&body(&placed_event))
+            .await
+            .expect("delivered"),
+        Delivery::Sent
+    );
+    // Delivered again (SQS is at-least-once), and once more: nothing more is sent.
+    for _ in 0..2 {
+        assert_eq!(
+            worker
+                .deliver(&body(&placed_event))
+                .await
+                .expect("delivered"),
+            Delivery::AlreadySent
+        );
     }
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, "ann@shop.test");
+    let (subject, text, html) = parsed(&sent[0].1);
+    assert!(subject.contains(&order), "{subject}");
+    assert!(
+        text.contains("Mug <Small> & \"Co\" — Café (SKU MUG-A) x 2 at 8.00 = 16.00"),
+        "{text}"
+    );
+    assert!(text.contains("To pay: 16.00"));
+    assert!(
+        html.contains("Mug &lt;Small&gt; &amp; &quot;Co&quot; — Café"),
+        "{html}"
+    );
 
-    async fn a_failed_send_is_retried_and_then_sent_once(app: TestApp) {
-        placed(&app, "ann@shop.test").await;
-        let mailer = RecordingMailer::default();
-        let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: SENDER };
-        let event = app.events.events()[0].clone();
-        mailer.set_failing(true);
-        assert!(matches!(worker.deliver(&body(&event)).await, Err(DeliveryError::Mail(_))));
-        mailer.set_failing(false);
-        // The failed attempt released its claim: the retry sends at once.
-        assert_eq!(worker.deliver(&body(&event)).await.expect("retried"), Delivery::Sent);
-        assert_eq!(worker.deliver(&body(&event)).await.expect("again"), Delivery::AlreadySent);
-        assert_eq!(mailer.sent().len(), 1);
-    }
-
-    async fn malformed_messages_and_unknown_orders_fail_without_sending(app: TestApp) {
-        placed(&app, "ann@shop.test").await;
-        let mailer = RecordingMailer::default();
-        let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: SENDER };
-        let mut unknown = app.events.events()[0].clone();
-        unknown.order_id = shared::domain::OrderId::new();
-        for bad in ["not json", "{}", r#"{"type":"order_exploded"}"#, "[1,2]"] {
-            assert!(matches!(worker.deliver(bad).await, Err(DeliveryError::Malformed(_))), "{bad}");
-        }
-        assert!(matches!(worker.deliver(&body(&unknown)).await, Err(DeliveryError::UnknownOrder(_))));
-        assert!(mailer.sent().is_empty());
-    }
-
-    async fn a_crash_between_sending_and_marking_resends_after_the_lease_only(app: TestApp) {
-        let (admin, order) = placed(&app, "ann@shop.test").await;
-        app.call(Method::PUT, &format!("/orders/{order}/status"), Some(&admin), Some(json!({ "status": "Cancelled" }))).await;
-        let events = app.events.events();
-        let mailer = RecordingMailer::default();
-        let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: SENDER };
-        let now = Timestamp::now();
-        // A worker claimed "placed" 10 minutes ago and died (sent or not, unknown): the claim
-        // is stale, so the redelivered message sends it — the one case of a possible duplicate.
-        let old = now.plus_seconds(-600);
-        assert_eq!(app.store.claim_email(events[0].order_id, &events[0].name(), old, old.plus_seconds(-120)).await.expect("claim"), EmailClaim::Claimed);
-        assert_eq!(worker.deliver(&body(&events[0])).await.expect("delivered"), Delivery::Sent);
-        // A worker claimed "cancelled" a moment ago and is still sending: this delivery backs
-        // off (the message is retried later) and sends nothing.
-        assert_eq!(app.store.claim_email(events[1].order_id, &events[1].name(), now, now.plus_seconds(-120)).await.expect("claim"), EmailClaim::Claimed);
-        assert!(matches!(worker.deliver(&body(&events[1])).await, Err(DeliveryError::InFlight)));
-        assert_eq!(mailer.sent().len(), 1);
-    }
-
-    async fn the_lambda_reports_exactly_the_failed_messages(app: TestApp) {
-        placed(&app, "ann@shop.test").await;
-        let placed_event = app.events.events()[0].clone();
-        let mailer = RecordingMailer::default();
-        let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: SENDER };
-        let (order_id, user_id) = (placed_event.order_id.to_string(), placed_event.user_id.to_string());
-        let shipped_id = shared::domain::EventId::new().to_string();
-        let placed_id = placed_event.id.to_string();
-        let values = [("placed_event_id", placed_id.as_str()), ("shipped_event_id", shipped_id.as_str()), ("order_id", order_id.as_str()), ("user_id", user_id.as_str())];
-
-        let good = invoke_sqs_event("order-emails-batch", &values);
-        let response = order_emails::handle(&worker, good).await;
-        assert!(response.batch_item_failures.is_empty(), "{response:?}");
-        assert_eq!(mailer.sent().len(), 2, "placed and shipped");
-
-        // The good message of the poison batch was sent before: nothing new, and only the
-        // poison message is reported.
-        let poison = invoke_sqs_event("order-emails-poison-batch", &values);
-        let response = order_emails::handle(&worker, poison).await;
-        let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
-        assert_eq!(failed, ["f00dbad0-1111-4222-8333-944455556666"]);
-        assert_eq!(mailer.sent().len(), 2);
-
-        // While the mail service is down, every message of a batch of new events is reported.
-        placed(&app, "bob@shop.test").await;
-        let bobs = app.events.events().last().cloned().expect("event");
-        let (order_id, user_id, placed_id) = (bobs.order_id.to_string(), bobs.user_id.to_string(), bobs.id.to_string());
-        let values = [("placed_event_id", placed_id.as_str()), ("shipped_event_id", shipped_id.as_str()), ("order_id", order_id.as_str()), ("user_id", user_id.as_str())];
-        mailer.set_failing(true);
-        let response = order_emails::handle(&worker, invoke_sqs_event("order-emails-batch", &values)).await;
-        assert_eq!(response.batch_item_failures.len(), 2, "{response:?}");
-        mailer.set_failing(false);
-        let response = order_emails::handle(&worker, invoke_sqs_event("order-emails-batch", &values)).await;
-        assert!(response.batch_item_failures.is_empty());
-        assert_eq!(mailer.sent().len(), 4);
-    }
+    // A status change is a new event: a second e-mail, naming the new status.
+    let shipped = app
+        .call(
+            Method::PUT,
+            &format!("/orders/{order}/status"),
+            Some(&admin),
+            Some(json!({ "status": "Shipped" })),
+        )
+        .await;
+    assert_eq!(shipped.status, StatusCode::OK);
+    let shipped_event = app.events.events()[1].clone();
+    assert_eq!(
+        worker
+            .deliver(&body(&shipped_event))
+            .await
+            .expect("delivered"),
+        Delivery::Sent
+    );
+    assert_eq!(
+        worker
+            .deliver(&body(&shipped_event))
+            .await
+            .expect("delivered"),
+        Delivery::AlreadySent
+    );
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), 2);
+    let (subject, text, _) = parsed(&sent[1].1);
+    assert!(subject.contains("is now Shipped"), "{subject}");
+    assert!(text.contains("from Pending to Shipped"));
 }
+
+async fn a_failed_send_is_retried_and_then_sent_once(app: TestApp) {
+    placed(&app, "ann@shop.test").await;
+    let mailer = RecordingMailer::default();
+    let worker = EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: SENDER,
+    };
+    let event = app.events.events()[0].clone();
+    mailer.set_failing(true);
+    assert!(matches!(
+        worker.deliver(&body(&event)).await,
+        Err(DeliveryError::Mail(_))
+    ));
+    mailer.set_failing(false);
+    // The failed attempt released its claim: the retry sends at once.
+    assert_eq!(
+        worker.deliver(&body(&event)).await.expect("retried"),
+        Delivery::Sent
+    );
+    assert_eq!(
+        worker.deliver(&body(&event)).await.expect("again"),
+        Delivery::AlreadySent
+    );
+    assert_eq!(mailer.sent().len(), 1);
+}
+
+async fn malformed_messages_and_unknown_orders_fail_without_sending(app: TestApp) {
+    placed(&app, "ann@shop.test").await;
+    let mailer = RecordingMailer::default();
+    let worker = EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: SENDER,
+    };
+    let mut unknown = app.events.events()[0].clone();
+    unknown.order_id = shared::domain::OrderId::new();
+    for bad in ["not json", "{}", r#"{"type":"order_exploded"}"#, "[1,2]"] {
+        assert!(
+            matches!(worker.deliver(bad).await, Err(DeliveryError::Malformed(_))),
+            "{bad}"
+        );
+    }
+    assert!(matches!(
+        worker.deliver(&body(&unknown)).await,
+        Err(DeliveryError::UnknownOrder(_))
+    ));
+    assert!(mailer.sent().is_empty());
+}
+
+async fn a_crash_between_sending_and_marking_resends_after_the_lease_only(app: TestApp) {
+    let (admin, order) = placed(&app, "ann@shop.test").await;
+    app.call(
+        Method::PUT,
+        &format!("/orders/{order}/status"),
+        Some(&admin),
+        Some(json!({ "status": "Cancelled" })),
+    )
+    .await;
+    let events = app.events.events();
+    let mailer = RecordingMailer::default();
+    let worker = EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: SENDER,
+    };
+    let now = Timestamp::now();
+    // A worker claimed "placed" 10 minutes ago and died (sent or not, unknown): the claim
+    // is stale, so the redelivered message sends it — the one case of a possible duplicate.
+    let old = now.plus_seconds(-600);
+    assert_eq!(
+        app.store
+            .claim_email(
+                events[0].order_id,
+                &events[0].name(),
+                old,
+                old.plus_seconds(-120)
+            )
+            .await
+            .expect("claim"),
+        EmailClaim::Claimed
+    );
+    assert_eq!(
+        worker.deliver(&body(&events[0])).await.expect("delivered"),
+        Delivery::Sent
+    );
+    // A worker claimed "cancelled" a moment ago and is still sending: this delivery backs
+    // off (the message is retried later) and sends nothing.
+    assert_eq!(
+        app.store
+            .claim_email(
+                events[1].order_id,
+                &events[1].name(),
+                now,
+                now.plus_seconds(-120)
+            )
+            .await
+            .expect("claim"),
+        EmailClaim::Claimed
+    );
+    assert!(matches!(
+        worker.deliver(&body(&events[1])).await,
+        Err(DeliveryError::InFlight)
+    ));
+    assert_eq!(mailer.sent().len(), 1);
+}
+
+async fn the_lambda_reports_exactly_the_failed_messages(app: TestApp) {
+    placed(&app, "ann@shop.test").await;
+    let placed_event = app.events.events()[0].clone();
+    let mailer = RecordingMailer::default();
+    let worker = EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: SENDER,
+    };
+    let (order_id, user_id) = (
+        placed_event.order_id.to_string(),
+        placed_event.user_id.to_string(),
+    );
+    let shipped_id = shared::domain::EventId::new().to_string();
+    let placed_id = placed_event.id.to_string();
+    let values = [
+        ("placed_event_id", placed_id.as_str()),
+        ("shipped_event_id", shipped_id.as_str()),
+        ("order_id", order_id.as_str()),
+        ("user_id", user_id.as_str()),
+    ];
+
+    let good = invoke_sqs_event("order-emails-batch", &values);
+    let response = order_emails::handle(&worker, good).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(mailer.sent().len(), 2, "placed and shipped");
+
+    // The good message of the poison batch was sent before: nothing new, and only the
+    // poison message is reported.
+    let poison = invoke_sqs_event("order-emails-poison-batch", &values);
+    let response = order_emails::handle(&worker, poison).await;
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["f00dbad0-1111-4222-8333-944455556666"]);
+    assert_eq!(mailer.sent().len(), 2);
+
+    // While the mail service is down, every message of a batch of new events is reported.
+    placed(&app, "bob@shop.test").await;
+    let bobs = app.events.events().last().cloned().expect("event");
+    let (order_id, user_id, placed_id) = (
+        bobs.order_id.to_string(),
+        bobs.user_id.to_string(),
+        bobs.id.to_string(),
+    );
+    let values = [
+        ("placed_event_id", placed_id.as_str()),
+        ("shipped_event_id", shipped_id.as_str()),
+        ("order_id", order_id.as_str()),
+        ("user_id", user_id.as_str()),
+    ];
+    mailer.set_failing(true);
+    let response =
+        order_emails::handle(&worker, invoke_sqs_event("order-emails-batch", &values)).await;
+    assert_eq!(response.batch_item_failures.len(), 2, "{response:?}");
+    mailer.set_failing(false);
+    let response =
+        order_emails::handle(&worker, invoke_sqs_event("order-emails-batch", &values)).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(mailer.sent().len(), 4);
+}
+
+both_stores!(
+    each_order_event_sends_exactly_one_e_mail,
+    a_failed_send_is_retried_and_then_sent_once,
+    malformed_messages_and_unknown_orders_fail_without_sending,
+    a_crash_between_sending_and_marking_resends_after_the_lease_only,
+    the_lambda_reports_exactly_the_failed_messages,
+);

@@ -1,6 +1,6 @@
 //! The storage contract: the same cases against the in-memory store and the DynamoDB store.
 
-use e2e::both_stores;
+use e2e::{TestApp, both_stores};
 use shared::store::Conflict;
 use shared::{
     domain::{
@@ -89,506 +89,1300 @@ fn coupon(code: &str, uses: u32) -> Coupon {
     }
 }
 
-both_stores! {
-    async fn carts_are_per_user_and_written_only_at_the_version_read(app: TestApp) {
-        let store = app.store.as_ref();
-        let (mug, lamp) = (item("Mug", "k", &["M-1", "M-2"]), item("Lamp", "h", &["L-1"]));
-        store.create_product(&mug).await.expect("created");
-        store.create_product(&lamp).await.expect("created");
-        let (me, other) = (UserId::new(), UserId::new());
-        let line = |product: &Product, sku: &str, quantity: u32| CartLine {
-            product_id: product.id,
-            sku: Sku::parse(sku).expect("sku"),
-            quantity,
-            price_when_added: "3.50".parse().expect("money"),
-        };
-        assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
-        let v1 = store.save_cart(me, 0, &[line(&lamp, "L-1", 1), line(&mug, "M-2", 1)]).await.expect("created");
-        let stale = store.save_cart(me, 0, &[line(&mug, "M-1", 1)]).await;
-        assert!(matches!(stale, Err(StoreError::Conflict(Conflict::CartChanged))), "{stale:?}");
-        let v2 = store.save_cart(me, v1, &[line(&mug, "M-2", 4), line(&lamp, "L-1", 1)]).await.expect("replaced");
-        assert!(v2 > v1);
-        assert!(matches!(store.save_cart(me, v1, &[]).await, Err(StoreError::Conflict(Conflict::CartChanged))));
-        store.save_cart(other, 0, &[line(&mug, "M-1", 9)]).await.expect("created");
+async fn carts_are_per_user_and_written_only_at_the_version_read(app: TestApp) {
+    let store = app.store.as_ref();
+    let (mug, lamp) = (
+        item("Mug", "k", &["M-1", "M-2"]),
+        item("Lamp", "h", &["L-1"]),
+    );
+    store.create_product(&mug).await.expect("created");
+    store.create_product(&lamp).await.expect("created");
+    let (me, other) = (UserId::new(), UserId::new());
+    let line = |product: &Product, sku: &str, quantity: u32| CartLine {
+        product_id: product.id,
+        sku: Sku::parse(sku).expect("sku"),
+        quantity,
+        price_when_added: "3.50".parse().expect("money"),
+    };
+    assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
+    let v1 = store
+        .save_cart(me, 0, &[line(&lamp, "L-1", 1), line(&mug, "M-2", 1)])
+        .await
+        .expect("created");
+    let stale = store.save_cart(me, 0, &[line(&mug, "M-1", 1)]).await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict(Conflict::CartChanged))),
+        "{stale:?}"
+    );
+    let v2 = store
+        .save_cart(me, v1, &[line(&mug, "M-2", 4), line(&lamp, "L-1", 1)])
+        .await
+        .expect("replaced");
+    assert!(v2 > v1);
+    assert!(matches!(
+        store.save_cart(me, v1, &[]).await,
+        Err(StoreError::Conflict(Conflict::CartChanged))
+    ));
+    store
+        .save_cart(other, 0, &[line(&mug, "M-1", 9)])
+        .await
+        .expect("created");
 
-        let mine = store.cart(me).await.expect("read");
-        let mut expected = vec![line(&mug, "M-2", 4), line(&lamp, "L-1", 1)];
-        expected.sort_by(|a, b| (a.product_id, &a.sku).cmp(&(b.product_id, &b.sku)));
-        assert_eq!(mine, StoredCart { lines: expected, version: v2 }, "by product id, then SKU");
-        assert_eq!(store.cart(other).await.expect("read").lines, [line(&mug, "M-1", 9)]);
+    let mine = store.cart(me).await.expect("read");
+    let mut expected = vec![line(&mug, "M-2", 4), line(&lamp, "L-1", 1)];
+    expected.sort_by(|a, b| (a.product_id, &a.sku).cmp(&(b.product_id, &b.sku)));
+    assert_eq!(
+        mine,
+        StoredCart {
+            lines: expected,
+            version: v2
+        },
+        "by product id, then SKU"
+    );
+    assert_eq!(
+        store.cart(other).await.expect("read").lines,
+        [line(&mug, "M-1", 9)]
+    );
 
-        assert_eq!(store.save_cart(me, v2, &[]).await.expect("emptied"), 0);
-        assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
+    assert_eq!(store.save_cart(me, v2, &[]).await.expect("emptied"), 0);
+    assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
 
-        let found = store.find_products(&[mug.id, lamp.id, mug.id, ProductId::new()]).await.expect("batch");
-        assert_eq!(found.len(), 2);
-        assert_eq!((found.get(&mug.id), found.get(&lamp.id)), (Some(&mug), Some(&lamp)));
-    }
-
-    async fn coupons_are_unique_by_code_and_updates_never_touch_the_use_count(app: TestApp) {
-        let store = app.store.as_ref();
-        let used = coupon("USED-5", 5);
-        store.create_coupon(&used).await.expect("created");
-        assert!(matches!(store.create_coupon(&coupon("USED-5", 0)).await, Err(StoreError::Conflict(Conflict::CouponExists))));
-        assert_eq!(store.find_coupon(&used.code).await.expect("read"), Some(used.clone()));
-
-        let edited = Coupon { discount_percent: 40, max_uses: Some(9), uses: 0, ..used.clone() };
-        store.update_coupon(&edited).await.expect("updated");
-        let stored = store.find_coupon(&used.code).await.expect("read").expect("exists");
-        assert_eq!((stored.discount_percent, stored.max_uses, stored.uses), (40, Some(9), 5));
-        let cleared = Coupon { max_uses: None, ..stored.clone() };
-        store.update_coupon(&cleared).await.expect("updated");
-        assert_eq!(store.find_coupon(&used.code).await.expect("read").expect("exists").max_uses, None);
-
-        store.create_coupon(&coupon("ABC", 0)).await.expect("created");
-        let listed: Vec<_> = store.list_coupons().await.expect("list").into_iter().map(|c| c.code).collect();
-        assert_eq!(listed, [CouponCode::parse("ABC").expect("code"), used.code.clone()]);
-
-        store.delete_coupon(&used.code).await.expect("deleted");
-        assert!(matches!(store.delete_coupon(&used.code).await, Err(StoreError::NotFound)));
-        assert!(matches!(store.update_coupon(&used).await, Err(StoreError::NotFound)));
-        assert_eq!(store.find_coupon(&used.code).await.expect("read"), None);
-    }
-
-    async fn a_product_reads_back_as_written_and_counts(app: TestApp) {
-        let store = app.store.as_ref();
-        let mug = item("Mug", "kitchen", &["M-1", "M-2"]);
-        store.create_product(&mug).await.expect("created");
-        assert_eq!(store.find_product(mug.id).await.expect("read"), Some(mug.clone()));
-        assert_eq!(store.count_products(None).await.expect("count"), 1);
-        assert_eq!(store.count_products(Some("kitchen")).await.expect("count"), 1);
-        assert_eq!(store.count_products(Some("garden")).await.expect("count"), 0);
-    }
-
-    async fn a_taken_sku_refuses_the_whole_product(app: TestApp) {
-        let store = app.store.as_ref();
-        store.create_product(&item("First", "a", &["S-1"])).await.expect("created");
-        let second = item("Second", "b", &["S-2", "S-1"]);
-        let error = store.create_product(&second).await.expect_err("taken");
-        assert!(matches!(error, StoreError::Conflict(Conflict::SkuTaken)), "{error:?}");
-        assert_eq!(store.find_product(second.id).await.expect("read"), None);
-        assert_eq!(store.count_products(None).await.expect("count"), 1);
-        assert_eq!(store.count_products(Some("b")).await.expect("count"), 0);
-        // S-2 was not claimed by the refused product.
-        store.create_product(&item("Third", "b", &["S-2"])).await.expect("S-2 is free");
-    }
-
-    async fn replace_is_conditional_on_the_version_read(app: TestApp) {
-        let store = app.store.as_ref();
-        let lamp = item("Lamp", "home", &["L-1", "L-2"]);
-        store.create_product(&lamp).await.expect("created");
-        let moved = lamp.apply(patch(serde_json::json!({ "category": "office", "variants": [{ "sku": "L-2", "stock": 1, "price": 1 }, { "sku": "L-3", "stock": 1, "price": 1 }] })), Timestamp::now());
-        store.replace_product(&lamp, &moved).await.expect("replaced");
-        assert_eq!(store.find_product(lamp.id).await.expect("read"), Some(moved.clone()));
-        assert_eq!((store.count_products(Some("home")).await.expect("c"), store.count_products(Some("office")).await.expect("c")), (0, 1));
-
-        // A writer still holding the old version loses, and changes nothing.
-        let stale = lamp.apply(patch(serde_json::json!({ "name": "Stale" })), Timestamp::now());
-        let error = store.replace_product(&lamp, &stale).await.expect_err("stale");
-        assert!(matches!(error, StoreError::Conflict(Conflict::ProductChanged)), "{error:?}");
-        let error = store.delete_product(&lamp).await.expect_err("stale");
-        assert!(matches!(error, StoreError::Conflict(Conflict::ProductChanged)), "{error:?}");
-        assert_eq!(store.find_product(lamp.id).await.expect("read"), Some(moved.clone()));
-
-        // L-1 was released, L-3 claimed.
-        store.create_product(&item("Other", "x", &["L-1"])).await.expect("L-1 free");
-        let error = store.create_product(&item("Other", "x", &["L-3"])).await.expect_err("L-3 taken");
-        assert!(matches!(error, StoreError::Conflict(Conflict::SkuTaken)), "{error:?}");
-    }
-
-    async fn delete_releases_everything_and_a_second_delete_is_not_found(app: TestApp) {
-        let store = app.store.as_ref();
-        let chair = item("Chair", "home", &["C-1"]);
-        store.create_product(&chair).await.expect("created");
-        store.delete_product(&chair).await.expect("deleted");
-        assert_eq!(store.find_product(chair.id).await.expect("read"), None);
-        assert_eq!(store.count_products(None).await.expect("count"), 0);
-        assert_eq!(store.count_products(Some("home")).await.expect("count"), 0);
-        assert!(matches!(store.delete_product(&chair).await, Err(StoreError::NotFound)));
-        let replaced = chair.apply(patch(serde_json::json!({ "name": "x" })), Timestamp::now());
-        assert!(matches!(store.replace_product(&chair, &replaced).await, Err(StoreError::NotFound)));
-        store.create_product(&item("Chair again", "home", &["C-1"])).await.expect("C-1 free");
-    }
-
-    async fn listings_are_newest_first_by_offset_or_after_a_position(app: TestApp) {
-        let store = app.store.as_ref();
-        let mut made = Vec::new();
-        for i in 0..7 {
-            let product = item(&format!("P{i}"), if i % 2 == 0 { "even" } else { "odd" }, &[&format!("P-{i}")]);
-            store.create_product(&product).await.expect("created");
-            made.push(product);
-        }
-        made.sort_by_key(|p| std::cmp::Reverse(sort_key(p)));
-        let all = store.list_products(&query(None, ListStart::Offset(0), 10)).await.expect("list");
-        assert_eq!(all.products, made);
-        assert_eq!(all.next, None);
-
-        let first = store.list_products(&query(None, ListStart::Offset(0), 3)).await.expect("list");
-        assert_eq!(first.products, made[..3]);
-        assert_eq!(first.next.as_deref(), Some(sort_key(&made[2]).as_str()));
-        let second = store.list_products(&query(None, ListStart::After(sort_key(&made[2])), 3)).await.expect("list");
-        assert_eq!(second.products, made[3..6]);
-        let offset = store.list_products(&query(None, ListStart::Offset(3), 3)).await.expect("list");
-        assert_eq!(offset.products, second.products);
-        let last = store.list_products(&query(None, ListStart::After(sort_key(&made[5])), 3)).await.expect("list");
-        assert_eq!((last.products.as_slice(), last.next.as_deref()), (&made[6..], None));
-
-        let odd: Vec<_> = made.iter().filter(|p| p.category == "odd").cloned().collect();
-        let listed = store.list_products(&query(Some("odd"), ListStart::Offset(0), 10)).await.expect("list");
-        assert_eq!(listed.products, odd);
-        let beyond = store.list_products(&query(Some("odd"), ListStart::Offset(10), 10)).await.expect("list");
-        assert_eq!((beyond.products.len(), beyond.next), (0, None));
-    }
-
-    async fn a_created_user_is_found_by_email_and_by_id(app: TestApp) {
-        let store = app.store.as_ref();
-        let alice = record("alice@shop.test");
-        store.create_user(&alice).await.expect("created");
-        let by_email = store.find_user_by_email(&alice.user.email).await.expect("read");
-        assert_eq!(by_email.as_ref(), Some(&alice));
-        assert_eq!(store.find_user(alice.user.id).await.expect("read"), Some(alice.user.clone()));
-        let stranger = Email::parse("nobody@shop.test").expect("email");
-        assert_eq!(store.find_user_by_email(&stranger).await.expect("read"), None);
-        assert_eq!(store.find_user(UserId::new()).await.expect("read"), None);
-    }
-
-    async fn a_taken_email_is_a_conflict_and_writes_nothing(app: TestApp) {
-        let store = app.store.as_ref();
-        let first = record("dup@shop.test");
-        store.create_user(&first).await.expect("created");
-        let second = record("dup@shop.test");
-        let error = store.create_user(&second).await.expect_err("duplicate refused");
-        assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
-        assert_eq!(store.find_user(second.user.id).await.expect("read"), None);
-        let kept = store.find_user_by_email(&first.user.email).await.expect("read");
-        assert_eq!(kept.map(|r| r.user.id), Some(first.user.id));
-    }
-
-    async fn set_role_changes_both_views_of_the_user(app: TestApp) {
-        let store = app.store.as_ref();
-        let carol = record("carol@shop.test");
-        store.create_user(&carol).await.expect("created");
-        store.set_role(&carol.user, Role::Admin).await.expect("role set");
-        let by_id = store.find_user(carol.user.id).await.expect("read").expect("exists");
-        let by_email = store.find_user_by_email(&carol.user.email).await.expect("read").expect("exists");
-        assert_eq!((by_id.role, by_email.user.role), (Role::Admin, Role::Admin));
-        assert_eq!(by_email.password_hash, carol.password_hash);
-
-        let ghost = record("ghost@shop.test");
-        let error = store.set_role(&ghost.user, Role::Admin).await.expect_err("absent");
-        assert!(matches!(error, StoreError::NotFound), "{error:?}");
-        assert_eq!(store.find_user_by_email(&ghost.user.email).await.expect("read"), None);
-    }
-
-    async fn a_session_is_found_until_it_expires(app: TestApp) {
-        let store = app.store.as_ref();
-        let live = account_session(store, 3600).await;
-        let now = Timestamp::now();
-        assert_eq!(store.find_session(live.user_id, live.id, now).await.expect("read"), Some(live.clone()));
-        // Lazy expiry: past its end the session is gone even though no TTL sweep ran.
-        let later = live.expires_at.plus_seconds(1);
-        assert_eq!(store.find_session(live.user_id, live.id, later).await.expect("read"), None);
-        assert_eq!(store.find_session(live.user_id, SessionId::new(), now).await.expect("read"), None);
-        // Found only under its own user: a token naming another `sub` finds nothing.
-        assert_eq!(store.find_session(UserId::new(), live.id, now).await.expect("read"), None);
-
-        let error = store.create_session(&live, guard()).await.expect_err("same id twice");
-        assert!(matches!(error, StoreError::Conflict(Conflict::SessionExists)), "{error:?}");
-    }
-
-    async fn a_session_holds_the_accounts_current_role(app: TestApp) {
-        let store = app.store.as_ref();
-        let dave = record("dave@shop.test");
-        store.create_user(&dave).await.expect("created");
-        let first = session(&dave.user, 3600);
-        let second = session(&dave.user, 3600);
-        store.create_session(&first, guard()).await.expect("created");
-        store.create_session(&second, guard()).await.expect("created");
-
-        store.set_role(&dave.user, Role::Admin).await.expect("promoted");
-        let now = Timestamp::now();
-        for s in [&first, &second] {
-            let stored = store.find_session(dave.user.id, s.id, now).await.expect("read").expect("live");
-            assert_eq!(stored.role, Role::Admin);
-        }
-        store.set_role(&dave.user, Role::Customer).await.expect("demoted");
-        let stored = store.find_session(dave.user.id, first.id, now).await.expect("read").expect("live");
-        assert_eq!(stored.role, Role::Customer);
-
-        // A session read before a role change is not opened with the old role.
-        let stale = session(&dave.user, 3600);
-        store.set_role(&dave.user, Role::PrimeCustomer).await.expect("changed");
-        let error = store.create_session(&stale, guard()).await.expect_err("role changed");
-        assert!(matches!(error, StoreError::Conflict(Conflict::RoleChanged)), "{error:?}");
-        assert_eq!(store.find_session(dave.user.id, stale.id, now).await.expect("read"), None);
-        // Nor for an account that does not exist.
-        let ghost = session(&record("ghost@shop.test").user, 3600);
-        let error = store.create_session(&ghost, guard()).await.expect_err("no account");
-        assert!(matches!(error, StoreError::Conflict(Conflict::RoleChanged)), "{error:?}");
-    }
-
-    async fn failed_logins_count_in_one_window_and_lock_new_sessions(app: TestApp) {
-        let store = app.store.as_ref();
-        let erin = record("erin@shop.test");
-        store.create_user(&erin).await.expect("created");
-        let email = &erin.user.email;
-        let start = Timestamp::now();
-        assert_eq!(store.find_login(email).await.expect("read").failures, None);
-        assert_eq!(store.find_login(email).await.expect("read").account, Some(erin.clone()));
-
-        let first = store.record_login_failure(email, None, start, 60).await.expect("counted");
-        assert_eq!(first, LoginFailures { count: 1, window_ends: start.plus_seconds(60) });
-        let third = {
-            // The hint is only a hint: a wrong one gives the same count.
-            store.record_login_failure(email, Some(first), start.plus_seconds(1), 60).await.expect("counted");
-            store.record_login_failure(email, None, start.plus_seconds(2), 60).await.expect("counted")
-        };
-        // Later failures count in the window the first one opened.
-        assert_eq!(third, LoginFailures { count: 3, window_ends: start.plus_seconds(60) });
-        assert_eq!(store.find_login(email).await.expect("read").failures, Some(third));
-
-        // Locked (3 of 3): no session opens, and the failures stay.
-        let s = session(&erin.user, 3600);
-        let locked = SessionGuard { max_failures: 3, now: start.plus_seconds(3) };
-        let error = store.create_session(&s, locked).await.expect_err("locked");
-        assert!(matches!(error, StoreError::Conflict(Conflict::LoginLocked)), "{error:?}");
-        assert_eq!(store.find_session(erin.user.id, s.id, start).await.expect("read"), None);
-        // Under a higher limit it opens, and clears the failures.
-        let lenient = SessionGuard { max_failures: 4, now: start.plus_seconds(3) };
-        store.create_session(&s, lenient).await.expect("opened");
-        assert_eq!(store.find_login(email).await.expect("read").failures, None);
-
-        // After the window a failure opens a new one; an unknown e-mail counts the same way.
-        let reopened = store.record_login_failure(email, None, start, 60).await.expect("counted");
-        let fresh = store.record_login_failure(email, Some(reopened), start.plus_seconds(61), 60).await.expect("counted");
-        assert_eq!(fresh, LoginFailures { count: 1, window_ends: start.plus_seconds(121) });
-        let nobody = Email::parse("nobody@shop.test").expect("email");
-        store.record_login_failure(&nobody, Some(third), start, 60).await.expect("counted");
-        let read = store.find_login(&nobody).await.expect("read");
-        assert_eq!((read.account, read.failures.map(|f| f.count)), (None, Some(1)));
-    }
-
-    async fn concurrent_login_failures_are_all_counted(app: TestApp) {
-        let email = Email::parse("frank@shop.test").expect("email");
-        let now = Timestamp::now();
-        let mut racers = tokio::task::JoinSet::new();
-        let open = LoginFailures { count: 1, window_ends: now.plus_seconds(900) };
-        for n in 0..8 {
-            let store = std::sync::Arc::clone(&app.store);
-            let email = email.clone();
-            let seen = (n % 2 == 0).then_some(open);
-            racers.spawn(async move { store.record_login_failure(&email, seen, now, 900).await.expect("counted").count });
-        }
-        let mut counts = racers.join_all().await;
-        counts.sort_unstable();
-        assert_eq!(counts, (1..=8).collect::<Vec<u32>>());
-    }
-
-    async fn rotation_accepts_the_current_token_once(app: TestApp) {
-        let store = app.store.as_ref();
-        let s = account_session(store, 3600).await;
-        let next = TokenId::new();
-        let at = Timestamp::now();
-        match store.rotate_refresh(s.user_id, s.id, s.refresh_jti, next, at).await.expect("rotate") {
-            RotateOutcome::Rotated(rotated) => {
-                assert_eq!(rotated.refresh_jti, next);
-                let previous = rotated.previous_jti.map(|(jti, when)| (jti, when.unix()));
-                assert_eq!(previous, Some((s.refresh_jti, at.unix())));
-                assert_eq!((rotated.id, rotated.user_id, rotated.expires_at), (s.id, s.user_id, s.expires_at));
-            }
-            other => panic!("expected Rotated, got {other:?}"),
-        }
-        let stored = store.find_session(s.user_id, s.id, Timestamp::now()).await.expect("read").expect("live");
-        assert_eq!(stored.refresh_jti, next);
-
-        let replay = store.rotate_refresh(s.user_id, s.id, s.refresh_jti, TokenId::new(), Timestamp::now()).await.expect("rotate");
-        assert_eq!(replay, RotateOutcome::Stale(stored.clone()));
-        // A refused rotation changes nothing.
-        let after = store.find_session(s.user_id, s.id, Timestamp::now()).await.expect("read").expect("live");
-        assert_eq!(after, stored);
-    }
-
-    async fn rotation_of_an_ended_session_is_gone(app: TestApp) {
-        let store = app.store.as_ref();
-        let absent = store.rotate_refresh(UserId::new(), SessionId::new(), TokenId::new(), TokenId::new(), Timestamp::now()).await;
-        assert_eq!(absent.expect("rotate"), RotateOutcome::Gone);
-
-        let s = account_session(store, 3600).await;
-        let after_expiry = s.expires_at.plus_seconds(1);
-        let expired = store.rotate_refresh(s.user_id, s.id, s.refresh_jti, TokenId::new(), after_expiry).await;
-        assert_eq!(expired.expect("rotate"), RotateOutcome::Gone);
-        let other_user = store.rotate_refresh(UserId::new(), s.id, s.refresh_jti, TokenId::new(), Timestamp::now()).await;
-        assert_eq!(other_user.expect("rotate"), RotateOutcome::Gone);
-
-        store.delete_session(s.user_id, s.id).await.expect("deleted");
-        assert_eq!(store.find_session(s.user_id, s.id, Timestamp::now()).await.expect("read"), None);
-        let deleted = store.rotate_refresh(s.user_id, s.id, s.refresh_jti, TokenId::new(), Timestamp::now()).await;
-        assert_eq!(deleted.expect("rotate"), RotateOutcome::Gone);
-        store.delete_session(s.user_id, s.id).await.expect("deleting twice is fine");
-    }
-
-    async fn concurrent_rotations_of_one_token_let_exactly_one_win(app: TestApp) {
-        let s = account_session(app.store.as_ref(), 3600).await;
-        let mut racers = tokio::task::JoinSet::new();
-        for _ in 0..8 {
-            let store = std::sync::Arc::clone(&app.store);
-            let (user, id, presented) = (s.user_id, s.id, s.refresh_jti);
-            racers.spawn(async move {
-                store.rotate_refresh(user, id, presented, TokenId::new(), Timestamp::now()).await.expect("rotate")
-            });
-        }
-        let outcomes = racers.join_all().await;
-        let won = outcomes.iter().filter(|o| matches!(o, RotateOutcome::Rotated(_))).count();
-        let stale = outcomes.iter().filter(|o| matches!(o, RotateOutcome::Stale(_))).count();
-        assert_eq!((won, stale), (1, 7), "{outcomes:?}");
-    }
-
-    async fn place_order_is_all_or_nothing(app: TestApp) {
-        let store = app.store.as_ref();
-        let shirt = item("Shirt", "c", &["S-1", "S-2"]);
-        store.create_product(&shirt).await.expect("created");
-        let mut limited = coupon("ONE-USE", 0);
-        limited.max_uses = Some(1);
-        store.create_coupon(&limited).await.expect("coupon");
-        let user = UserId::new();
-        let line = |sku: &str, quantity: u32| CartLine {
-            product_id: shirt.id,
-            sku: Sku::parse(sku).expect("sku"),
-            quantity,
-            price_when_added: "3.50".parse().expect("money"),
-        };
-        let lines = [line("S-1", 2), line("S-2", 1)];
-        let version = store.save_cart(user, 0, &lines).await.expect("cart");
-        let now = Timestamp::now();
-        let products = store.find_products(&[shirt.id]).await.expect("read");
-        let offer = CouponOffer { coupon: &limited, used_by_customer: 0 };
-        let done = checkout(user, Role::Customer, &lines, &products, Some(offer), now).expect("checkout");
-        let event = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
-        let record = IdempotencyRecord { user, key: "k-1".into(), request: "{}".into(), order: done.order.clone(), expires_at: now.plus_seconds(60) };
-        let new = |cart_version, checkout| NewOrder {
-            checkout, cart_version, coupon: Some(&limited), idempotency: Some(&record), event: &event, now,
-        };
-        let unchanged = || async {
-            assert_eq!(store.find_product(shirt.id).await.expect("read").expect("exists").variants.iter().map(|v| v.stock).collect::<Vec<_>>(), [2, 2]);
-            assert_eq!(store.cart(user).await.expect("cart").lines.len(), 2);
-            assert_eq!(store.find_coupon(&limited.code).await.expect("read").expect("exists").uses, 0);
-            assert_eq!(store.find_order(done.order.id).await.expect("read"), None);
-            assert!(store.outbox_events(10).await.expect("outbox").is_empty());
-            assert_eq!(store.checkout_start(user, Some("k-1"), now).await.expect("start").1, None);
-        };
-
-        let greedy = {
-            let mut greedy = done.clone();
-            greedy.stock.insert(shirt.id, vec![(Sku::parse("S-1").expect("sku"), 2), (Sku::parse("S-2").expect("sku"), 3)]);
-            greedy
-        };
-        let stale = store.place_order(&new(version + 1, &done)).await;
-        assert!(matches!(stale, Err(StoreError::Conflict(Conflict::CartChanged))), "{stale:?}");
-        unchanged().await;
-        let short = store.place_order(&new(version, &greedy)).await;
-        assert!(matches!(short, Err(StoreError::Conflict(Conflict::InsufficientStock))), "{short:?}");
-        unchanged().await;
-
-        store.place_order(&new(version, &done)).await.expect("placed");
-        let stored = store.find_product(shirt.id).await.expect("read").expect("exists");
-        assert_eq!(stored.variants.iter().map(|v| v.stock).collect::<Vec<_>>(), [0, 1]);
-        assert!(stored.version > shirt.version, "a stock change is a new product version");
-        assert_eq!(store.cart(user).await.expect("cart"), StoredCart::default());
-        assert_eq!(store.find_coupon(&limited.code).await.expect("read").expect("exists").uses, 1);
-        assert_eq!(store.find_order(done.order.id).await.expect("read"), Some(done.order.clone()));
-        assert_eq!(store.outbox_events(10).await.expect("outbox"), std::slice::from_ref(&event));
-        let (_, replay) = store.checkout_start(user, Some("k-1"), now).await.expect("start");
-        assert_eq!(replay, Some(record.clone()));
-        let reads = store.checkout_reads(user, &[shirt.id], Some(&limited.code)).await.expect("reads");
-        assert_eq!((reads.products.len(), reads.coupon.map(|c| c.uses), reads.coupon_uses_by_user), (1, Some(1), 1));
-
-        // Again with the same key, and (with a fresh cart) with a used-up coupon.
-        let version = store.save_cart(user, 0, &[line("S-2", 1)]).await.expect("cart");
-        let again = store.place_order(&new(version, &done)).await;
-        assert!(matches!(again, Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed))), "{again:?}");
-        let small = checkout(user, Role::Customer, &[line("S-2", 1)], &store.find_products(&[shirt.id]).await.expect("read"), None, now).expect("checkout");
-        let other_event = OrderEvent::new(&small.order, OrderEventKind::OrderPlaced, now);
-        let used_up = store.place_order(&NewOrder { checkout: &small, cart_version: version, coupon: Some(&limited), idempotency: None, event: &other_event, now }).await;
-        assert!(matches!(used_up, Err(StoreError::Conflict(Conflict::CouponUnavailable))), "{used_up:?}");
-        store.place_order(&NewOrder { checkout: &small, cart_version: version, coupon: None, idempotency: None, event: &other_event, now }).await.expect("without the coupon");
-
-        store.delete_outbox_event(event.id).await.expect("deleted");
-        store.delete_outbox_event(event.id).await.expect("deleting twice is fine");
-        assert_eq!(store.outbox_events(10).await.expect("outbox"), [other_event]);
-    }
-
-    async fn status_changes_are_conditional_and_restock(app: TestApp) {
-        let store = app.store.as_ref();
-        let shirt = item("Shirt", "c", &["S-1"]);
-        store.create_product(&shirt).await.expect("created");
-        let user = UserId::new();
-        let lines = [CartLine { product_id: shirt.id, sku: Sku::parse("S-1").expect("sku"), quantity: 2, price_when_added: "3.50".parse().expect("money") }];
-        let version = store.save_cart(user, 0, &lines).await.expect("cart");
-        let now = Timestamp::now();
-        let done = checkout(user, Role::Customer, &lines, &store.find_products(&[shirt.id]).await.expect("read"), None, now).expect("checkout");
-        let placed = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
-        store.place_order(&NewOrder { checkout: &done, cart_version: version, coupon: None, idempotency: None, event: &placed, now }).await.expect("placed");
-
-        let current = done.order.clone();
-        let cancelled = Order { status: OrderStatus::Cancelled, ..current.clone() };
-        let event = OrderEvent::new(&cancelled, OrderEventKind::StatusChanged { from: OrderStatus::Pending, to: OrderStatus::Cancelled }, now);
-        let restock = current.units_by_product();
-        let change = StatusChange { current: &current, next: &cancelled, restock: &restock, event: &event };
-        store.change_order_status(&change).await.expect("cancelled");
-        assert_eq!(store.find_order(current.id).await.expect("read").map(|o| o.status), Some(OrderStatus::Cancelled));
-        assert_eq!(store.find_product(shirt.id).await.expect("read").expect("exists").variants[0].stock, 2);
-
-        // The same change again was decided on a stale status: refused, nothing restocked.
-        let again = store.change_order_status(&change).await;
-        assert!(matches!(again, Err(StoreError::Conflict(Conflict::OrderChanged))), "{again:?}");
-        assert_eq!(store.find_product(shirt.id).await.expect("read").expect("exists").variants[0].stock, 2);
-        let pending = store.list_orders(&OrderQuery { scope: OrderScope::All(Some(OrderStatus::Pending)), after: None, limit: 10 }).await.expect("list");
-        let gone = store.list_orders(&OrderQuery { scope: OrderScope::All(Some(OrderStatus::Cancelled)), after: None, limit: 10 }).await.expect("list");
-        assert_eq!((pending.orders.len(), gone.orders.len()), (0, 1), "the status index moves with the order");
-
-        let missing = Order { id: shared::domain::OrderId::new(), ..current.clone() };
-        let nowhere = store.change_order_status(&StatusChange { current: &missing, next: &Order { status: OrderStatus::Shipped, ..missing.clone() }, restock: &Default::default(), event: &event }).await;
-        assert!(matches!(nowhere, Err(StoreError::NotFound)), "{nowhere:?}");
-    }
-
-    async fn an_expired_idempotency_record_is_ignored_and_replaced(app: TestApp) {
-        let store = app.store.as_ref();
-        let shirt = item("Shirt", "c", &["S-1"]);
-        store.create_product(&shirt).await.expect("created");
-        let user = UserId::new();
-        let lines = [CartLine { product_id: shirt.id, sku: Sku::parse("S-1").expect("sku"), quantity: 1, price_when_added: "3.50".parse().expect("money") }];
-        let now = Timestamp::now();
-        for _ in 0..2 {
-            let version = store.save_cart(user, 0, &lines).await.expect("cart");
-            let done = checkout(user, Role::Customer, &lines, &store.find_products(&[shirt.id]).await.expect("read"), None, now).expect("checkout");
-            let event = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
-            let record = IdempotencyRecord { user, key: "old".into(), request: "{}".into(), order: done.order.clone(), expires_at: now };
-            assert_eq!(store.checkout_start(user, Some("old"), now).await.expect("start").1, None, "expired at `now`");
-            store.place_order(&NewOrder { checkout: &done, cart_version: version, coupon: None, idempotency: Some(&record), event: &event, now }).await.expect("placed over the expired record");
-        }
-        assert_eq!(store.find_product(shirt.id).await.expect("read").expect("exists").variants[0].stock, 0);
-    }
-
-    async fn an_e_mail_marker_is_claimed_once_and_taken_over_only_when_stale(app: TestApp) {
-        let store = app.store.as_ref();
-        let order = shared::domain::OrderId::new();
-        let now = Timestamp::now();
-        let lease_start = now.plus_seconds(-120);
-        assert_eq!(store.claim_email(order, "placed", now, lease_start).await.expect("claim"), EmailClaim::Claimed);
-        assert_eq!(store.claim_email(order, "placed", now, lease_start).await.expect("claim"), EmailClaim::InFlight, "a fresh claim holds");
-        assert_eq!(store.claim_email(order, "shipped", now, lease_start).await.expect("claim"), EmailClaim::Claimed, "per event");
-        // A claim older than the lease belongs to a sender that died: taken over.
-        let later = now.plus_seconds(300);
-        assert_eq!(store.claim_email(order, "placed", later, later.plus_seconds(-120)).await.expect("claim"), EmailClaim::Claimed);
-        // Releasing someone else's (the old) claim does nothing; releasing one's own frees it.
-        store.release_email(order, "placed", now).await.expect("release");
-        assert_eq!(store.claim_email(order, "placed", later, later.plus_seconds(-120)).await.expect("claim"), EmailClaim::InFlight);
-        store.release_email(order, "placed", later).await.expect("release");
-        assert_eq!(store.claim_email(order, "placed", later, later.plus_seconds(-120)).await.expect("claim"), EmailClaim::Claimed);
-        store.mark_email_sent(order, "placed", later).await.expect("marked");
-        let much_later = later.plus_seconds(86_400);
-        assert_eq!(store.claim_email(order, "placed", much_later, much_later).await.expect("claim"), EmailClaim::AlreadySent, "sent is final");
-        store.release_email(order, "placed", later).await.expect("release");
-        assert_eq!(store.claim_email(order, "placed", much_later, much_later).await.expect("claim"), EmailClaim::AlreadySent);
-    }
+    let found = store
+        .find_products(&[mug.id, lamp.id, mug.id, ProductId::new()])
+        .await
+        .expect("batch");
+    assert_eq!(found.len(), 2);
+    assert_eq!(
+        (found.get(&mug.id), found.get(&lamp.id)),
+        (Some(&mug), Some(&lamp))
+    );
 }
+
+async fn coupons_are_unique_by_code_and_updates_never_touch_the_use_count(app: TestApp) {
+    let store = app.store.as_ref();
+    let used = coupon("USED-5", 5);
+    store.create_coupon(&used).await.expect("created");
+    assert!(matches!(
+        store.create_coupon(&coupon("USED-5", 0)).await,
+        Err(StoreError::Conflict(Conflict::CouponExists))
+    ));
+    assert_eq!(
+        store.find_coupon(&used.code).await.expect("read"),
+        Some(used.clone())
+    );
+
+    let edited = Coupon {
+        discount_percent: 40,
+        max_uses: Some(9),
+        uses: 0,
+        ..used.clone()
+    };
+    store.update_coupon(&edited).await.expect("updated");
+    let stored = store
+        .find_coupon(&used.code)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        (stored.discount_percent, stored.max_uses, stored.uses),
+        (40, Some(9), 5)
+    );
+    let cleared = Coupon {
+        max_uses: None,
+        ..stored.clone()
+    };
+    store.update_coupon(&cleared).await.expect("updated");
+    assert_eq!(
+        store
+            .find_coupon(&used.code)
+            .await
+            .expect("read")
+            .expect("exists")
+            .max_uses,
+        None
+    );
+
+    store
+        .create_coupon(&coupon("ABC", 0))
+        .await
+        .expect("created");
+    let listed: Vec<_> = store
+        .list_coupons()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    assert_eq!(
+        listed,
+        [CouponCode::parse("ABC").expect("code"), used.code.clone()]
+    );
+
+    store.delete_coupon(&used.code).await.expect("deleted");
+    assert!(matches!(
+        store.delete_coupon(&used.code).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.update_coupon(&used).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.find_coupon(&used.code).await.expect("read"), None);
+}
+
+async fn a_product_reads_back_as_written_and_counts(app: TestApp) {
+    let store = app.store.as_ref();
+    let mug = item("Mug", "kitchen", &["M-1", "M-2"]);
+    store.create_product(&mug).await.expect("created");
+    assert_eq!(
+        store.find_product(mug.id).await.expect("read"),
+        Some(mug.clone())
+    );
+    assert_eq!(store.count_products(None).await.expect("count"), 1);
+    assert_eq!(
+        store.count_products(Some("kitchen")).await.expect("count"),
+        1
+    );
+    assert_eq!(
+        store.count_products(Some("garden")).await.expect("count"),
+        0
+    );
+}
+
+async fn a_taken_sku_refuses_the_whole_product(app: TestApp) {
+    let store = app.store.as_ref();
+    store
+        .create_product(&item("First", "a", &["S-1"]))
+        .await
+        .expect("created");
+    let second = item("Second", "b", &["S-2", "S-1"]);
+    let error = store.create_product(&second).await.expect_err("taken");
+    assert!(
+        matches!(error, StoreError::Conflict(Conflict::SkuTaken)),
+        "{error:?}"
+    );
+    assert_eq!(store.find_product(second.id).await.expect("read"), None);
+    assert_eq!(store.count_products(None).await.expect("count"), 1);
+    assert_eq!(store.count_products(Some("b")).await.expect("count"), 0);
+    // S-2 was not claimed by the refused product.
+    store
+        .create_product(&item("Third", "b", &["S-2"]))
+        .await
+        .expect("S-2 is free");
+}
+
+async fn replace_is_conditional_on_the_version_read(app: TestApp) {
+    let store = app.store.as_ref();
+    let lamp = item("Lamp", "home", &["L-1", "L-2"]);
+    store.create_product(&lamp).await.expect("created");
+    let moved = lamp.apply(patch(serde_json::json!({ "category": "office", "variants": [{ "sku": "L-2", "stock": 1, "price": 1 }, { "sku": "L-3", "stock": 1, "price": 1 }] })), Timestamp::now());
+    store
+        .replace_product(&lamp, &moved)
+        .await
+        .expect("replaced");
+    assert_eq!(
+        store.find_product(lamp.id).await.expect("read"),
+        Some(moved.clone())
+    );
+    assert_eq!(
+        (
+            store.count_products(Some("home")).await.expect("c"),
+            store.count_products(Some("office")).await.expect("c")
+        ),
+        (0, 1)
+    );
+
+    // A writer still holding the old version loses, and changes nothing.
+    let stale = lamp.apply(
+        patch(serde_json::json!({ "name": "Stale" })),
+        Timestamp::now(),
+    );
+    let error = store
+        .replace_product(&lamp, &stale)
+        .await
+        .expect_err("stale");
+    assert!(
+        matches!(error, StoreError::Conflict(Conflict::ProductChanged)),
+        "{error:?}"
+    );
+    let error = store.delete_product(&lamp).await.expect_err("stale");
+    assert!(
+        matches!(error, StoreError::Conflict(Conflict::ProductChanged)),
+        "{error:?}"
+    );
+    assert_eq!(
+        store.find_product(lamp.id).await.expect("read"),
+        Some(moved.clone())
+    );
+
+    // L-1 was released, L-3 claimed.
+    store
+        .create_product(&item("Other", "x", &["L-1"]))
+        .await
+        .expect("L-1 free");
+    let error = store
+        .create_product(&item("Other", "x", &["L-3"]))
+        .await
+        .expect_err("L-3 taken");
+    assert!(
+        matches!(error, StoreError::Conflict(Conflict::SkuTaken)),
+        "{error:?}"
+    );
+}
+
+async fn delete_releases_everything_and_a_second_delete_is_not_found(app: TestApp) {
+    let store = app.store.as_ref();
+    let chair = item("Chair", "home", &["C-1"]);
+    store.create_product(&chair).await.expect("created");
+    store.delete_product(&chair).await.expect("deleted");
+    assert_eq!(store.find_product(chair.id).await.expect("read"), None);
+    assert_eq!(store.count_products(None).await.expect("count"), 0);
+    assert_eq!(store.count_products(Some("home")).await.expect("count"), 0);
+    assert!(matches!(
+        store.delete_product(&chair).await,
+        Err(StoreError::NotFound)
+    ));
+    let replaced = chair.apply(patch(serde_json::json!({ "name": "x" })), Timestamp::now());
+    assert!(matches!(
+        store.replace_product(&chair, &replaced).await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .create_product(&item("Chair again", "home", &["C-1"]))
+        .await
+        .expect("C-1 free");
+}
+
+async fn listings_are_newest_first_by_offset_or_after_a_position(app: TestApp) {
+    let store = app.store.as_ref();
+    let mut made = Vec::new();
+    for i in 0..7 {
+        let product = item(
+            &format!("P{i}"),
+            if i % 2 == 0 { "even" } else { "odd" },
+            &[&format!("P-{i}")],
+        );
+        store.create_product(&product).await.expect("created");
+        made.push(product);
+    }
+    made.sort_by_key(|p| std::cmp::Reverse(sort_key(p)));
+    let all = store
+        .list_products(&query(None, ListStart::Offset(0), 10))
+        .await
+        .expect("list");
+    assert_eq!(all.products, made);
+    assert_eq!(all.next, None);
+
+    let first = store
+        .list_products(&query(None, ListStart::Offset(0), 3))
+        .await
+        .expect("list");
+    assert_eq!(first.products, made[..3]);
+    assert_eq!(first.next.as_deref(), Some(sort_key(&made[2]).as_str()));
+    let second = store
+        .list_products(&query(None, ListStart::After(sort_key(&made[2])), 3))
+        .await
+        .expect("list");
+    assert_eq!(second.products, made[3..6]);
+    let offset = store
+        .list_products(&query(None, ListStart::Offset(3), 3))
+        .await
+        .expect("list");
+    assert_eq!(offset.products, second.products);
+    let last = store
+        .list_products(&query(None, ListStart::After(sort_key(&made[5])), 3))
+        .await
+        .expect("list");
+    assert_eq!(
+        (last.products.as_slice(), last.next.as_deref()),
+        (&made[6..], None)
+    );
+
+    let odd: Vec<_> = made
+        .iter()
+        .filter(|p| p.category == "odd")
+        .cloned()
+        .collect();
+    let listed = store
+        .list_products(&query(Some("odd"), ListStart::Offset(0), 10))
+        .await
+        .expect("list");
+    assert_eq!(listed.products, odd);
+    let beyond = store
+        .list_products(&query(Some("odd"), ListStart::Offset(10), 10))
+        .await
+        .expect("list");
+    assert_eq!((beyond.products.len(), beyond.next), (0, None));
+}
+
+async fn a_created_user_is_found_by_email_and_by_id(app: TestApp) {
+    let store = app.store.as_ref();
+    let alice = record("alice@shop.test");
+    store.create_user(&alice).await.expect("created");
+    let by_email = store
+        .find_user_by_email(&alice.user.email)
+        .await
+        .expect("read");
+    assert_eq!(by_email.as_ref(), Some(&alice));
+    assert_eq!(
+        store.find_user(alice.user.id).await.expect("read"),
+        Some(alice.user.clone())
+    );
+    let stranger = Email::parse("nobody@shop.test").expect("email");
+    assert_eq!(
+        store.find_user_by_email(&stranger).await.expect("read"),
+        None
+    );
+    assert_eq!(store.find_user(UserId::new()).await.expect("read"), None);
+}
+
+async fn a_taken_email_is_a_conflict_and_writes_nothing(app: TestApp) {
+    let store = app.store.as_ref();
+    let first = record("dup@shop.test");
+    store.create_user(&first).await.expect("created");
+    let second = record("dup@shop.test");
+    let error = store
+        .create_user(&second)
+        .await
+        .expect_err("duplicate refused");
+    assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+    assert_eq!(store.find_user(second.user.id).await.expect("read"), None);
+    let kept = store
+        .find_user_by_email(&first.user.email)
+        .await
+        .expect("read");
+    assert_eq!(kept.map(|r| r.user.id), Some(first.user.id));
+}
+
+async fn set_role_changes_both_views_of_the_user(app: TestApp) {
+    let store = app.store.as_ref();
+    let carol = record("carol@shop.test");
+    store.create_user(&carol).await.expect("created");
+    store
+        .set_role(&carol.user, Role::Admin)
+        .await
+        .expect("role set");
+    let by_id = store
+        .find_user(carol.user.id)
+        .await
+        .expect("read")
+        .expect("exists");
+    let by_email = store
+        .find_user_by_email(&carol.user.email)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!((by_id.role, by_email.user.role), (Role::Admin, Role::Admin));
+    assert_eq!(by_email.password_hash, carol.password_hash);
+
+    let ghost = record("ghost@shop.test");
+    let error = store
+        .set_role(&ghost.user, Role::Admin)
+        .await
+        .expect_err("absent");
+    assert!(matches!(error, StoreError::NotFound), "{error:?}");
+    assert_eq!(
+        store
+            .find_user_by_email(&ghost.user.email)
+            .await
+            .expect("read"),
+        None
+    );
+}
+
+async fn a_session_is_found_until_it_expires(app: TestApp) {
+    let store = app.store.as_ref();
+    let live = account_session(store, 3600).await;
+    let now = Timestamp::now();
+    assert_eq!(
+        store
+            .find_session(live.user_id, live.id, now)
+            .await
+            .expect("read"),
+        Some(live.clone())
+    );
+    // Lazy expiry: past its end the session is gone even though no TTL sweep ran.
+    let later = live.expires_at.plus_seconds(1);
+    assert_eq!(
+        store
+            .find_session(live.user_id, live.id, later)
+            .await
+            .expect("read"),
+        None
+    );
+    assert_eq!(
+        store
+            .find_session(live.user_id, SessionId::new(), now)
+            .await
+            .expect("read"),
+        None
+    );
+    // Found only under its own user: a token naming another `sub` finds nothing.
+    assert_eq!(
+        store
+            .find_session(UserId::new(), live.id, now)
+            .await
+            .expect("read"),
+        None
+    );
+
+    let error = store
+        .create_session(&live, guard())
+        .await
+        .expect_err("same id twice");
+    assert!(
+        matches!(error, StoreError::Conflict(Conflict::SessionExists)),
+        "{error:?}"
+    );
+}
+
+async fn a_session_holds_the_accounts_current_role(app: TestApp) {
+    let store = app.store.as_ref();
+    let dave = record("dave@shop.test");
+    store.create_user(&dave).await.expect("created");
+    let first = session(&dave.user, 3600);
+    let second = session(&dave.user, 3600);
+    store
+        .create_session(&first, guard())
+        .await
+        .expect("created");
+    store
+        .create_session(&second, guard())
+        .await
+        .expect("created");
+
+    store
+        .set_role(&dave.user, Role::Admin)
+        .await
+        .expect("promoted");
+    let now = Timestamp::now();
+    for s in [&first, &second] {
+        let stored = store
+            .find_session(dave.user.id, s.id, now)
+            .await
+            .expect("read")
+            .expect("live");
+        assert_eq!(stored.role, Role::Admin);
+    }
+    store
+        .set_role(&dave.user, Role::Customer)
+        .await
+        .expect("demoted");
+    let stored = store
+        .find_session(dave.user.id, first.id, now)
+        .await
+        .expect("read")
+        .expect("live");
+    assert_eq!(stored.role, Role::Customer);
+
+    // A session read before a role change is not opened with the old role.
+    let stale = session(&dave.user, 3600);
+    store
+        .set_role(&dave.user, Role::PrimeCustomer)
+        .await
+        .expect("changed");
+    let error = store
+        .create_session(&stale, guard())
+        .await
+        .expect_err("role changed");
+    assert!(
+        matches!(error, StoreError::Conflict(Conflict::RoleChanged)),
+        "{error:?}"
+    );
+    assert_eq!(
+        store
+            .find_session(dave.user.id, stale.id, now)
+            .await
+            .expect("read"),
+        None
+    );
+    // Nor for an account that does not exist.
+    let ghost = session(&record("ghost@shop.test").user, 3600);
+    let error = store
+        .create_session(&ghost, guard())
+        .await
+        .expect_err("no account");
+    assert!(
+        matches!(error, StoreError::Conflict(Conflict::RoleChanged)),
+        "{error:?}"
+    );
+}
+
+async fn failed_logins_count_in_one_window_and_lock_new_sessions(app: TestApp) {
+    let store = app.store.as_ref();
+    let erin = record("erin@shop.test");
+    store.create_user(&erin).await.expect("created");
+    let email = &erin.user.email;
+    let start = Timestamp::now();
+    assert_eq!(store.find_login(email).await.expect("read").failures, None);
+    assert_eq!(
+        store.find_login(email).await.expect("read").account,
+        Some(erin.clone())
+    );
+
+    let first = store
+        .record_login_failure(email, None, start, 60)
+        .await
+        .expect("counted");
+    assert_eq!(
+        first,
+        LoginFailures {
+            count: 1,
+            window_ends: start.plus_seconds(60)
+        }
+    );
+    let third = {
+        // The hint is only a hint: a wrong one gives the same count.
+        store
+            .record_login_failure(email, Some(first), start.plus_seconds(1), 60)
+            .await
+            .expect("counted");
+        store
+            .record_login_failure(email, None, start.plus_seconds(2), 60)
+            .await
+            .expect("counted")
+    };
+    // Later failures count in the window the first one opened.
+    assert_eq!(
+        third,
+        LoginFailures {
+            count: 3,
+            window_ends: start.plus_seconds(60)
+        }
+    );
+    assert_eq!(
+        store.find_login(email).await.expect("read").failures,
+        Some(third)
+    );
+
+    // Locked (3 of 3): no session opens, and the failures stay.
+    let s = session(&erin.user, 3600);
+    let locked = SessionGuard {
+        max_failures: 3,
+        now: start.plus_seconds(3),
+    };
+    let error = store.create_session(&s, locked).await.expect_err("locked");
+    assert!(
+        matches!(error, StoreError::Conflict(Conflict::LoginLocked)),
+        "{error:?}"
+    );
+    assert_eq!(
+        store
+            .find_session(erin.user.id, s.id, start)
+            .await
+            .expect("read"),
+        None
+    );
+    // Under a higher limit it opens, and clears the failures.
+    let lenient = SessionGuard {
+        max_failures: 4,
+        now: start.plus_seconds(3),
+    };
+    store.create_session(&s, lenient).await.expect("opened");
+    assert_eq!(store.find_login(email).await.expect("read").failures, None);
+
+    // After the window a failure opens a new one; an unknown e-mail counts the same way.
+    let reopened = store
+        .record_login_failure(email, None, start, 60)
+        .await
+        .expect("counted");
+    let fresh = store
+        .record_login_failure(email, Some(reopened), start.plus_seconds(61), 60)
+        .await
+        .expect("counted");
+    assert_eq!(
+        fresh,
+        LoginFailures {
+            count: 1,
+            window_ends: start.plus_seconds(121)
+        }
+    );
+    let nobody = Email::parse("nobody@shop.test").expect("email");
+    store
+        .record_login_failure(&nobody, Some(third), start, 60)
+        .await
+        .expect("counted");
+    let read = store.find_login(&nobody).await.expect("read");
+    assert_eq!(
+        (read.account, read.failures.map(|f| f.count)),
+        (None, Some(1))
+    );
+}
+
+async fn concurrent_login_failures_are_all_counted(app: TestApp) {
+    let email = Email::parse("frank@shop.test").expect("email");
+    let now = Timestamp::now();
+    let mut racers = tokio::task::JoinSet::new();
+    let open = LoginFailures {
+        count: 1,
+        window_ends: now.plus_seconds(900),
+    };
+    for n in 0..8 {
+        let store = std::sync::Arc::clone(&app.store);
+        let email = email.clone();
+        let seen = (n % 2 == 0).then_some(open);
+        racers.spawn(async move {
+            store
+                .record_login_failure(&email, seen, now, 900)
+                .await
+                .expect("counted")
+                .count
+        });
+    }
+    let mut counts = racers.join_all().await;
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=8).collect::<Vec<u32>>());
+}
+
+async fn rotation_accepts_the_current_token_once(app: TestApp) {
+    let store = app.store.as_ref();
+    let s = account_session(store, 3600).await;
+    let next = TokenId::new();
+    let at = Timestamp::now();
+    match store
+        .rotate_refresh(s.user_id, s.id, s.refresh_jti, next, at)
+        .await
+        .expect("rotate")
+    {
+        RotateOutcome::Rotated(rotated) => {
+            assert_eq!(rotated.refresh_jti, next);
+            let previous = rotated.previous_jti.map(|(jti, when)| (jti, when.unix()));
+            assert_eq!(previous, Some((s.refresh_jti, at.unix())));
+            assert_eq!(
+                (rotated.id, rotated.user_id, rotated.expires_at),
+                (s.id, s.user_id, s.expires_at)
+            );
+        }
+        other => panic!("expected Rotated, got {other:?}"),
+    }
+    let stored = store
+        .find_session(s.user_id, s.id, Timestamp::now())
+        .await
+        .expect("read")
+        .expect("live");
+    assert_eq!(stored.refresh_jti, next);
+
+    let replay = store
+        .rotate_refresh(
+            s.user_id,
+            s.id,
+            s.refresh_jti,
+            TokenId::new(),
+            Timestamp::now(),
+        )
+        .await
+        .expect("rotate");
+    assert_eq!(replay, RotateOutcome::Stale(stored.clone()));
+    // A refused rotation changes nothing.
+    let after = store
+        .find_session(s.user_id, s.id, Timestamp::now())
+        .await
+        .expect("read")
+        .expect("live");
+    assert_eq!(after, stored);
+}
+
+async fn rotation_of_an_ended_session_is_gone(app: TestApp) {
+    let store = app.store.as_ref();
+    let absent = store
+        .rotate_refresh(
+            UserId::new(),
+            SessionId::new(),
+            TokenId::new(),
+            TokenId::new(),
+            Timestamp::now(),
+        )
+        .await;
+    assert_eq!(absent.expect("rotate"), RotateOutcome::Gone);
+
+    let s = account_session(store, 3600).await;
+    let after_expiry = s.expires_at.plus_seconds(1);
+    let expired = store
+        .rotate_refresh(s.user_id, s.id, s.refresh_jti, TokenId::new(), after_expiry)
+        .await;
+    assert_eq!(expired.expect("rotate"), RotateOutcome::Gone);
+    let other_user = store
+        .rotate_refresh(
+            UserId::new(),
+            s.id,
+            s.refresh_jti,
+            TokenId::new(),
+            Timestamp::now(),
+        )
+        .await;
+    assert_eq!(other_user.expect("rotate"), RotateOutcome::Gone);
+
+    store
+        .delete_session(s.user_id, s.id)
+        .await
+        .expect("deleted");
+    assert_eq!(
+        store
+            .find_session(s.user_id, s.id, Timestamp::now())
+            .await
+            .expect("read"),
+        None
+    );
+    let deleted = store
+        .rotate_refresh(
+            s.user_id,
+            s.id,
+            s.refresh_jti,
+            TokenId::new(),
+            Timestamp::now(),
+        )
+        .await;
+    assert_eq!(deleted.expect("rotate"), RotateOutcome::Gone);
+    store
+        .delete_session(s.user_id, s.id)
+        .await
+        .expect("deleting twice is fine");
+}
+
+async fn concurrent_rotations_of_one_token_let_exactly_one_win(app: TestApp) {
+    let s = account_session(app.store.as_ref(), 3600).await;
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let store = std::sync::Arc::clone(&app.store);
+        let (user, id, presented) = (s.user_id, s.id, s.refresh_jti);
+        racers.spawn(async move {
+            store
+                .rotate_refresh(user, id, presented, TokenId::new(), Timestamp::now())
+                .await
+                .expect("rotate")
+        });
+    }
+    let outcomes = racers.join_all().await;
+    let won = outcomes
+        .iter()
+        .filter(|o| matches!(o, RotateOutcome::Rotated(_)))
+        .count();
+    let stale = outcomes
+        .iter()
+        .filter(|o| matches!(o, RotateOutcome::Stale(_)))
+        .count();
+    assert_eq!((won, stale), (1, 7), "{outcomes:?}");
+}
+
+async fn place_order_is_all_or_nothing(app: TestApp) {
+    let store = app.store.as_ref();
+    let shirt = item("Shirt", "c", &["S-1", "S-2"]);
+    store.create_product(&shirt).await.expect("created");
+    let mut limited = coupon("ONE-USE", 0);
+    limited.max_uses = Some(1);
+    store.create_coupon(&limited).await.expect("coupon");
+    let user = UserId::new();
+    let line = |sku: &str, quantity: u32| CartLine {
+        product_id: shirt.id,
+        sku: Sku::parse(sku).expect("sku"),
+        quantity,
+        price_when_added: "3.50".parse().expect("money"),
+    };
+    let lines = [line("S-1", 2), line("S-2", 1)];
+    let version = store.save_cart(user, 0, &lines).await.expect("cart");
+    let now = Timestamp::now();
+    let products = store.find_products(&[shirt.id]).await.expect("read");
+    let offer = CouponOffer {
+        coupon: &limited,
+        used_by_customer: 0,
+    };
+    let done =
+        checkout(user, Role::Customer, &lines, &products, Some(offer), now).expect("checkout");
+    let event = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
+    let record = IdempotencyRecord {
+        user,
+        key: "k-1".into(),
+        request: "{}".into(),
+        order: done.order.clone(),
+        expires_at: now.plus_seconds(60),
+    };
+    let new = |cart_version, checkout| NewOrder {
+        checkout,
+        cart_version,
+        coupon: Some(&limited),
+        idempotency: Some(&record),
+        event: &event,
+        now,
+    };
+    let unchanged = || async {
+        assert_eq!(
+            store
+                .find_product(shirt.id)
+                .await
+                .expect("read")
+                .expect("exists")
+                .variants
+                .iter()
+                .map(|v| v.stock)
+                .collect::<Vec<_>>(),
+            [2, 2]
+        );
+        assert_eq!(store.cart(user).await.expect("cart").lines.len(), 2);
+        assert_eq!(
+            store
+                .find_coupon(&limited.code)
+                .await
+                .expect("read")
+                .expect("exists")
+                .uses,
+            0
+        );
+        assert_eq!(store.find_order(done.order.id).await.expect("read"), None);
+        assert!(store.outbox_events(10).await.expect("outbox").is_empty());
+        assert_eq!(
+            store
+                .checkout_start(user, Some("k-1"), now)
+                .await
+                .expect("start")
+                .1,
+            None
+        );
+    };
+
+    let greedy = {
+        let mut greedy = done.clone();
+        greedy.stock.insert(
+            shirt.id,
+            vec![
+                (Sku::parse("S-1").expect("sku"), 2),
+                (Sku::parse("S-2").expect("sku"), 3),
+            ],
+        );
+        greedy
+    };
+    let stale = store.place_order(&new(version + 1, &done)).await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict(Conflict::CartChanged))),
+        "{stale:?}"
+    );
+    unchanged().await;
+    let short = store.place_order(&new(version, &greedy)).await;
+    assert!(
+        matches!(
+            short,
+            Err(StoreError::Conflict(Conflict::InsufficientStock))
+        ),
+        "{short:?}"
+    );
+    unchanged().await;
+
+    store
+        .place_order(&new(version, &done))
+        .await
+        .expect("placed");
+    let stored = store
+        .find_product(shirt.id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        stored.variants.iter().map(|v| v.stock).collect::<Vec<_>>(),
+        [0, 1]
+    );
+    assert!(
+        stored.version > shirt.version,
+        "a stock change is a new product version"
+    );
+    assert_eq!(store.cart(user).await.expect("cart"), StoredCart::default());
+    assert_eq!(
+        store
+            .find_coupon(&limited.code)
+            .await
+            .expect("read")
+            .expect("exists")
+            .uses,
+        1
+    );
+    assert_eq!(
+        store.find_order(done.order.id).await.expect("read"),
+        Some(done.order.clone())
+    );
+    assert_eq!(
+        store.outbox_events(10).await.expect("outbox"),
+        std::slice::from_ref(&event)
+    );
+    let (_, replay) = store
+        .checkout_start(user, Some("k-1"), now)
+        .await
+        .expect("start");
+    assert_eq!(replay, Some(record.clone()));
+    let reads = store
+        .checkout_reads(user, &[shirt.id], Some(&limited.code))
+        .await
+        .expect("reads");
+    assert_eq!(
+        (
+            reads.products.len(),
+            reads.coupon.map(|c| c.uses),
+            reads.coupon_uses_by_user
+        ),
+        (1, Some(1), 1)
+    );
+
+    // Again with the same key, and (with a fresh cart) with a used-up coupon.
+    let version = store
+        .save_cart(user, 0, &[line("S-2", 1)])
+        .await
+        .expect("cart");
+    let again = store.place_order(&new(version, &done)).await;
+    assert!(
+        matches!(
+            again,
+            Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed))
+        ),
+        "{again:?}"
+    );
+    let small = checkout(
+        user,
+        Role::Customer,
+        &[line("S-2", 1)],
+        &store.find_products(&[shirt.id]).await.expect("read"),
+        None,
+        now,
+    )
+    .expect("checkout");
+    let other_event = OrderEvent::new(&small.order, OrderEventKind::OrderPlaced, now);
+    let used_up = store
+        .place_order(&NewOrder {
+            checkout: &small,
+            cart_version: version,
+            coupon: Some(&limited),
+            idempotency: None,
+            event: &other_event,
+            now,
+        })
+        .await;
+    assert!(
+        matches!(
+            used_up,
+            Err(StoreError::Conflict(Conflict::CouponUnavailable))
+        ),
+        "{used_up:?}"
+    );
+    store
+        .place_order(&NewOrder {
+            checkout: &small,
+            cart_version: version,
+            coupon: None,
+            idempotency: None,
+            event: &other_event,
+            now,
+        })
+        .await
+        .expect("without the coupon");
+
+    store.delete_outbox_event(event.id).await.expect("deleted");
+    store
+        .delete_outbox_event(event.id)
+        .await
+        .expect("deleting twice is fine");
+    assert_eq!(
+        store.outbox_events(10).await.expect("outbox"),
+        [other_event]
+    );
+}
+
+async fn status_changes_are_conditional_and_restock(app: TestApp) {
+    let store = app.store.as_ref();
+    let shirt = item("Shirt", "c", &["S-1"]);
+    store.create_product(&shirt).await.expect("created");
+    let user = UserId::new();
+    let lines = [CartLine {
+        product_id: shirt.id,
+        sku: Sku::parse("S-1").expect("sku"),
+        quantity: 2,
+        price_when_added: "3.50".parse().expect("money"),
+    }];
+    let version = store.save_cart(user, 0, &lines).await.expect("cart");
+    let now = Timestamp::now();
+    let done = checkout(
+        user,
+        Role::Customer,
+        &lines,
+        &store.find_products(&[shirt.id]).await.expect("read"),
+        None,
+        now,
+    )
+    .expect("checkout");
+    let placed = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
+    store
+        .place_order(&NewOrder {
+            checkout: &done,
+            cart_version: version,
+            coupon: None,
+            idempotency: None,
+            event: &placed,
+            now,
+        })
+        .await
+        .expect("placed");
+
+    let current = done.order.clone();
+    let cancelled = Order {
+        status: OrderStatus::Cancelled,
+        ..current.clone()
+    };
+    let event = OrderEvent::new(
+        &cancelled,
+        OrderEventKind::StatusChanged {
+            from: OrderStatus::Pending,
+            to: OrderStatus::Cancelled,
+        },
+        now,
+    );
+    let restock = current.units_by_product();
+    let change = StatusChange {
+        current: &current,
+        next: &cancelled,
+        restock: &restock,
+        event: &event,
+    };
+    store.change_order_status(&change).await.expect("cancelled");
+    assert_eq!(
+        store
+            .find_order(current.id)
+            .await
+            .expect("read")
+            .map(|o| o.status),
+        Some(OrderStatus::Cancelled)
+    );
+    assert_eq!(
+        store
+            .find_product(shirt.id)
+            .await
+            .expect("read")
+            .expect("exists")
+            .variants[0]
+            .stock,
+        2
+    );
+
+    // The same change again was decided on a stale status: refused, nothing restocked.
+    let again = store.change_order_status(&change).await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict(Conflict::OrderChanged))),
+        "{again:?}"
+    );
+    assert_eq!(
+        store
+            .find_product(shirt.id)
+            .await
+            .expect("read")
+            .expect("exists")
+            .variants[0]
+            .stock,
+        2
+    );
+    let pending = store
+        .list_orders(&OrderQuery {
+            scope: OrderScope::All(Some(OrderStatus::Pending)),
+            after: None,
+            limit: 10,
+        })
+        .await
+        .expect("list");
+    let gone = store
+        .list_orders(&OrderQuery {
+            scope: OrderScope::All(Some(OrderStatus::Cancelled)),
+            after: None,
+            limit: 10,
+        })
+        .await
+        .expect("list");
+    assert_eq!(
+        (pending.orders.len(), gone.orders.len()),
+        (0, 1),
+        "the status index moves with the order"
+    );
+
+    let missing = Order {
+        id: shared::domain::OrderId::new(),
+        ..current.clone()
+    };
+    let nowhere = store
+        .change_order_status(&StatusChange {
+            current: &missing,
+            next: &Order {
+                status: OrderStatus::Shipped,
+                ..missing.clone()
+            },
+            restock: &Default::default(),
+            event: &event,
+        })
+        .await;
+    assert!(matches!(nowhere, Err(StoreError::NotFound)), "{nowhere:?}");
+}
+
+async fn an_expired_idempotency_record_is_ignored_and_replaced(app: TestApp) {
+    let store = app.store.as_ref();
+    let shirt = item("Shirt", "c", &["S-1"]);
+    store.create_product(&shirt).await.expect("created");
+    let user = UserId::new();
+    let lines = [CartLine {
+        product_id: shirt.id,
+        sku: Sku::parse("S-1").expect("sku"),
+        quantity: 1,
+        price_when_added: "3.50".parse().expect("money"),
+    }];
+    let now = Timestamp::now();
+    for _ in 0..2 {
+        let version = store.save_cart(user, 0, &lines).await.expect("cart");
+        let done = checkout(
+            user,
+            Role::Customer,
+            &lines,
+            &store.find_products(&[shirt.id]).await.expect("read"),
+            None,
+            now,
+        )
+        .expect("checkout");
+        let event = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
+        let record = IdempotencyRecord {
+            user,
+            key: "old".into(),
+            request: "{}".into(),
+            order: done.order.clone(),
+            expires_at: now,
+        };
+        assert_eq!(
+            store
+                .checkout_start(user, Some("old"), now)
+                .await
+                .expect("start")
+                .1,
+            None,
+            "expired at `now`"
+        );
+        store
+            .place_order(&NewOrder {
+                checkout: &done,
+                cart_version: version,
+                coupon: None,
+                idempotency: Some(&record),
+                event: &event,
+                now,
+            })
+            .await
+            .expect("placed over the expired record");
+    }
+    assert_eq!(
+        store
+            .find_product(shirt.id)
+            .await
+            .expect("read")
+            .expect("exists")
+            .variants[0]
+            .stock,
+        0
+    );
+}
+
+async fn an_e_mail_marker_is_claimed_once_and_taken_over_only_when_stale(app: TestApp) {
+    let store = app.store.as_ref();
+    let order = shared::domain::OrderId::new();
+    let now = Timestamp::now();
+    let lease_start = now.plus_seconds(-120);
+    assert_eq!(
+        store
+            .claim_email(order, "placed", now, lease_start)
+            .await
+            .expect("claim"),
+        EmailClaim::Claimed
+    );
+    assert_eq!(
+        store
+            .claim_email(order, "placed", now, lease_start)
+            .await
+            .expect("claim"),
+        EmailClaim::InFlight,
+        "a fresh claim holds"
+    );
+    assert_eq!(
+        store
+            .claim_email(order, "shipped", now, lease_start)
+            .await
+            .expect("claim"),
+        EmailClaim::Claimed,
+        "per event"
+    );
+    // A claim older than the lease belongs to a sender that died: taken over.
+    let later = now.plus_seconds(300);
+    assert_eq!(
+        store
+            .claim_email(order, "placed", later, later.plus_seconds(-120))
+            .await
+            .expect("claim"),
+        EmailClaim::Claimed
+    );
+    // Releasing someone else's (the old) claim does nothing; releasing one's own frees it.
+    store
+        .release_email(order, "placed", now)
+        .await
+        .expect("release");
+    assert_eq!(
+        store
+            .claim_email(order, "placed", later, later.plus_seconds(-120))
+            .await
+            .expect("claim"),
+        EmailClaim::InFlight
+    );
+    store
+        .release_email(order, "placed", later)
+        .await
+        .expect("release");
+    assert_eq!(
+        store
+            .claim_email(order, "placed", later, later.plus_seconds(-120))
+            .await
+            .expect("claim"),
+        EmailClaim::Claimed
+    );
+    store
+        .mark_email_sent(order, "placed", later)
+        .await
+        .expect("marked");
+    let much_later = later.plus_seconds(86_400);
+    assert_eq!(
+        store
+            .claim_email(order, "placed", much_later, much_later)
+            .await
+            .expect("claim"),
+        EmailClaim::AlreadySent,
+        "sent is final"
+    );
+    store
+        .release_email(order, "placed", later)
+        .await
+        .expect("release");
+    assert_eq!(
+        store
+            .claim_email(order, "placed", much_later, much_later)
+            .await
+            .expect("claim"),
+        EmailClaim::AlreadySent
+    );
+}
+
+both_stores!(
+    carts_are_per_user_and_written_only_at_the_version_read,
+    coupons_are_unique_by_code_and_updates_never_touch_the_use_count,
+    a_product_reads_back_as_written_and_counts,
+    a_taken_sku_refuses_the_whole_product,
+    replace_is_conditional_on_the_version_read,
+    delete_releases_everything_and_a_second_delete_is_not_found,
+    listings_are_newest_first_by_offset_or_after_a_position,
+    a_created_user_is_found_by_email_and_by_id,
+    a_taken_email_is_a_conflict_and_writes_nothing,
+    set_role_changes_both_views_of_the_user,
+    a_session_is_found_until_it_expires,
+    a_session_holds_the_accounts_current_role,
+    failed_logins_count_in_one_window_and_lock_new_sessions,
+    concurrent_login_failures_are_all_counted,
+    rotation_accepts_the_current_token_once,
+    rotation_of_an_ended_session_is_gone,
+    concurrent_rotations_of_one_token_let_exactly_one_win,
+    place_order_is_all_or_nothing,
+    status_changes_are_conditional_and_restock,
+    an_expired_idempotency_record_is_ignored_and_replaced,
+    an_e_mail_marker_is_claimed_once_and_taken_over_only_when_stale,
+);
