@@ -17,8 +17,11 @@ use crate::{
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddItem {
+    /// The product.
     pub product_id: String,
+    /// Units to add (1 when absent).
     pub quantity: Option<i64>,
+    /// The variant (the product's first when absent).
     pub sku: Option<String>,
     /// Ignored: the catalog's price always applies.
     #[serde(default, rename = "price")]
@@ -29,8 +32,11 @@ pub struct AddItem {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetQuantity {
+    /// The product.
     pub product_id: String,
+    /// The variant (needed only when the cart holds several of the product).
     pub sku: Option<String>,
+    /// The new quantity; 0 removes the line.
     pub quantity: i64,
     /// Ignored: the catalog's price always applies.
     #[serde(default, rename = "price")]
@@ -41,35 +47,52 @@ pub struct SetQuantity {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoveItem {
+    /// The product.
     pub product_id: String,
+    /// The variant (needed only when the cart holds several of the product).
     pub sku: Option<String>,
 }
 
 /// Why a cart operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CartError {
+    /// Product not found.
     #[error("product not found")]
     ProductNotFound,
+    /// The product has no such SKU.
     #[error("the product has no such SKU")]
     SkuNotFound,
+    /// The product no longer has this SKU.
     #[error("the product no longer has this SKU")]
     SkuGone,
+    /// The line is not in the cart.
     #[error("the line is not in the cart")]
     LineNotFound,
+    /// The cart holds the most lines it may.
     #[error("the cart holds the most lines it may")]
     CartFull,
+    /// Only … of … in stock.
     #[error("only {stock} of {sku} in stock")]
-    InsufficientStock { sku: Sku, stock: u32 },
+    InsufficientStock {
+        /// The variant.
+        sku: Sku,
+        /// Units in stock.
+        stock: u32,
+    },
+    /// The cart kept changing.
     #[error("the cart kept changing")]
     Busy,
+    /// Invalid fields, each with its messages.
     #[error(transparent)]
     Validation(#[from] FieldErrors),
+    /// A storage failure.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// The cart operations over a store.
 pub struct Carts<'a> {
+    /// The storage.
     pub store: &'a dyn Store,
 }
 
@@ -124,7 +147,7 @@ impl Carts<'_> {
     async fn change<F, Fut>(&self, user: UserId, change: F) -> Result<CartView, CartError>
     where
         F: Fn(Vec<CartLine>) -> Fut,
-        Fut: std::future::Future<Output = Result<Vec<CartLine>, CartError>>,
+        Fut: Future<Output = Result<Vec<CartLine>, CartError>>,
     {
         let change = &change;
         let written = with_retries(ATTEMPTS, || async move {

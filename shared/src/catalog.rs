@@ -18,14 +18,19 @@ const ATTEMPTS: usize = 3;
 /// Why a catalog operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
+    /// Product not found.
     #[error("product not found")]
     NotFound,
+    /// A SKU is taken.
     #[error("a SKU is taken")]
     SkuTaken,
+    /// The product keeps changing.
     #[error("the product keeps changing")]
     Contended,
+    /// Invalid fields, each with its messages.
     #[error(transparent)]
     Validation(#[from] FieldErrors),
+    /// A storage failure.
     #[error(transparent)]
     Store(StoreError),
 }
@@ -47,17 +52,26 @@ impl From<StoreError> for CatalogError {
 pub enum ProductList {
     /// The original API's envelope.
     Pages {
+        /// Page number, from 1.
         page: usize,
+        /// Items per page.
         per_page: usize,
+        /// How many there are in all.
         total: u64,
+        /// Pages of `per_page` in all.
         total_pages: u64,
+        /// The products of the page.
         products: Vec<Product>,
     },
     /// Cursor paging: `next_cursor` is null on the last page.
     Cursor {
+        /// Items per page.
         limit: usize,
+        /// How many there are in all.
         total: u64,
+        /// The cursor of the next page; none on the last.
         next_cursor: Option<String>,
+        /// The products of the page.
         products: Vec<Product>,
     },
 }
@@ -74,6 +88,7 @@ fn written<T>(result: Result<(), StoreError>, value: T) -> Result<Attempt<T>, Ca
 
 /// The catalog over a store.
 pub struct Catalog<'a> {
+    /// The storage.
     pub store: &'a dyn Store,
 }
 

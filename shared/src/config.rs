@@ -16,9 +16,13 @@ pub struct TokenConfig {
     pub previous_secret: Option<Vec<u8>>,
     /// How long the refresh token just rotated out may be exchanged again (0: never).
     pub refresh_reuse_grace_seconds: i64,
+    /// `iss` of issued and accepted tokens.
     pub issuer: String,
+    /// `aud` of issued and accepted tokens.
     pub audience: String,
+    /// Access token lifetime.
     pub access_ttl_seconds: i64,
+    /// Refresh token and session lifetime.
     pub refresh_ttl_seconds: i64,
 }
 
@@ -47,7 +51,9 @@ impl std::fmt::Debug for TokenConfig {
 /// `window_seconds` of the first, every login for it is refused until the window ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginPolicy {
+    /// Failures that lock the address.
     pub max_failures: u32,
+    /// The window, from the first failure.
     pub window_seconds: i64,
 }
 
@@ -64,7 +70,9 @@ impl Default for LoginPolicy {
 #[derive(Debug, thiserror::Error)]
 #[error("environment variable {name}: {problem}")]
 pub struct ConfigError {
+    /// The variable.
     pub name: &'static str,
+    /// What is wrong with it.
     pub problem: String,
 }
 

@@ -9,12 +9,16 @@ use crate::{
 /// Why a coupon operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CouponError {
+    /// Coupon not found.
     #[error("coupon not found")]
     NotFound,
+    /// A coupon with this code exists.
     #[error("a coupon with this code exists")]
     Exists,
+    /// Invalid fields, each with its messages.
     #[error(transparent)]
     Validation(#[from] FieldErrors),
+    /// A storage failure.
     #[error(transparent)]
     Store(StoreError),
 }
@@ -31,6 +35,7 @@ impl From<StoreError> for CouponError {
 
 /// The coupon operations over a store.
 pub struct Coupons<'a> {
+    /// The storage.
     pub store: &'a dyn Store,
 }
 

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 /// A REST API stage, as named in the request context API Gateway sends with each request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiStage {
+    /// The REST API's id.
     pub api_id: String,
+    /// The stage name.
     pub stage: String,
 }
 

@@ -25,7 +25,9 @@ use tower::ServiceExt;
 /// Which store a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// The in-memory store.
     Memory,
+    /// DynamoDB (moto server in the test script).
     Dynamo,
 }
 
@@ -99,8 +101,11 @@ pub async fn store(backend: Backend) -> Arc<dyn Store> {
 /// The composed API (what the local server serves) over one store.
 #[derive(Clone)]
 pub struct TestApp {
+    /// The composed router, as the local server serves it.
     pub router: Router,
+    /// The store behind it.
     pub store: Arc<dyn Store>,
+    /// Which store it is.
     pub backend: Backend,
     /// Where the app publishes order events (switch it off to simulate a queue outage).
     pub events: Arc<RecordingQueue>,
@@ -109,9 +114,13 @@ pub struct TestApp {
 /// A response: status, headers, and the body parsed as JSON (`Value::Null` if not JSON).
 #[derive(Debug)]
 pub struct Reply {
+    /// The status.
     pub status: StatusCode,
+    /// The `Content-Type`, if any.
     pub content_type: Option<String>,
+    /// Every header.
     pub headers: axum::http::HeaderMap,
+    /// The body as JSON (`Null` if it is not JSON).
     pub json: Value,
 }
 
@@ -147,6 +156,7 @@ impl Reply {
 }
 
 impl TestApp {
+    /// The app over a new store of the kind (a fresh table for DynamoDB).
     pub async fn new(backend: Backend) -> Self {
         Self::over(store(backend).await, backend)
     }
@@ -230,10 +240,12 @@ impl TestApp {
         self.send(request.body(body).expect("request")).await
     }
 
+    /// `GET path`.
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.call(Method::GET, path, token, None).await
     }
 
+    /// `POST path` with a JSON body.
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
         self.call(Method::POST, path, token, Some(body)).await
     }
@@ -308,8 +320,11 @@ macro_rules! both_stores {
 /// A route declared in a function's router: (function, METHOD, path).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SourceRoute {
+    /// The function's crate.
     pub function: String,
+    /// The HTTP method, upper-case.
     pub method: String,
+    /// The path template.
     pub path: String,
 }
 
@@ -402,6 +417,7 @@ pub struct PlacedOrder {
     pub admin: String,
     /// The customer's e-mail and access token.
     pub email: String,
+    /// The buyer's access token.
     pub buyer: String,
     /// The order as `POST /orders/create` answered it.
     pub order: Value,
@@ -463,6 +479,7 @@ pub fn invoke_sqs_event(
 /// An edge cache that records what it was asked to flush.
 #[derive(Default)]
 pub struct RecordingEdgeCache {
+    /// Every stage flushed, in order.
     pub flushed: std::sync::Mutex<Vec<shared::edge::ApiStage>>,
 }
 

@@ -809,11 +809,11 @@ fn the_orders_function_may_only_touch_what_checkout_uses_and_send_to_its_queue()
     assert!(target.contains("OrderEventsDeadLetterQueue"), "{target}");
 }
 
-fn resource<'a>(template: &'a serde_norway::Value, name: &str) -> &'a serde_norway::Value {
+fn resource<'a>(template: &'a Value, name: &str) -> &'a Value {
     &template["Resources"][name]
 }
 
-fn yaml(value: &serde_norway::Value) -> String {
+fn yaml(value: &Value) -> String {
     serde_norway::to_string(value).expect("yaml")
 }
 

@@ -15,6 +15,7 @@ pub struct ApiGatewayCache {
 }
 
 impl ApiGatewayCache {
+    /// The flusher, with the SDK configuration of the function.
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
         Self {
             client: aws_sdk_apigateway::Client::new(sdk),
@@ -57,7 +58,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ServedBy {
 
 /// After a committed write: flush the cache of the stage that served it. A failure is
 /// logged, not returned: the write happened, and a client told otherwise would retry it.
-pub async fn flush_after_write(state: &AppState, served_by: ServedBy) {
+pub(crate) async fn flush_after_write(state: &AppState, served_by: ServedBy) {
     let Some(stage) = served_by.0 else { return };
     if let Err(error) = state.edge_cache().flush(&stage).await {
         tracing::error!(

@@ -1,3 +1,6 @@
+//! Account operations: registration, login with per-address lockout, refresh with rotation
+//! and a reuse grace window, logout, and the operator's `ensure_admin`.
+
 use super::{AuthError, AuthUser, PasswordHasher, TokenKind, TokenPair, Tokens};
 use crate::store::Conflict;
 use crate::{
@@ -38,7 +41,9 @@ pub fn stale_refresh(
 /// A successful login: the token pair and the account.
 #[derive(Debug, Clone)]
 pub struct LoggedIn {
+    /// The access and refresh tokens.
     pub tokens: TokenPair,
+    /// The account that logged in.
     pub user: User,
 }
 

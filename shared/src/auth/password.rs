@@ -1,3 +1,5 @@
+//! argon2id password hashing, off the async runtime's threads.
+
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordVerifier, Version,
     password_hash::{PasswordHasher as _, SaltString},

@@ -1,3 +1,6 @@
+//! HS256 access and refresh tokens: issuing with the current key generation, verifying with
+//! the current or the previous one.
+
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 
@@ -10,29 +13,43 @@ use crate::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
+    /// Authorises requests; short-lived.
     Access,
+    /// Buys a new pair; spent when used.
     Refresh,
 }
 
 /// The claims of every token this service issues.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
+    /// Subject: the account's id.
     pub sub: UserId,
+    /// The role at issue time (informational: the session's role is the one that counts).
     pub role: Role,
+    /// The e-mail at issue time (informational).
     pub email: String,
+    /// The token's own id.
     pub jti: TokenId,
+    /// The session it belongs to.
     pub sid: SessionId,
+    /// Access or refresh.
     pub typ: TokenKind,
+    /// Issued at (Unix seconds).
     pub iat: i64,
+    /// Expires at (Unix seconds).
     pub exp: i64,
+    /// Issuer.
     pub iss: String,
+    /// Audience.
     pub aud: String,
 }
 
 /// An access and a refresh token, as the login and refresh responses carry them.
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenPair {
+    /// Authorises requests.
     pub access_token: String,
+    /// Buys a new pair.
     pub refresh_token: String,
 }
 

@@ -17,9 +17,13 @@ pub const MAX_LINES: usize = 50;
 /// has changed since; every total uses the catalog's current price.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CartLine {
+    /// The product.
     pub product_id: ProductId,
+    /// The variant's SKU.
     pub sku: Sku,
+    /// Units.
     pub quantity: u32,
+    /// The price when the line was last written (display only: checkout uses the catalog).
     pub price_when_added: Money,
 }
 
@@ -40,12 +44,19 @@ pub enum LineStatus {
 /// A line as the customer sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CartItem {
+    /// The product.
     pub product_id: ProductId,
+    /// The variant's SKU.
     pub sku: Sku,
+    /// The product's name; none when it is gone.
     pub name: Option<String>,
+    /// Units.
     pub quantity: u32,
+    /// The catalog price; none when the product or SKU is gone.
     pub price: Option<Money>,
+    /// Price × quantity; none when unavailable.
     pub line_total: Option<Money>,
+    /// Whether the line can be bought as it is.
     pub status: LineStatus,
     /// Units in stock now (absent when the variant is gone).
     pub available: Option<u32>,
@@ -54,8 +65,11 @@ pub struct CartItem {
 /// A cart as the customer sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CartView {
+    /// The customer.
     pub user_id: UserId,
+    /// The lines.
     pub items: Vec<CartItem>,
+    /// The sum of the available lines.
     pub subtotal: Money,
 }
 

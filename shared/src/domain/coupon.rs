@@ -45,13 +45,21 @@ impl CouponCode {
 /// A coupon as stored and shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Coupon {
+    /// The code (upper-case).
     pub code: CouponCode,
+    /// Percent off the order total (1–100).
     pub discount_percent: u8,
+    /// When it stops applying (UTC).
     pub expiry: Timestamp,
+    /// The roles that may use it (all when empty).
     pub eligible_roles: Vec<Role>,
+    /// Uses across all customers at most.
     pub max_uses: Option<u32>,
+    /// Uses per customer at most.
     pub max_uses_per_user: Option<u32>,
+    /// The smallest order total it applies to.
     pub min_order_amount: Option<Money>,
+    /// When it starts applying (UTC).
     pub starts_at: Option<Timestamp>,
     /// How many orders have used it.
     pub uses: u32,
@@ -61,29 +69,43 @@ pub struct Coupon {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CouponInput {
+    /// The code (upper-case).
     pub code: Option<String>,
+    /// Percent off the order total (1–100).
     pub discount_percent: Option<i64>,
+    /// When it stops applying (UTC).
     pub expiry: Option<String>,
+    /// The roles that may use it (all when empty).
     pub eligible_roles: Option<Vec<String>>,
+    /// Uses across all customers at most.
     pub max_uses: Option<i64>,
+    /// Uses per customer at most.
     pub max_uses_per_user: Option<i64>,
+    /// The smallest order total it applies to.
     pub min_order_amount: Option<Money>,
+    /// When it starts applying (UTC).
     pub starts_at: Option<String>,
 }
 
 /// Why a coupon cannot be applied to an order; each has its own stable error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CouponRejection {
+    /// Coupon has expired.
     #[error("coupon has expired")]
     Expired,
+    /// Coupon is not valid yet.
     #[error("coupon is not valid yet")]
     NotStarted,
+    /// Coupon is not available for this account.
     #[error("coupon is not available for this account")]
     NotEligible,
+    /// Coupon has been used up.
     #[error("coupon has been used up")]
     Exhausted,
+    /// You have used this coupon as many times as it allows.
     #[error("you have used this coupon as many times as it allows")]
     UsedUpByYou,
+    /// Order total is below the coupon's minimum.
     #[error("order total is below the coupon's minimum")]
     BelowMinimum,
 }

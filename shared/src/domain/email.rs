@@ -1,3 +1,5 @@
+//! E-mail addresses, validated and lower-cased.
+
 use std::fmt;
 
 /// Why a string is not an acceptable e-mail address.

@@ -1,3 +1,5 @@
+//! Validation messages by field, as the `errors` member of the error envelope carries them.
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;

@@ -1,3 +1,5 @@
+//! Sortable ids (ULIDs) of every kind of record.
+
 use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};

@@ -1,3 +1,5 @@
+//! Money: a non-negative decimal with two places, never a float.
+
 use std::{fmt, str::FromStr};
 
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -83,7 +85,7 @@ impl<'de> Deserialize<'de> for Money {
         impl serde::de::Visitor<'_> for Visitor {
             type Value = Money;
 
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a decimal amount as a string or a number")
             }
 

@@ -14,33 +14,51 @@ use super::{
 /// One line of an order, at the catalog's price when it was placed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
+    /// The product.
     pub product_id: ProductId,
+    /// The variant's SKU.
     pub sku: Sku,
+    /// The name shown to customers.
     pub name: String,
+    /// Units.
     pub quantity: u32,
+    /// Unit price at checkout.
     pub price: Money,
 }
 
 /// An order as stored and shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
+    /// The id.
     pub id: OrderId,
+    /// The customer.
     pub user_id: UserId,
+    /// The lines.
     pub items: Vec<OrderLine>,
+    /// Sum of the lines.
     pub total_amount: Money,
+    /// The coupon's discount.
     pub discount_applied: Money,
+    /// What the customer pays.
     pub final_amount: Money,
+    /// The coupon applied, if any.
     pub coupon_code: Option<CouponCode>,
+    /// The status.
     pub status: OrderStatus,
+    /// When it was created (UTC).
     pub created_at: Timestamp,
+    /// When it last changed (UTC).
     pub updated_at: Timestamp,
 }
 
 /// A variant the cart wants more of than the catalog has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Shortage {
+    /// The product.
     pub product_id: ProductId,
+    /// The variant's SKU.
     pub sku: Sku,
+    /// Units the cart holds.
     pub requested: u32,
     /// 0 when the product or the variant is gone.
     pub available: u32,
@@ -52,12 +70,16 @@ pub type UnitsByProduct = BTreeMap<ProductId, Vec<(Sku, u32)>>;
 /// Why a cart cannot become an order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CheckoutError {
+    /// The cart is empty.
     #[error("the cart is empty")]
     EmptyCart,
+    /// Not enough stock.
     #[error("not enough stock")]
     InsufficientStock(Vec<Shortage>),
+    /// The coupon does not apply.
     #[error(transparent)]
     Coupon(#[from] CouponRejection),
+    /// The order total is too large.
     #[error("the order total is too large")]
     TooLarge,
 }
@@ -65,13 +87,16 @@ pub enum CheckoutError {
 /// A coupon as checkout sees it: the coupon and how often this customer has used it.
 #[derive(Debug, Clone, Copy)]
 pub struct CouponOffer<'a> {
+    /// The coupon.
     pub coupon: &'a Coupon,
+    /// How often this customer has used it.
     pub used_by_customer: u32,
 }
 
 /// What a cart becomes: the order, and how much stock each product gives up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkout {
+    /// The order to store.
     pub order: Order,
     /// Per product, the units taken from each SKU (one stock update per product).
     pub stock: UnitsByProduct,
@@ -223,18 +248,29 @@ pub enum OrderEventKind {
     /// The order was placed (status Pending).
     OrderPlaced,
     /// The order moved from one status to another.
-    StatusChanged { from: OrderStatus, to: OrderStatus },
+    /// An admin moved the order from one status to another.
+    StatusChanged {
+        /// The status before.
+        from: OrderStatus,
+        /// The status after.
+        to: OrderStatus,
+    },
 }
 
 /// One event of an order's life: written with the change it reports (the outbox), then
 /// published to the order-events queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderEvent {
+    /// The event's id (sortable).
     pub id: EventId,
+    /// The order.
     pub order_id: OrderId,
+    /// The customer.
     pub user_id: UserId,
+    /// What happened.
     #[serde(flatten)]
     pub kind: OrderEventKind,
+    /// When (UTC).
     pub at: Timestamp,
 }
 

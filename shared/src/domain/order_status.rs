@@ -7,9 +7,13 @@ use serde::{Deserialize, Serialize};
 /// Where an order is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum OrderStatus {
+    /// Placed, not shipped yet.
     Pending,
+    /// On its way.
     Shipped,
+    /// Received by the customer.
     Delivered,
+    /// Cancelled; its units are back in stock.
     Cancelled,
 }
 
@@ -17,7 +21,9 @@ pub enum OrderStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("an order cannot go from {from} to {to}")]
 pub struct InvalidTransition {
+    /// The current status.
     pub from: OrderStatus,
+    /// The status asked for.
     pub to: OrderStatus,
 }
 

@@ -5,22 +5,27 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use super::FieldErrors;
 
 /// `per_page` when the client gives none (the original API's default).
-pub const DEFAULT_PER_PAGE: usize = 5;
+pub(super) const DEFAULT_PER_PAGE: usize = 5;
 /// `limit` when the client gives none.
-pub const DEFAULT_LIMIT: usize = 20;
+pub(super) const DEFAULT_LIMIT: usize = 20;
 /// The largest `per_page` and `limit`.
-pub const MAX_PAGE_SIZE: usize = 100;
+pub(super) const MAX_PAGE_SIZE: usize = 100;
 /// Page-number paging reads every product before the page too, so it stops this deep;
 /// further pages are reached with a cursor.
-pub const MAX_PAGE_DEPTH: usize = 2_000;
+pub(super) const MAX_PAGE_DEPTH: usize = 2_000;
 
 /// The raw query parameters of a listing.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 pub struct ListParams {
+    /// Page number, from 1.
     pub page: Option<String>,
+    /// Items per page.
     pub per_page: Option<String>,
+    /// The category it is listed under.
     pub category: Option<String>,
+    /// Where the previous page ended (opaque).
     pub cursor: Option<String>,
+    /// Items per page.
     pub limit: Option<String>,
 }
 
@@ -28,15 +33,29 @@ pub struct ListParams {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Paging {
     /// `page` (from 1) of `per_page` products.
-    Pages { page: usize, per_page: usize },
+    /// Page `page` (from 1) of `per_page` products.
+    Pages {
+        /// From 1.
+        page: usize,
+        /// Products a page.
+        per_page: usize,
+    },
     /// `limit` products after the position a cursor names (from the start without one).
-    Cursor { after: Option<String>, limit: usize },
+    /// `limit` products after the position a cursor names.
+    Cursor {
+        /// The position to continue after; the start when none.
+        after: Option<String>,
+        /// Products a page.
+        limit: usize,
+    },
 }
 
 /// A validated listing request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listing {
+    /// The category it is listed under.
     pub category: Option<String>,
+    /// How to walk the listing.
     pub paging: Paging,
 }
 

@@ -1,3 +1,5 @@
+//! Passwords as they arrive (validated, never logged) and as they are stored (a hash).
+
 use std::fmt;
 
 /// Why a string is not an acceptable password.
@@ -61,8 +63,8 @@ mod tests {
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredHash(pub String);
 
-impl std::fmt::Debug for StoredHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for StoredHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("StoredHash(***)")
     }
 }

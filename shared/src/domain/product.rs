@@ -63,21 +63,32 @@ impl fmt::Display for Sku {
 /// One sellable version of a product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Variant {
+    /// The variant's SKU.
     pub sku: Sku,
+    /// Units in stock.
     pub stock: u32,
+    /// Unit price.
     pub price: Money,
 }
 
 /// A product as stored and shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Product {
+    /// The id.
     pub id: ProductId,
+    /// The name shown to customers.
     pub name: String,
+    /// Free text shown with the product.
     pub description: String,
+    /// The category it is listed under.
     pub category: String,
+    /// Image URLs (http or https).
     pub images: Vec<String>,
+    /// The variants, each with its SKU, stock and price.
     pub variants: Vec<Variant>,
+    /// When it was created (UTC).
     pub created_at: Timestamp,
+    /// When it last changed (UTC).
     pub updated_at: Timestamp,
     /// Bumped by every write; updates and deletes are conditional on it.
     #[serde(skip)]
@@ -89,10 +100,15 @@ pub struct Product {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
+    /// The name shown to customers.
     pub name: Option<String>,
+    /// Free text shown with the product.
     pub description: Option<String>,
+    /// The category it is listed under.
     pub category: Option<String>,
+    /// Image URLs (http or https).
     pub images: Option<Vec<String>>,
+    /// The variants, each with its SKU, stock and price.
     pub variants: Option<Vec<VariantInput>>,
 }
 
@@ -100,28 +116,41 @@ pub struct ProductInput {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VariantInput {
+    /// The variant's SKU.
     pub sku: String,
+    /// Units in stock (0 to 1,000,000,000).
     pub stock: i64,
+    /// Unit price.
     pub price: Money,
 }
 
 /// A validated, complete product description (what creating one needs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductSpec {
+    /// The name shown to customers.
     pub name: String,
+    /// Free text shown with the product.
     pub description: String,
+    /// The category it is listed under.
     pub category: String,
+    /// Image URLs (http or https).
     pub images: Vec<String>,
+    /// The variants, each with its SKU, stock and price.
     pub variants: Vec<Variant>,
 }
 
 /// A validated partial update: only the fields given change.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProductPatch {
+    /// The name shown to customers.
     pub name: Option<String>,
+    /// Free text shown with the product.
     pub description: Option<String>,
+    /// The category it is listed under.
     pub category: Option<String>,
+    /// Image URLs (http or https).
     pub images: Option<Vec<String>>,
+    /// The variants, each with its SKU, stock and price.
     pub variants: Option<Vec<Variant>>,
 }
 
@@ -285,7 +314,9 @@ fn validate_variants(
 /// The SKU claims a write takes and releases.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SkuChanges {
+    /// SKUs the change claims.
     pub added: Vec<Sku>,
+    /// SKUs the change gives up.
     pub removed: Vec<Sku>,
 }
 

@@ -1,3 +1,5 @@
+//! Account roles and who may obtain them.
+
 use std::{fmt, str::FromStr};
 
 use serde::{Deserialize, Serialize};
@@ -6,8 +8,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Buys at list price.
     Customer,
+    /// A customer some coupons are reserved for.
     PrimeCustomer,
+    /// Manages the catalog, coupons and orders.
     Admin,
 }
 

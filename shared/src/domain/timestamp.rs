@@ -1,3 +1,5 @@
+//! UTC instants, written as RFC 3339.
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

@@ -54,7 +54,7 @@ pub fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
 }
 
 /// A preflight has no content: 204 rather than the CORS layer's 200.
-pub async fn preflight_no_content(request: Request, next: Next) -> Response {
+pub(super) async fn preflight_no_content(request: Request, next: Next) -> Response {
     let preflight = request.method() == Method::OPTIONS;
     let mut response = next.run(request).await;
     if preflight && response.status() == StatusCode::OK {

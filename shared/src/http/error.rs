@@ -1,3 +1,5 @@
+//! The JSON error envelope every failure answers with.
+
 use axum::{
     Json,
     http::{HeaderValue, StatusCode, header},

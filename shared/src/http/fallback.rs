@@ -1,3 +1,6 @@
+//! The application around every function's routes: JSON 404/405, panics as the JSON 500,
+//! CORS and the request log.
+
 use std::any::Any;
 
 use axum::{Router, body::Body, http::Response, middleware, response::IntoResponse};

@@ -1,3 +1,5 @@
+//! Strict JSON bodies: the right content type, a size limit, unknown fields named.
+
 use axum::{
     extract::{FromRequest, Request},
     http::{HeaderMap, header},

@@ -1,3 +1,5 @@
+//! One structured log line per request.
+
 use std::time::Instant;
 
 use axum::{

@@ -1,3 +1,5 @@
+//! Query strings: strict on uncached routes, read as the cache key reads them on cached ones.
+
 use axum::{
     extract::{FromRequestParts, Query},
     http::request::Parts,

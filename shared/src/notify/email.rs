@@ -10,9 +10,13 @@ use crate::domain::{Order, OrderEvent, OrderEventKind, OrderStatus, Timestamp};
 /// A rendered e-mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderEmail {
+    /// The recipient.
     pub to: String,
+    /// The subject line.
     pub subject: String,
+    /// The plain-text part.
     pub text: String,
+    /// The HTML part.
     pub html: String,
 }
 

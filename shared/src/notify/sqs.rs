@@ -1,3 +1,5 @@
+//! Order events to SQS, one message each.
+
 use async_trait::async_trait;
 use aws_sdk_sqs::{Client, error::ProvideErrorMetadata};
 

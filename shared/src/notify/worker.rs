@@ -32,24 +32,33 @@ pub enum Delivery {
 /// Why a delivery failed (its message is retried, then dead-lettered).
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
+    /// The message is not an order event: ….
     #[error("the message is not an order event: {0}")]
     Malformed(String),
+    /// Order … does not exist.
     #[error("order {0} does not exist")]
     UnknownOrder(OrderId),
+    /// Customer … does not exist.
     #[error("customer {0} does not exist")]
     UnknownCustomer(UserId),
+    /// Another delivery of this event is in progress.
     #[error("another delivery of this event is in progress")]
     InFlight,
+    /// Sending failed: ….
     #[error("sending failed: {0}")]
     Mail(#[from] MailError),
+    /// Storage failed: ….
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
 }
 
 /// Delivers order events as e-mails from `sender`.
 pub struct EmailWorker<'a> {
+    /// The storage.
     pub store: &'a dyn Store,
+    /// Where e-mails go (SES, or a folder of .eml files).
     pub mailer: &'a dyn Mailer,
+    /// The From address.
     pub sender: &'a str,
 }
 

@@ -34,12 +34,14 @@ pub const IDEMPOTENCY_TTL_SECONDS: i64 = 24 * 3600;
 const ATTEMPTS: usize = 4;
 /// Orders per listing page when the client gives no `limit`, and the most it may ask for.
 pub const DEFAULT_LIMIT: usize = 20;
+/// The most orders a listing page may ask for.
 pub const MAX_LIMIT: usize = 100;
 
 /// `POST /orders/create`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrder {
+    /// The coupon to apply, if any.
     pub coupon_code: Option<String>,
 }
 
@@ -47,21 +49,27 @@ pub struct PlaceOrder {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeStatus {
+    /// The new status (`Pending`, `Shipped`, `Delivered`, `Cancelled`).
     pub status: String,
 }
 
 /// The query of `GET /orders` and `GET /orders/all`.
 #[derive(Debug, Default, Deserialize)]
 pub struct OrderListParams {
+    /// Only orders at this status (all orders listing only).
     pub status: Option<String>,
+    /// Where the previous page ended (opaque).
     pub cursor: Option<String>,
+    /// Items per page.
     pub limit: Option<String>,
 }
 
 /// A page of orders and the cursor of the next one.
 #[derive(Debug)]
 pub struct OrdersPage {
+    /// The orders of the page.
     pub orders: Vec<Order>,
+    /// The cursor of the next page; none on the last.
     pub next_cursor: Option<String>,
 }
 
@@ -95,7 +103,9 @@ impl IdempotencyKey {
 
 /// Checkout and orders over a store and an event publisher.
 pub struct Orders<'a> {
+    /// The storage.
     pub store: &'a dyn Store,
+    /// Where committed order events are published.
     pub events: &'a dyn EventPublisher,
 }
 
@@ -185,6 +195,8 @@ impl Orders<'_> {
 /// Whose orders to list.
 #[derive(Debug, Clone, Copy)]
 pub enum ListScope<'a> {
+    /// The caller's orders.
     Mine(&'a AuthUser),
+    /// Everyone's (admins).
     All,
 }

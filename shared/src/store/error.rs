@@ -1,3 +1,5 @@
+//! Storage failures and the conflicts a conditional write reports.
+
 /// A storage failure, in terms a caller can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

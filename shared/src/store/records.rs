@@ -1,3 +1,6 @@
+//! What the store traits read and write besides the domain types: sessions, login failures,
+//! pages, checkout and status-change writes.
+
 use crate::domain::UnitsByProduct;
 use crate::domain::{
     CartLine, Checkout, Coupon, Email, Order, OrderEvent, OrderStatus, Product, ProductId, Role,
@@ -7,7 +10,9 @@ use crate::domain::{
 /// An account with its password hash: what login needs in one read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
+    /// The account.
     pub user: User,
+    /// Its password hash.
     pub password_hash: StoredHash,
 }
 
@@ -16,15 +21,21 @@ pub struct UserRecord {
 /// it replaced and when, and when it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
+    /// The session id (in every token of the session).
     pub id: SessionId,
+    /// The account.
     pub user_id: UserId,
+    /// The account's e-mail address.
     pub email: Email,
     /// The account's role; kept current by [`super::UserStore::set_role`].
     pub role: Role,
+    /// The id of the one refresh token that may be spent now.
     pub refresh_jti: TokenId,
     /// The refresh token rotated out last, and when (for the reuse grace window).
     pub previous_jti: Option<(TokenId, Timestamp)>,
+    /// When it was created (UTC).
     pub created_at: Timestamp,
+    /// When it ends (UTC).
     pub expires_at: Timestamp,
 }
 
@@ -50,6 +61,7 @@ pub enum RotateOutcome {
 /// Failed logins for one e-mail address within a fixed window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginFailures {
+    /// Failures so far in the window.
     pub count: u32,
     /// When the window that started with the first failure ends.
     pub window_ends: Timestamp,
@@ -67,7 +79,9 @@ impl LoginFailures {
 /// What a login reads in one request: the account (if any) and its recent failures (if any).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoginRecord {
+    /// The account with this e-mail, if any.
     pub account: Option<UserRecord>,
+    /// The e-mail's failed logins in an open or closed window, if any.
     pub failures: Option<LoginFailures>,
 }
 
@@ -75,7 +89,9 @@ pub struct LoginRecord {
 /// e-mail has fewer than `max_failures` failures in an open window at `now`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionGuard {
+    /// Failures that lock the address.
     pub max_failures: u32,
+    /// The time of the request.
     pub now: Timestamp,
 }
 
@@ -91,15 +107,20 @@ pub enum ListStart {
 /// A listing request: newest first, optionally one category.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductQuery {
+    /// The category it is listed under.
     pub category: Option<String>,
+    /// Where the page starts.
     pub start: ListStart,
+    /// Items per page.
     pub limit: usize,
 }
 
 /// A page of products and, when more follow, the [`sort_key`] to continue after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductPage {
+    /// The products of the page.
     pub products: Vec<Product>,
+    /// Where the next page starts (a sort key); none on the last.
     pub next: Option<String>,
 }
 
@@ -112,12 +133,14 @@ pub fn sort_key(product: &Product) -> String {
 /// match (0 when the user has no cart).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredCart {
+    /// The lines.
     pub lines: Vec<CartLine>,
+    /// The version the next write must match.
     pub version: u64,
 }
 
 /// Puts cart lines in their stored order: by product id (so by product age), then SKU.
-pub fn sort_lines(lines: &mut [CartLine]) {
+pub(super) fn sort_lines(lines: &mut [CartLine]) {
     lines.sort_by(|a, b| (a.product_id, &a.sku).cmp(&(b.product_id, &b.sku)));
 }
 
@@ -125,8 +148,11 @@ pub fn sort_lines(lines: &mut [CartLine]) {
 /// often this customer has used it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckoutReads {
+    /// The cart's products that still exist, by id.
     pub products: std::collections::HashMap<ProductId, Product>,
+    /// The coupon asked for, if it exists.
     pub coupon: Option<Coupon>,
+    /// How often this customer has used it.
     pub coupon_uses_by_user: u32,
 }
 
@@ -134,24 +160,32 @@ pub struct CheckoutReads {
 /// (canonical JSON) and the order it placed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {
+    /// The customer who sent the key.
     pub user: UserId,
+    /// The `Idempotency-Key`.
     pub key: String,
+    /// The request it answered (canonical JSON).
     pub request: String,
+    /// The order it placed.
     pub order: Order,
+    /// When it ends (UTC).
     pub expires_at: Timestamp,
 }
 
 /// Everything one checkout writes, atomically.
 #[derive(Debug, Clone, Copy)]
 pub struct NewOrder<'a> {
+    /// The priced order and the stock it takes.
     pub checkout: &'a Checkout,
     /// The version of the cart the order was priced from (the cart is deleted only if unchanged).
     pub cart_version: u64,
     /// The coupon applied: its use is counted, within `max_uses` and `max_uses_per_user`.
     pub coupon: Option<&'a Coupon>,
+    /// The idempotency record to keep, with a key.
     pub idempotency: Option<&'a IdempotencyRecord>,
     /// The "placed" event, written to the outbox.
     pub event: &'a OrderEvent,
+    /// The time of the request.
     pub now: Timestamp,
 }
 
@@ -159,9 +193,13 @@ pub struct NewOrder<'a> {
 /// back in stock, and the event in the outbox.
 #[derive(Debug, Clone, Copy)]
 pub struct StatusChange<'a> {
+    /// The order as read.
     pub current: &'a Order,
+    /// The order as it becomes.
     pub next: &'a Order,
+    /// Units to put back in stock.
     pub restock: &'a UnitsByProduct,
+    /// The status-change event, for the outbox.
     pub event: &'a OrderEvent,
 }
 
@@ -177,14 +215,19 @@ pub enum OrderScope {
 /// An order listing: newest first, after a position ([`Order::sort_key`]) if given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderQuery {
+    /// Whose orders.
     pub scope: OrderScope,
+    /// Continue after this position.
     pub after: Option<String>,
+    /// Items per page.
     pub limit: usize,
 }
 
 /// A page of orders and, when more follow, the position to continue after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderPage {
+    /// The orders of the page.
     pub orders: Vec<Order>,
+    /// Where the next page starts (a sort key); none on the last.
     pub next: Option<String>,
 }

@@ -1,3 +1,5 @@
+//! Typed access to DynamoDB attributes: a malformed item is an error naming the attribute.
+
 use std::{collections::HashMap, str::FromStr};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -54,18 +56,18 @@ impl Item {
 }
 
 /// The error of an item whose attribute `name` is missing or malformed.
-pub fn malformed(name: &str) -> StoreError {
+pub(super) fn malformed(name: &str) -> StoreError {
     StoreError::Unexpected(anyhow::anyhow!(
         "stored item has a missing or malformed `{name}`"
     ))
 }
 
 /// A string attribute value.
-pub fn s(value: impl Into<String>) -> AttributeValue {
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
 /// A number attribute value.
-pub fn n(value: i64) -> AttributeValue {
+pub(super) fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }

@@ -63,7 +63,7 @@ impl TryFrom<&Item> for StoredCart {
 }
 
 /// The condition that the cart is still at `version` (0: absent).
-pub fn version_condition(version: u64) -> (&'static str, Option<AttributeValue>) {
+pub(super) fn version_condition(version: u64) -> (&'static str, Option<AttributeValue>) {
     if version == 0 {
         ("attribute_not_exists(PK)", None)
     } else {

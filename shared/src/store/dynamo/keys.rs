@@ -10,117 +10,117 @@ use super::attrs::s;
 use crate::domain::{CouponCode, Email, EventId, OrderId, OrderStatus, ProductId, Sku, UserId};
 
 /// A table key (`PK` and `SK`).
-pub type Key = HashMap<String, AttributeValue>;
+pub(super) type Key = HashMap<String, AttributeValue>;
 
 /// The key `pk`/`sk`.
-pub fn key(pk: String, sk: &str) -> Key {
+pub(super) fn key(pk: String, sk: &str) -> Key {
     HashMap::from([("PK".to_owned(), s(pk)), ("SK".to_owned(), s(sk))])
 }
 
 // Accounts: `USER#<id>` holds the profile, the cart and the sessions.
 
 /// The partition of an account: its profile, cart and sessions.
-pub fn user(id: UserId) -> String {
+pub(super) fn user(id: UserId) -> String {
     format!("USER#{id}")
 }
 /// The profile in a user's partition.
-pub const PROFILE: &str = "PROFILE";
+pub(super) const PROFILE: &str = "PROFILE";
 /// The cart in a user's partition.
-pub const CART: &str = "CART";
+pub(super) const CART: &str = "CART";
 /// The prefix of every session's sort key in a user's partition.
-pub const SESSION_PREFIX: &str = "SESSION#";
+pub(super) const SESSION_PREFIX: &str = "SESSION#";
 
 /// A session in its user's partition.
-pub fn session(id: crate::domain::SessionId) -> String {
+pub(super) fn session(id: crate::domain::SessionId) -> String {
     format!("{SESSION_PREFIX}{id}")
 }
 
 /// The e-mail → account item (uniqueness, the password hash).
-pub fn email(email: &Email) -> String {
+pub(super) fn email(email: &Email) -> String {
     format!("EMAIL#{email}")
 }
 /// The sort key of the e-mail item.
-pub const EMAIL: &str = "EMAIL";
+pub(super) const EMAIL: &str = "EMAIL";
 
 /// Failed logins for an address.
-pub fn login(email: &Email) -> String {
+pub(super) fn login(email: &Email) -> String {
     format!("LOGIN#{email}")
 }
 /// The sort key of the failed-logins item.
-pub const FAILURES: &str = "FAILURES";
+pub(super) const FAILURES: &str = "FAILURES";
 
 // Catalog.
 
 /// A product.
-pub fn product(id: ProductId) -> String {
+pub(super) fn product(id: ProductId) -> String {
     format!("PRODUCT#{id}")
 }
 /// The sort key of a product and of a coupon.
-pub const META: &str = "META";
+pub(super) const META: &str = "META";
 /// A SKU's claim (uniqueness across the catalog).
-pub fn sku(sku: &Sku) -> String {
+pub(super) fn sku(sku: &Sku) -> String {
     format!("SKU#{sku}")
 }
 /// The sort key of a SKU claim.
-pub const SKU: &str = "SKU";
+pub(super) const SKU: &str = "SKU";
 /// The catalog counters' partition.
-pub const COUNTERS: &str = "COUNTER#PRODUCTS";
+pub(super) const COUNTERS: &str = "COUNTER#PRODUCTS";
 /// The sort key of the whole-catalog counter.
-pub const TOTAL: &str = "COUNTER";
+pub(super) const TOTAL: &str = "COUNTER";
 /// A category: its GSI1 partition, and its counter's sort key.
-pub fn category(category: &str) -> String {
+pub(super) fn category(category: &str) -> String {
     format!("CATEGORY#{category}")
 }
 /// GSI2's partition of every product.
-pub const ALL_PRODUCTS: &str = "PRODUCTS";
+pub(super) const ALL_PRODUCTS: &str = "PRODUCTS";
 
 // Coupons.
 
 /// A coupon, and the partition of its per-customer use counts.
-pub fn coupon(code: &CouponCode) -> String {
+pub(super) fn coupon(code: &CouponCode) -> String {
     format!("COUPON#{}", code.as_str())
 }
 /// A customer's use count in a coupon's partition.
-pub fn coupon_user(user: UserId) -> String {
+pub(super) fn coupon_user(user: UserId) -> String {
     format!("USER#{user}")
 }
 /// GSI1's partition of every coupon.
-pub const ALL_COUPONS: &str = "COUPONS";
+pub(super) const ALL_COUPONS: &str = "COUPONS";
 
 // Orders.
 
 /// An order.
-pub fn order(id: OrderId) -> String {
+pub(super) fn order(id: OrderId) -> String {
     format!("ORDER#{id}")
 }
 /// The sort key of an order.
-pub const ORDER: &str = "ORDER";
+pub(super) const ORDER: &str = "ORDER";
 /// GSI1's sort key of an order in its customer's partition (`USER#<id>`).
-pub fn customer_order(position: &str) -> String {
+pub(super) fn customer_order(position: &str) -> String {
     format!("ORDER#{position}")
 }
 /// The prefix of those sort keys.
-pub const CUSTOMER_ORDER_PREFIX: &str = "ORDER#";
+pub(super) const CUSTOMER_ORDER_PREFIX: &str = "ORDER#";
 /// GSI2's partition of the orders at a status.
-pub fn status(status: OrderStatus) -> String {
+pub(super) fn status(status: OrderStatus) -> String {
     format!("STATUS#{status}")
 }
 /// A checkout's idempotency record.
-pub fn idempotency(user: UserId, key: &str) -> String {
+pub(super) fn idempotency(user: UserId, key: &str) -> String {
     format!("IDEMPOTENCY#{user}#{key}")
 }
 /// The sort key of an idempotency record.
-pub const IDEMPOTENCY: &str = "IDEMPOTENCY";
+pub(super) const IDEMPOTENCY: &str = "IDEMPOTENCY";
 /// An order event waiting in the outbox.
-pub fn outbox(id: EventId) -> String {
+pub(super) fn outbox(id: EventId) -> String {
     format!("OUTBOX#{id}")
 }
 /// The sort key of an outbox event, and GSI1's partition of all of them.
-pub const OUTBOX: &str = "OUTBOX";
+pub(super) const OUTBOX: &str = "OUTBOX";
 
 /// The marker of one order event's e-mail.
-pub fn sent_email(order: OrderId, event: &str) -> String {
+pub(super) fn sent_email(order: OrderId, event: &str) -> String {
     format!("SENT#{order}#{event}")
 }
 /// The sort key of an e-mail marker.
-pub const SENT_EMAIL: &str = "SENT";
+pub(super) const SENT_EMAIL: &str = "SENT";

@@ -11,7 +11,7 @@ mod outbox;
 mod product_item;
 mod products;
 #[cfg(feature = "schema")]
-pub mod schema;
+pub(super) mod schema;
 mod sent_emails;
 mod session_item;
 mod sessions;

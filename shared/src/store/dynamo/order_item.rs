@@ -19,13 +19,13 @@ use crate::{
     store::{IdempotencyRecord, StoreError},
 };
 
-pub fn json<T: serde::Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+pub(super) fn json<T: serde::Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
     serde_json::to_string(value)
         .map(AttributeValue::S)
         .map_err(|e| StoreError::Unexpected(e.into()))
 }
 
-pub fn order_item(order: &Order) -> Result<HashMap<String, AttributeValue>, StoreError> {
+pub(super) fn order_item(order: &Order) -> Result<HashMap<String, AttributeValue>, StoreError> {
     let position = order.sort_key();
     Ok(HashMap::from([
         ("PK".into(), s(keys::order(order.id))),
@@ -50,7 +50,7 @@ impl TryFrom<&Item> for Order {
 }
 
 /// The idempotency record's item.
-pub fn idempotency_item(
+pub(super) fn idempotency_item(
     record: &IdempotencyRecord,
 ) -> Result<HashMap<String, AttributeValue>, StoreError> {
     Ok(HashMap::from([
@@ -67,7 +67,9 @@ pub fn idempotency_item(
     ]))
 }
 
-pub fn outbox_item(event: &OrderEvent) -> Result<HashMap<String, AttributeValue>, StoreError> {
+pub(super) fn outbox_item(
+    event: &OrderEvent,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
     Ok(HashMap::from([
         ("PK".into(), s(keys::outbox(event.id))),
         ("SK".into(), s(keys::OUTBOX)),

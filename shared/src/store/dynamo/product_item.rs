@@ -16,7 +16,7 @@ use crate::{
     store::{StoreError, sort_key},
 };
 
-pub fn to_item(product: &Product) -> HashMap<String, AttributeValue> {
+pub(super) fn to_item(product: &Product) -> HashMap<String, AttributeValue> {
     let variants = product
         .variants
         .iter()
@@ -53,7 +53,7 @@ pub fn to_item(product: &Product) -> HashMap<String, AttributeValue> {
     ])
 }
 
-pub fn sku_item(sku: &Sku, product: ProductId) -> HashMap<String, AttributeValue> {
+pub(super) fn sku_item(sku: &Sku, product: ProductId) -> HashMap<String, AttributeValue> {
     HashMap::from([
         ("PK".into(), s(keys::sku(sku))),
         ("SK".into(), s(keys::SKU)),

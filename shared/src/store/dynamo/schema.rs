@@ -17,10 +17,14 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TableSchema {
+    /// `AttributeDefinitions`.
     pub attribute_definitions: Vec<AttributeDef>,
+    /// `KeySchema`.
     pub key_schema: Vec<KeyDef>,
+    /// `GlobalSecondaryIndexes`.
     #[serde(default)]
     pub global_secondary_indexes: Vec<IndexDef>,
+    /// `TimeToLiveSpecification`.
     pub time_to_live_specification: Option<TtlDef>,
 }
 

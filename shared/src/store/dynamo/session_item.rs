@@ -13,7 +13,7 @@ use crate::{
     store::{Session, StoreError},
 };
 
-pub fn to_item(session: &Session) -> HashMap<String, AttributeValue> {
+pub(super) fn to_item(session: &Session) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::from([
         ("PK".into(), s(keys::user(session.user_id))),
         ("SK".into(), s(keys::session(session.id))),

@@ -21,7 +21,7 @@ fn user_attrs(user: &User) -> HashMap<String, AttributeValue> {
     ])
 }
 
-pub fn email_item(record: &UserRecord) -> HashMap<String, AttributeValue> {
+pub(super) fn email_item(record: &UserRecord) -> HashMap<String, AttributeValue> {
     let mut item = user_attrs(&record.user);
     item.insert("PK".into(), s(keys::email(&record.user.email)));
     item.insert("SK".into(), s(keys::EMAIL));
@@ -29,7 +29,7 @@ pub fn email_item(record: &UserRecord) -> HashMap<String, AttributeValue> {
     item
 }
 
-pub fn profile_item(user: &User) -> HashMap<String, AttributeValue> {
+pub(super) fn profile_item(user: &User) -> HashMap<String, AttributeValue> {
     let mut item = user_attrs(user);
     item.insert("PK".into(), s(keys::user(user.id)));
     item.insert("SK".into(), s(keys::PROFILE));
