@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::{domain::FieldErrors, store::StoreError};
 
-/// Every error a client can see: a status and the envelope of DESIGN §5,
+/// Every error a client can see: a status and the envelope (README, "Architecture"),
 /// `{"message": …, "error": <stable code>, "errors": {field: [...]}}`.
 #[derive(Debug)]
 pub struct ApiError {

@@ -1,5 +1,6 @@
 //! Storage behind traits that speak the domain. Two implementations pass one contract
-//! suite: [`DynamoStore`] (the single-table design of DESIGN §4) and [`MemoryStore`].
+//! suite: [`DynamoStore`] (the single table of the README's "Table" section) and
+//! [`MemoryStore`].
 
 mod dynamo;
 mod error;

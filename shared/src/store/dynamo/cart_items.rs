@@ -1,7 +1,7 @@
 //! Carts: one item per user, `USER#<uid>/CART`, holding every line (a list of maps) and a
 //! version every write is conditional on; and the batch read of several products.
 //!
-//! One item rather than one per line (DESIGN §4 lists `CART#<pid>#<sku>` items): checkout
+//! One item rather than one per line (`CART#<pid>#<sku>` items, say): checkout
 //! deletes the cart in one transaction action instead of up to 50, which keeps a 50-line
 //! checkout within DynamoDB's 100 actions, and the 50-line limit holds under concurrent adds.
 

@@ -1,4 +1,4 @@
-//! The single-table DynamoDB implementation (DESIGN §4).
+//! The single-table DynamoDB implementation (README, "Table"; every key in `keys.rs`).
 
 mod attrs;
 mod cart_items;
