@@ -152,14 +152,8 @@ pub struct EventsConfig {
     pub queue_url: String,
 }
 
-impl EventsConfig {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| env::var(name).ok())
-    }
-
-    /// Reads through `lookup`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnvironment for EventsConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(Self {
             queue_url: required(&lookup, "ORDER_EVENTS_QUEUE_URL")?,
         })
@@ -175,14 +169,8 @@ pub struct WorkerConfig {
     pub sender: String,
 }
 
-impl WorkerConfig {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| env::var(name).ok())
-    }
-
-    /// Reads through `lookup`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnvironment for WorkerConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: required(&lookup, "TABLE_NAME")?,
             sender: required(&lookup, "SENDER_ADDRESS")?,
@@ -199,14 +187,8 @@ pub struct RelayConfig {
     pub queue_url: String,
 }
 
-impl RelayConfig {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| env::var(name).ok())
-    }
-
-    /// Reads through `lookup`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnvironment for RelayConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: required(&lookup, "TABLE_NAME")?,
             queue_url: required(&lookup, "ORDER_EVENTS_QUEUE_URL")?,
@@ -217,14 +199,19 @@ impl RelayConfig {
 /// The shortest accepted HS256 secret, in bytes (the hash's output size).
 pub const MIN_SECRET_BYTES: usize = 32;
 
-impl Config {
+/// Settings read from named variables: the process environment on Lambda, a map in tests.
+pub trait FromEnvironment: Sized {
+    /// Reads through `lookup`; a missing or invalid variable is an error naming it.
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError>;
+
     /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
+    fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| env::var(name).ok())
     }
+}
 
-    /// Reads through `lookup` (the environment, or a map in tests).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+impl FromEnvironment for Config {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let secret = required(&lookup, "JWT_SECRET")?;
         Ok(Self {
             table_name: required(&lookup, "TABLE_NAME")?,

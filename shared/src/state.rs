@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::{
     auth::{Accounts, LoginPolicy, PasswordHasher, TokenConfig, Tokens},
-    config::{Config, CorsOrigins},
+    config::{Config, CorsOrigins, FromEnvironment},
     edge::{EdgeCache, NoEdgeCache},
     notify::{EventPublisher, NoQueue},
     store::{DynamoStore, Store},

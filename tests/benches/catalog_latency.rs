@@ -58,13 +58,7 @@ async fn main() {
             .body(Body::from(body.to_string()))
             .expect("request");
         let response = router.clone().oneshot(request).await.expect("infallible");
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        let created: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        let created = e2e::Reply::read(response).await.json;
         id = created["product"]["id"].as_str().expect("id").to_owned();
     }
     println!("memory store, {PRODUCTS} products of 3 variants, {CALLS} calls each, one thread");

@@ -9,7 +9,6 @@ use std::{
 };
 
 use axum::{body::Body, http::Request};
-use http_body_util::BodyExt;
 use serde_json::json;
 use shared::{
     AppState,
@@ -23,15 +22,14 @@ const CALLS: usize = 5_000;
 
 async fn call(router: &axum::Router, request: Request<Body>) -> serde_json::Value {
     let response = router.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    assert!(status.is_success(), "{status}: {bytes:?}");
-    serde_json::from_slice(&bytes).expect("json")
+    let reply = e2e::Reply::read(response).await;
+    assert!(
+        reply.status.is_success(),
+        "{}: {}",
+        reply.status,
+        reply.json
+    );
+    reply.json
 }
 
 fn summary(label: &str, mut samples: Vec<Duration>) {

@@ -159,3 +159,66 @@ fn the_checker_sees_grouped_and_plain_paths() {
             .collect()
     );
 }
+
+/// The longest production function, in lines (signature to closing brace), and module.
+const MAX_FUNCTION_LINES: usize = 64;
+const MAX_MODULE_LINES: usize = 400;
+
+#[test]
+fn production_modules_and_functions_stay_small() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for dir in ["shared/src", "functions", "local/src"] {
+        sources(&root.join(dir), &mut files);
+    }
+    let mut too_big = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("readable");
+        let code = match text.find("#[cfg(test)]\nmod tests") {
+            Some(at) => &text[..at],
+            None => &text,
+        };
+        let lines: Vec<&str> = code.lines().collect();
+        let name = file
+            .strip_prefix(&root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        if lines.len() > MAX_MODULE_LINES {
+            too_big.push(format!("{name}: {} lines", lines.len()));
+        }
+        for (at, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            let is_fn = [
+                "fn ",
+                "pub fn ",
+                "async fn ",
+                "pub async fn ",
+                "pub(crate) fn ",
+            ]
+            .iter()
+            .chain(&[
+                "pub(super) fn ",
+                "pub(crate) async fn ",
+                "pub(super) async fn ",
+            ])
+            .any(|start| trimmed.starts_with(start));
+            if !is_fn {
+                continue;
+            }
+            let indent = &line[..line.len() - trimmed.len()];
+            let closing = format!("{indent}}}");
+            if let Some(end) = lines[at + 1..].iter().position(|l| *l == closing) {
+                if end + 2 > MAX_FUNCTION_LINES {
+                    too_big.push(format!(
+                        "{name}:{}: a function of {} lines",
+                        at + 1,
+                        end + 2
+                    ));
+                }
+            }
+        }
+    }
+    assert!(files.len() > 50, "read {} files", files.len());
+    assert!(too_big.is_empty(), "{}", too_big.join("\n"));
+}

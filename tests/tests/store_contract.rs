@@ -1280,87 +1280,50 @@ async fn an_expired_idempotency_record_is_ignored_and_replaced(app: TestApp) {
 async fn an_e_mail_marker_is_claimed_once_and_taken_over_only_when_stale(app: TestApp) {
     let store = app.store.as_ref();
     let order = shared::domain::OrderId::new();
+    // A claim at `at` takes over claims made before `at - 120 s` (the lease).
+    let claim = |event: &'static str, at: Timestamp| async move {
+        let lease_start = at.plus_seconds(-120);
+        let claimed = store.claim_email(order, event, at, lease_start).await;
+        claimed.expect("claim")
+    };
+    let release = |at: Timestamp| async move {
+        store
+            .release_email(order, "placed", at)
+            .await
+            .expect("release");
+    };
     let now = Timestamp::now();
-    let lease_start = now.plus_seconds(-120);
+    assert_eq!(claim("placed", now).await, EmailClaim::Claimed);
     assert_eq!(
-        store
-            .claim_email(order, "placed", now, lease_start)
-            .await
-            .expect("claim"),
-        EmailClaim::Claimed
-    );
-    assert_eq!(
-        store
-            .claim_email(order, "placed", now, lease_start)
-            .await
-            .expect("claim"),
+        claim("placed", now).await,
         EmailClaim::InFlight,
         "a fresh claim holds"
     );
     assert_eq!(
-        store
-            .claim_email(order, "shipped", now, lease_start)
-            .await
-            .expect("claim"),
+        claim("shipped", now).await,
         EmailClaim::Claimed,
         "per event"
     );
     // A claim older than the lease belongs to a sender that died: taken over.
     let later = now.plus_seconds(300);
-    assert_eq!(
-        store
-            .claim_email(order, "placed", later, later.plus_seconds(-120))
-            .await
-            .expect("claim"),
-        EmailClaim::Claimed
-    );
+    assert_eq!(claim("placed", later).await, EmailClaim::Claimed);
     // Releasing someone else's (the old) claim does nothing; releasing one's own frees it.
-    store
-        .release_email(order, "placed", now)
-        .await
-        .expect("release");
-    assert_eq!(
-        store
-            .claim_email(order, "placed", later, later.plus_seconds(-120))
-            .await
-            .expect("claim"),
-        EmailClaim::InFlight
-    );
-    store
-        .release_email(order, "placed", later)
-        .await
-        .expect("release");
-    assert_eq!(
-        store
-            .claim_email(order, "placed", later, later.plus_seconds(-120))
-            .await
-            .expect("claim"),
-        EmailClaim::Claimed
-    );
+    release(now).await;
+    assert_eq!(claim("placed", later).await, EmailClaim::InFlight);
+    release(later).await;
+    assert_eq!(claim("placed", later).await, EmailClaim::Claimed);
     store
         .mark_email_sent(order, "placed", later)
         .await
         .expect("marked");
     let much_later = later.plus_seconds(86_400);
-    assert_eq!(
-        store
-            .claim_email(order, "placed", much_later, much_later)
-            .await
-            .expect("claim"),
-        EmailClaim::AlreadySent,
-        "sent is final"
-    );
-    store
-        .release_email(order, "placed", later)
-        .await
-        .expect("release");
-    assert_eq!(
-        store
-            .claim_email(order, "placed", much_later, much_later)
-            .await
-            .expect("claim"),
-        EmailClaim::AlreadySent
-    );
+    // Sent is final, even for a claim that would take over any other (every claim stale).
+    let claim_over_everything = || store.claim_email(order, "placed", much_later, much_later);
+    let after_sending = claim_over_everything().await.expect("claim");
+    assert_eq!(after_sending, EmailClaim::AlreadySent, "sent is final");
+    release(later).await;
+    let after_release = claim_over_everything().await.expect("claim");
+    assert_eq!(after_release, EmailClaim::AlreadySent);
 }
 
 both_stores!(

@@ -241,6 +241,7 @@ fn a_key_rotation_updates_every_function_in_one_deployment_issuer_last() {
     // The code reads the names the template sets.
     let variables: BTreeSet<&str> =
         ["JWT_SECRET", "JWT_PREVIOUS_SECRET", "JWT_KEY_GENERATION"].into();
+    use shared::config::FromEnvironment;
     let config = shared::config::Config::from_lookup(|name| {
         variables
             .contains(name)

@@ -3,7 +3,7 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use shared::{
-    config::WorkerConfig,
+    config::{FromEnvironment, WorkerConfig},
     notify::{mail::SesMailer, worker::EmailWorker},
     store::DynamoStore,
 };

@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use shared::{config::EventsConfig, notify::SqsPublisher};
+use shared::{
+    config::{EventsConfig, FromEnvironment},
+    notify::SqsPublisher,
+};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

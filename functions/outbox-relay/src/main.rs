@@ -3,7 +3,7 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use shared::{
-    config::RelayConfig,
+    config::{FromEnvironment, RelayConfig},
     domain::Timestamp,
     notify::{SqsPublisher, relay::republish},
     store::DynamoStore,

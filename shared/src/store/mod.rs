@@ -239,7 +239,7 @@ pub trait SentEmailStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// Everything the functions need from storage.
+/// Everything the functions need from storage: every store trait, implemented by both stores.
 pub trait Store:
     UserStore
     + SessionStore
@@ -252,14 +252,5 @@ pub trait Store:
 {
 }
 
-impl<T> Store for T where
-    T: UserStore
-        + SessionStore
-        + ProductStore
-        + CouponStore
-        + CartStore
-        + OrderStore
-        + OutboxStore
-        + SentEmailStore
-{
-}
+impl Store for DynamoStore {}
+impl Store for MemoryStore {}
