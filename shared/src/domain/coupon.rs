@@ -230,10 +230,10 @@ impl Coupon {
         if let Some(minimum) = input.min_order_amount {
             next.min_order_amount = Some(minimum);
         }
-        if let Some(start) = next.starts_at {
-            if start >= next.expiry {
-                errors.add("starts_at", "must be before expiry");
-            }
+        if let Some(start) = next.starts_at
+            && start >= next.expiry
+        {
+            errors.add("starts_at", "must be before expiry");
         }
         next
     }
@@ -262,10 +262,10 @@ impl Coupon {
         if self.max_uses.is_some_and(|max| self.uses >= max) {
             return Err(CouponRejection::Exhausted);
         }
-        if let (Some(minimum), Some(total)) = (self.min_order_amount, total) {
-            if total < minimum {
-                return Err(CouponRejection::BelowMinimum);
-            }
+        if let (Some(minimum), Some(total)) = (self.min_order_amount, total)
+            && total < minimum
+        {
+            return Err(CouponRejection::BelowMinimum);
         }
         Ok(())
     }

@@ -282,13 +282,13 @@ fn validate_variants(
     let mut valid = Vec::with_capacity(variants.len());
     for (at, input) in variants.into_iter().enumerate() {
         let sku = errors.check(&format!("variants[{at}].sku"), Sku::parse(&input.sku));
-        if let Some(sku) = &sku {
-            if !seen.insert(sku.clone()) {
-                errors.add(
-                    format!("variants[{at}].sku"),
-                    "appears twice in this product",
-                );
-            }
+        if let Some(sku) = &sku
+            && !seen.insert(sku.clone())
+        {
+            errors.add(
+                format!("variants[{at}].sku"),
+                "appears twice in this product",
+            );
         }
         let stock = match u32::try_from(input.stock) {
             Ok(stock) if i64::from(stock) <= MAX_STOCK => Some(stock),
