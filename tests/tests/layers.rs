@@ -208,14 +208,11 @@ fn production_modules_and_functions_stay_small() {
             }
             let indent = &line[..line.len() - trimmed.len()];
             let closing = format!("{indent}}}");
-            if let Some(end) = lines[at + 1..].iter().position(|l| *l == closing) {
-                if end + 2 > MAX_FUNCTION_LINES {
-                    too_big.push(format!(
-                        "{name}:{}: a function of {} lines",
-                        at + 1,
-                        end + 2
-                    ));
-                }
+            let end = lines[at + 1..].iter().position(|l| *l == closing);
+            if let Some(length) = end.map(|end| end + 2)
+                && length > MAX_FUNCTION_LINES
+            {
+                too_big.push(format!("{name}:{}: a function of {length} lines", at + 1));
             }
         }
     }
