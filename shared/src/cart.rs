@@ -26,6 +26,9 @@ pub struct AddItem {
     /// Ignored: the catalog's price always applies.
     #[serde(default, rename = "price")]
     pub _price: Option<serde_json::Value>,
+    /// Ignored: the caller is always the token's user (the original API's clients send it).
+    #[serde(default, rename = "user_id")]
+    pub _user_id: Option<serde_json::Value>,
 }
 
 /// `POST /cart/update_item_quantity` (quantity 0 removes the line).
@@ -41,6 +44,9 @@ pub struct SetQuantity {
     /// Ignored: the catalog's price always applies.
     #[serde(default, rename = "price")]
     pub _price: Option<serde_json::Value>,
+    /// Ignored: the caller is always the token's user (the original API's clients send it).
+    #[serde(default, rename = "user_id")]
+    pub _user_id: Option<serde_json::Value>,
 }
 
 /// `POST /cart/remove_item`.
@@ -51,6 +57,9 @@ pub struct RemoveItem {
     pub product_id: String,
     /// The variant (needed only when the cart holds several of the product).
     pub sku: Option<String>,
+    /// Ignored: the caller is always the token's user (the original API's clients send it).
+    #[serde(default, rename = "user_id")]
+    pub _user_id: Option<serde_json::Value>,
 }
 
 /// Why a cart operation failed.

@@ -47,6 +47,7 @@ async fn every_sample_event_is_answered_by_the_orders_function() {
         quantity: Some(2),
         sku: None,
         _price: None,
+        _user_id: None,
     };
     state.carts().add(customer.id, add).await.expect("added");
     let router = orders::router(state);

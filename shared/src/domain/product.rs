@@ -118,7 +118,8 @@ pub struct ProductInput {
 pub struct VariantInput {
     /// The variant's SKU.
     pub sku: String,
-    /// Units in stock (0 to 1,000,000,000).
+    /// Units in stock (0 to 1,000,000,000); 0 when absent, as in the original API.
+    #[serde(default)]
     pub stock: i64,
     /// Unit price.
     pub price: Money,

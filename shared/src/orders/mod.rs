@@ -43,6 +43,9 @@ pub const MAX_LIMIT: usize = 100;
 pub struct PlaceOrder {
     /// The coupon to apply, if any.
     pub coupon_code: Option<String>,
+    /// Ignored: the caller is always the token's user (the original API's clients send it).
+    #[serde(default, rename = "user_id")]
+    pub _user_id: Option<serde_json::Value>,
 }
 
 /// `PUT /orders/{order_id}/status`.
