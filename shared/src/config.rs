@@ -26,6 +26,23 @@ pub struct TokenConfig {
     pub refresh_ttl_seconds: i64,
 }
 
+impl TokenConfig {
+    /// The defaults with this key: generation 1, no previous key, a 10 s refresh grace,
+    /// issuer `shop`, audience `shop-api`, 15-minute access and 7-day refresh tokens.
+    pub fn with_secret(secret: Vec<u8>) -> Self {
+        Self {
+            secret,
+            key_generation: 1,
+            previous_secret: None,
+            refresh_reuse_grace_seconds: 10,
+            issuer: "shop".into(),
+            audience: "shop-api".into(),
+            access_ttl_seconds: 15 * 60,
+            refresh_ttl_seconds: 7 * 86_400,
+        }
+    }
+}
+
 impl std::fmt::Debug for TokenConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenConfig")
@@ -246,7 +263,6 @@ pub fn token_config(
         Some(text) => Some(text.into_bytes()),
     };
     Ok(TokenConfig {
-        secret,
         key_generation: number(lookup, "JWT_KEY_GENERATION", 1, 1..=1_000_000)? as u32,
         previous_secret,
         refresh_reuse_grace_seconds: number(lookup, "REFRESH_REUSE_GRACE_SECONDS", 10, 0..=300)?,
@@ -254,6 +270,7 @@ pub fn token_config(
         audience: lookup("JWT_AUDIENCE").unwrap_or_else(|| "shop-api".into()),
         access_ttl_seconds: number(lookup, "ACCESS_TOKEN_TTL_MINUTES", 15, 1..=1440)? * 60,
         refresh_ttl_seconds: number(lookup, "REFRESH_TOKEN_TTL_DAYS", 7, 1..=90)? * 86_400,
+        ..TokenConfig::with_secret(secret)
     })
 }
 

@@ -67,16 +67,7 @@ pub async fn customer_token(state: &AppState, email: &str) -> String {
 
 /// Token settings of the test apps.
 pub fn token_config() -> TokenConfig {
-    TokenConfig {
-        secret: TEST_SECRET.to_vec(),
-        key_generation: 1,
-        previous_secret: None,
-        refresh_reuse_grace_seconds: 10,
-        issuer: "shop".into(),
-        audience: "shop-api".into(),
-        access_ttl_seconds: 900,
-        refresh_ttl_seconds: 7 * 86_400,
-    }
+    TokenConfig::with_secret(TEST_SECRET.to_vec())
 }
 
 /// A store of the given kind; DynamoDB ones get a table of their own.

@@ -28,17 +28,7 @@ fn record(email: &str) -> UserRecord {
 }
 
 fn session(user: &User, lifetime_seconds: i64) -> Session {
-    let now = Timestamp::now();
-    Session {
-        id: SessionId::new(),
-        user_id: user.id,
-        email: user.email.clone(),
-        role: user.role,
-        refresh_jti: TokenId::new(),
-        previous_jti: None,
-        created_at: now,
-        expires_at: now.plus_seconds(lifetime_seconds),
-    }
+    Session::open(user, Timestamp::now(), lifetime_seconds)
 }
 
 fn guard() -> SessionGuard {

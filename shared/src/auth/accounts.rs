@@ -152,16 +152,7 @@ impl Accounts<'_> {
             return Err(AuthError::InvalidCredentials);
         }
         let user = account.user;
-        let session = Session {
-            id: SessionId::new(),
-            user_id: user.id,
-            email: user.email.clone(),
-            role: user.role,
-            refresh_jti: TokenId::new(),
-            previous_jti: None,
-            created_at: now,
-            expires_at: now.plus_seconds(self.tokens.refresh_ttl_seconds()),
-        };
+        let session = Session::open(&user, now, self.tokens.refresh_ttl_seconds());
         let guard = SessionGuard {
             max_failures: self.policy.max_failures,
             now,

@@ -174,16 +174,7 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn config() -> TokenConfig {
-        TokenConfig {
-            secret: b"0123456789abcdef0123456789abcdef".to_vec(),
-            key_generation: 1,
-            previous_secret: None,
-            refresh_reuse_grace_seconds: 10,
-            issuer: "shop".into(),
-            audience: "shop-api".into(),
-            access_ttl_seconds: 900,
-            refresh_ttl_seconds: 7 * 86_400,
-        }
+        TokenConfig::with_secret(b"0123456789abcdef0123456789abcdef".to_vec())
     }
 
     fn issue(tokens: &Tokens, kind: TokenKind, now: Timestamp) -> String {

@@ -40,6 +40,21 @@ pub struct Session {
 }
 
 impl Session {
+    /// A new session of `user` opened at `now`, lasting `lifetime_seconds`, with a fresh id
+    /// and refresh token.
+    pub fn open(user: &User, now: Timestamp, lifetime_seconds: i64) -> Self {
+        Session {
+            id: SessionId::new(),
+            user_id: user.id,
+            email: user.email.clone(),
+            role: user.role,
+            refresh_jti: TokenId::new(),
+            previous_jti: None,
+            created_at: now,
+            expires_at: now.plus_seconds(lifetime_seconds),
+        }
+    }
+
     /// Whether the session still holds at `now`.
     pub fn is_live(&self, now: Timestamp) -> bool {
         now < self.expires_at
