@@ -11,7 +11,7 @@ use shared::{
         mail::RecordingMailer,
         worker::{Delivery, DeliveryError, EmailWorker},
     },
-    store::EmailClaim,
+    store::{Claim, EmailClaim, EmailMarker},
 };
 
 const SENDER: &str = "orders@shop.example";
@@ -188,10 +188,14 @@ async fn a_crash_between_sending_and_marking_resends_after_the_lease_only(app: T
     assert_eq!(
         app.store
             .claim_email(
-                events[0].order_id,
-                &events[0].name(),
-                old,
-                old.plus_seconds(-120)
+                EmailMarker {
+                    order: events[0].order_id,
+                    event: &events[0].name()
+                },
+                Claim {
+                    at: old,
+                    stale_before: old.plus_seconds(-120)
+                }
             )
             .await
             .expect("claim"),
@@ -206,10 +210,14 @@ async fn a_crash_between_sending_and_marking_resends_after_the_lease_only(app: T
     assert_eq!(
         app.store
             .claim_email(
-                events[1].order_id,
-                &events[1].name(),
-                now,
-                now.plus_seconds(-120)
+                EmailMarker {
+                    order: events[1].order_id,
+                    event: &events[1].name()
+                },
+                Claim {
+                    at: now,
+                    stale_before: now.plus_seconds(-120)
+                }
             )
             .await
             .expect("claim"),

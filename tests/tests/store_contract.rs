@@ -9,9 +9,9 @@ use shared::{
         Role, SessionId, Sku, StoredHash, Timestamp, TokenId, User, UserId, checkout,
     },
     store::{
-        EmailClaim, IdempotencyRecord, ListStart, LoginFailures, NewOrder, OrderQuery, OrderScope,
-        ProductQuery, RotateOutcome, Session, SessionGuard, StatusChange, StoreError, StoredCart,
-        UserRecord, sort_key,
+        Claim, EmailClaim, EmailMarker, IdempotencyRecord, ListStart, LoginFailures, NewOrder,
+        OrderQuery, OrderScope, ProductQuery, RotateOutcome, Rotation, Session, SessionGuard,
+        StatusChange, StoreError, StoredCart, UserRecord, sort_key,
     },
 };
 
@@ -29,6 +29,17 @@ fn record(email: &str) -> UserRecord {
 
 fn session(user: &User, lifetime_seconds: i64) -> Session {
     Session::open(user, Timestamp::now(), lifetime_seconds)
+}
+
+/// Presenting `session`'s current refresh token at `now`, for a new one.
+fn rotation(session: &Session, now: Timestamp) -> Rotation {
+    Rotation {
+        user: session.user_id,
+        session: session.id,
+        presented: session.refresh_jti,
+        next: TokenId::new(),
+        now,
+    }
 }
 
 fn guard() -> SessionGuard {
@@ -730,7 +741,10 @@ async fn rotation_accepts_the_current_token_once(app: TestApp) {
     let next = TokenId::new();
     let at = Timestamp::now();
     match store
-        .rotate_refresh(s.user_id, s.id, s.refresh_jti, next, at)
+        .rotate_refresh(&Rotation {
+            next,
+            ..rotation(&s, at)
+        })
         .await
         .expect("rotate")
     {
@@ -753,13 +767,7 @@ async fn rotation_accepts_the_current_token_once(app: TestApp) {
     assert_eq!(stored.refresh_jti, next);
 
     let replay = store
-        .rotate_refresh(
-            s.user_id,
-            s.id,
-            s.refresh_jti,
-            TokenId::new(),
-            Timestamp::now(),
-        )
+        .rotate_refresh(&rotation(&s, Timestamp::now()))
         .await
         .expect("rotate");
     assert_eq!(replay, RotateOutcome::Stale(stored.clone()));
@@ -775,30 +783,25 @@ async fn rotation_accepts_the_current_token_once(app: TestApp) {
 async fn rotation_of_an_ended_session_is_gone(app: TestApp) {
     let store = app.store.as_ref();
     let absent = store
-        .rotate_refresh(
-            UserId::new(),
-            SessionId::new(),
-            TokenId::new(),
-            TokenId::new(),
-            Timestamp::now(),
-        )
+        .rotate_refresh(&Rotation {
+            user: UserId::new(),
+            session: SessionId::new(),
+            presented: TokenId::new(),
+            next: TokenId::new(),
+            now: Timestamp::now(),
+        })
         .await;
     assert_eq!(absent.expect("rotate"), RotateOutcome::Gone);
 
     let s = account_session(store, 3600).await;
     let after_expiry = s.expires_at.plus_seconds(1);
-    let expired = store
-        .rotate_refresh(s.user_id, s.id, s.refresh_jti, TokenId::new(), after_expiry)
-        .await;
+    let expired = store.rotate_refresh(&rotation(&s, after_expiry)).await;
     assert_eq!(expired.expect("rotate"), RotateOutcome::Gone);
     let other_user = store
-        .rotate_refresh(
-            UserId::new(),
-            s.id,
-            s.refresh_jti,
-            TokenId::new(),
-            Timestamp::now(),
-        )
+        .rotate_refresh(&Rotation {
+            user: UserId::new(),
+            ..rotation(&s, Timestamp::now())
+        })
         .await;
     assert_eq!(other_user.expect("rotate"), RotateOutcome::Gone);
 
@@ -813,15 +816,7 @@ async fn rotation_of_an_ended_session_is_gone(app: TestApp) {
             .expect("read"),
         None
     );
-    let deleted = store
-        .rotate_refresh(
-            s.user_id,
-            s.id,
-            s.refresh_jti,
-            TokenId::new(),
-            Timestamp::now(),
-        )
-        .await;
+    let deleted = store.rotate_refresh(&rotation(&s, Timestamp::now())).await;
     assert_eq!(deleted.expect("rotate"), RotateOutcome::Gone);
     store
         .delete_session(s.user_id, s.id)
@@ -834,13 +829,8 @@ async fn concurrent_rotations_of_one_token_let_exactly_one_win(app: TestApp) {
     let mut racers = tokio::task::JoinSet::new();
     for _ in 0..8 {
         let store = std::sync::Arc::clone(&app.store);
-        let (user, id, presented) = (s.user_id, s.id, s.refresh_jti);
-        racers.spawn(async move {
-            store
-                .rotate_refresh(user, id, presented, TokenId::new(), Timestamp::now())
-                .await
-                .expect("rotate")
-        });
+        let attempt = rotation(&s, Timestamp::now());
+        racers.spawn(async move { store.rotate_refresh(&attempt).await.expect("rotate") });
     }
     let outcomes = racers.join_all().await;
     let won = outcomes
@@ -1271,14 +1261,20 @@ async fn an_e_mail_marker_is_claimed_once_and_taken_over_only_when_stale(app: Te
     let store = app.store.as_ref();
     let order = shared::domain::OrderId::new();
     // A claim at `at` takes over claims made before `at - 120 s` (the lease).
+    let marker = |event| EmailMarker { order, event };
     let claim = |event: &'static str, at: Timestamp| async move {
-        let lease_start = at.plus_seconds(-120);
-        let claimed = store.claim_email(order, event, at, lease_start).await;
-        claimed.expect("claim")
+        let lease = Claim {
+            at,
+            stale_before: at.plus_seconds(-120),
+        };
+        store
+            .claim_email(marker(event), lease)
+            .await
+            .expect("claim")
     };
     let release = |at: Timestamp| async move {
         store
-            .release_email(order, "placed", at)
+            .release_email(marker("placed"), at)
             .await
             .expect("release");
     };
@@ -1303,12 +1299,16 @@ async fn an_e_mail_marker_is_claimed_once_and_taken_over_only_when_stale(app: Te
     release(later).await;
     assert_eq!(claim("placed", later).await, EmailClaim::Claimed);
     store
-        .mark_email_sent(order, "placed", later)
+        .mark_email_sent(marker("placed"), later)
         .await
         .expect("marked");
     let much_later = later.plus_seconds(86_400);
     // Sent is final, even for a claim that would take over any other (every claim stale).
-    let claim_over_everything = || store.claim_email(order, "placed", much_later, much_later);
+    let over_everything = Claim {
+        at: much_later,
+        stale_before: much_later,
+    };
+    let claim_over_everything = || store.claim_email(marker("placed"), over_everything);
     let after_sending = claim_over_everything().await.expect("claim");
     assert_eq!(after_sending, EmailClaim::AlreadySent, "sent is final");
     release(later).await;

@@ -6,7 +6,10 @@ use crate::store::Conflict;
 use crate::{
     config::LoginPolicy,
     domain::{Email, FieldErrors, Password, Role, SessionId, Timestamp, TokenId, User, UserId},
-    store::{LoginFailures, RotateOutcome, Session, SessionGuard, Store, StoreError, UserRecord},
+    store::{
+        LoginFailures, RotateOutcome, Rotation, Session, SessionGuard, Store, StoreError,
+        UserRecord,
+    },
 };
 
 /// What to do with a refresh token that is not the session's current one.
@@ -237,7 +240,13 @@ impl Accounts<'_> {
         let next = TokenId::new();
         match self
             .store
-            .rotate_refresh(claims.sub, claims.sid, claims.jti, next, now)
+            .rotate_refresh(&Rotation {
+                user: claims.sub,
+                session: claims.sid,
+                presented: claims.jti,
+                next,
+                now,
+            })
             .await?
         {
             RotateOutcome::Rotated(session) => self.session_pair(&session, next, now),

@@ -2,10 +2,7 @@
 //! ([`EmlFolder`]), memory in tests ([`RecordingMailer`]). Each takes the finished MIME
 //! message, so every one of them sends the same bytes.
 
-use std::{
-    path::{Path, PathBuf},
-    sync::Mutex,
-};
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
@@ -66,7 +63,7 @@ pub type SentMail = (String, Vec<u8>);
 /// Keeps every e-mail in memory, or fails them all while switched off (tests).
 #[derive(Debug, Default)]
 pub struct RecordingMailer {
-    state: Mutex<(Vec<SentMail>, bool)>,
+    state: std::sync::Mutex<(Vec<SentMail>, bool)>,
 }
 
 #[cfg(any(test, feature = "test-support"))]

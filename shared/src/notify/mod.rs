@@ -3,8 +3,6 @@
 //! transaction that makes them true; publishing happens after commit, and an event whose
 //! publishing fails stays in the outbox for the re-publisher.
 
-use std::sync::Mutex;
-
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
@@ -76,7 +74,7 @@ impl EventPublisher for InProcessQueue {
 /// of what is published and of a queue that is down.
 #[derive(Debug, Default)]
 pub struct RecordingQueue {
-    state: Mutex<(Vec<OrderEvent>, bool)>,
+    state: std::sync::Mutex<(Vec<OrderEvent>, bool)>,
 }
 
 #[cfg(any(test, feature = "test-support"))]

@@ -13,7 +13,7 @@ use crate::{
         email::{render, to_mime},
         mail::{MailError, Mailer},
     },
-    store::{EmailClaim, Store, StoreError},
+    store::{Claim, EmailClaim, EmailMarker, Store, StoreError},
 };
 
 /// How long a claim protects an e-mail being sent. Below the queue's visibility timeout, so a
@@ -85,12 +85,16 @@ impl EmailWorker<'_> {
         let email = render(event, &order, customer.email.as_str());
         let name = format!("{}-{}", order.id, event.name());
         let now = Timestamp::now();
-        let stale_before = now.plus_seconds(-CLAIM_LEASE_SECONDS);
-        match self
-            .store
-            .claim_email(order.id, &event.name(), now, stale_before)
-            .await?
-        {
+        let event_name = event.name();
+        let marker = EmailMarker {
+            order: order.id,
+            event: &event_name,
+        };
+        let claim = Claim {
+            at: now,
+            stale_before: now.plus_seconds(-CLAIM_LEASE_SECONDS),
+        };
+        match self.store.claim_email(marker, claim).await? {
             EmailClaim::AlreadySent => return Ok(Delivery::AlreadySent),
             EmailClaim::InFlight => return Err(DeliveryError::InFlight),
             EmailClaim::Claimed => {}
@@ -98,16 +102,12 @@ impl EmailWorker<'_> {
         let raw = to_mime(&email, self.sender, event, event.at);
         if let Err(error) = self.mailer.send(&name, &email.to, &raw).await {
             // Give the claim back so the retry does not wait out the lease.
-            if let Err(release) = self.store.release_email(order.id, &event.name(), now).await {
+            if let Err(release) = self.store.release_email(marker, now).await {
                 tracing::warn!(event = %event.id, error = %release, "could not release the e-mail claim");
             }
             return Err(error.into());
         }
-        if let Err(error) = self
-            .store
-            .mark_email_sent(order.id, &event.name(), Timestamp::now())
-            .await
-        {
+        if let Err(error) = self.store.mark_email_sent(marker, Timestamp::now()).await {
             // Sent but not marked: a redelivery after the lease would send it again.
             tracing::error!(event = %event.id, error = %error, "e-mail sent but not marked sent");
         }

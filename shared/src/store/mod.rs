@@ -56,6 +56,22 @@ pub trait UserStore: Send + Sync {
     ) -> Result<LoginFailures, StoreError>;
 }
 
+/// A refresh: the session (by user and id), the refresh token presented, the one to replace
+/// it, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// The session's user.
+    pub user: UserId,
+    /// The session.
+    pub session: SessionId,
+    /// The refresh token's id as presented.
+    pub presented: TokenId,
+    /// The id of the refresh token that replaces it.
+    pub next: TokenId,
+    /// When.
+    pub now: Timestamp,
+}
+
 /// Login sessions, found by their user and id. A session lives until it is deleted or its
 /// expiry passes; an expired session is never returned even before the table's TTL sweep
 /// removes it.
@@ -76,16 +92,9 @@ pub trait SessionStore: Send + Sync {
         id: SessionId,
         now: Timestamp,
     ) -> Result<Option<Session>, StoreError>;
-    /// Replaces the session's current refresh token `presented` by `next` atomically, keeping
-    /// `presented` as the previous one (rotated at `now`).
-    async fn rotate_refresh(
-        &self,
-        user: UserId,
-        id: SessionId,
-        presented: TokenId,
-        next: TokenId,
-        now: Timestamp,
-    ) -> Result<RotateOutcome, StoreError>;
+    /// Replaces the session's current refresh token by the next one atomically, keeping the
+    /// presented one as the previous one (rotated at `now`).
+    async fn rotate_refresh(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError>;
     /// Ends the session; ending an absent session is not an error.
     async fn delete_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError>;
 }
@@ -210,31 +219,45 @@ pub enum EmailClaim {
     InFlight,
 }
 
+/// The e-mail of one order event: `event` is the event's [`OrderEvent::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmailMarker<'a> {
+    /// The order.
+    pub order: OrderId,
+    /// The event's name (`placed`, `shipped`, …).
+    pub event: &'a str,
+}
+
+/// A claim on sending an e-mail: made `at`, taking over claims older than `stale_before`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claim {
+    /// When the claim is made.
+    pub at: Timestamp,
+    /// Claims made before this, never marked sent, belong to a sender that died.
+    pub stale_before: Timestamp,
+}
+
 /// One marker per (order, event) e-mail, so a redelivered or duplicated event sends nothing.
 #[async_trait]
 pub trait SentEmailStore: Send + Sync {
-    /// Claims the e-mail of `event` (its [`OrderEvent::name`]) for `order` at `now`. A claim
-    /// older than `stale_before` that was never marked sent is taken over: its sender is
-    /// assumed to have died (and may or may not have sent it).
+    /// Claims the e-mail at `claim.at`. A claim older than `claim.stale_before` that was
+    /// never marked sent is taken over: its sender is assumed to have died (and may or may not
+    /// have sent it).
     async fn claim_email(
         &self,
-        order: OrderId,
-        event: &str,
-        now: Timestamp,
-        stale_before: Timestamp,
+        email: EmailMarker<'_>,
+        claim: Claim,
     ) -> Result<EmailClaim, StoreError>;
     /// Records that the claimed e-mail was sent.
     async fn mark_email_sent(
         &self,
-        order: OrderId,
-        event: &str,
+        email: EmailMarker<'_>,
         now: Timestamp,
     ) -> Result<(), StoreError>;
     /// Gives up a claim made at `claimed_at` (sending failed), if it is still that claim.
     async fn release_email(
         &self,
-        order: OrderId,
-        event: &str,
+        email: EmailMarker<'_>,
         claimed_at: Timestamp,
     ) -> Result<(), StoreError>;
 }

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 
 use super::{DynamoStore, attrs::n, attrs::s, classify, is_condition_failure};
 use crate::{
-    domain::{OrderId, Timestamp},
-    store::{EmailClaim, SentEmailStore, StoreError},
+    domain::Timestamp,
+    store::{Claim, EmailClaim, EmailMarker, SentEmailStore, StoreError},
 };
 
 const SENDING: &str = "sending";
@@ -18,11 +18,11 @@ const SENT: &str = "sent";
 impl SentEmailStore for DynamoStore {
     async fn claim_email(
         &self,
-        order: OrderId,
-        event: &str,
-        now: Timestamp,
-        stale_before: Timestamp,
+        email: EmailMarker<'_>,
+        claim: Claim,
     ) -> Result<EmailClaim, StoreError> {
+        let EmailMarker { order, event } = email;
+        let (now, stale_before) = (claim.at, claim.stale_before);
         let result = self
             .client
             .put_item()
@@ -56,10 +56,10 @@ impl SentEmailStore for DynamoStore {
 
     async fn mark_email_sent(
         &self,
-        order: OrderId,
-        event: &str,
+        email: EmailMarker<'_>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let EmailMarker { order, event } = email;
         self.client
             .update_item()
             .table_name(&self.table)
@@ -77,10 +77,10 @@ impl SentEmailStore for DynamoStore {
 
     async fn release_email(
         &self,
-        order: OrderId,
-        event: &str,
+        email: EmailMarker<'_>,
         claimed_at: Timestamp,
     ) -> Result<(), StoreError> {
+        let EmailMarker { order, event } = email;
         let result = self
             .client
             .delete_item()

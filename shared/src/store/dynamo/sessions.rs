@@ -13,8 +13,8 @@ use super::{
     users::{bump_session_gen, clear_failures, put_new},
 };
 use crate::{
-    domain::{SessionId, Timestamp, TokenId, UserId},
-    store::{RotateOutcome, Session, SessionGuard, SessionStore, StoreError},
+    domain::{SessionId, Timestamp, UserId},
+    store::{RotateOutcome, Rotation, Session, SessionGuard, SessionStore, StoreError},
 };
 
 #[async_trait]
@@ -52,14 +52,14 @@ impl SessionStore for DynamoStore {
         Ok(session.filter(|s| s.is_live(now)))
     }
 
-    async fn rotate_refresh(
-        &self,
-        user: UserId,
-        id: SessionId,
-        presented: TokenId,
-        next: TokenId,
-        now: Timestamp,
-    ) -> Result<RotateOutcome, StoreError> {
+    async fn rotate_refresh(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
+        let Rotation {
+            user,
+            session: id,
+            presented,
+            next,
+            now,
+        } = *rotation;
         let result = self
             .client
             .update_item()

@@ -5,10 +5,10 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::{
-    domain::{Email, Role, SessionId, Timestamp, TokenId, User, UserId},
+    domain::{Email, Role, SessionId, Timestamp, User, UserId},
     store::{
-        LoginFailures, LoginRecord, RotateOutcome, Session, SessionGuard, SessionStore, StoreError,
-        UserRecord, UserStore,
+        LoginFailures, LoginRecord, RotateOutcome, Rotation, Session, SessionGuard, SessionStore,
+        StoreError, UserRecord, UserStore,
     },
 };
 
@@ -140,14 +140,14 @@ impl SessionStore for MemoryStore {
             .cloned())
     }
 
-    async fn rotate_refresh(
-        &self,
-        user: UserId,
-        id: SessionId,
-        presented: TokenId,
-        next: TokenId,
-        now: Timestamp,
-    ) -> Result<RotateOutcome, StoreError> {
+    async fn rotate_refresh(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
+        let Rotation {
+            user,
+            session: id,
+            presented,
+            next,
+            now,
+        } = *rotation;
         let mut inner = self.lock();
         let Some(session) = inner
             .sessions

@@ -4,19 +4,19 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::{
-    domain::{OrderId, Timestamp},
-    store::{EmailClaim, SentEmailStore, StoreError},
+    domain::Timestamp,
+    store::{Claim, EmailClaim, EmailMarker, SentEmailStore, StoreError},
 };
 
 #[async_trait]
 impl SentEmailStore for MemoryStore {
     async fn claim_email(
         &self,
-        order: OrderId,
-        event: &str,
-        now: Timestamp,
-        stale_before: Timestamp,
+        email: EmailMarker<'_>,
+        claim: Claim,
     ) -> Result<EmailClaim, StoreError> {
+        let (order, event) = (email.order, email.event);
+        let (now, stale_before) = (claim.at, claim.stale_before);
         let mut inner = self.lock();
         let key = (order, event.to_owned());
         match inner.sent_emails.get(&key) {
@@ -31,10 +31,10 @@ impl SentEmailStore for MemoryStore {
 
     async fn mark_email_sent(
         &self,
-        order: OrderId,
-        event: &str,
+        email: EmailMarker<'_>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let (order, event) = (email.order, email.event);
         self.lock()
             .sent_emails
             .insert((order, event.to_owned()), (true, now));
@@ -43,10 +43,10 @@ impl SentEmailStore for MemoryStore {
 
     async fn release_email(
         &self,
-        order: OrderId,
-        event: &str,
+        email: EmailMarker<'_>,
         claimed_at: Timestamp,
     ) -> Result<(), StoreError> {
+        let (order, event) = (email.order, email.event);
         let mut inner = self.lock();
         let key = (order, event.to_owned());
         if inner.sent_emails.get(&key) == Some(&(false, claimed_at)) {
