@@ -65,6 +65,18 @@ pub async fn customer_token(state: &AppState, email: &str) -> String {
     logged_in.tokens.access_token
 }
 
+/// A memory-store state for the Lambda-path tests, with the stage stripped from event paths as
+/// the template configures it (`AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH`).
+pub fn lambda_state() -> AppState {
+    static STAGE_STRIPPED: std::sync::Once = std::sync::Once::new();
+    // SAFETY: each Lambda-path test binary has one test, which calls this before any other
+    // thread of the binary reads the environment.
+    STAGE_STRIPPED.call_once(|| unsafe {
+        std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true");
+    });
+    AppState::new(Arc::new(MemoryStore::default()), token_config())
+}
+
 /// Token settings of the test apps.
 pub fn token_config() -> TokenConfig {
     TokenConfig::with_secret(TEST_SECRET.to_vec())
@@ -239,6 +251,13 @@ impl TestApp {
     /// `POST path` with a JSON body.
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
         self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// `PUT /orders/{order}/status` with `{"status": status}` as `token`.
+    pub async fn set_status(&self, token: &str, order: &str, status: &str) -> Reply {
+        let path = format!("/orders/{order}/status");
+        let body = serde_json::json!({ "status": status });
+        self.call(Method::PUT, &path, Some(token), Some(body)).await
     }
 
     /// Registers a customer and returns the reply.

@@ -1,17 +1,13 @@
 //! The cart function's Lambda path: each sample REST (v1) event through lambda_http into its
 //! router.
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
 use e2e::invoke_event;
-use shared::{AppState, domain::ProductInput, store::MemoryStore};
+use shared::domain::ProductInput;
 
 #[tokio::test]
 async fn every_sample_event_is_answered_by_the_cart_function() {
-    // SAFETY: the only test in this binary; no other thread reads the environment yet.
-    unsafe { std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true") };
-    let state = AppState::new(Arc::new(MemoryStore::default()), e2e::token_config());
+    let state = e2e::lambda_state();
     let input: ProductInput = serde_json::from_value(serde_json::json!({
         "name": "Trail shoe", "category": "shoes", "variants": [{ "sku": "TS-42", "stock": 10, "price": "89.90" }]
     }))

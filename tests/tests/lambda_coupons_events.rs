@@ -1,17 +1,12 @@
 //! The coupons function's Lambda path: each sample REST (v1) event through lambda_http into
 //! its router.
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
 use e2e::invoke_event;
-use shared::{AppState, store::MemoryStore};
 
 #[tokio::test]
 async fn every_sample_event_is_answered_by_the_coupons_function() {
-    // SAFETY: the only test in this binary; no other thread reads the environment yet.
-    unsafe { std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true") };
-    let state = AppState::new(Arc::new(MemoryStore::default()), e2e::token_config());
+    let state = e2e::lambda_state();
     let admin = e2e::admin_token(&state).await;
     let customer = e2e::customer_token(&state, "c@shop.test").await;
     let router = coupons::router(state);

@@ -15,11 +15,7 @@ async fn invoke(router: &axum::Router, name: &str, tokens: &[(&str, &str)]) -> (
 
 #[tokio::test]
 async fn every_sample_event_is_answered_by_the_auth_function() {
-    // The template sets this for every function (checked by the template tests); it must be
-    // set before lambda_http parses an event, and this is the only test in this binary.
-    // SAFETY: no other thread of this test binary reads or writes the environment yet.
-    unsafe { std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true") };
-    let state = AppState::new(Arc::new(MemoryStore::default()), e2e::token_config());
+    let state = e2e::lambda_state();
     let router = auth::router(state);
 
     let (status, body) = invoke(&router, "auth-register", &[]).await;

@@ -6,11 +6,9 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use e2e::invoke_event;
 use shared::{
-    AppState,
     cart::AddItem,
     domain::{CouponInput, OrderEventKind, ProductInput},
     notify::RecordingQueue,
-    store::MemoryStore,
 };
 
 async fn call(router: &axum::Router, name: &str, values: &[(&str, String)]) -> e2e::Reply {
@@ -20,11 +18,8 @@ async fn call(router: &axum::Router, name: &str, values: &[(&str, String)]) -> e
 
 #[tokio::test]
 async fn every_sample_event_is_answered_by_the_orders_function() {
-    // SAFETY: the only test in this binary; no other thread reads the environment yet.
-    unsafe { std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true") };
     let events = Arc::new(RecordingQueue::default());
-    let state = AppState::new(Arc::new(MemoryStore::default()), e2e::token_config())
-        .with_events(events.clone());
+    let state = e2e::lambda_state().with_events(events.clone());
     let input: ProductInput = serde_json::from_value(serde_json::json!({
         "name": "Trail shoe", "category": "shoes", "variants": [{ "sku": "TS-42", "stock": 10, "price": "89.90" }]
     }))

@@ -5,15 +5,12 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use e2e::{RecordingEdgeCache, invoke_event};
-use shared::{AppState, edge::ApiStage, store::MemoryStore};
+use shared::edge::ApiStage;
 
 #[tokio::test]
 async fn every_sample_event_is_answered_and_writes_flush_the_stage_cache() {
-    // SAFETY: the only test in this binary; no other thread reads the environment yet.
-    unsafe { std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true") };
     let edge = Arc::new(RecordingEdgeCache::default());
-    let state = AppState::new(Arc::new(MemoryStore::default()), e2e::token_config())
-        .with_edge_cache(edge.clone());
+    let state = e2e::lambda_state().with_edge_cache(edge.clone());
     let admin = e2e::admin_token(&state).await;
     let router = products::router(state);
     let flushes = || edge.flushed.lock().expect("lock").len();

@@ -2,9 +2,8 @@
 //! however often it is delivered, retries after a failed send, malformed messages, the crash
 //! window between sending and marking; and the Lambda path with the sample SQS batches.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use e2e::{TestApp, both_stores, invoke_sqs_event};
-use serde_json::json;
 use shared::{
     domain::{OrderEvent, Timestamp},
     notify::{
@@ -84,14 +83,7 @@ async fn each_order_event_sends_exactly_one_e_mail(app: TestApp) {
     );
 
     // A status change is a new event: a second e-mail, naming the new status.
-    let shipped = app
-        .call(
-            Method::PUT,
-            &format!("/orders/{order}/status"),
-            Some(&admin),
-            Some(json!({ "status": "Shipped" })),
-        )
-        .await;
+    let shipped = app.set_status(&admin, &order, "Shipped").await;
     assert_eq!(shipped.status, StatusCode::OK);
     let shipped_event = app.events.events()[1].clone();
     assert_eq!(
@@ -167,13 +159,7 @@ async fn malformed_messages_and_unknown_orders_fail_without_sending(app: TestApp
 
 async fn a_crash_between_sending_and_marking_resends_after_the_lease_only(app: TestApp) {
     let (admin, order) = placed(&app, "ann@shop.test").await;
-    app.call(
-        Method::PUT,
-        &format!("/orders/{order}/status"),
-        Some(&admin),
-        Some(json!({ "status": "Cancelled" })),
-    )
-    .await;
+    app.set_status(&admin, &order, "Cancelled").await;
     let events = app.events.events();
     let mailer = RecordingMailer::default();
     let worker = EmailWorker {

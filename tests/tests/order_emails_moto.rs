@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use e2e::{Backend, TestApp};
 use serde_json::{Value, json};
 use shared::{
@@ -182,14 +182,7 @@ async fn an_order_and_its_status_change_each_reach_the_customer_once() {
     }
 
     // A status change: a second e-mail naming the new status.
-    let shipped = app
-        .call(
-            Method::PUT,
-            &format!("/orders/{id}/status"),
-            Some(&admin),
-            Some(json!({ "status": "Shipped" })),
-        )
-        .await;
+    let shipped = app.set_status(&admin, id, "Shipped").await;
     assert_eq!(shipped.status, StatusCode::OK);
     let batch = receive(&sqs, &url).await;
     assert_eq!(batch.records.len(), 1);

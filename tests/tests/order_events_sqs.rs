@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use e2e::{Backend, TestApp};
-use serde_json::json;
 use shared::{
     domain::{OrderEvent, OrderEventKind, OrderStatus},
     notify::SqsPublisher,
@@ -65,14 +64,7 @@ async fn each_committed_event_reaches_the_queue_once() {
         Arc::new(SqsPublisher::new(client.clone(), &url)),
     );
     let (admin, order) = order_placed(&app).await;
-    let shipped = app
-        .call(
-            Method::PUT,
-            &format!("/orders/{order}/status"),
-            Some(&admin),
-            Some(json!({ "status": "Shipped" })),
-        )
-        .await;
+    let shipped = app.set_status(&admin, &order, "Shipped").await;
     assert_eq!(shipped.status, StatusCode::OK);
 
     let mut events = received(&client, &url).await;

@@ -84,16 +84,6 @@ async fn my_orders(app: &TestApp, token: &str) -> Vec<Value> {
     reply.json["orders"].as_array().expect("orders").clone()
 }
 
-async fn set_status(app: &TestApp, token: &str, order: &str, status: &str) -> Reply {
-    app.call(
-        Method::PUT,
-        &format!("/orders/{order}/status"),
-        Some(token),
-        Some(json!({ "status": status })),
-    )
-    .await
-}
-
 async fn coupon_uses(app: &TestApp, admin: &str, code: &str) -> u64 {
     let all = app.get("/coupons/all", Some(admin)).await;
     all.json["coupons"]
@@ -231,7 +221,7 @@ async fn other_customers_orders_are_not_found(app: TestApp) {
     }
     assert!(my_orders(&app, &mallory).await.is_empty());
     assert_eq!(
-        set_status(&app, &mallory, id, "Cancelled").await.status,
+        app.set_status(&mallory, id, "Cancelled").await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
@@ -414,14 +404,14 @@ async fn the_status_machine_holds_and_cancelling_restocks(app: TestApp) {
         [("MUG-S".into(), 2), ("MUG-L".into(), 4)]
     );
 
-    let shipped = set_status(&app, &admin, &first, "shipped").await;
+    let shipped = app.set_status(&admin, &first, "shipped").await;
     assert_eq!(shipped.status, StatusCode::OK, "{:?}", shipped.json);
     assert_eq!(shipped.json["order"]["status"], "Shipped");
     for (to, code) in [
         ("Pending", "invalid_status_transition"),
         ("Cancelled", "invalid_status_transition"),
     ] {
-        let refused = set_status(&app, &admin, &first, to).await;
+        let refused = app.set_status(&admin, &first, to).await;
         assert_eq!(
             (refused.status, refused.code()),
             (StatusCode::CONFLICT, code),
@@ -429,34 +419,34 @@ async fn the_status_machine_holds_and_cancelling_restocks(app: TestApp) {
         );
     }
     assert_eq!(
-        set_status(&app, &admin, &first, "Delivered").await.status,
+        app.set_status(&admin, &first, "Delivered").await.status,
         StatusCode::OK
     );
     assert_eq!(
-        set_status(&app, &admin, &first, "Shipped").await.status,
+        app.set_status(&admin, &first, "Shipped").await.status,
         StatusCode::CONFLICT
     );
-    let bad = set_status(&app, &admin, &first, "Lost").await;
+    let bad = app.set_status(&admin, &first, "Lost").await;
     assert_eq!(
         (bad.status, bad.code()),
         (StatusCode::BAD_REQUEST, "validation_error")
     );
     assert_eq!(
-        set_status(&app, &admin, &ulid::Ulid::new().to_string(), "Shipped")
+        app.set_status(&admin, &ulid::Ulid::new().to_string(), "Shipped")
             .await
             .status,
         StatusCode::NOT_FOUND
     );
 
     // Cancelling puts the units back, once.
-    let cancelled = set_status(&app, &admin, &second, "Cancelled").await;
+    let cancelled = app.set_status(&admin, &second, "Cancelled").await;
     assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.json);
     assert_eq!(
         stock(&app, &mug).await,
         [("MUG-S".into(), 3), ("MUG-L".into(), 4)]
     );
     assert_eq!(
-        set_status(&app, &admin, &second, "Cancelled").await.status,
+        app.set_status(&admin, &second, "Cancelled").await.status,
         StatusCode::CONFLICT
     );
     assert_eq!(
@@ -511,7 +501,7 @@ async fn two_admins_racing_on_one_order_cannot_both_win(app: TestApp) {
     let mut racers = tokio::task::JoinSet::new();
     for to in ["Shipped", "Cancelled", "Shipped", "Cancelled"] {
         let (app, admin, id) = (app.clone(), admin.clone(), id.clone());
-        racers.spawn(async move { (to, set_status(&app, &admin, &id, to).await.status) });
+        racers.spawn(async move { (to, app.set_status(&admin, &id, to).await.status) });
     }
     let outcomes = racers.join_all().await;
     let winners: Vec<_> = outcomes
@@ -652,7 +642,7 @@ async fn listings_page_newest_first(app: TestApp) {
         let reply = checkout(&app, token, json!({})).await;
         placed.push(reply.json["order"]["id"].as_str().expect("id").to_owned());
     }
-    set_status(&app, &admin, &placed[0], "Shipped").await;
+    app.set_status(&admin, &placed[0], "Shipped").await;
 
     // Alice's three, newest first, two per page.
     let mut seen = Vec::new();
@@ -769,7 +759,7 @@ async fn an_order_placed_while_the_queue_is_down_keeps_its_event_in_the_outbox(a
     app.events.set_down(false);
     let id = placed.json["order"]["id"].as_str().expect("id");
     assert_eq!(
-        set_status(&app, &admin, id, "Shipped").await.status,
+        app.set_status(&admin, id, "Shipped").await.status,
         StatusCode::OK
     );
     assert_eq!(app.events.events().len(), 1);
