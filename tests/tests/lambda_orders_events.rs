@@ -95,7 +95,7 @@ async fn every_sample_event_is_answered_by_the_orders_function() {
         "no order is Pending now"
     );
 
-    let kinds: Vec<_> = events.events().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<_> = events.recorded().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds.len(), 2);
     assert_eq!(kinds[0], OrderEventKind::OrderPlaced);
 

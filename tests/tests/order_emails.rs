@@ -49,7 +49,7 @@ async fn each_order_event_sends_exactly_one_e_mail(app: TestApp) {
         mailer: &mailer,
         sender: SENDER,
     };
-    let placed_event = app.events.events()[0].clone();
+    let placed_event = app.events.recorded()[0].clone();
     assert_eq!(
         worker
             .deliver(&body(&placed_event))
@@ -67,7 +67,7 @@ async fn each_order_event_sends_exactly_one_e_mail(app: TestApp) {
             Delivery::AlreadySent
         );
     }
-    let sent = mailer.sent();
+    let sent = mailer.recorded();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, "ann@shop.test");
     let (subject, text, html) = parsed(&sent[0].1);
@@ -85,7 +85,7 @@ async fn each_order_event_sends_exactly_one_e_mail(app: TestApp) {
     // A status change is a new event: a second e-mail, naming the new status.
     let shipped = app.set_status(&admin, &order, "Shipped").await;
     assert_eq!(shipped.status, StatusCode::OK);
-    let shipped_event = app.events.events()[1].clone();
+    let shipped_event = app.events.recorded()[1].clone();
     assert_eq!(
         worker
             .deliver(&body(&shipped_event))
@@ -100,7 +100,7 @@ async fn each_order_event_sends_exactly_one_e_mail(app: TestApp) {
             .expect("delivered"),
         Delivery::AlreadySent
     );
-    let sent = mailer.sent();
+    let sent = mailer.recorded();
     assert_eq!(sent.len(), 2);
     let (subject, text, _) = parsed(&sent[1].1);
     assert!(subject.contains("is now Shipped"), "{subject}");
@@ -115,7 +115,7 @@ async fn a_failed_send_is_retried_and_then_sent_once(app: TestApp) {
         mailer: &mailer,
         sender: SENDER,
     };
-    let event = app.events.events()[0].clone();
+    let event = app.events.recorded()[0].clone();
     mailer.set_failing(true);
     assert!(matches!(
         worker.deliver(&body(&event)).await,
@@ -131,7 +131,7 @@ async fn a_failed_send_is_retried_and_then_sent_once(app: TestApp) {
         worker.deliver(&body(&event)).await.expect("again"),
         Delivery::AlreadySent
     );
-    assert_eq!(mailer.sent().len(), 1);
+    assert_eq!(mailer.recorded().len(), 1);
 }
 
 async fn malformed_messages_and_unknown_orders_fail_without_sending(app: TestApp) {
@@ -142,7 +142,7 @@ async fn malformed_messages_and_unknown_orders_fail_without_sending(app: TestApp
         mailer: &mailer,
         sender: SENDER,
     };
-    let mut unknown = app.events.events()[0].clone();
+    let mut unknown = app.events.recorded()[0].clone();
     unknown.order_id = shared::domain::OrderId::new();
     for bad in ["not json", "{}", r#"{"type":"order_exploded"}"#, "[1,2]"] {
         assert!(
@@ -154,13 +154,13 @@ async fn malformed_messages_and_unknown_orders_fail_without_sending(app: TestApp
         worker.deliver(&body(&unknown)).await,
         Err(DeliveryError::UnknownOrder(_))
     ));
-    assert!(mailer.sent().is_empty());
+    assert!(mailer.recorded().is_empty());
 }
 
 async fn a_crash_between_sending_and_marking_resends_after_the_lease_only(app: TestApp) {
     let (admin, order) = placed(&app, "ann@shop.test").await;
     app.set_status(&admin, &order, "Cancelled").await;
-    let events = app.events.events();
+    let events = app.events.recorded();
     let mailer = RecordingMailer::default();
     let worker = EmailWorker {
         store: app.store.as_ref(),
@@ -213,12 +213,12 @@ async fn a_crash_between_sending_and_marking_resends_after_the_lease_only(app: T
         worker.deliver(&body(&events[1])).await,
         Err(DeliveryError::InFlight)
     ));
-    assert_eq!(mailer.sent().len(), 1);
+    assert_eq!(mailer.recorded().len(), 1);
 }
 
 async fn the_lambda_reports_exactly_the_failed_messages(app: TestApp) {
     placed(&app, "ann@shop.test").await;
-    let placed_event = app.events.events()[0].clone();
+    let placed_event = app.events.recorded()[0].clone();
     let mailer = RecordingMailer::default();
     let worker = EmailWorker {
         store: app.store.as_ref(),
@@ -241,7 +241,7 @@ async fn the_lambda_reports_exactly_the_failed_messages(app: TestApp) {
     let good = invoke_sqs_event("order-emails-batch", &values);
     let response = order_emails::handle(&worker, good).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
-    assert_eq!(mailer.sent().len(), 2, "placed and shipped");
+    assert_eq!(mailer.recorded().len(), 2, "placed and shipped");
 
     // The good message of the poison batch was sent before: nothing new, and only the
     // poison message is reported.
@@ -253,11 +253,11 @@ async fn the_lambda_reports_exactly_the_failed_messages(app: TestApp) {
         .map(|f| f.item_identifier.as_str())
         .collect();
     assert_eq!(failed, ["f00dbad0-1111-4222-8333-944455556666"]);
-    assert_eq!(mailer.sent().len(), 2);
+    assert_eq!(mailer.recorded().len(), 2);
 
     // While the mail service is down, every message of a batch of new events is reported.
     placed(&app, "bob@shop.test").await;
-    let bobs = app.events.events().last().cloned().expect("event");
+    let bobs = app.events.recorded().last().cloned().expect("event");
     let (order_id, user_id, placed_id) = (
         bobs.order_id.to_string(),
         bobs.user_id.to_string(),
@@ -277,7 +277,7 @@ async fn the_lambda_reports_exactly_the_failed_messages(app: TestApp) {
     let response =
         order_emails::handle(&worker, invoke_sqs_event("order-emails-batch", &values)).await;
     assert!(response.batch_item_failures.is_empty());
-    assert_eq!(mailer.sent().len(), 4);
+    assert_eq!(mailer.recorded().len(), 4);
 }
 
 both_stores!(

@@ -162,7 +162,7 @@ async fn the_original_flow_from_registration_to_tracking(app: TestApp) {
     assert_eq!(cart_lines(&app, &buyer).await, 0);
     assert_eq!(coupon_uses(&app, &admin, "SAVE15").await, 1);
     let id = order["id"].as_str().expect("id");
-    let events = app.events.events();
+    let events = app.events.recorded();
     assert_eq!(events.len(), 1);
     assert_eq!(
         (events[0].order_id.to_string(), events[0].kind),
@@ -460,7 +460,7 @@ async fn the_status_machine_holds_and_cancelling_restocks(app: TestApp) {
         "Cancelled"
     );
 
-    let kinds: Vec<_> = app.events.events().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<_> = app.events.recorded().into_iter().map(|e| e.kind).collect();
     use OrderStatus::*;
     assert_eq!(
         kinds,
@@ -739,7 +739,7 @@ async fn an_order_placed_while_the_queue_is_down_keeps_its_event_in_the_outbox(a
     )
     .await;
     add(&app, &buyer, &mug, "MUG", 1).await;
-    app.events.set_down(true);
+    app.events.set_failing(true);
     let placed = checkout(&app, &buyer, json!({})).await;
     assert_eq!(
         placed.status,
@@ -753,16 +753,16 @@ async fn an_order_placed_while_the_queue_is_down_keeps_its_event_in_the_outbox(a
         placed.json["order"]["id"].as_str().expect("id")
     );
     assert_eq!(outbox[0].kind, OrderEventKind::OrderPlaced);
-    assert!(app.events.events().is_empty());
+    assert!(app.events.recorded().is_empty());
     // The queue is back: the next event is published and leaves the outbox; the earlier
     // one waits for the re-publisher.
-    app.events.set_down(false);
+    app.events.set_failing(false);
     let id = placed.json["order"]["id"].as_str().expect("id");
     assert_eq!(
         app.set_status(&admin, id, "Shipped").await.status,
         StatusCode::OK
     );
-    assert_eq!(app.events.events().len(), 1);
+    assert_eq!(app.events.recorded().len(), 1);
     assert_eq!(app.store.outbox_events(10).await.expect("outbox"), outbox);
 }
 

@@ -59,40 +59,16 @@ impl Mailer for EmlFolder {
 /// An e-mail as a mailer received it: the recipient and the MIME message.
 pub type SentMail = (String, Vec<u8>);
 
+/// Keeps every e-mail (recipient, MIME message), or fails them all while failing (tests).
 #[cfg(any(test, feature = "test-support"))]
-/// Keeps every e-mail in memory, or fails them all while switched off (tests).
-#[derive(Debug, Default)]
-pub struct RecordingMailer {
-    state: std::sync::Mutex<(Vec<SentMail>, bool)>,
-}
-
-#[cfg(any(test, feature = "test-support"))]
-impl RecordingMailer {
-    /// (recipient, MIME message) of every e-mail sent, in order.
-    pub fn sent(&self) -> Vec<SentMail> {
-        self.lock().0.clone()
-    }
-
-    /// Makes every later send fail (`failing`) or succeed again.
-    pub fn set_failing(&self, failing: bool) {
-        self.lock().1 = failing;
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<SentMail>, bool)> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
+pub type RecordingMailer = super::Recorder<SentMail>;
 
 #[cfg(any(test, feature = "test-support"))]
 #[async_trait]
 impl Mailer for RecordingMailer {
     async fn send(&self, _name: &str, to: &str, raw: &[u8]) -> Result<(), MailError> {
-        let mut state = self.lock();
-        if state.1 {
-            return Err(MailError(anyhow::anyhow!("mail service unavailable")));
-        }
-        state.0.push((to.to_owned(), raw.to_vec()));
-        Ok(())
+        self.keep((to.to_owned(), raw.to_vec()))
+            .map_err(|()| MailError(anyhow::anyhow!("mail service unavailable")))
     }
 }
 

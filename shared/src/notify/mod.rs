@@ -70,39 +70,58 @@ impl EventPublisher for InProcessQueue {
 }
 
 #[cfg(any(test, feature = "test-support"))]
-/// Keeps every published event in memory, or refuses them all while switched off: for tests
-/// of what is published and of a queue that is down.
-#[derive(Debug, Default)]
-pub struct RecordingQueue {
-    state: std::sync::Mutex<(Vec<OrderEvent>, bool)>,
+/// A test double that keeps everything handed to it, in order, or refuses everything while
+/// switched to failing: the recording queue and the recording mailer.
+#[derive(Debug)]
+pub struct Recorder<T> {
+    state: std::sync::Mutex<(Vec<T>, bool)>,
 }
 
 #[cfg(any(test, feature = "test-support"))]
-impl RecordingQueue {
-    /// The events published so far, in order.
-    pub fn events(&self) -> Vec<OrderEvent> {
+impl<T> Default for Recorder<T> {
+    fn default() -> Self {
+        Self {
+            state: std::sync::Mutex::new((Vec::new(), false)),
+        }
+    }
+}
+
+#[cfg(any(test, feature = "test-support"))]
+impl<T: Clone> Recorder<T> {
+    /// Everything kept so far, in order.
+    pub fn recorded(&self) -> Vec<T> {
         self.lock().0.clone()
     }
 
-    /// Makes every later publish fail (`down`) or succeed again.
-    pub fn set_down(&self, down: bool) {
-        self.lock().1 = down;
+    /// Makes everything later fail (`failing`) or succeed again.
+    pub fn set_failing(&self, failing: bool) {
+        self.lock().1 = failing;
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<OrderEvent>, bool)> {
+    /// Keeps `item`, unless failing.
+    fn keep(&self, item: T) -> Result<(), ()> {
+        let mut state = self.lock();
+        if state.1 {
+            return Err(());
+        }
+        state.0.push(item);
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<T>, bool)> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// Keeps every published event, or refuses them all while failing (a queue that is down).
+#[cfg(any(test, feature = "test-support"))]
+pub type RecordingQueue = Recorder<OrderEvent>;
 
 #[cfg(any(test, feature = "test-support"))]
 #[async_trait]
 impl EventPublisher for RecordingQueue {
     async fn publish(&self, event: &OrderEvent) -> Result<(), PublishError> {
-        let mut state = self.lock();
-        if state.1 {
-            return Err(PublishError::Failed(anyhow::anyhow!("queue is down")));
-        }
-        state.0.push(event.clone());
-        Ok(())
+        self.keep(event.clone())
+            .map_err(|()| PublishError::Failed(anyhow::anyhow!("queue is down")))
     }
 }

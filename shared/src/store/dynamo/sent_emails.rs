@@ -21,13 +21,12 @@ impl SentEmailStore for DynamoStore {
         email: EmailMarker<'_>,
         claim: Claim,
     ) -> Result<EmailClaim, StoreError> {
-        let EmailMarker { order, event } = email;
         let (now, stale_before) = (claim.at, claim.stale_before);
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item("PK", s(keys::sent_email(order, event)))
+            .item("PK", s(keys::sent_email(email.order, email.event)))
             .item("SK", s(keys::SENT_EMAIL))
             .item("state", s(SENDING))
             .item("claimed_at", n(now.unix()))
@@ -43,7 +42,7 @@ impl SentEmailStore for DynamoStore {
             Ok(_) => Ok(EmailClaim::Claimed),
             Err(error) if is_condition_failure(&error) => {
                 let marker = self
-                    .get(keys::sent_email(order, event), keys::SENT_EMAIL)
+                    .get(keys::sent_email(email.order, email.event), keys::SENT_EMAIL)
                     .await?;
                 match marker {
                     Some(item) if item.s("state")? == SENT => Ok(EmailClaim::AlreadySent),
@@ -59,11 +58,10 @@ impl SentEmailStore for DynamoStore {
         email: EmailMarker<'_>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let EmailMarker { order, event } = email;
         self.client
             .update_item()
             .table_name(&self.table)
-            .key("PK", s(keys::sent_email(order, event)))
+            .key("PK", s(keys::sent_email(email.order, email.event)))
             .key("SK", s(keys::SENT_EMAIL))
             .update_expression("SET #state = :sent, sent_at = :now")
             .expression_attribute_names("#state", "state")
@@ -80,12 +78,11 @@ impl SentEmailStore for DynamoStore {
         email: EmailMarker<'_>,
         claimed_at: Timestamp,
     ) -> Result<(), StoreError> {
-        let EmailMarker { order, event } = email;
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .key("PK", s(keys::sent_email(order, event)))
+            .key("PK", s(keys::sent_email(email.order, email.event)))
             .key("SK", s(keys::SENT_EMAIL))
             .condition_expression("#state = :sending AND claimed_at = :claimed")
             .expression_attribute_names("#state", "state")

@@ -53,13 +53,8 @@ impl SessionStore for DynamoStore {
     }
 
     async fn rotate_refresh(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
-        let Rotation {
-            user,
-            session: id,
-            presented,
-            next,
-            now,
-        } = *rotation;
+        let (user, id, now) = (rotation.user, rotation.session, rotation.now);
+        let (presented, next) = (rotation.presented, rotation.next);
         let result = self
             .client
             .update_item()

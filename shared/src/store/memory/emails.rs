@@ -15,10 +15,9 @@ impl SentEmailStore for MemoryStore {
         email: EmailMarker<'_>,
         claim: Claim,
     ) -> Result<EmailClaim, StoreError> {
-        let (order, event) = (email.order, email.event);
         let (now, stale_before) = (claim.at, claim.stale_before);
         let mut inner = self.lock();
-        let key = (order, event.to_owned());
+        let key = (email.order, email.event.to_owned());
         match inner.sent_emails.get(&key) {
             Some((true, _)) => Ok(EmailClaim::AlreadySent),
             Some((false, claimed)) if *claimed >= stale_before => Ok(EmailClaim::InFlight),
@@ -34,10 +33,9 @@ impl SentEmailStore for MemoryStore {
         email: EmailMarker<'_>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let (order, event) = (email.order, email.event);
         self.lock()
             .sent_emails
-            .insert((order, event.to_owned()), (true, now));
+            .insert((email.order, email.event.to_owned()), (true, now));
         Ok(())
     }
 
@@ -46,9 +44,8 @@ impl SentEmailStore for MemoryStore {
         email: EmailMarker<'_>,
         claimed_at: Timestamp,
     ) -> Result<(), StoreError> {
-        let (order, event) = (email.order, email.event);
         let mut inner = self.lock();
-        let key = (order, event.to_owned());
+        let key = (email.order, email.event.to_owned());
         if inner.sent_emails.get(&key) == Some(&(false, claimed_at)) {
             inner.sent_emails.remove(&key);
         }
