@@ -260,6 +260,18 @@ impl TestApp {
         self.call(Method::PUT, &path, Some(token), Some(body)).await
     }
 
+    /// Changes the role of account `id` straight in the store, as the operator's
+    /// `create-admin` does.
+    pub async fn set_role(&self, id: shared::domain::UserId, role: shared::domain::Role) {
+        let user = self
+            .store
+            .find_user(id)
+            .await
+            .expect("read")
+            .expect("exists");
+        self.store.set_role(&user, role).await.expect("role set");
+    }
+
     /// Registers a customer and returns the reply.
     pub async fn register(&self, email: &str, password: &str) -> Reply {
         self.post(

@@ -428,16 +428,7 @@ async fn a_refresh_picks_up_a_changed_role(app: TestApp) {
     let user = app.register("jon@shop.test", PASSWORD).await.json["user"].clone();
     let (_, refresh) = app.login("jon@shop.test", PASSWORD).await;
     let id: UserId = user["id"].as_str().expect("id").parse().expect("ulid");
-    let stored = app
-        .store
-        .find_user(id)
-        .await
-        .expect("read")
-        .expect("exists");
-    app.store
-        .set_role(&stored, Role::PrimeCustomer)
-        .await
-        .expect("role set");
+    app.set_role(id, Role::PrimeCustomer).await;
     let reply = app.get("/auth/refresh_access_token", Some(&refresh)).await;
     let access = reply.json["access_token"].as_str().expect("access");
     assert_eq!(

@@ -105,16 +105,7 @@ async fn a_role_change_applies_to_live_sessions_at_once(app: TestApp) {
     );
 
     // Promoted by the operator: the token issued before is an admin's now.
-    let user = app
-        .store
-        .find_user(id)
-        .await
-        .expect("read")
-        .expect("exists");
-    app.store
-        .set_role(&user, Role::Admin)
-        .await
-        .expect("promoted");
+    app.set_role(id, Role::Admin).await;
     assert_eq!(
         app.get("/coupons/all", Some(&access)).await.status,
         StatusCode::OK
@@ -125,10 +116,7 @@ async fn a_role_change_applies_to_live_sessions_at_once(app: TestApp) {
     );
 
     // Demoted: the same token loses it at the next request, not when it expires.
-    app.store
-        .set_role(&user, Role::Customer)
-        .await
-        .expect("demoted");
+    app.set_role(id, Role::Customer).await;
     let reply = app.get("/coupons/all", Some(&access)).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
 
