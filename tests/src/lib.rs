@@ -156,6 +156,11 @@ impl Reply {
     pub fn code(&self) -> &str {
         self.json["error"].as_str().unwrap_or("")
     }
+
+    /// The status and the envelope's `error` code, to compare with the expected pair at once.
+    pub fn outcome(&self) -> (StatusCode, &str) {
+        (self.status, self.code())
+    }
 }
 
 impl TestApp {
@@ -251,6 +256,16 @@ impl TestApp {
     /// `POST path` with a JSON body.
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
         self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// `PUT path` with a JSON body.
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::DELETE, path, token, None).await
     }
 
     /// `PUT /orders/{order}/status` with `{"status": status}` as `token`.

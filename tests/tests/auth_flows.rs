@@ -542,7 +542,7 @@ async fn unknown_paths_and_methods_answer_in_json(app: TestApp) {
         "route_not_found",
     );
     assert_error(
-        &app.call(Method::DELETE, "/auth/login", None, None).await,
+        &app.delete("/auth/login", None).await,
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
     );

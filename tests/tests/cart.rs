@@ -72,8 +72,12 @@ async fn adding_sums_quantities_and_prices_come_from_the_catalog(app: TestApp) {
     .await;
 
     // A reprice shows at once, flagged.
-    let reply = app.call(axum::http::Method::PUT, &format!("/products/update_product/{product}"), Some(&admin), Some(json!({ "variants": [
-        { "sku": "MUG-S", "stock": 5, "price": "9.00" }, { "sku": "MUG-L", "stock": 2, "price": "11.50" } ] }))).await;
+    let repriced = json!({ "variants": [
+        { "sku": "MUG-S", "stock": 5, "price": "9.00" },
+        { "sku": "MUG-L", "stock": 2, "price": "11.50" },
+    ] });
+    let path = format!("/products/update_product/{product}");
+    let reply = app.put(&path, Some(&admin), repriced).await;
     assert_eq!(reply.status, StatusCode::OK);
     let cart = app.get("/cart/details", Some(&customer)).await;
     assert_eq!(cart.json["subtotal"], "38.50");
@@ -107,10 +111,7 @@ async fn quantities_are_bounded_by_stock_and_by_99(app: TestApp) {
         json!({ "product_id": product, "sku": "MUG-L", "quantity": 3 }),
     )
     .await;
-    assert_eq!(
-        (over.status, over.code()),
-        (StatusCode::CONFLICT, "insufficient_stock")
-    );
+    assert_eq!(over.outcome(), (StatusCode::CONFLICT, "insufficient_stock"));
     assert!(
         over.json["message"]
             .as_str()
@@ -126,7 +127,7 @@ async fn quantities_are_bounded_by_stock_and_by_99(app: TestApp) {
         )
         .await;
         assert_eq!(
-            (reply.status, reply.code()),
+            reply.outcome(),
             (StatusCode::BAD_REQUEST, "validation_error"),
             "{quantity}"
         );
@@ -153,7 +154,7 @@ async fn unknown_products_and_skus_are_404(app: TestApp) {
     )
     .await;
     assert_eq!(
-        (unknown.status, unknown.code()),
+        unknown.outcome(),
         (StatusCode::NOT_FOUND, "product_not_found")
     );
     let malformed = add(&app, &customer, json!({ "product_id": "nope" })).await;
@@ -164,10 +165,7 @@ async fn unknown_products_and_skus_are_404(app: TestApp) {
         json!({ "product_id": product, "sku": "MUG-XL" }),
     )
     .await;
-    assert_eq!(
-        (sku.status, sku.code()),
-        (StatusCode::NOT_FOUND, "sku_not_found")
-    );
+    assert_eq!(sku.outcome(), (StatusCode::NOT_FOUND, "sku_not_found"));
 }
 
 async fn update_and_remove_lines(app: TestApp) {
@@ -247,10 +245,7 @@ async fn update_and_remove_lines(app: TestApp) {
             json!({ "product_id": product, "sku": "MUG-S" }),
         )
         .await;
-    assert_eq!(
-        (absent.status, absent.code()),
-        (StatusCode::NOT_FOUND, "line_not_found")
-    );
+    assert_eq!(absent.outcome(), (StatusCode::NOT_FOUND, "line_not_found"));
 }
 
 async fn a_deleted_product_shows_as_unavailable_and_leaves_the_subtotal(app: TestApp) {
@@ -261,14 +256,8 @@ async fn a_deleted_product_shows_as_unavailable_and_leaves_the_subtotal(app: Tes
         json!({ "product_id": product, "quantity": 2 }),
     )
     .await;
-    let deleted = app
-        .call(
-            axum::http::Method::DELETE,
-            &format!("/products/delete_product/{product}"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let path = format!("/products/delete_product/{product}");
+    let deleted = app.delete(&path, Some(&admin)).await;
     assert_eq!(deleted.status, StatusCode::OK);
     let cart = app.get("/cart/details", Some(&customer)).await;
     assert_eq!(cart.status, StatusCode::OK);
@@ -342,10 +331,7 @@ async fn a_cart_holds_at_most_50_lines(app: TestApp) {
         assert_eq!(reply.status, StatusCode::OK, "line {i}");
     }
     let full = add(&app, &customer, json!({ "product_id": product })).await;
-    assert_eq!(
-        (full.status, full.code()),
-        (StatusCode::CONFLICT, "cart_full")
-    );
+    assert_eq!(full.outcome(), (StatusCode::CONFLICT, "cart_full"));
     // Growing an existing line is still allowed... up to its stock.
     let grow = add(&app, &customer, json!({ "product_id": wide, "sku": "V-0" })).await;
     assert_eq!(grow.code(), "insufficient_stock");

@@ -211,7 +211,7 @@ async fn typos_are_still_named(app: TestApp) {
         )
         .await;
     assert_eq!(
-        (reply.status, reply.code()),
+        reply.outcome(),
         (StatusCode::BAD_REQUEST, "validation_error")
     );
     assert!(

@@ -1,6 +1,6 @@
 //! Coupon administration and offers end to end, on both stores.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use e2e::{TestApp, both_stores};
 use serde_json::{Value, json};
 
@@ -55,17 +55,13 @@ async fn an_admin_creates_updates_lists_and_deletes_coupons(app: TestApp) {
             coupon("SAVE-10", json!({})),
         )
         .await;
-    assert_eq!(
-        (duplicate.status, duplicate.code()),
-        (StatusCode::CONFLICT, "coupon_exists")
-    );
+    assert_eq!(duplicate.outcome(), (StatusCode::CONFLICT, "coupon_exists"));
 
     let update = app
-        .call(
-            Method::PUT,
+        .put(
             "/coupons/update/save-10",
             Some(&admin),
-            Some(json!({ "discount_percent": 25, "max_uses": 3 })),
+            json!({ "discount_percent": 25, "max_uses": 3 }),
         )
         .await;
     assert_eq!(update.status, StatusCode::OK, "{:?}", update.json);
@@ -84,36 +80,18 @@ async fn an_admin_creates_updates_lists_and_deletes_coupons(app: TestApp) {
     assert_eq!(codes(&all), ["SAVE-10"]);
     assert_eq!(all.json["coupons"][0], update.json["coupon"]);
 
-    let deleted = app
-        .call(
-            Method::DELETE,
-            "/coupons/delete/SAVE-10",
-            Some(&admin),
-            None,
-        )
-        .await;
+    let deleted = app.delete("/coupons/delete/SAVE-10", Some(&admin)).await;
     assert_eq!(
         (deleted.status, deleted.json["message"].as_str()),
         (StatusCode::OK, Some("Coupon deleted successfully"))
     );
-    let again = app
-        .call(
-            Method::DELETE,
-            "/coupons/delete/SAVE-10",
-            Some(&admin),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (again.status, again.code()),
-        (StatusCode::NOT_FOUND, "coupon_not_found")
-    );
+    let again = app.delete("/coupons/delete/SAVE-10", Some(&admin)).await;
+    assert_eq!(again.outcome(), (StatusCode::NOT_FOUND, "coupon_not_found"));
     let missing = app
-        .call(
-            Method::PUT,
+        .put(
             "/coupons/update/NOPE-1",
             Some(&admin),
-            Some(json!({ "discount_percent": 5 })),
+            json!({ "discount_percent": 5 }),
         )
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -159,7 +137,7 @@ async fn invalid_coupons_are_400_naming_the_field(app: TestApp) {
     for (body, field) in cases {
         let reply = app.post("/coupons/create", Some(&admin), body).await;
         assert_eq!(
-            (reply.status, reply.code()),
+            reply.outcome(),
             (StatusCode::BAD_REQUEST, "validation_error"),
             "{field}: {:?}",
             reply.json
@@ -173,11 +151,10 @@ async fn invalid_coupons_are_400_naming_the_field(app: TestApp) {
     app.post("/coupons/create", Some(&admin), coupon("OK-1", json!({})))
         .await;
     let rename = app
-        .call(
-            Method::PUT,
+        .put(
             "/coupons/update/OK-1",
             Some(&admin),
-            Some(json!({ "code": "OK-2" })),
+            json!({ "code": "OK-2" }),
         )
         .await;
     assert_eq!(rename.status, StatusCode::BAD_REQUEST);
@@ -204,9 +181,7 @@ async fn only_admins_manage_coupons(app: TestApp) {
         );
         assert_eq!(app.get("/coupons/all", token).await.status, expected);
         assert_eq!(
-            app.call(Method::DELETE, "/coupons/delete/MINE-1", token, None)
-                .await
-                .status,
+            app.delete("/coupons/delete/MINE-1", token).await.status,
             expected
         );
     }

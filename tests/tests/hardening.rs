@@ -67,10 +67,7 @@ async fn a_token_resigned_as_admin_gains_nothing(app: TestApp) {
     let forged = resigned(&app, &access, |_, _, role| *role = Role::Admin);
 
     let reply = app.get("/coupons/all", Some(&forged)).await;
-    assert_eq!(
-        (reply.status, reply.code()),
-        (StatusCode::FORBIDDEN, "forbidden")
-    );
+    assert_eq!(reply.outcome(), (StatusCode::FORBIDDEN, "forbidden"));
     let product = json!({"name": "Forged", "category": "x", "variants": [{"sku": "F-1", "stock": 1, "price": "1.00"}]});
     let reply = app
         .post("/products/create_product", Some(&forged), product)
@@ -91,10 +88,7 @@ async fn a_token_resigned_as_admin_gains_nothing(app: TestApp) {
     let (victim, _) = customer(&app, "victim@shop.test").await;
     let impersonating = resigned(&app, &access, |sub, _, _| *sub = victim);
     let reply = app.get("/cart/details", Some(&impersonating)).await;
-    assert_eq!(
-        (reply.status, reply.code()),
-        (StatusCode::UNAUTHORIZED, "token_revoked")
-    );
+    assert_eq!(reply.outcome(), (StatusCode::UNAUTHORIZED, "token_revoked"));
 }
 
 async fn a_role_change_applies_to_live_sessions_at_once(app: TestApp) {
@@ -147,7 +141,7 @@ async fn ten_failures_lock_the_account_and_only_it(app: TestApp) {
     for attempt in 1..=10 {
         let reply = login(&app, "gina@shop.test", "not the password").await;
         assert_eq!(
-            (reply.status, reply.code()),
+            reply.outcome(),
             (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             "attempt {attempt}"
         );
@@ -155,7 +149,7 @@ async fn ten_failures_lock_the_account_and_only_it(app: TestApp) {
     // The right password no longer helps until the window ends.
     let reply = login(&app, "gina@shop.test", PASSWORD).await;
     assert_eq!(
-        (reply.status, reply.code()),
+        reply.outcome(),
         (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
     );
     assert_eq!(reply.content_type.as_deref(), Some("application/json"));
@@ -246,14 +240,11 @@ async fn a_replay_after_the_grace_window_ends_the_session(app: TestApp) {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let replay = app.get("/auth/refresh_access_token", Some(&refresh)).await;
     assert_eq!(
-        (replay.status, replay.code()),
+        replay.outcome(),
         (StatusCode::UNAUTHORIZED, "token_revoked")
     );
     let reply = app.get("/auth/protected", Some(access)).await;
-    assert_eq!(
-        (reply.status, reply.code()),
-        (StatusCode::UNAUTHORIZED, "token_revoked")
-    );
+    assert_eq!(reply.outcome(), (StatusCode::UNAUTHORIZED, "token_revoked"));
 }
 
 async fn token_answers_are_never_cached(app: TestApp) {
@@ -373,10 +364,7 @@ async fn a_session_never_existing_is_refused_whatever_the_claims(app: TestApp) {
         )
         .expect("signed");
     let reply = app.get("/coupons/all", Some(&minted)).await;
-    assert_eq!(
-        (reply.status, reply.code()),
-        (StatusCode::UNAUTHORIZED, "token_revoked")
-    );
+    assert_eq!(reply.outcome(), (StatusCode::UNAUTHORIZED, "token_revoked"));
 }
 
 async fn requests_sharing_a_cache_key_get_the_same_answer(app: TestApp) {

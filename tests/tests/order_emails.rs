@@ -2,6 +2,7 @@
 //! however often it is delivered, retries after a failed send, malformed messages, the crash
 //! window between sending and marking; and the Lambda path with the sample SQS batches.
 
+use aws_lambda_events::event::sqs::SqsEvent;
 use axum::http::StatusCode;
 use e2e::{TestApp, both_stores, invoke_sqs_event};
 use shared::{
@@ -41,14 +42,44 @@ fn body(event: &OrderEvent) -> String {
     serde_json::to_string(event).expect("json")
 }
 
+fn worker<'a>(app: &'a TestApp, mailer: &'a RecordingMailer) -> EmailWorker<'a> {
+    EmailWorker {
+        store: app.store.as_ref(),
+        mailer,
+        sender: SENDER,
+    }
+}
+
+/// Claims `event`'s e-mail at `at` as a worker does (a claim goes stale after 120 s).
+async fn claim(app: &TestApp, event: &OrderEvent, at: Timestamp) -> EmailClaim {
+    let marker = EmailMarker {
+        order: event.order_id,
+        event: &event.name(),
+    };
+    let claim = Claim {
+        at,
+        stale_before: at.plus_seconds(-120),
+    };
+    app.store.claim_email(marker, claim).await.expect("claim")
+}
+
+/// The sample batch `events/<name>.json` filled in for `placed` and a shipped event id.
+fn sample_batch(name: &str, placed: &OrderEvent, shipped_id: &str) -> SqsEvent {
+    let (order, user) = (placed.order_id.to_string(), placed.user_id.to_string());
+    let id = placed.id.to_string();
+    let values = [
+        ("placed_event_id", id.as_str()),
+        ("shipped_event_id", shipped_id),
+        ("order_id", order.as_str()),
+        ("user_id", user.as_str()),
+    ];
+    invoke_sqs_event(name, &values)
+}
+
 async fn each_order_event_sends_exactly_one_e_mail(app: TestApp) {
     let (admin, order) = placed(&app, "ann@shop.test").await;
     let mailer = RecordingMailer::default();
-    let worker = EmailWorker {
-        store: app.store.as_ref(),
-        mailer: &mailer,
-        sender: SENDER,
-    };
+    let worker = worker(&app, &mailer);
     let placed_event = app.events.recorded()[0].clone();
     assert_eq!(
         worker
@@ -110,11 +141,7 @@ async fn each_order_event_sends_exactly_one_e_mail(app: TestApp) {
 async fn a_failed_send_is_retried_and_then_sent_once(app: TestApp) {
     placed(&app, "ann@shop.test").await;
     let mailer = RecordingMailer::default();
-    let worker = EmailWorker {
-        store: app.store.as_ref(),
-        mailer: &mailer,
-        sender: SENDER,
-    };
+    let worker = worker(&app, &mailer);
     let event = app.events.recorded()[0].clone();
     mailer.set_failing(true);
     assert!(matches!(
@@ -137,11 +164,7 @@ async fn a_failed_send_is_retried_and_then_sent_once(app: TestApp) {
 async fn malformed_messages_and_unknown_orders_fail_without_sending(app: TestApp) {
     placed(&app, "ann@shop.test").await;
     let mailer = RecordingMailer::default();
-    let worker = EmailWorker {
-        store: app.store.as_ref(),
-        mailer: &mailer,
-        sender: SENDER,
-    };
+    let worker = worker(&app, &mailer);
     let mut unknown = app.events.recorded()[0].clone();
     unknown.order_id = shared::domain::OrderId::new();
     for bad in ["not json", "{}", r#"{"type":"order_exploded"}"#, "[1,2]"] {
@@ -162,53 +185,19 @@ async fn a_crash_between_sending_and_marking_resends_after_the_lease_only(app: T
     app.set_status(&admin, &order, "Cancelled").await;
     let events = app.events.recorded();
     let mailer = RecordingMailer::default();
-    let worker = EmailWorker {
-        store: app.store.as_ref(),
-        mailer: &mailer,
-        sender: SENDER,
-    };
+    let worker = worker(&app, &mailer);
     let now = Timestamp::now();
     // A worker claimed "placed" 10 minutes ago and died (sent or not, unknown): the claim
     // is stale, so the redelivered message sends it — the one case of a possible duplicate.
     let old = now.plus_seconds(-600);
-    assert_eq!(
-        app.store
-            .claim_email(
-                EmailMarker {
-                    order: events[0].order_id,
-                    event: &events[0].name()
-                },
-                Claim {
-                    at: old,
-                    stale_before: old.plus_seconds(-120)
-                }
-            )
-            .await
-            .expect("claim"),
-        EmailClaim::Claimed
-    );
+    assert_eq!(claim(&app, &events[0], old).await, EmailClaim::Claimed);
     assert_eq!(
         worker.deliver(&body(&events[0])).await.expect("delivered"),
         Delivery::Sent
     );
     // A worker claimed "cancelled" a moment ago and is still sending: this delivery backs
     // off (the message is retried later) and sends nothing.
-    assert_eq!(
-        app.store
-            .claim_email(
-                EmailMarker {
-                    order: events[1].order_id,
-                    event: &events[1].name()
-                },
-                Claim {
-                    at: now,
-                    stale_before: now.plus_seconds(-120)
-                }
-            )
-            .await
-            .expect("claim"),
-        EmailClaim::Claimed
-    );
+    assert_eq!(claim(&app, &events[1], now).await, EmailClaim::Claimed);
     assert!(matches!(
         worker.deliver(&body(&events[1])).await,
         Err(DeliveryError::InFlight)
@@ -220,32 +209,17 @@ async fn the_lambda_reports_exactly_the_failed_messages(app: TestApp) {
     placed(&app, "ann@shop.test").await;
     let placed_event = app.events.recorded()[0].clone();
     let mailer = RecordingMailer::default();
-    let worker = EmailWorker {
-        store: app.store.as_ref(),
-        mailer: &mailer,
-        sender: SENDER,
-    };
-    let (order_id, user_id) = (
-        placed_event.order_id.to_string(),
-        placed_event.user_id.to_string(),
-    );
+    let worker = worker(&app, &mailer);
     let shipped_id = shared::domain::EventId::new().to_string();
-    let placed_id = placed_event.id.to_string();
-    let values = [
-        ("placed_event_id", placed_id.as_str()),
-        ("shipped_event_id", shipped_id.as_str()),
-        ("order_id", order_id.as_str()),
-        ("user_id", user_id.as_str()),
-    ];
 
-    let good = invoke_sqs_event("order-emails-batch", &values);
+    let good = sample_batch("order-emails-batch", &placed_event, &shipped_id);
     let response = order_emails::handle(&worker, good).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     assert_eq!(mailer.recorded().len(), 2, "placed and shipped");
 
     // The good message of the poison batch was sent before: nothing new, and only the
     // poison message is reported.
-    let poison = invoke_sqs_event("order-emails-poison-batch", &values);
+    let poison = sample_batch("order-emails-poison-batch", &placed_event, &shipped_id);
     let response = order_emails::handle(&worker, poison).await;
     let failed: Vec<_> = response
         .batch_item_failures
@@ -258,24 +232,19 @@ async fn the_lambda_reports_exactly_the_failed_messages(app: TestApp) {
     // While the mail service is down, every message of a batch of new events is reported.
     placed(&app, "bob@shop.test").await;
     let bobs = app.events.recorded().last().cloned().expect("event");
-    let (order_id, user_id, placed_id) = (
-        bobs.order_id.to_string(),
-        bobs.user_id.to_string(),
-        bobs.id.to_string(),
-    );
-    let values = [
-        ("placed_event_id", placed_id.as_str()),
-        ("shipped_event_id", shipped_id.as_str()),
-        ("order_id", order_id.as_str()),
-        ("user_id", user_id.as_str()),
-    ];
     mailer.set_failing(true);
-    let response =
-        order_emails::handle(&worker, invoke_sqs_event("order-emails-batch", &values)).await;
+    let response = order_emails::handle(
+        &worker,
+        sample_batch("order-emails-batch", &bobs, &shipped_id),
+    )
+    .await;
     assert_eq!(response.batch_item_failures.len(), 2, "{response:?}");
     mailer.set_failing(false);
-    let response =
-        order_emails::handle(&worker, invoke_sqs_event("order-emails-batch", &values)).await;
+    let response = order_emails::handle(
+        &worker,
+        sample_batch("order-emails-batch", &bobs, &shipped_id),
+    )
+    .await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(mailer.recorded().len(), 4);
 }

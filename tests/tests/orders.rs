@@ -13,7 +13,17 @@ async fn customer(app: &TestApp, email: &str) -> String {
     app.login(email, "a-good-password").await.0
 }
 
-async fn product(app: &TestApp, admin: &str, name: &str, variants: Value) -> String {
+/// A product in category "c" with the given `(sku, stock, price)` variants.
+async fn product(
+    app: &TestApp,
+    admin: &str,
+    name: &str,
+    variants: &[(&str, usize, &str)],
+) -> String {
+    let variants: Vec<Value> = variants
+        .iter()
+        .map(|(sku, stock, price)| json!({ "sku": sku, "stock": stock, "price": price }))
+        .collect();
     let reply = app
         .post(
             "/products/create_product",
@@ -95,6 +105,11 @@ async fn coupon_uses(app: &TestApp, admin: &str, code: &str) -> u64 {
         .expect("coupon listed")
 }
 
+/// An admin's token and a customer's (`buyer@shop.test`).
+async fn admin_and_buyer(app: &TestApp) -> (String, String) {
+    (app.admin().await, customer(app, "buyer@shop.test").await)
+}
+
 /// Registers `count` customers concurrently (argon2 dominates) and returns their tokens.
 async fn customers(app: &TestApp, prefix: &str, count: usize) -> Vec<String> {
     let mut joins = tokio::task::JoinSet::new();
@@ -106,17 +121,28 @@ async fn customers(app: &TestApp, prefix: &str, count: usize) -> Vec<String> {
     joins.join_all().await
 }
 
+/// Every buyer checks out at once with `body`: the status and error code of each answer.
+async fn race_checkouts(
+    app: &TestApp,
+    buyers: Vec<String>,
+    body: Value,
+) -> Vec<(StatusCode, String)> {
+    let mut racers = tokio::task::JoinSet::new();
+    for buyer in buyers {
+        let (app, body) = (app.clone(), body.clone());
+        racers.spawn(async move {
+            let reply = checkout(&app, &buyer, body).await;
+            (reply.status, reply.code().to_owned())
+        });
+    }
+    racers.join_all().await
+}
+
 async fn the_original_flow_from_registration_to_tracking(app: TestApp) {
-    let admin = app.admin().await;
-    let buyer = customer(&app, "buyer@shop.test").await;
-    let mug = product(&app, &admin, "Mug", json!([{ "sku": "MUG-S", "stock": 5, "price": "8.00" }, { "sku": "MUG-L", "stock": 3, "price": "11.50" }])).await;
-    let lamp = product(
-        &app,
-        &admin,
-        "Lamp",
-        json!([{ "sku": "LAMP", "stock": 2, "price": "40.00" }]),
-    )
-    .await;
+    let (admin, buyer) = admin_and_buyer(&app).await;
+    let variants = [("MUG-S", 5, "8.00"), ("MUG-L", 3, "11.50")];
+    let mug = product(&app, &admin, "Mug", &variants).await;
+    let lamp = product(&app, &admin, "Lamp", &[("LAMP", 2, "40.00")]).await;
     add(&app, &buyer, &mug, "MUG-S", 2).await;
     add(&app, &buyer, &mug, "MUG-L", 1).await;
     add(&app, &buyer, &lamp, "LAMP", 1).await;
@@ -197,13 +223,7 @@ async fn other_customers_orders_are_not_found(app: TestApp) {
         customer(&app, "alice@shop.test").await,
         customer(&app, "mallory@shop.test").await,
     );
-    let mug = product(
-        &app,
-        &admin,
-        "Mug",
-        json!([{ "sku": "MUG", "stock": 5, "price": "8.00" }]),
-    )
-    .await;
+    let mug = product(&app, &admin, "Mug", &[("MUG", 5, "8.00")]).await;
     add(&app, &alice, &mug, "MUG", 1).await;
     let placed = checkout(&app, &alice, json!({})).await;
     let id = placed.json["order"]["id"].as_str().expect("id");
@@ -214,7 +234,7 @@ async fn other_customers_orders_are_not_found(app: TestApp) {
     ] {
         let reply = app.get(&path, Some(&mallory)).await;
         assert_eq!(
-            (reply.status, reply.code()),
+            reply.outcome(),
             (StatusCode::NOT_FOUND, "order_not_found"),
             "{path}"
         );
@@ -231,15 +251,8 @@ async fn other_customers_orders_are_not_found(app: TestApp) {
 }
 
 async fn prices_come_from_the_catalog_at_checkout(app: TestApp) {
-    let admin = app.admin().await;
-    let buyer = customer(&app, "buyer@shop.test").await;
-    let mug = product(
-        &app,
-        &admin,
-        "Mug",
-        json!([{ "sku": "MUG", "stock": 5, "price": "8.00" }]),
-    )
-    .await;
+    let (admin, buyer) = admin_and_buyer(&app).await;
+    let mug = product(&app, &admin, "Mug", &[("MUG", 5, "8.00")]).await;
     let reply = app
         .post(
             "/cart/add_item",
@@ -250,11 +263,10 @@ async fn prices_come_from_the_catalog_at_checkout(app: TestApp) {
     assert_eq!(reply.status, StatusCode::OK);
     // Repriced after it was added: the order takes the catalog's price now.
     let reprice = app
-        .call(
-            Method::PUT,
+        .put(
             &format!("/products/update_product/{mug}"),
             Some(&admin),
-            Some(json!({ "variants": [{ "sku": "MUG", "stock": 5, "price": "9.25" }] })),
+            json!({ "variants": [{ "sku": "MUG", "stock": 5, "price": "9.25" }] }),
         )
         .await;
     assert_eq!(reprice.status, StatusCode::OK);
@@ -271,14 +283,13 @@ async fn prices_come_from_the_catalog_at_checkout(app: TestApp) {
     add(&app, &buyer, &mug, "MUG", 1).await;
     let tampered = checkout(&app, &buyer, json!({ "total_amount": "0.01" })).await;
     assert_eq!(
-        (tampered.status, tampered.code()),
+        tampered.outcome(),
         (StatusCode::BAD_REQUEST, "validation_error")
     );
 }
 
 async fn checkout_errors_write_nothing(app: TestApp) {
-    let admin = app.admin().await;
-    let buyer = customer(&app, "buyer@shop.test").await;
+    let (admin, buyer) = admin_and_buyer(&app).await;
     let empty = checkout(&app, &buyer, json!({})).await;
     assert_eq!(
         (empty.status, empty.code(), empty.json["message"].as_str()),
@@ -290,7 +301,8 @@ async fn checkout_errors_write_nothing(app: TestApp) {
         .await;
     assert_eq!(bare.code(), "empty_cart");
 
-    let mug = product(&app, &admin, "Mug", json!([{ "sku": "MUG-S", "stock": 20, "price": "10.00" }, { "sku": "MUG-L", "stock": 20, "price": "10.00" }])).await;
+    let variants = [("MUG-S", 20, "10.00"), ("MUG-L", 20, "10.00")];
+    let mug = product(&app, &admin, "Mug", &variants).await;
     add(&app, &buyer, &mug, "MUG-S", 3).await;
     add(&app, &buyer, &mug, "MUG-L", 2).await;
     for body in [
@@ -337,7 +349,7 @@ async fn checkout_errors_write_nothing(app: TestApp) {
     ] {
         let reply = checkout(&app, &buyer, json!({ "coupon_code": code })).await;
         assert_eq!(
-            (reply.status, reply.code()),
+            reply.outcome(),
             (StatusCode::BAD_REQUEST, error),
             "{code}: {:?}",
             reply.json
@@ -350,11 +362,11 @@ async fn checkout_errors_write_nothing(app: TestApp) {
     }
 
     // Stock runs out after the cart was filled: 409 naming each short SKU.
-    let cut = app.call(Method::PUT, &format!("/products/update_product/{mug}"), Some(&admin), Some(json!({ "variants": [{ "sku": "MUG-S", "stock": 1, "price": "10.00" }, { "sku": "MUG-L", "stock": 0, "price": "10.00" }] }))).await;
+    let cut = app.put(&format!("/products/update_product/{mug}"), Some(&admin), json!({ "variants": [{ "sku": "MUG-S", "stock": 1, "price": "10.00" }, { "sku": "MUG-L", "stock": 0, "price": "10.00" }] })).await;
     assert_eq!(cut.status, StatusCode::OK);
     let short = checkout(&app, &buyer, json!({})).await;
     assert_eq!(
-        (short.status, short.code()),
+        short.outcome(),
         (StatusCode::CONFLICT, "insufficient_stock"),
         "{:?}",
         short.json
@@ -385,9 +397,9 @@ async fn checkout_errors_write_nothing(app: TestApp) {
 }
 
 async fn the_status_machine_holds_and_cancelling_restocks(app: TestApp) {
-    let admin = app.admin().await;
-    let buyer = customer(&app, "buyer@shop.test").await;
-    let mug = product(&app, &admin, "Mug", json!([{ "sku": "MUG-S", "stock": 5, "price": "8.00" }, { "sku": "MUG-L", "stock": 5, "price": "9.00" }])).await;
+    let (admin, buyer) = admin_and_buyer(&app).await;
+    let variants = [("MUG-S", 5, "8.00"), ("MUG-L", 5, "9.00")];
+    let mug = product(&app, &admin, "Mug", &variants).await;
     add(&app, &buyer, &mug, "MUG-S", 2).await;
     add(&app, &buyer, &mug, "MUG-L", 1).await;
     let first = checkout(&app, &buyer, json!({})).await.json["order"]["id"]
@@ -412,11 +424,7 @@ async fn the_status_machine_holds_and_cancelling_restocks(app: TestApp) {
         ("Cancelled", "invalid_status_transition"),
     ] {
         let refused = app.set_status(&admin, &first, to).await;
-        assert_eq!(
-            (refused.status, refused.code()),
-            (StatusCode::CONFLICT, code),
-            "{to}"
-        );
+        assert_eq!(refused.outcome(), (StatusCode::CONFLICT, code), "{to}");
     }
     assert_eq!(
         app.set_status(&admin, &first, "Delivered").await.status,
@@ -427,10 +435,7 @@ async fn the_status_machine_holds_and_cancelling_restocks(app: TestApp) {
         StatusCode::CONFLICT
     );
     let bad = app.set_status(&admin, &first, "Lost").await;
-    assert_eq!(
-        (bad.status, bad.code()),
-        (StatusCode::BAD_REQUEST, "validation_error")
-    );
+    assert_eq!(bad.outcome(), (StatusCode::BAD_REQUEST, "validation_error"));
     assert_eq!(
         app.set_status(&admin, &ulid::Ulid::new().to_string(), "Shipped")
             .await
@@ -484,15 +489,8 @@ async fn the_status_machine_holds_and_cancelling_restocks(app: TestApp) {
 }
 
 async fn two_admins_racing_on_one_order_cannot_both_win(app: TestApp) {
-    let admin = app.admin().await;
-    let buyer = customer(&app, "buyer@shop.test").await;
-    let mug = product(
-        &app,
-        &admin,
-        "Mug",
-        json!([{ "sku": "MUG", "stock": 5, "price": "8.00" }]),
-    )
-    .await;
+    let (admin, buyer) = admin_and_buyer(&app).await;
+    let mug = product(&app, &admin, "Mug", &[("MUG", 5, "8.00")]).await;
     add(&app, &buyer, &mug, "MUG", 2).await;
     let id = checkout(&app, &buyer, json!({})).await.json["order"]["id"]
         .as_str()
@@ -526,15 +524,8 @@ async fn two_admins_racing_on_one_order_cannot_both_win(app: TestApp) {
 }
 
 async fn an_idempotency_key_replays_the_order_and_refuses_another_body(app: TestApp) {
-    let admin = app.admin().await;
-    let buyer = customer(&app, "buyer@shop.test").await;
-    let mug = product(
-        &app,
-        &admin,
-        "Mug",
-        json!([{ "sku": "MUG", "stock": 10, "price": "8.00" }]),
-    )
-    .await;
+    let (admin, buyer) = admin_and_buyer(&app).await;
+    let mug = product(&app, &admin, "Mug", &[("MUG", 10, "8.00")]).await;
     coupon(
         &app,
         &admin,
@@ -558,7 +549,7 @@ async fn an_idempotency_key_replays_the_order_and_refuses_another_body(app: Test
     assert_eq!(again.json, first.json);
     let different = checkout_with_key(&app, &buyer, "order-1", json!({})).await;
     assert_eq!(
-        (different.status, different.code()),
+        different.outcome(),
         (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
     );
     assert_eq!(my_orders(&app, &buyer).await.len(), 1);
@@ -571,22 +562,12 @@ async fn an_idempotency_key_replays_the_order_and_refuses_another_body(app: Test
     assert_eq!(theirs.status, StatusCode::CREATED);
     assert_ne!(theirs.json["order"]["id"], first.json["order"]["id"]);
     let bad = checkout_with_key(&app, &other, "has space", json!({})).await;
-    assert_eq!(
-        (bad.status, bad.code()),
-        (StatusCode::BAD_REQUEST, "validation_error")
-    );
+    assert_eq!(bad.outcome(), (StatusCode::BAD_REQUEST, "validation_error"));
 }
 
 async fn concurrent_retries_with_one_key_place_one_order(app: TestApp) {
-    let admin = app.admin().await;
-    let buyer = customer(&app, "buyer@shop.test").await;
-    let mug = product(
-        &app,
-        &admin,
-        "Mug",
-        json!([{ "sku": "MUG", "stock": 10, "price": "8.00" }]),
-    )
-    .await;
+    let (admin, buyer) = admin_and_buyer(&app).await;
+    let mug = product(&app, &admin, "Mug", &[("MUG", 10, "8.00")]).await;
     add(&app, &buyer, &mug, "MUG", 3).await;
     let mut racers = tokio::task::JoinSet::new();
     for _ in 0..8 {
@@ -628,13 +609,7 @@ async fn listings_page_newest_first(app: TestApp) {
         customer(&app, "alice@shop.test").await,
         customer(&app, "bob@shop.test").await,
     );
-    let mug = product(
-        &app,
-        &admin,
-        "Mug",
-        json!([{ "sku": "MUG", "stock": 50, "price": "1.00" }]),
-    )
-    .await;
+    let mug = product(&app, &admin, "Mug", &[("MUG", 50, "1.00")]).await;
     let mut placed = Vec::new();
     for i in 0..5 {
         let token = if i % 2 == 0 { &alice } else { &bob };
@@ -709,7 +684,7 @@ async fn listings_page_newest_first(app: TestApp) {
     for query in ["status=lost", "limit=0", "limit=101", "cursor=bm9wZQ"] {
         let reply = app.get(&format!("/orders/all?{query}"), Some(&admin)).await;
         assert_eq!(
-            (reply.status, reply.code()),
+            reply.outcome(),
             (StatusCode::BAD_REQUEST, "validation_error"),
             "{query}"
         );
@@ -720,7 +695,7 @@ async fn listings_page_newest_first(app: TestApp) {
     ] {
         let reply = app.get(path, Some(&admin)).await;
         assert_eq!(
-            (reply.status, reply.code()),
+            reply.outcome(),
             (StatusCode::BAD_REQUEST, "invalid_query"),
             "{path}"
         );
@@ -729,15 +704,8 @@ async fn listings_page_newest_first(app: TestApp) {
 }
 
 async fn an_order_placed_while_the_queue_is_down_keeps_its_event_in_the_outbox(app: TestApp) {
-    let admin = app.admin().await;
-    let buyer = customer(&app, "buyer@shop.test").await;
-    let mug = product(
-        &app,
-        &admin,
-        "Mug",
-        json!([{ "sku": "MUG", "stock": 5, "price": "8.00" }]),
-    )
-    .await;
+    let (admin, buyer) = admin_and_buyer(&app).await;
+    let mug = product(&app, &admin, "Mug", &[("MUG", 5, "8.00")]).await;
     add(&app, &buyer, &mug, "MUG", 1).await;
     app.events.set_failing(true);
     let placed = checkout(&app, &buyer, json!({})).await;
@@ -774,35 +742,20 @@ async fn racing_customers_never_oversell(app: TestApp) {
         Backend::Dynamo => (30, 10),
     };
     let admin = app.admin().await;
-    let mug = product(
-        &app,
-        &admin,
-        "Mug",
-        json!([{ "sku": "HOT", "stock": n, "price": "5.00" }]),
-    )
-    .await;
+    let mug = product(&app, &admin, "Mug", &[("HOT", n, "5.00")]).await;
     let buyers = customers(&app, "racer", n).await;
     for buyer in &buyers {
         add(&app, buyer, &mug, "HOT", 1).await;
     }
     let cut = app
-        .call(
-            Method::PUT,
+        .put(
             &format!("/products/update_product/{mug}"),
             Some(&admin),
-            Some(json!({ "variants": [{ "sku": "HOT", "stock": k, "price": "5.00" }] })),
+            json!({ "variants": [{ "sku": "HOT", "stock": k, "price": "5.00" }] }),
         )
         .await;
     assert_eq!(cut.status, StatusCode::OK);
-    let mut racers = tokio::task::JoinSet::new();
-    for buyer in buyers {
-        let app = app.clone();
-        racers.spawn(async move {
-            let reply = checkout(&app, &buyer, json!({})).await;
-            (reply.status, reply.code().to_owned())
-        });
-    }
-    let outcomes = racers.join_all().await;
+    let outcomes = race_checkouts(&app, buyers, json!({})).await;
     let placed = outcomes
         .iter()
         .filter(|(s, _)| *s == StatusCode::CREATED)
@@ -841,27 +794,13 @@ async fn a_coupons_max_uses_holds_under_a_race(app: TestApp) {
         Backend::Dynamo => 20,
     };
     let admin = app.admin().await;
-    let mug = product(
-        &app,
-        &admin,
-        "Mug",
-        json!([{ "sku": "MUG", "stock": 1000, "price": "10.00" }]),
-    )
-    .await;
+    let mug = product(&app, &admin, "Mug", &[("MUG", 1000, "10.00")]).await;
     coupon(&app, &admin, json!({ "code": "FIRST5", "discount_percent": 50, "expiry": "2999-01-01T00:00:00Z", "max_uses": 5 })).await;
     let buyers = customers(&app, "coupon", n).await;
     for buyer in &buyers {
         add(&app, buyer, &mug, "MUG", 1).await;
     }
-    let mut racers = tokio::task::JoinSet::new();
-    for buyer in buyers {
-        let app = app.clone();
-        racers.spawn(async move {
-            let reply = checkout(&app, &buyer, json!({ "coupon_code": "FIRST5" })).await;
-            (reply.status, reply.code().to_owned())
-        });
-    }
-    let outcomes = racers.join_all().await;
+    let outcomes = race_checkouts(&app, buyers, json!({ "coupon_code": "FIRST5" })).await;
     let placed = outcomes
         .iter()
         .filter(|(s, _)| *s == StatusCode::CREATED)
@@ -880,8 +819,7 @@ async fn a_coupons_max_uses_holds_under_a_race(app: TestApp) {
 }
 
 async fn a_full_cart_of_fifty_products_checks_out_in_one_transaction(app: TestApp) {
-    let admin = app.admin().await;
-    let buyer = customer(&app, "buyer@shop.test").await;
+    let (admin, buyer) = admin_and_buyer(&app).await;
     coupon(&app, &admin, json!({ "code": "BULK", "discount_percent": 5, "expiry": "2999-01-01T00:00:00Z", "max_uses": 10, "max_uses_per_user": 2 })).await;
     let mut products = Vec::new();
     for i in 0..50 {
@@ -889,7 +827,7 @@ async fn a_full_cart_of_fifty_products_checks_out_in_one_transaction(app: TestAp
             &app,
             &admin,
             &format!("Item {i}"),
-            json!([{ "sku": format!("BULK-{i}"), "stock": 3, "price": "1.00" }]),
+            &[(&format!("BULK-{i}"), 3, "1.00")],
         )
         .await;
         add(&app, &buyer, &id, &format!("BULK-{i}"), 2).await;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use e2e::{Reply, TestApp, both_stores};
 use serde_json::{Value, json};
 
@@ -24,23 +24,13 @@ async fn create(app: &TestApp, admin: &str, body: Value) -> Value {
 }
 
 async fn put(app: &TestApp, token: Option<&str>, id: &str, body: Value) -> Reply {
-    app.call(
-        Method::PUT,
-        &format!("/products/update_product/{id}"),
-        token,
-        Some(body),
-    )
-    .await
+    app.put(&format!("/products/update_product/{id}"), token, body)
+        .await
 }
 
 async fn delete(app: &TestApp, token: Option<&str>, id: &str) -> Reply {
-    app.call(
-        Method::DELETE,
-        &format!("/products/delete_product/{id}"),
-        token,
-        None,
-    )
-    .await
+    app.delete(&format!("/products/delete_product/{id}"), token)
+        .await
 }
 
 fn ids(products: &Value) -> Vec<String> {
@@ -128,7 +118,7 @@ async fn replacing_variants_moves_sku_claims_atomically(app: TestApp) {
     )
     .await;
     assert_eq!(
-        (taken.status, taken.code()),
+        taken.outcome(),
         (StatusCode::CONFLICT, "sku_taken"),
         "{:?}",
         taken.json
@@ -152,10 +142,7 @@ async fn replacing_variants_moves_sku_claims_atomically(app: TestApp) {
             product("Lamp three", "home", &["L-3"]),
         )
         .await;
-    assert_eq!(
-        (clash.status, clash.code()),
-        (StatusCode::CONFLICT, "sku_taken")
-    );
+    assert_eq!(clash.outcome(), (StatusCode::CONFLICT, "sku_taken"));
     assert_eq!(
         app.get(
             &format!("/products/{}", other["id"].as_str().expect("id")),
@@ -175,13 +162,10 @@ async fn delete_removes_the_product_and_frees_its_skus(app: TestApp) {
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
     assert_eq!(reply.json["message"], "Product deleted successfully");
     let gone = app.get(&format!("/products/{id}"), None).await;
-    assert_eq!(
-        (gone.status, gone.code()),
-        (StatusCode::NOT_FOUND, "product_not_found")
-    );
+    assert_eq!(gone.outcome(), (StatusCode::NOT_FOUND, "product_not_found"));
     let again = delete(&app, Some(&admin), id).await;
     assert_eq!(
-        (again.status, again.code()),
+        again.outcome(),
         (StatusCode::NOT_FOUND, "product_not_found")
     );
     let listed = app.get("/products/all_products", None).await;
@@ -199,7 +183,7 @@ async fn unknown_and_malformed_ids_are_404(app: TestApp) {
     for id in ["01ARZ3NDEKTSV4RRFFQ69G5FAV", "not-an-id", "%20"] {
         let read = app.get(&format!("/products/{id}"), None).await;
         assert_eq!(
-            (read.status, read.code()),
+            read.outcome(),
             (StatusCode::NOT_FOUND, "product_not_found"),
             "{id}"
         );
@@ -229,11 +213,11 @@ async fn writes_need_an_admin(app: TestApp) {
                 product("X", "x", &["X-1"]),
             )
             .await;
-        assert_eq!((create.status, create.code()), (status, code));
+        assert_eq!(create.outcome(), (status, code));
         let update = put(&app, token, id, json!({ "name": "Stolen" })).await;
-        assert_eq!((update.status, update.code()), (status, code));
+        assert_eq!(update.outcome(), (status, code));
         let remove = delete(&app, token, id).await;
-        assert_eq!((remove.status, remove.code()), (status, code));
+        assert_eq!(remove.outcome(), (status, code));
     }
     assert_eq!(
         app.get(&format!("/products/{id}"), None).await.json,
@@ -315,7 +299,7 @@ async fn every_validation_rule_answers_400_with_its_field(app: TestApp) {
             .post("/products/create_product", Some(&admin), body.clone())
             .await;
         assert_eq!(
-            (reply.status, reply.code()),
+            reply.outcome(),
             (StatusCode::BAD_REQUEST, "validation_error"),
             "{field}: {:?}",
             reply.json
@@ -477,7 +461,7 @@ async fn bad_listing_parameters_are_400(app: TestApp) {
             .get(&format!("/products/all_products?{query}"), None)
             .await;
         assert_eq!(
-            (reply.status, reply.code()),
+            reply.outcome(),
             (StatusCode::BAD_REQUEST, "validation_error"),
             "{query}: {:?}",
             reply.json

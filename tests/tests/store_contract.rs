@@ -58,6 +58,24 @@ async fn account_session(store: &dyn shared::store::Store, lifetime_seconds: i64
     s
 }
 
+/// The conflict a store operation failed with; anything else fails the test.
+fn conflict<T: std::fmt::Debug>(result: Result<T, StoreError>) -> Conflict {
+    match result {
+        Err(StoreError::Conflict(conflict)) => conflict,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+/// The live session `session` of `user` at `now`, if the store finds it.
+async fn read_session(
+    store: &dyn shared::store::Store,
+    user: UserId,
+    session: SessionId,
+    now: Timestamp,
+) -> Option<Session> {
+    store.find_session(user, session, now).await.expect("read")
+}
+
 fn item(name: &str, category: &str, skus: &[&str]) -> Product {
     let variants: Vec<_> = skus
         .iter()
@@ -257,10 +275,9 @@ async fn a_taken_sku_refuses_the_whole_product(app: TestApp) {
         .await
         .expect("created");
     let second = item("Second", "b", &["S-2", "S-1"]);
-    let error = store.create_product(&second).await.expect_err("taken");
-    assert!(
-        matches!(error, StoreError::Conflict(Conflict::SkuTaken)),
-        "{error:?}"
+    assert_eq!(
+        conflict(store.create_product(&second).await),
+        Conflict::SkuTaken
     );
     assert_eq!(store.find_product(second.id).await.expect("read"), None);
     assert_eq!(store.count_products(None).await.expect("count"), 1);
@@ -298,18 +315,13 @@ async fn replace_is_conditional_on_the_version_read(app: TestApp) {
         patch(serde_json::json!({ "name": "Stale" })),
         Timestamp::now(),
     );
-    let error = store
-        .replace_product(&lamp, &stale)
-        .await
-        .expect_err("stale");
-    assert!(
-        matches!(error, StoreError::Conflict(Conflict::ProductChanged)),
-        "{error:?}"
+    assert_eq!(
+        conflict(store.replace_product(&lamp, &stale).await),
+        Conflict::ProductChanged
     );
-    let error = store.delete_product(&lamp).await.expect_err("stale");
-    assert!(
-        matches!(error, StoreError::Conflict(Conflict::ProductChanged)),
-        "{error:?}"
+    assert_eq!(
+        conflict(store.delete_product(&lamp).await),
+        Conflict::ProductChanged
     );
     assert_eq!(
         store.find_product(lamp.id).await.expect("read"),
@@ -321,13 +333,9 @@ async fn replace_is_conditional_on_the_version_read(app: TestApp) {
         .create_product(&item("Other", "x", &["L-1"]))
         .await
         .expect("L-1 free");
-    let error = store
-        .create_product(&item("Other", "x", &["L-3"]))
-        .await
-        .expect_err("L-3 taken");
-    assert!(
-        matches!(error, StoreError::Conflict(Conflict::SkuTaken)),
-        "{error:?}"
+    assert_eq!(
+        conflict(store.create_product(&item("Other", "x", &["L-3"])).await),
+        Conflict::SkuTaken
     );
 }
 
@@ -496,44 +504,25 @@ async fn a_session_is_found_until_it_expires(app: TestApp) {
     let live = account_session(store, 3600).await;
     let now = Timestamp::now();
     assert_eq!(
-        store
-            .find_session(live.user_id, live.id, now)
-            .await
-            .expect("read"),
+        read_session(store, live.user_id, live.id, now).await,
         Some(live.clone())
     );
     // Lazy expiry: past its end the session is gone even though no TTL sweep ran.
     let later = live.expires_at.plus_seconds(1);
     assert_eq!(
-        store
-            .find_session(live.user_id, live.id, later)
-            .await
-            .expect("read"),
+        read_session(store, live.user_id, live.id, later).await,
         None
     );
     assert_eq!(
-        store
-            .find_session(live.user_id, SessionId::new(), now)
-            .await
-            .expect("read"),
+        read_session(store, live.user_id, SessionId::new(), now).await,
         None
     );
     // Found only under its own user: a token naming another `sub` finds nothing.
-    assert_eq!(
-        store
-            .find_session(UserId::new(), live.id, now)
-            .await
-            .expect("read"),
-        None
-    );
+    assert_eq!(read_session(store, UserId::new(), live.id, now).await, None);
 
-    let error = store
-        .create_session(&live, guard())
-        .await
-        .expect_err("same id twice");
-    assert!(
-        matches!(error, StoreError::Conflict(Conflict::SessionExists)),
-        "{error:?}"
+    assert_eq!(
+        conflict(store.create_session(&live, guard()).await),
+        Conflict::SessionExists
     );
 }
 
@@ -558,10 +547,8 @@ async fn a_session_holds_the_accounts_current_role(app: TestApp) {
         .expect("promoted");
     let now = Timestamp::now();
     for s in [&first, &second] {
-        let stored = store
-            .find_session(dave.user.id, s.id, now)
+        let stored = read_session(store, dave.user.id, s.id, now)
             .await
-            .expect("read")
             .expect("live");
         assert_eq!(stored.role, Role::Admin);
     }
@@ -569,10 +556,8 @@ async fn a_session_holds_the_accounts_current_role(app: TestApp) {
         .set_role(&dave.user, Role::Customer)
         .await
         .expect("demoted");
-    let stored = store
-        .find_session(dave.user.id, first.id, now)
+    let stored = read_session(store, dave.user.id, first.id, now)
         .await
-        .expect("read")
         .expect("live");
     assert_eq!(stored.role, Role::Customer);
 
@@ -582,30 +567,16 @@ async fn a_session_holds_the_accounts_current_role(app: TestApp) {
         .set_role(&dave.user, Role::PrimeCustomer)
         .await
         .expect("changed");
-    let error = store
-        .create_session(&stale, guard())
-        .await
-        .expect_err("role changed");
-    assert!(
-        matches!(error, StoreError::Conflict(Conflict::RoleChanged)),
-        "{error:?}"
-    );
     assert_eq!(
-        store
-            .find_session(dave.user.id, stale.id, now)
-            .await
-            .expect("read"),
-        None
+        conflict(store.create_session(&stale, guard()).await),
+        Conflict::RoleChanged
     );
+    assert_eq!(read_session(store, dave.user.id, stale.id, now).await, None);
     // Nor for an account that does not exist.
     let ghost = session(&record("ghost@shop.test").user, 3600);
-    let error = store
-        .create_session(&ghost, guard())
-        .await
-        .expect_err("no account");
-    assert!(
-        matches!(error, StoreError::Conflict(Conflict::RoleChanged)),
-        "{error:?}"
+    assert_eq!(
+        conflict(store.create_session(&ghost, guard()).await),
+        Conflict::RoleChanged
     );
 }
 
@@ -662,18 +633,11 @@ async fn failed_logins_count_in_one_window_and_lock_new_sessions(app: TestApp) {
         max_failures: 3,
         now: start.plus_seconds(3),
     };
-    let error = store.create_session(&s, locked).await.expect_err("locked");
-    assert!(
-        matches!(error, StoreError::Conflict(Conflict::LoginLocked)),
-        "{error:?}"
-    );
     assert_eq!(
-        store
-            .find_session(erin.user.id, s.id, start)
-            .await
-            .expect("read"),
-        None
+        conflict(store.create_session(&s, locked).await),
+        Conflict::LoginLocked
     );
+    assert_eq!(read_session(store, erin.user.id, s.id, start).await, None);
     // Under a higher limit it opens, and clears the failures.
     let lenient = SessionGuard {
         max_failures: 4,
@@ -759,10 +723,8 @@ async fn rotation_accepts_the_current_token_once(app: TestApp) {
         }
         other => panic!("expected Rotated, got {other:?}"),
     }
-    let stored = store
-        .find_session(s.user_id, s.id, Timestamp::now())
+    let stored = read_session(store, s.user_id, s.id, Timestamp::now())
         .await
-        .expect("read")
         .expect("live");
     assert_eq!(stored.refresh_jti, next);
 
@@ -772,10 +734,8 @@ async fn rotation_accepts_the_current_token_once(app: TestApp) {
         .expect("rotate");
     assert_eq!(replay, RotateOutcome::Stale(stored.clone()));
     // A refused rotation changes nothing.
-    let after = store
-        .find_session(s.user_id, s.id, Timestamp::now())
+    let after = read_session(store, s.user_id, s.id, Timestamp::now())
         .await
-        .expect("read")
         .expect("live");
     assert_eq!(after, stored);
 }
@@ -810,10 +770,7 @@ async fn rotation_of_an_ended_session_is_gone(app: TestApp) {
         .await
         .expect("deleted");
     assert_eq!(
-        store
-            .find_session(s.user_id, s.id, Timestamp::now())
-            .await
-            .expect("read"),
+        read_session(store, s.user_id, s.id, Timestamp::now()).await,
         None
     );
     let deleted = store.rotate_refresh(&rotation(&s, Timestamp::now())).await;

@@ -92,7 +92,7 @@ async fn a_lasting_throttle_answers_503_with_retry_after_after_three_attempts() 
     let router = products_over(&endpoint).await;
     let reply = get_product(&router).await;
     assert_eq!(
-        (reply.status, reply.code()),
+        reply.outcome(),
         (StatusCode::SERVICE_UNAVAILABLE, "service_busy")
     );
     assert!(reply.headers.contains_key(header::RETRY_AFTER));
