@@ -104,11 +104,8 @@ pub fn in_process_queue(
     let worker_store = Arc::clone(&store);
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
-            let worker = EmailWorker {
-                store: worker_store.as_ref(),
-                mailer: &outbox,
-                sender: &sender,
-            };
+            let worker =
+                EmailWorker { store: worker_store.as_ref(), mailer: &outbox, sender: &sender };
             match worker.deliver_event(&event).await {
                 Ok(Delivery::Sent) => {}
                 Ok(Delivery::AlreadySent) => {

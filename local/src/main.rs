@@ -63,11 +63,8 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!(email, outcome, "admin account");
     }
 
-    let queue = in_process_queue(
-        Arc::clone(&store),
-        EmlFolder::new(&args.outbox),
-        args.sender.clone(),
-    );
+    let queue =
+        in_process_queue(Arc::clone(&store), EmlFolder::new(&args.outbox), args.sender.clone());
     let state = AppState::new(Arc::clone(&store), tokens)
         .with_events(queue)
         .with_login_policy(login_policy(&lookup)?)

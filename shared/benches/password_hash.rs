@@ -40,24 +40,12 @@ fn main() {
         PasswordHasher::hash_blocking(&password).expect("hash");
     });
     let verify = time(|| {
-        assert!(PasswordHasher::verify_blocking(
-            password.expose(),
-            Some(&stored)
-        ));
+        assert!(PasswordHasher::verify_blocking(password.expose(), Some(&stored)));
     });
     let unknown = time(|| {
         assert!(!PasswordHasher::verify_blocking(password.expose(), None));
     });
-    println!(
-        "hash (register):           {:>7.2} ms",
-        hash.as_secs_f64() * 1e3
-    );
-    println!(
-        "verify (login, known):     {:>7.2} ms",
-        verify.as_secs_f64() * 1e3
-    );
-    println!(
-        "verify (login, unknown):   {:>7.2} ms",
-        unknown.as_secs_f64() * 1e3
-    );
+    println!("hash (register):           {:>7.2} ms", hash.as_secs_f64() * 1e3);
+    println!("verify (login, known):     {:>7.2} ms", verify.as_secs_f64() * 1e3);
+    println!("verify (login, unknown):   {:>7.2} ms", unknown.as_secs_f64() * 1e3);
 }

@@ -144,10 +144,7 @@ impl Carts<'_> {
 
     async fn product(&self, id: &str) -> Result<Product, CartError> {
         let id: ProductId = id.parse().map_err(|_| CartError::ProductNotFound)?;
-        self.store
-            .find_product(id)
-            .await?
-            .ok_or(CartError::ProductNotFound)
+        self.store.find_product(id).await?.ok_or(CartError::ProductNotFound)
     }
 
     /// Reads the cart, applies `change` to its lines and writes them if the cart is still at
@@ -186,10 +183,7 @@ impl Carts<'_> {
         }
         .ok_or(CartError::SkuNotFound)?;
         let product = &product;
-        self.change(user, |lines| async move {
-            add_line(lines, product.id, variant, wanted)
-        })
-        .await
+        self.change(user, |lines| async move { add_line(lines, product.id, variant, wanted) }).await
     }
 
     /// Sets a line's quantity; 0 removes it.
@@ -212,11 +206,8 @@ impl Carts<'_> {
                 .find_product(line.product_id)
                 .await?
                 .ok_or(CartError::ProductNotFound)?;
-            let variant = product
-                .variants
-                .iter()
-                .find(|v| v.sku == line.sku)
-                .ok_or(CartError::SkuGone)?;
+            let variant =
+                product.variants.iter().find(|v| v.sku == line.sku).ok_or(CartError::SkuGone)?;
             check_stock(variant.stock, wanted, &variant.sku)?;
             lines[at].quantity = wanted;
             lines[at].price_when_added = variant.price;
@@ -244,9 +235,7 @@ fn add_line(
     variant: &Variant,
     wanted: u32,
 ) -> Result<Vec<CartLine>, CartError> {
-    let existing = lines
-        .iter()
-        .position(|l| l.product_id == id && l.sku == variant.sku);
+    let existing = lines.iter().position(|l| l.product_id == id && l.sku == variant.sku);
     if existing.is_none() && lines.len() >= MAX_LINES {
         return Err(CartError::CartFull);
     }
@@ -273,10 +262,7 @@ fn add_line(
 
 fn check_stock(stock: u32, wanted: u32, sku: &Sku) -> Result<(), CartError> {
     if wanted > stock {
-        return Err(CartError::InsufficientStock {
-            sku: sku.clone(),
-            stock,
-        });
+        return Err(CartError::InsufficientStock { sku: sku.clone(), stock });
     }
     Ok(())
 }
@@ -292,9 +278,8 @@ fn find_line(lines: &[CartLine], product_id: &str, sku: Option<&str>) -> Result<
     match (matching.next(), matching.next()) {
         (Some((at, _)), None) => Ok(at),
         (None, _) => Err(CartError::LineNotFound),
-        (Some(_), Some(_)) => Err(invalid(
-            "sku",
-            "is required: the cart holds several variants of this product",
-        )),
+        (Some(_), Some(_)) => {
+            Err(invalid("sku", "is required: the cart holds several variants of this product"))
+        }
     }
 }

@@ -103,10 +103,7 @@ impl Catalog<'_> {
     /// A product by the id in a path; a malformed id is simply not found.
     pub async fn get(&self, id: &str) -> Result<Product, CatalogError> {
         let id: ProductId = id.parse().map_err(|_| CatalogError::NotFound)?;
-        self.store
-            .find_product(id)
-            .await?
-            .ok_or(CatalogError::NotFound)
+        self.store.find_product(id).await?.ok_or(CatalogError::NotFound)
     }
 
     /// Applies a partial update, re-reading and re-applying it if a concurrent write won.
@@ -139,26 +136,18 @@ impl Catalog<'_> {
             Paging::Pages { page, per_page } => {
                 (ListStart::Offset((page - 1) * per_page), *per_page)
             }
-            Paging::Cursor {
-                after: Some(after),
-                limit,
-            } => (ListStart::After(after.clone()), *limit),
+            Paging::Cursor { after: Some(after), limit } => {
+                (ListStart::After(after.clone()), *limit)
+            }
             Paging::Cursor { after: None, limit } => (ListStart::Offset(0), *limit),
         };
-        let query = ProductQuery {
-            category: listing.category.clone(),
-            start,
-            limit,
-        };
+        let query = ProductQuery { category: listing.category.clone(), start, limit };
         let (page, total) = tokio::try_join!(
             self.store.list_products(&query),
             self.store.count_products(category)
         )?;
         Ok(match listing.paging {
-            Paging::Pages {
-                page: number,
-                per_page,
-            } => ProductList::Pages {
+            Paging::Pages { page: number, per_page } => ProductList::Pages {
                 page: number,
                 per_page,
                 total,

@@ -48,14 +48,8 @@ impl std::fmt::Debug for TokenConfig {
         f.debug_struct("TokenConfig")
             .field("secret", &"***")
             .field("key_generation", &self.key_generation)
-            .field(
-                "previous_secret",
-                &self.previous_secret.as_ref().map(|_| "***"),
-            )
-            .field(
-                "refresh_reuse_grace_seconds",
-                &self.refresh_reuse_grace_seconds,
-            )
+            .field("previous_secret", &self.previous_secret.as_ref().map(|_| "***"))
+            .field("refresh_reuse_grace_seconds", &self.refresh_reuse_grace_seconds)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("access_ttl_seconds", &self.access_ttl_seconds)
@@ -76,10 +70,7 @@ pub struct LoginPolicy {
 
 impl Default for LoginPolicy {
     fn default() -> Self {
-        Self {
-            max_failures: 10,
-            window_seconds: 15 * 60,
-        }
+        Self { max_failures: 10, window_seconds: 15 * 60 }
     }
 }
 
@@ -134,9 +125,7 @@ impl CorsOrigins {
                     !rest.is_empty() && !rest.contains('/') && !rest.contains(char::is_whitespace)
                 });
             if !well_formed {
-                return Err(format!(
-                    "{origin:?} is not an origin (scheme://host[:port], no path)"
-                ));
+                return Err(format!("{origin:?} is not an origin (scheme://host[:port], no path)"));
             }
             origins.push(origin.to_owned());
         }
@@ -146,12 +135,8 @@ impl CorsOrigins {
 
 /// `CORS_ALLOWED_ORIGINS` from `lookup` (`*` when unset).
 pub fn cors_origins(lookup: &impl Fn(&str) -> Option<String>) -> Result<CorsOrigins, ConfigError> {
-    CorsOrigins::parse(&lookup("CORS_ALLOWED_ORIGINS").unwrap_or_default()).map_err(|problem| {
-        ConfigError {
-            name: "CORS_ALLOWED_ORIGINS",
-            problem,
-        }
-    })
+    CorsOrigins::parse(&lookup("CORS_ALLOWED_ORIGINS").unwrap_or_default())
+        .map_err(|problem| ConfigError { name: "CORS_ALLOWED_ORIGINS", problem })
 }
 
 /// `LOGIN_MAX_FAILURES` and `LOGIN_FAILURE_WINDOW_MINUTES` from `lookup`.
@@ -171,9 +156,7 @@ pub struct EventsConfig {
 
 impl FromEnvironment for EventsConfig {
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        Ok(Self {
-            queue_url: required(&lookup, "ORDER_EVENTS_QUEUE_URL")?,
-        })
+        Ok(Self { queue_url: required(&lookup, "ORDER_EVENTS_QUEUE_URL")? })
     }
 }
 
@@ -280,10 +263,7 @@ fn required(
 ) -> Result<String, ConfigError> {
     match lookup(name) {
         Some(value) if !value.trim().is_empty() => Ok(value),
-        _ => Err(ConfigError {
-            name,
-            problem: "is required".into(),
-        }),
+        _ => Err(ConfigError { name, problem: "is required".into() }),
     }
 }
 
@@ -316,10 +296,8 @@ mod tests {
     use super::*;
 
     fn from(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -348,12 +326,7 @@ mod tests {
     #[test]
     fn the_workers_name_their_missing_variables() {
         let vars = |pairs: &'static [(&str, &str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
         };
         let worker = WorkerConfig::from_lookup(vars(&[("TABLE_NAME", "t")]));
         assert_eq!(worker.unwrap_err().name, "SENDER_ADDRESS");
@@ -379,17 +352,11 @@ mod tests {
             ("REFRESH_REUSE_GRACE_SECONDS", "0"),
             ("LOGIN_MAX_FAILURES", "3"),
             ("LOGIN_FAILURE_WINDOW_MINUTES", "1"),
-            (
-                "CORS_ALLOWED_ORIGINS",
-                "https://shop.example.com, http://localhost:5173",
-            ),
+            ("CORS_ALLOWED_ORIGINS", "https://shop.example.com, http://localhost:5173"),
         ])
         .unwrap();
         assert_eq!(config.tokens.key_generation, 3);
-        assert_eq!(
-            config.tokens.previous_secret.as_deref(),
-            Some(previous.as_bytes())
-        );
+        assert_eq!(config.tokens.previous_secret.as_deref(), Some(previous.as_bytes()));
         assert!(!format!("{config:?}").contains(previous));
         assert_eq!(config.tokens.refresh_reuse_grace_seconds, 0);
         assert_eq!(config.login.max_failures, 3);
@@ -411,18 +378,10 @@ mod tests {
 
     #[test]
     fn names_the_variable_at_fault() {
+        assert_eq!(from(&[("TABLE_NAME", "shop")]).unwrap_err().name, "JWT_SECRET");
+        assert_eq!(from(&[("JWT_SECRET", SECRET)]).unwrap_err().name, "TABLE_NAME");
         assert_eq!(
-            from(&[("TABLE_NAME", "shop")]).unwrap_err().name,
-            "JWT_SECRET"
-        );
-        assert_eq!(
-            from(&[("JWT_SECRET", SECRET)]).unwrap_err().name,
-            "TABLE_NAME"
-        );
-        assert_eq!(
-            from(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short")])
-                .unwrap_err()
-                .name,
+            from(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short")]).unwrap_err().name,
             "JWT_SECRET"
         );
         let bad = from(&[

@@ -50,11 +50,7 @@ impl Coupons<'_> {
     /// Applies a partial update to the coupon named in the path.
     pub async fn update(&self, code: &str, input: CouponInput) -> Result<Coupon, CouponError> {
         let code = CouponCode::parse(code).map_err(|_| CouponError::NotFound)?;
-        let current = self
-            .store
-            .find_coupon(&code)
-            .await?
-            .ok_or(CouponError::NotFound)?;
+        let current = self.store.find_coupon(&code).await?.ok_or(CouponError::NotFound)?;
         let next = current.parse_update(input)?;
         self.store.update_coupon(&next).await?;
         Ok(next)

@@ -96,31 +96,22 @@ impl AppState {
 
     /// Checkout and orders.
     pub fn orders(&self) -> crate::orders::Orders<'_> {
-        crate::orders::Orders {
-            store: self.store.as_ref(),
-            events: self.events.as_ref(),
-        }
+        crate::orders::Orders { store: self.store.as_ref(), events: self.events.as_ref() }
     }
 
     /// The cart operations.
     pub fn carts(&self) -> crate::cart::Carts<'_> {
-        crate::cart::Carts {
-            store: self.store.as_ref(),
-        }
+        crate::cart::Carts { store: self.store.as_ref() }
     }
 
     /// The coupon operations.
     pub fn coupons(&self) -> crate::coupons::Coupons<'_> {
-        crate::coupons::Coupons {
-            store: self.store.as_ref(),
-        }
+        crate::coupons::Coupons { store: self.store.as_ref() }
     }
 
     /// The catalog operations.
     pub fn catalog(&self) -> crate::catalog::Catalog<'_> {
-        crate::catalog::Catalog {
-            store: self.store.as_ref(),
-        }
+        crate::catalog::Catalog { store: self.store.as_ref() }
     }
 
     /// The account operations.

@@ -19,13 +19,7 @@ const PRODUCTS: usize = 500;
 async fn call(router: &axum::Router, request: Request<Body>) -> usize {
     let response = router.clone().oneshot(request).await.expect("infallible");
     assert!(response.status().is_success(), "{}", response.status());
-    response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .len()
+    response.into_body().collect().await.expect("body").to_bytes().len()
 }
 
 async fn measure(router: &axum::Router, uri: &str) -> (Duration, Duration, usize) {
@@ -64,10 +58,7 @@ async fn main() {
     println!("memory store, {PRODUCTS} products of 3 variants, {CALLS} calls each, one thread");
     for (label, uri) in [
         ("GET /products/{id}", format!("/products/{id}")),
-        (
-            "GET /products/all_products (page 1 of 5)",
-            "/products/all_products".to_owned(),
-        ),
+        ("GET /products/all_products (page 1 of 5)", "/products/all_products".to_owned()),
         (
             "GET /products/all_products?per_page=100",
             "/products/all_products?per_page=100".to_owned(),
@@ -76,10 +67,7 @@ async fn main() {
             "GET /products/all_products?limit=20 (cursor)",
             "/products/all_products?limit=20".to_owned(),
         ),
-        (
-            "GET /products/all_products?category=c3",
-            "/products/all_products?category=c3".to_owned(),
-        ),
+        ("GET /products/all_products?category=c3", "/products/all_products?category=c3".to_owned()),
     ] {
         let (median, p99, bytes) = measure(&router, &uri).await;
         println!(

@@ -23,21 +23,13 @@ const CALLS: usize = 5_000;
 async fn call(router: &axum::Router, request: Request<Body>) -> serde_json::Value {
     let response = router.clone().oneshot(request).await.expect("infallible");
     let reply = e2e::Reply::read(response).await;
-    assert!(
-        reply.status.is_success(),
-        "{}: {}",
-        reply.status,
-        reply.json
-    );
+    assert!(reply.status.is_success(), "{}: {}", reply.status, reply.json);
     reply.json
 }
 
 fn summary(label: &str, mut samples: Vec<Duration>) {
     samples.sort();
-    let (median, p99) = (
-        samples[samples.len() / 2],
-        samples[samples.len() * 99 / 100],
-    );
+    let (median, p99) = (samples[samples.len() / 2], samples[samples.len() * 99 / 100]);
     println!(
         "{label:<52} median {:>8.1} µs   p99 {:>8.1} µs",
         median.as_secs_f64() * 1e6,
@@ -53,12 +45,7 @@ async fn main() {
     let state = AppState::new(store.clone(), e2e::token_config()).with_events(Arc::new(queue));
     let admin = e2e::admin_token(&state).await;
     let customer = e2e::customer_token(&state, "bench@shop.test").await;
-    let user = state
-        .accounts()
-        .authenticate(&customer)
-        .await
-        .expect("customer")
-        .id;
+    let user = state.accounts().authenticate(&customer).await.expect("customer").id;
     let router = local::app(state);
     let mut lines = Vec::new();
     for i in 0..3 {
@@ -70,11 +57,7 @@ async fn main() {
             .expect("request");
         let created = call(&router, request).await;
         lines.push(CartLine {
-            product_id: created["product"]["id"]
-                .as_str()
-                .expect("id")
-                .parse()
-                .expect("id"),
+            product_id: created["product"]["id"].as_str().expect("id").parse().expect("id"),
             sku: Sku::parse(&format!("BENCH-{i}")).expect("sku"),
             quantity: 2,
             price_when_added: "24.99".parse().expect("money"),
@@ -109,10 +92,7 @@ async fn main() {
 
     for (label, body) in [
         ("POST /orders/create", json!({})),
-        (
-            "POST /orders/create with a coupon",
-            json!({ "coupon_code": "BENCH10" }),
-        ),
+        ("POST /orders/create with a coupon", json!({ "coupon_code": "BENCH10" })),
     ] {
         let mut samples = Vec::with_capacity(CALLS);
         for _ in 0..CALLS {

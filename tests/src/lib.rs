@@ -40,28 +40,16 @@ pub const ADMIN: (&str, &str) = ("root@shop.test", "admin-password-1");
 /// Creates the test admin in `state`'s store and returns an access token for it.
 pub async fn admin_token(state: &AppState) -> String {
     let (email, password) = ADMIN;
-    shared::auth::ensure_admin(state.store(), email, password)
-        .await
-        .expect("admin created");
-    let logged_in = state
-        .accounts()
-        .login(email, password)
-        .await
-        .expect("login");
+    shared::auth::ensure_admin(state.store(), email, password).await.expect("admin created");
+    let logged_in = state.accounts().login(email, password).await.expect("login");
     logged_in.tokens.access_token
 }
 
 /// Registers a customer in `state`'s store and returns an access token for them.
 pub async fn customer_token(state: &AppState, email: &str) -> String {
     let accounts = state.accounts();
-    accounts
-        .register(email, "a-good-password", None, None)
-        .await
-        .expect("registered");
-    let logged_in = accounts
-        .login(email, "a-good-password")
-        .await
-        .expect("login");
+    accounts.register(email, "a-good-password", None, None).await.expect("registered");
+    let logged_in = accounts.login(email, "a-good-password").await.expect("login");
     logged_in.tokens.access_token
 }
 
@@ -137,24 +125,25 @@ impl Reply {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Self {
-            status,
-            content_type,
-            headers,
-            json,
-        }
+        Self { status, content_type, headers, json }
     }
 
     /// The envelope's `error` code, if any.
     pub fn code(&self) -> &str {
         self.json["error"].as_str().unwrap_or("")
+    }
+
+    /// Asserts a 400 `validation_error` whose `errors` name `field`.
+    pub fn assert_invalid(&self, field: &str) {
+        assert_eq!(
+            self.outcome(),
+            (StatusCode::BAD_REQUEST, "validation_error"),
+            "{field}: {:?}",
+            self.json
+        );
+        assert!(self.json["errors"][field].is_array(), "{field}: {:?}", self.json);
     }
 
     /// The status and the envelope's `error` code, to compare with the expected pair at once.
@@ -215,14 +204,22 @@ impl TestApp {
         Tokens::new(token_config())
     }
 
+    /// An admin access token for `user`, signed with the real key, naming a session that was
+    /// never opened: what an attacker holding the signing key could mint.
+    pub fn minted_admin_token(&self, user: shared::domain::UserId, email: &str) -> String {
+        use shared::domain::{Email, Role, SessionId, Timestamp, TokenId};
+        let email = Email::parse(email).expect("email");
+        let subject = (user, &email, Role::Admin);
+        let (session, now) = (SessionId::new(), Timestamp::now());
+        self.tokens()
+            .issue(shared::auth::TokenKind::Access, subject, session, TokenId::new(), now)
+            .expect("signed")
+    }
+
     /// Sends a request built by the caller.
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router is infallible");
+        let response =
+            self.router.clone().oneshot(request).await.expect("the router is infallible");
         Reply::read(response).await
     }
 
@@ -278,12 +275,7 @@ impl TestApp {
     /// Changes the role of account `id` straight in the store, as the operator's
     /// `create-admin` does.
     pub async fn set_role(&self, id: shared::domain::UserId, role: shared::domain::Role) {
-        let user = self
-            .store
-            .find_user(id)
-            .await
-            .expect("read")
-            .expect("exists");
+        let user = self.store.find_user(id).await.expect("read").expect("exists");
         self.store.set_role(&user, role).await.expect("role set");
     }
 
@@ -300,25 +292,13 @@ impl TestApp {
     /// Logs in; panics unless it succeeds. Returns (access, refresh).
     pub async fn login(&self, email: &str, password: &str) -> (String, String) {
         let reply = self
-            .post(
-                "/auth/login",
-                None,
-                serde_json::json!({ "email": email, "password": password }),
-            )
+            .post("/auth/login", None, serde_json::json!({ "email": email, "password": password }))
             .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::OK,
-            "login failed: {:?}",
-            reply.json
-        );
+        assert_eq!(reply.status, StatusCode::OK, "login failed: {:?}", reply.json);
         let tokens = &reply.json["tokens"];
         (
             tokens["access_token"].as_str().expect("access").to_owned(),
-            tokens["refresh_token"]
-                .as_str()
-                .expect("refresh")
-                .to_owned(),
+            tokens["refresh_token"].as_str().expect("refresh").to_owned(),
         )
     }
 
@@ -375,22 +355,16 @@ pub fn source_routes() -> Vec<SourceRoute> {
         let Ok(source) = std::fs::read_to_string(dir.join("src/lib.rs")) else {
             continue;
         };
-        let function = dir
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
+        let function = dir.file_name().expect("name").to_string_lossy().into_owned();
         for call in source.split(".route(\"").skip(1) {
             let (path, rest) = call.split_once('"').expect("closing quote");
             let handlers = balanced_call_args(rest);
             for method in ["get", "post", "put", "patch", "delete"] {
-                let called = handlers
-                    .match_indices(&format!("{method}("))
-                    .any(|(at, _)| {
-                        at == 0
-                            || !handlers.as_bytes()[at - 1].is_ascii_alphanumeric()
-                                && handlers.as_bytes()[at - 1] != b'_'
-                    });
+                let called = handlers.match_indices(&format!("{method}(")).any(|(at, _)| {
+                    at == 0
+                        || !handlers.as_bytes()[at - 1].is_ascii_alphanumeric()
+                            && handlers.as_bytes()[at - 1] != b'_'
+                });
                 if called {
                     routes.push(SourceRoute {
                         function: function.clone(),
@@ -474,9 +448,7 @@ pub async fn place_order(
     app.register(email, "a-good-password").await;
     let (buyer, _) = app.login(email, "a-good-password").await;
     let body = serde_json::json!({ "name": name, "category": "c", "variants": [{ "sku": sku, "stock": 5, "price": price }] });
-    let product = app
-        .post("/products/create_product", Some(&admin), body)
-        .await;
+    let product = app.post("/products/create_product", Some(&admin), body).await;
     assert_eq!(product.status, StatusCode::CREATED, "{:?}", product.json);
     let id = product.json["product"]["id"].as_str().expect("id");
     let added = app
@@ -487,16 +459,9 @@ pub async fn place_order(
         )
         .await;
     assert_eq!(added.status, StatusCode::OK, "{:?}", added.json);
-    let placed = app
-        .post("/orders/create", Some(&buyer), serde_json::json!({}))
-        .await;
+    let placed = app.post("/orders/create", Some(&buyer), serde_json::json!({})).await;
     assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
-    PlacedOrder {
-        admin,
-        email: email.to_owned(),
-        buyer,
-        order: placed.json["order"].clone(),
-    }
+    PlacedOrder { admin, email: email.to_owned(), buyer, order: placed.json["order"].clone() }
 }
 
 /// The SQS event `events/<name>.json` with `{{placeholder}}`s replaced, as Lambda hands it

@@ -14,11 +14,7 @@ const PASSWORD: &str = "correct horse battery";
 fn assert_error(reply: &e2e::Reply, status: StatusCode, code: &str) {
     assert_eq!(reply.status, status, "{:?}", reply.json);
     assert_eq!(reply.code(), code, "{:?}", reply.json);
-    assert!(
-        reply.json["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
+    assert!(reply.json["message"].as_str().is_some_and(|m| !m.is_empty()));
     assert_eq!(reply.content_type.as_deref(), Some("application/json"));
 }
 
@@ -64,11 +60,7 @@ async fn self_registration_with_a_privileged_role_is_refused(app: TestApp) {
     }
     // Nothing was written by the refused attempts.
     let reply = app
-        .post(
-            "/auth/login",
-            None,
-            json!({ "email": "admin@shop.test", "password": PASSWORD }),
-        )
+        .post("/auth/login", None, json!({ "email": "admin@shop.test", "password": PASSWORD }))
         .await;
     assert_error(&reply, StatusCode::UNAUTHORIZED, "invalid_credentials");
 }
@@ -94,10 +86,7 @@ async fn the_admin_command_promotes_only_an_account_it_can_prove_is_the_operator
         shared::auth::ensure_admin(app.store.as_ref(), "ops@shop.test", "operator-password").await;
     assert!(refused.is_err());
     let (token, _) = app.login("ops@shop.test", "squatter-password").await;
-    assert_eq!(
-        app.get("/auth/protected", Some(&token)).await.json["role"],
-        "customer"
-    );
+    assert_eq!(app.get("/auth/protected", Some(&token)).await.json["role"], "customer");
 
     // The account's owner, proving the password, is promoted; a second run changes nothing.
     let promoted =
@@ -107,10 +96,7 @@ async fn the_admin_command_promotes_only_an_account_it_can_prove_is_the_operator
         shared::auth::ensure_admin(app.store.as_ref(), "ops@shop.test", "squatter-password").await;
     assert_eq!(again.expect("exists"), "exists");
     let (token, _) = app.login("ops@shop.test", "squatter-password").await;
-    assert_eq!(
-        app.get("/auth/protected", Some(&token)).await.json["role"],
-        "admin"
-    );
+    assert_eq!(app.get("/auth/protected", Some(&token)).await.json["role"], "admin");
 }
 
 async fn an_unknown_role_is_a_validation_error(app: TestApp) {
@@ -126,10 +112,7 @@ async fn an_unknown_role_is_a_validation_error(app: TestApp) {
 }
 
 async fn duplicate_email_in_any_case_is_a_conflict(app: TestApp) {
-    assert_eq!(
-        app.register("bob@shop.test", PASSWORD).await.status,
-        StatusCode::CREATED
-    );
+    assert_eq!(app.register("bob@shop.test", PASSWORD).await.status, StatusCode::CREATED);
     let reply = app.register("BOB@Shop.Test", "another password").await;
     assert_error(&reply, StatusCode::CONFLICT, "email_taken");
     assert_eq!(reply.json["message"], "User already exists");
@@ -149,42 +132,26 @@ async fn concurrent_registrations_of_one_email_create_one_account(app: TestApp) 
     let mut attempts = tokio::task::JoinSet::new();
     for i in 0..8 {
         let app = app.clone();
-        let email = if i % 2 == 0 {
-            "race@shop.test"
-        } else {
-            "RACE@shop.test"
-        };
+        let email = if i % 2 == 0 { "race@shop.test" } else { "RACE@shop.test" };
         attempts.spawn(async move { app.register(email, PASSWORD).await });
     }
     let replies = attempts.join_all().await;
-    let created = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::CREATED)
-        .count();
-    let conflicts = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::CONFLICT)
-        .count();
+    let created = replies.iter().filter(|r| r.status == StatusCode::CREATED).count();
+    let conflicts = replies.iter().filter(|r| r.status == StatusCode::CONFLICT).count();
     assert_eq!((created, conflicts), (1, 7));
 }
 
 async fn login_returns_tokens_and_the_user(app: TestApp) {
     app.register("cat@shop.test", PASSWORD).await;
     let reply = app
-        .post(
-            "/auth/login",
-            None,
-            json!({ "email": " CAT@shop.test", "password": PASSWORD }),
-        )
+        .post("/auth/login", None, json!({ "email": " CAT@shop.test", "password": PASSWORD }))
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
     assert_eq!(reply.json["message"], "Logged in successfully");
     assert_eq!(reply.json["user"]["email"], "cat@shop.test");
     let tokens = &reply.json["tokens"];
     assert_ne!(tokens["access_token"], tokens["refresh_token"]);
-    let me = app
-        .get("/auth/protected", tokens["access_token"].as_str())
-        .await;
+    let me = app.get("/auth/protected", tokens["access_token"].as_str()).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.json["message"], "Protected route accessed");
     assert_eq!(me.json["email"], "cat@shop.test");
@@ -208,18 +175,9 @@ async fn unknown_user_and_wrong_password_get_the_same_answer(app: TestApp) {
             json!({ "email": "nobody@shop.test", "password": "not the password" }),
         )
         .await;
-    let not_an_email = app
-        .post(
-            "/auth/login",
-            None,
-            json!({ "email": "nobody", "password": "x" }),
-        )
-        .await;
-    assert_error(
-        &wrong_password,
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-    );
+    let not_an_email =
+        app.post("/auth/login", None, json!({ "email": "nobody", "password": "x" })).await;
+    assert_error(&wrong_password, StatusCode::UNAUTHORIZED, "invalid_credentials");
     assert_eq!(wrong_password.json["message"], "Invalid email or password");
     assert_eq!(wrong_password.json, unknown_user.json);
     assert_eq!(wrong_password.json, not_an_email.json);
@@ -238,12 +196,7 @@ async fn missing_or_malformed_authorization_is_refused(app: TestApp) {
             .body(axum::body::Body::empty())
             .expect("request");
         let reply = app.send(request).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNAUTHORIZED,
-            "{header}: {:?}",
-            reply.json
-        );
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{header}: {:?}", reply.json);
     }
     assert_error(
         &app.get("/auth/protected", Some("not.a.jwt")).await,
@@ -255,10 +208,7 @@ async fn missing_or_malformed_authorization_is_refused(app: TestApp) {
 async fn forged_tokens_are_refused(app: TestApp) {
     app.register("eve@shop.test", PASSWORD).await;
     let (access, refresh) = app.login("eve@shop.test", PASSWORD).await;
-    assert_eq!(
-        app.get("/auth/protected", Some(&access)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/auth/protected", Some(&access)).await.status, StatusCode::OK);
 
     let none = unsigned(&access);
     assert_error(
@@ -321,17 +271,7 @@ async fn expired_tokens_are_refused(app: TestApp) {
 async fn a_token_for_a_session_that_never_existed_is_refused(app: TestApp) {
     let user = app.register("gus@shop.test", PASSWORD).await.json["user"].clone();
     let id: UserId = user["id"].as_str().expect("id").parse().expect("ulid");
-    let email = Email::parse("gus@shop.test").expect("email");
-    let minted = app
-        .tokens()
-        .issue(
-            TokenKind::Access,
-            (id, &email, Role::Admin),
-            SessionId::new(),
-            TokenId::new(),
-            Timestamp::now(),
-        )
-        .expect("signed");
+    let minted = app.minted_admin_token(id, "gus@shop.test");
     assert_error(
         &app.get("/auth/protected", Some(&minted)).await,
         StatusCode::UNAUTHORIZED,
@@ -364,14 +304,9 @@ async fn logout_ends_the_session_and_only_that_session(app: TestApp) {
         "token_revoked",
     );
 
+    assert_eq!(app.get("/auth/protected", Some(&other_access)).await.status, StatusCode::OK);
     assert_eq!(
-        app.get("/auth/protected", Some(&other_access)).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.get("/auth/refresh_access_token", Some(&other_refresh))
-            .await
-            .status,
+        app.get("/auth/refresh_access_token", Some(&other_refresh)).await.status,
         StatusCode::OK
     );
 }
@@ -379,41 +314,24 @@ async fn logout_ends_the_session_and_only_that_session(app: TestApp) {
 async fn refresh_rotates_and_reuse_revokes_the_session(app: TestApp) {
     // No grace window: any replay of a rotated-out token is theft (the window has its own test).
     let app = app.with_settings(
-        shared::auth::TokenConfig {
-            refresh_reuse_grace_seconds: 0,
-            ..e2e::token_config()
-        },
+        shared::auth::TokenConfig { refresh_reuse_grace_seconds: 0, ..e2e::token_config() },
         |state| state,
     );
     app.register("ivy@shop.test", PASSWORD).await;
     let (_, first_refresh) = app.login("ivy@shop.test", PASSWORD).await;
 
-    let reply = app
-        .get("/auth/refresh_access_token", Some(&first_refresh))
-        .await;
+    let reply = app.get("/auth/refresh_access_token", Some(&first_refresh)).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
-    let access = reply.json["access_token"]
-        .as_str()
-        .expect("access")
-        .to_owned();
-    let second_refresh = reply.json["refresh_token"]
-        .as_str()
-        .expect("refresh")
-        .to_owned();
+    let access = reply.json["access_token"].as_str().expect("access").to_owned();
+    let second_refresh = reply.json["refresh_token"].as_str().expect("refresh").to_owned();
     assert_ne!(second_refresh, first_refresh);
-    assert_eq!(
-        app.get("/auth/protected", Some(&access)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/auth/protected", Some(&access)).await.status, StatusCode::OK);
 
     // Replaying the rotated-out token: refused, and the whole session ends with it.
-    let replay = app
-        .get("/auth/refresh_access_token", Some(&first_refresh))
-        .await;
+    let replay = app.get("/auth/refresh_access_token", Some(&first_refresh)).await;
     assert_error(&replay, StatusCode::UNAUTHORIZED, "token_revoked");
     assert_error(
-        &app.get("/auth/refresh_access_token", Some(&second_refresh))
-            .await,
+        &app.get("/auth/refresh_access_token", Some(&second_refresh)).await,
         StatusCode::UNAUTHORIZED,
         "token_revoked",
     );
@@ -431,10 +349,7 @@ async fn a_refresh_picks_up_a_changed_role(app: TestApp) {
     app.set_role(id, Role::PrimeCustomer).await;
     let reply = app.get("/auth/refresh_access_token", Some(&refresh)).await;
     let access = reply.json["access_token"].as_str().expect("access");
-    assert_eq!(
-        app.get("/auth/protected", Some(access)).await.json["role"],
-        "prime_customer"
-    );
+    assert_eq!(app.get("/auth/protected", Some(access)).await.json["role"], "prime_customer");
 }
 
 async fn bad_bodies_get_4xx_json_never_5xx(app: TestApp) {
@@ -446,26 +361,10 @@ async fn bad_bodies_get_4xx_json_never_5xx(app: TestApp) {
     };
     let json_type = "application/json";
     let cases = [
-        (
-            raw(json_type, b"{\"email\":".to_vec()),
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-        ),
-        (
-            raw(json_type, b"".to_vec()),
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-        ),
-        (
-            raw(json_type, b"[1,2]".to_vec()),
-            StatusCode::BAD_REQUEST,
-            "validation_error",
-        ),
-        (
-            raw(json_type, b"null".to_vec()),
-            StatusCode::BAD_REQUEST,
-            "validation_error",
-        ),
+        (raw(json_type, b"{\"email\":".to_vec()), StatusCode::BAD_REQUEST, "invalid_json"),
+        (raw(json_type, b"".to_vec()), StatusCode::BAD_REQUEST, "invalid_json"),
+        (raw(json_type, b"[1,2]".to_vec()), StatusCode::BAD_REQUEST, "validation_error"),
+        (raw(json_type, b"null".to_vec()), StatusCode::BAD_REQUEST, "validation_error"),
         (
             raw(json_type, br#"{"email":5,"password":true}"#.to_vec()),
             StatusCode::BAD_REQUEST,
@@ -477,18 +376,12 @@ async fn bad_bodies_get_4xx_json_never_5xx(app: TestApp) {
             "validation_error",
         ),
         (
-            raw(
-                json_type,
-                br#"{"email":"a@b.co","password":"12345678","admin":true}"#.to_vec(),
-            ),
+            raw(json_type, br#"{"email":"a@b.co","password":"12345678","admin":true}"#.to_vec()),
             StatusCode::BAD_REQUEST,
             "validation_error",
         ),
         (
-            raw(
-                "text/plain",
-                br#"{"email":"a@b.co","password":"12345678"}"#.to_vec(),
-            ),
+            raw("text/plain", br#"{"email":"a@b.co","password":"12345678"}"#.to_vec()),
             StatusCode::BAD_REQUEST,
             "unsupported_media_type",
         ),
@@ -502,21 +395,11 @@ async fn bad_bodies_get_4xx_json_never_5xx(app: TestApp) {
         let reply = app.send(request).await;
         assert_error(&reply, status, code);
     }
-    let reply = app
-        .post(
-            "/auth/register",
-            None,
-            json!({ "email": 5, "password": true }),
-        )
-        .await;
+    let reply = app.post("/auth/register", None, json!({ "email": 5, "password": true })).await;
     assert!(reply.json["errors"]["email"].is_array(), "{:?}", reply.json);
 
     let reply = app
-        .post(
-            "/auth/register",
-            None,
-            json!({ "email": "not-an-email", "password": "short" }),
-        )
+        .post("/auth/register", None, json!({ "email": "not-an-email", "password": "short" }))
         .await;
     assert_error(&reply, StatusCode::BAD_REQUEST, "validation_error");
     assert!(
@@ -525,30 +408,19 @@ async fn bad_bodies_get_4xx_json_never_5xx(app: TestApp) {
         reply.json
     );
 
-    let reply = app
-        .post(
-            "/auth/login",
-            None,
-            json!({ "email": ["x"], "password": {} }),
-        )
-        .await;
+    let reply = app.post("/auth/login", None, json!({ "email": ["x"], "password": {} })).await;
     assert_error(&reply, StatusCode::BAD_REQUEST, "validation_error");
 }
 
 async fn unknown_paths_and_methods_answer_in_json(app: TestApp) {
-    assert_error(
-        &app.get("/auth/nothing", None).await,
-        StatusCode::NOT_FOUND,
-        "route_not_found",
-    );
+    assert_error(&app.get("/auth/nothing", None).await, StatusCode::NOT_FOUND, "route_not_found");
     assert_error(
         &app.delete("/auth/login", None).await,
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
     );
     assert_error(
-        &app.call(Method::POST, "/auth/protected", None, Some(json!({})))
-            .await,
+        &app.call(Method::POST, "/auth/protected", None, Some(json!({}))).await,
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
     );

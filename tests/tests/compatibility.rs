@@ -35,10 +35,7 @@ async fn readme_accounts(app: &TestApp) -> String {
     let reply = app.post("/auth/login", None, body).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json);
     assert_eq!(reply.json["message"], "Logged in successfully");
-    reply.json["tokens"]["access_token"]
-        .as_str()
-        .expect("access")
-        .to_owned()
+    reply.json["tokens"]["access_token"].as_str().expect("access").to_owned()
 }
 
 async fn the_originals_documented_bodies_are_accepted(app: TestApp) {
@@ -69,38 +66,14 @@ async fn the_originals_documented_bodies_are_accepted(app: TestApp) {
 
     let naive = json!({"code": "SAVE10", "discount_percent": 10, "expiry": "2099-12-31T23:59:59", "eligible_roles": ["customer", "prime_customer"]});
     let coupon_created = (StatusCode::CREATED, "Coupon created successfully");
-    expect(
-        &app,
-        ("POST", "/coupons/create"),
-        &admin,
-        naive,
-        coupon_created,
-    )
-    .await;
+    expect(&app, ("POST", "/coupons/create"), &admin, naive, coupon_created).await;
     let offset =
         json!({"code": "WINTER", "discount_percent": 5, "expiry": "2099-12-31T23:59:59+05:30"});
-    let winter = expect(
-        &app,
-        ("POST", "/coupons/create"),
-        &admin,
-        offset,
-        coupon_created,
-    )
-    .await;
-    assert_eq!(
-        winter["coupon"]["expiry"], "2099-12-31T18:29:59Z",
-        "offset expiry stored in UTC"
-    );
+    let winter = expect(&app, ("POST", "/coupons/create"), &admin, offset, coupon_created).await;
+    assert_eq!(winter["coupon"]["expiry"], "2099-12-31T18:29:59Z", "offset expiry stored in UTC");
     let change = json!({"discount_percent": 15, "expiry": "2099-06-30T00:00:00"});
     let coupon_updated = (StatusCode::OK, "Coupon updated successfully");
-    expect(
-        &app,
-        ("PUT", "/coupons/update/SAVE10"),
-        &admin,
-        change,
-        coupon_updated,
-    )
-    .await;
+    expect(&app, ("PUT", "/coupons/update/SAVE10"), &admin, change, coupon_updated).await;
 
     // Add item with quantity and a client price (ignored: the catalog's applies).
     let add = json!({"product_id": id, "quantity": 2, "price": 1.0});
@@ -115,14 +88,7 @@ async fn the_originals_documented_bodies_are_accepted(app: TestApp) {
     // And without a coupon code.
     let add = json!({"product_id": id, "quantity": 1});
     expect(&app, ("POST", "/cart/add_item"), &customer, add, added).await;
-    let order = expect(
-        &app,
-        ("POST", "/orders/create"),
-        &customer,
-        json!({}),
-        placed,
-    )
-    .await;
+    let order = expect(&app, ("POST", "/orders/create"), &customer, json!({}), placed).await;
     assert_eq!(order["order"]["coupon_code"], Value::Null);
 }
 
@@ -133,24 +99,10 @@ async fn the_collections_shapes_are_accepted(app: TestApp) {
     let body =
         json!({"name": "Mug", "category": "Kitchen", "variants": [{"sku": "MUG-1", "price": 8}]});
     let created = (StatusCode::CREATED, "Product created successfully");
-    let product = expect(
-        &app,
-        ("POST", "/products/create_product"),
-        &admin,
-        body,
-        created,
-    )
-    .await;
+    let product = expect(&app, ("POST", "/products/create_product"), &admin, body, created).await;
     assert_eq!(product["product"]["variants"][0]["stock"], 0);
     let body = json!({"name": "Cup", "category": "Kitchen", "variants": [{"sku": "CUP-1", "stock": 4, "price": 5}]});
-    let cup = expect(
-        &app,
-        ("POST", "/products/create_product"),
-        &admin,
-        body,
-        created,
-    )
-    .await;
+    let cup = expect(&app, ("POST", "/products/create_product"), &admin, body, created).await;
     let cup = cup["product"]["id"].as_str().expect("id").to_owned();
 
     // `user_id` in cart bodies: accepted and ignored, the caller is the token's user.
@@ -161,14 +113,7 @@ async fn the_collections_shapes_are_accepted(app: TestApp) {
     assert_ne!(cart["cart"]["user_id"], ORIGINAL_USER_ID);
     let set = json!({"user_id": ORIGINAL_USER_ID, "product_id": cup, "quantity": 3});
     let updated = (StatusCode::OK, "Cart updated successfully");
-    expect(
-        &app,
-        ("POST", "/cart/update_item_quantity"),
-        &customer,
-        set,
-        updated,
-    )
-    .await;
+    expect(&app, ("POST", "/cart/update_item_quantity"), &customer, set, updated).await;
 
     // `{}` and a `user_id` as the checkout body.
     let body = json!({"user_id": ORIGINAL_USER_ID});
@@ -179,24 +124,10 @@ async fn the_collections_shapes_are_accepted(app: TestApp) {
     expect(&app, ("POST", "/cart/add_item"), &customer, add, added).await;
     let remove = json!({"user_id": ORIGINAL_USER_ID, "product_id": cup});
     let removed = (StatusCode::OK, "Item removed from cart");
-    expect(
-        &app,
-        ("POST", "/cart/remove_item"),
-        &customer,
-        remove,
-        removed,
-    )
-    .await;
+    expect(&app, ("POST", "/cart/remove_item"), &customer, remove, removed).await;
     let add = json!({"product_id": cup});
     expect(&app, ("POST", "/cart/add_item"), &customer, add, added).await;
-    expect(
-        &app,
-        ("POST", "/orders/create"),
-        &customer,
-        json!({}),
-        placed,
-    )
-    .await;
+    expect(&app, ("POST", "/orders/create"), &customer, json!({}), placed).await;
 }
 
 async fn typos_are_still_named(app: TestApp) {
@@ -204,34 +135,13 @@ async fn typos_are_still_named(app: TestApp) {
     // A misspelt field the original would have refused (or that would silently change the
     // outcome) is named in the error, as before.
     let reply = app
-        .post(
-            "/cart/add_item",
-            Some(&customer),
-            json!({"product_id": "x", "quantitty": 2}),
-        )
+        .post("/cart/add_item", Some(&customer), json!({"product_id": "x", "quantitty": 2}))
         .await;
-    assert_eq!(
-        reply.outcome(),
-        (StatusCode::BAD_REQUEST, "validation_error")
-    );
-    assert!(
-        reply.json["errors"]["quantitty"].is_array(),
-        "{:?}",
-        reply.json
-    );
-    let reply = app
-        .post(
-            "/orders/create",
-            Some(&customer),
-            json!({"coupon": "SAVE10"}),
-        )
-        .await;
+    assert_eq!(reply.outcome(), (StatusCode::BAD_REQUEST, "validation_error"));
+    assert!(reply.json["errors"]["quantitty"].is_array(), "{:?}", reply.json);
+    let reply = app.post("/orders/create", Some(&customer), json!({"coupon": "SAVE10"})).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert!(
-        reply.json["errors"]["coupon"].is_array(),
-        "{:?}",
-        reply.json
-    );
+    assert!(reply.json["errors"]["coupon"].is_array(), "{:?}", reply.json);
 }
 
 both_stores!(

@@ -9,16 +9,14 @@ use serde_json::json;
 use shared::{
     auth::{LoginPolicy, TokenConfig, TokenKind},
     config::CorsOrigins,
-    domain::{Email, Role, SessionId, TokenId, UserId},
+    domain::{Email, Role, TokenId, UserId},
 };
 
 const PASSWORD: &str = "correct horse battery";
 
 /// The claims of `token` (its payload, decoded without verification).
 fn claims(app: &TestApp, token: &str) -> shared::auth::Claims {
-    app.tokens()
-        .verify(token, TokenKind::Access)
-        .expect("a token the app issued")
+    app.tokens().verify(token, TokenKind::Access).expect("a token the app issued")
 }
 
 /// Registers `email` and returns (user id, access token).
@@ -37,11 +35,8 @@ fn resigned(
     edit: impl FnOnce(&mut UserId, &mut Email, &mut Role),
 ) -> String {
     let original = claims(app, access);
-    let (mut sub, mut email, mut role) = (
-        original.sub,
-        Email::parse(&original.email).expect("email"),
-        original.role,
-    );
+    let (mut sub, mut email, mut role) =
+        (original.sub, Email::parse(&original.email).expect("email"), original.role);
     edit(&mut sub, &mut email, &mut role);
     app.tokens()
         .issue(
@@ -55,11 +50,7 @@ fn resigned(
 }
 
 fn header<'a>(reply: &'a e2e::Reply, name: &str) -> &'a str {
-    reply
-        .headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
+    reply.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
 async fn a_token_resigned_as_admin_gains_nothing(app: TestApp) {
@@ -69,9 +60,7 @@ async fn a_token_resigned_as_admin_gains_nothing(app: TestApp) {
     let reply = app.get("/coupons/all", Some(&forged)).await;
     assert_eq!(reply.outcome(), (StatusCode::FORBIDDEN, "forbidden"));
     let product = json!({"name": "Forged", "category": "x", "variants": [{"sku": "F-1", "stock": 1, "price": "1.00"}]});
-    let reply = app
-        .post("/products/create_product", Some(&forged), product)
-        .await;
+    let reply = app.post("/products/create_product", Some(&forged), product).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{:?}", reply.json);
     let reply = app.get("/auth/protected", Some(&forged)).await;
     assert_eq!(reply.status, StatusCode::OK);
@@ -93,21 +82,12 @@ async fn a_token_resigned_as_admin_gains_nothing(app: TestApp) {
 
 async fn a_role_change_applies_to_live_sessions_at_once(app: TestApp) {
     let (id, access) = customer(&app, "rita@shop.test").await;
-    assert_eq!(
-        app.get("/coupons/all", Some(&access)).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.get("/coupons/all", Some(&access)).await.status, StatusCode::FORBIDDEN);
 
     // Promoted by the operator: the token issued before is an admin's now.
     app.set_role(id, Role::Admin).await;
-    assert_eq!(
-        app.get("/coupons/all", Some(&access)).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.get("/auth/protected", Some(&access)).await.json["role"],
-        "admin"
-    );
+    assert_eq!(app.get("/coupons/all", Some(&access)).await.status, StatusCode::OK);
+    assert_eq!(app.get("/auth/protected", Some(&access)).await.json["role"], "admin");
 
     // Demoted: the same token loses it at the next request, not when it expires.
     app.set_role(id, Role::Customer).await;
@@ -120,19 +100,11 @@ async fn a_role_change_applies_to_live_sessions_at_once(app: TestApp) {
     let reply = app.post("/auth/register", Some(&admin), body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json);
     let (pat, _) = app.login("pat@shop.test", PASSWORD).await;
-    assert_eq!(
-        app.get("/auth/protected", Some(&pat)).await.json["role"],
-        "prime_customer"
-    );
+    assert_eq!(app.get("/auth/protected", Some(&pat)).await.json["role"], "prime_customer");
 }
 
 async fn login(app: &TestApp, email: &str, password: &str) -> e2e::Reply {
-    app.post(
-        "/auth/login",
-        None,
-        json!({"email": email, "password": password}),
-    )
-    .await
+    app.post("/auth/login", None, json!({"email": email, "password": password})).await
 }
 
 async fn ten_failures_lock_the_account_and_only_it(app: TestApp) {
@@ -148,14 +120,9 @@ async fn ten_failures_lock_the_account_and_only_it(app: TestApp) {
     }
     // The right password no longer helps until the window ends.
     let reply = login(&app, "gina@shop.test", PASSWORD).await;
-    assert_eq!(
-        reply.outcome(),
-        (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
-    );
+    assert_eq!(reply.outcome(), (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"));
     assert_eq!(reply.content_type.as_deref(), Some("application/json"));
-    let retry_after: i64 = header(&reply, "retry-after")
-        .parse()
-        .expect("Retry-After seconds");
+    let retry_after: i64 = header(&reply, "retry-after").parse().expect("Retry-After seconds");
     assert!((1..=900).contains(&retry_after), "{retry_after}");
     // Another account is never affected.
     login(&app, "hank@shop.test", PASSWORD).await;
@@ -171,10 +138,7 @@ async fn ten_failures_lock_the_account_and_only_it(app: TestApp) {
 }
 
 async fn the_lock_ends_with_its_window_and_a_success_resets_the_count(app: TestApp) {
-    let policy = LoginPolicy {
-        max_failures: 3,
-        window_seconds: 2,
-    };
+    let policy = LoginPolicy { max_failures: 3, window_seconds: 2 };
     let app = app.with_settings(e2e::token_config(), |state| state.with_login_policy(policy));
     customer(&app, "ivan@shop.test").await;
 
@@ -191,10 +155,7 @@ async fn the_lock_ends_with_its_window_and_a_success_resets_the_count(app: TestA
     for _ in 0..3 {
         login(&app, "ivan@shop.test", "wrong").await;
     }
-    assert_eq!(
-        login(&app, "ivan@shop.test", PASSWORD).await.status,
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    assert_eq!(login(&app, "ivan@shop.test", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
     tokio::time::sleep(Duration::from_millis(2100)).await;
     app.login("ivan@shop.test", PASSWORD).await;
 }
@@ -212,10 +173,7 @@ async fn two_tabs_refreshing_at_once_both_keep_working(app: TestApp) {
     );
     for pair in [&first, &second] {
         let access = pair.json["access_token"].as_str().expect("access");
-        assert_eq!(
-            app.get("/auth/protected", Some(access)).await.status,
-            StatusCode::OK
-        );
+        assert_eq!(app.get("/auth/protected", Some(access)).await.status, StatusCode::OK);
     }
     // Each tab's refresh token works next time too (the second tab then uses the grace).
     for pair in [&first, &second] {
@@ -226,10 +184,7 @@ async fn two_tabs_refreshing_at_once_both_keep_working(app: TestApp) {
 }
 
 async fn a_replay_after_the_grace_window_ends_the_session(app: TestApp) {
-    let tokens = TokenConfig {
-        refresh_reuse_grace_seconds: 1,
-        ..e2e::token_config()
-    };
+    let tokens = TokenConfig { refresh_reuse_grace_seconds: 1, ..e2e::token_config() };
     let app = app.with_settings(tokens, |state| state);
     customer(&app, "uma@shop.test").await;
     let (_, refresh) = app.login("uma@shop.test", PASSWORD).await;
@@ -239,10 +194,7 @@ async fn a_replay_after_the_grace_window_ends_the_session(app: TestApp) {
 
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let replay = app.get("/auth/refresh_access_token", Some(&refresh)).await;
-    assert_eq!(
-        replay.outcome(),
-        (StatusCode::UNAUTHORIZED, "token_revoked")
-    );
+    assert_eq!(replay.outcome(), (StatusCode::UNAUTHORIZED, "token_revoked"));
     let reply = app.get("/auth/protected", Some(access)).await;
     assert_eq!(reply.outcome(), (StatusCode::UNAUTHORIZED, "token_revoked"));
 }
@@ -252,9 +204,7 @@ async fn token_answers_are_never_cached(app: TestApp) {
     let reply = login(&app, "vic@shop.test", PASSWORD).await;
     assert_eq!(header(&reply, "cache-control"), "no-store");
     assert_eq!(header(&reply, "pragma"), "no-cache");
-    let refresh = reply.json["tokens"]["refresh_token"]
-        .as_str()
-        .expect("refresh");
+    let refresh = reply.json["tokens"]["refresh_token"].as_str().expect("refresh");
     let reply = app.get("/auth/refresh_access_token", Some(refresh)).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(header(&reply, "cache-control"), "no-store");
@@ -303,20 +253,12 @@ async fn every_route_answers_preflights_and_every_response_names_the_origin(app:
         (Method::GET, "/products/all_products", StatusCode::OK),
         (Method::GET, "/cart/details", StatusCode::UNAUTHORIZED),
         (Method::GET, "/no/such/route", StatusCode::NOT_FOUND),
-        (
-            Method::DELETE,
-            "/auth/login",
-            StatusCode::METHOD_NOT_ALLOWED,
-        ),
+        (Method::DELETE, "/auth/login", StatusCode::METHOD_NOT_ALLOWED),
         (Method::POST, "/auth/login", StatusCode::BAD_REQUEST),
     ] {
         let reply = app.send(with_origin(method.clone(), path)).await;
         assert_eq!(reply.status, status, "{method} {path}");
-        assert_eq!(
-            header(&reply, "access-control-allow-origin"),
-            "*",
-            "{method} {path}"
-        );
+        assert_eq!(header(&reply, "access-control-allow-origin"), "*", "{method} {path}");
         let exposed = header(&reply, "access-control-expose-headers").to_ascii_lowercase();
         assert!(
             exposed.contains("idempotent-replayed") && exposed.contains("retry-after"),
@@ -333,11 +275,7 @@ async fn only_listed_origins_are_allowed(app: TestApp) {
         let reply = preflight(&app, "/auth/login", allowed).await;
         assert_eq!(reply.status, StatusCode::NO_CONTENT);
         assert_eq!(header(&reply, "access-control-allow-origin"), allowed);
-        assert!(
-            header(&reply, "vary")
-                .to_ascii_lowercase()
-                .contains("origin")
-        );
+        assert!(header(&reply, "vary").to_ascii_lowercase().contains("origin"));
     }
     let reply = preflight(&app, "/auth/login", "https://evil.example").await;
     assert_eq!(header(&reply, "access-control-allow-origin"), "");
@@ -352,17 +290,7 @@ async fn only_listed_origins_are_allowed(app: TestApp) {
 
 async fn a_session_never_existing_is_refused_whatever_the_claims(app: TestApp) {
     let (id, _) = customer(&app, "walt@shop.test").await;
-    let email = Email::parse("walt@shop.test").expect("email");
-    let minted = app
-        .tokens()
-        .issue(
-            TokenKind::Access,
-            (id, &email, Role::Admin),
-            SessionId::new(),
-            TokenId::new(),
-            shared::domain::Timestamp::now(),
-        )
-        .expect("signed");
+    let minted = app.minted_admin_token(id, "walt@shop.test");
     let reply = app.get("/coupons/all", Some(&minted)).await;
     assert_eq!(reply.outcome(), (StatusCode::UNAUTHORIZED, "token_revoked"));
 }
@@ -371,9 +299,7 @@ async fn requests_sharing_a_cache_key_get_the_same_answer(app: TestApp) {
     let admin = app.admin().await;
     for n in 0..3 {
         let product = json!({"name": format!("P{n}"), "category": "c", "variants": [{"sku": format!("P-{n}"), "stock": 1, "price": "1.00"}]});
-        let reply = app
-            .post("/products/create_product", Some(&admin), product)
-            .await;
+        let reply = app.post("/products/create_product", Some(&admin), product).await;
         assert_eq!(reply.status, StatusCode::CREATED);
     }
     let ids = |reply: &e2e::Reply| -> Vec<String> {
@@ -393,12 +319,8 @@ async fn requests_sharing_a_cache_key_get_the_same_answer(app: TestApp) {
         ("limit=1&limit=2", "limit=2"),
         ("category=x&category=c", "category=c"),
     ] {
-        let expected = app
-            .get(&format!("/products/all_products?{same_as}"), None)
-            .await;
-        let reply = app
-            .get(&format!("/products/all_products?{variant}"), None)
-            .await;
+        let expected = app.get(&format!("/products/all_products?{same_as}"), None).await;
+        let reply = app.get(&format!("/products/all_products?{variant}"), None).await;
         assert_eq!(reply.status, StatusCode::OK, "{variant}: {:?}", reply.json);
         assert_eq!(ids(&reply), ids(&expected), "{variant}");
     }

@@ -12,19 +12,10 @@ async fn every_sample_event_is_answered_by_the_cart_function() {
         "name": "Trail shoe", "category": "shoes", "variants": [{ "sku": "TS-42", "stock": 10, "price": "89.90" }]
     }))
     .expect("input");
-    let product = state
-        .catalog()
-        .create(input)
-        .await
-        .expect("product")
-        .id
-        .to_string();
+    let product = state.catalog().create(input).await.expect("product").id.to_string();
     let token = e2e::customer_token(&state, "c@shop.test").await;
     let router = cart::router(state);
-    let values = [
-        ("access_token", token.as_str()),
-        ("product_id", product.as_str()),
-    ];
+    let values = [("access_token", token.as_str()), ("product_id", product.as_str())];
 
     let added = invoke_event(&router, "cart-add_item", &values).await;
     assert_eq!(added.status, StatusCode::OK, "{:?}", added.json);
@@ -32,10 +23,7 @@ async fn every_sample_event_is_answered_by_the_cart_function() {
 
     let details = invoke_event(&router, "cart-details", &values).await;
     assert_eq!(
-        (
-            details.status,
-            details.json["items"][0]["quantity"].as_u64()
-        ),
+        (details.status, details.json["items"][0]["quantity"].as_u64()),
         (StatusCode::OK, Some(2))
     );
 
@@ -47,10 +35,7 @@ async fn every_sample_event_is_answered_by_the_cart_function() {
 
     let removed = invoke_event(&router, "cart-remove_item", &values).await;
     assert_eq!(
-        (
-            removed.status,
-            removed.json["cart"]["items"].as_array().map(Vec::len)
-        ),
+        (removed.status, removed.json["cart"]["items"].as_array().map(Vec::len)),
         (StatusCode::OK, Some(0))
     );
     let again = invoke_event(&router, "cart-remove_item", &values).await;

@@ -18,10 +18,7 @@ async fn every_sample_event_is_answered_by_the_coupons_function() {
 
     let updated = invoke_event(&router, "coupons-update", &admin_token).await;
     assert_eq!(
-        (
-            updated.status,
-            updated.json["coupon"]["discount_percent"].as_u64()
-        ),
+        (updated.status, updated.json["coupon"]["discount_percent"].as_u64()),
         (StatusCode::OK, Some(15))
     );
 
@@ -31,12 +28,7 @@ async fn every_sample_event_is_answered_by_the_coupons_function() {
         (StatusCode::OK, Some(1))
     );
 
-    let mine = invoke_event(
-        &router,
-        "coupons-my_coupons",
-        &[("access_token", &customer)],
-    )
-    .await;
+    let mine = invoke_event(&router, "coupons-my_coupons", &[("access_token", &customer)]).await;
     assert_eq!(
         (mine.status, mine.json["coupons"][0]["code"].as_str()),
         (StatusCode::OK, Some("WELCOME-10"))

@@ -25,25 +25,15 @@ async fn every_sample_event_is_answered_by_the_auth_function() {
 
     let (status, body) = invoke(&router, "auth-login", &[]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let access = body["tokens"]["access_token"]
-        .as_str()
-        .expect("access")
-        .to_owned();
-    let refresh = body["tokens"]["refresh_token"]
-        .as_str()
-        .expect("refresh")
-        .to_owned();
+    let access = body["tokens"]["access_token"].as_str().expect("access").to_owned();
+    let refresh = body["tokens"]["refresh_token"].as_str().expect("refresh").to_owned();
 
     let (status, body) = invoke(&router, "auth-protected", &[("access_token", &access)]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["email"], "newcomer@example.com");
 
-    let (status, body) = invoke(
-        &router,
-        "auth-refresh_access_token",
-        &[("refresh_token", &refresh)],
-    )
-    .await;
+    let (status, body) =
+        invoke(&router, "auth-refresh_access_token", &[("refresh_token", &refresh)]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let access = body["access_token"].as_str().expect("access").to_owned();
 
@@ -81,29 +71,15 @@ async fn cors_on_the_lambda_path_matches_the_local_server() {
             .unwrap_or_default()
             .to_ascii_lowercase()
     };
-    assert_eq!(
-        header(&preflight, "access-control-allow-origin"),
-        "https://shop.example.com"
-    );
+    assert_eq!(header(&preflight, "access-control-allow-origin"), "https://shop.example.com");
     assert!(header(&preflight, "access-control-allow-methods").contains("post"));
     for allowed in ["authorization", "content-type", "idempotency-key"] {
-        assert!(
-            header(&preflight, "access-control-allow-headers").contains(allowed),
-            "{allowed}"
-        );
+        assert!(header(&preflight, "access-control-allow-headers").contains(allowed), "{allowed}");
     }
 
     // An error answer (wrong password) to a browser request carries the origin too.
     let refused = e2e::invoke_event(&router, "auth-login-from-browser", &[]).await;
-    assert_eq!(
-        refused.status,
-        StatusCode::UNAUTHORIZED,
-        "{:?}",
-        refused.json
-    );
-    assert_eq!(
-        header(&refused, "access-control-allow-origin"),
-        "https://shop.example.com"
-    );
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{:?}", refused.json);
+    assert_eq!(header(&refused, "access-control-allow-origin"), "https://shop.example.com");
     assert!(header(&refused, "access-control-expose-headers").contains("retry-after"));
 }

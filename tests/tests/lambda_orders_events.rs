@@ -32,11 +32,7 @@ async fn every_sample_event_is_answered_by_the_orders_function() {
     state.coupons().create(coupon).await.expect("coupon");
     let admin = e2e::admin_token(&state).await;
     let token = e2e::customer_token(&state, "c@shop.test").await;
-    let customer = state
-        .accounts()
-        .authenticate(&token)
-        .await
-        .expect("customer");
+    let customer = state.accounts().authenticate(&token).await.expect("customer");
     let add = AddItem {
         product_id: product.id.to_string(),
         quantity: Some(2),
@@ -59,10 +55,7 @@ async fn every_sample_event_is_answered_by_the_orders_function() {
     let replayed = call(&router, "orders-create", &values).await;
     assert_eq!(replayed.status, StatusCode::CREATED);
     assert_eq!(
-        replayed
-            .headers
-            .get("idempotent-replayed")
-            .map(|v| v.as_bytes()),
+        replayed.headers.get("idempotent-replayed").map(|v| v.as_bytes()),
         Some(&b"true"[..])
     );
     assert_eq!(replayed.json, placed.json);
@@ -89,11 +82,7 @@ async fn every_sample_event_is_answered_by_the_orders_function() {
         shipped.json
     );
     let pending = call(&router, "orders-all", &values).await;
-    assert_eq!(
-        pending.json["orders"].as_array().map(Vec::len),
-        Some(0),
-        "no order is Pending now"
-    );
+    assert_eq!(pending.json["orders"].as_array().map(Vec::len), Some(0), "no order is Pending now");
 
     let kinds: Vec<_> = events.recorded().into_iter().map(|e| e.kind).collect();
     assert_eq!(kinds.len(), 2);
@@ -102,8 +91,5 @@ async fn every_sample_event_is_answered_by_the_orders_function() {
     // A customer cannot use the admin events.
     values.retain(|(k, _)| *k != "admin_token");
     values.push(("admin_token", token));
-    assert_eq!(
-        call(&router, "orders-set_status", &values).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(call(&router, "orders-set_status", &values).await.status, StatusCode::FORBIDDEN);
 }

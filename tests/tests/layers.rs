@@ -11,31 +11,18 @@ use std::{
 const LAYERS: &[(&str, &[&str])] = &[
     ("domain", &["domain", "config"]),
     ("store", &["store"]),
-    (
-        "services",
-        &[
-            "auth", "cart", "catalog", "coupons", "orders", "notify", "edge", "retry",
-        ],
-    ),
+    ("services", &["auth", "cart", "catalog", "coupons", "orders", "notify", "edge", "retry"]),
     ("state", &["state"]),
     ("http", &["http"]),
 ];
 
 /// Crates a layer below `http` must not name.
-const FRAMEWORKS: &[&str] = &[
-    "axum",
-    "tower",
-    "tower_http",
-    "lambda_http",
-    "lambda_runtime",
-];
+const FRAMEWORKS: &[&str] = &["axum", "tower", "tower_http", "lambda_http", "lambda_runtime"];
 /// Crates only the store (and services that talk to AWS) may name.
 const AWS: &[&str] = &["aws_sdk_", "aws_config", "aws_smithy"];
 
 fn rank(module: &str) -> Option<usize> {
-    LAYERS
-        .iter()
-        .position(|(_, modules)| modules.contains(&module))
+    LAYERS.iter().position(|(_, modules)| modules.contains(&module))
 }
 
 fn sources(dir: &Path, into: &mut Vec<PathBuf>) {
@@ -56,10 +43,7 @@ fn production_code(text: &str) -> String {
         Some(at) => &text[..at],
         None => text,
     };
-    code.lines()
-        .filter(|line| !line.trim_start().starts_with("//"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    code.lines().filter(|line| !line.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
 }
 
 /// The top-level modules a piece of code names through `crate::`, including inside
@@ -90,10 +74,8 @@ fn crate_modules(code: &str) -> BTreeSet<String> {
                 found.insert(word);
             }
         } else {
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
+            let name: String =
+                rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
             found.insert(name);
         }
     }
@@ -140,24 +122,14 @@ fn every_module_names_only_its_own_layer_or_lower() {
         }
     }
     assert!(files.len() > 40, "read {} files", files.len());
-    assert!(
-        violations.is_empty(),
-        "upward or framework uses:\n{}",
-        violations.join("\n")
-    );
+    assert!(violations.is_empty(), "upward or framework uses:\n{}", violations.join("\n"));
 }
 
 #[test]
 fn the_checker_sees_grouped_and_plain_paths() {
     let code = "use crate::{\n    auth::X,\n    http::{ApiError, Y},\n};\nfn f() { crate::state::AppState::new() }";
     let found = crate_modules(code);
-    assert_eq!(
-        found,
-        ["auth", "http", "state"]
-            .map(String::from)
-            .into_iter()
-            .collect()
-    );
+    assert_eq!(found, ["auth", "http", "state"].map(String::from).into_iter().collect());
 }
 
 /// The longest production function, in lines (signature to closing brace), and module.
@@ -179,30 +151,16 @@ fn production_modules_and_functions_stay_small() {
             None => &text,
         };
         let lines: Vec<&str> = code.lines().collect();
-        let name = file
-            .strip_prefix(&root)
-            .unwrap_or(file)
-            .display()
-            .to_string();
+        let name = file.strip_prefix(&root).unwrap_or(file).display().to_string();
         if lines.len() > MAX_MODULE_LINES {
             too_big.push(format!("{name}: {} lines", lines.len()));
         }
         for (at, line) in lines.iter().enumerate() {
             let trimmed = line.trim_start();
-            let is_fn = [
-                "fn ",
-                "pub fn ",
-                "async fn ",
-                "pub async fn ",
-                "pub(crate) fn ",
-            ]
-            .iter()
-            .chain(&[
-                "pub(super) fn ",
-                "pub(crate) async fn ",
-                "pub(super) async fn ",
-            ])
-            .any(|start| trimmed.starts_with(start));
+            let is_fn = ["fn ", "pub fn ", "async fn ", "pub async fn ", "pub(crate) fn "]
+                .iter()
+                .chain(&["pub(super) fn ", "pub(crate) async fn ", "pub(super) async fn "])
+                .any(|start| trimmed.starts_with(start));
             if !is_fn {
                 continue;
             }

@@ -47,11 +47,7 @@ async fn every_documented_operation_is_routed() {
             reply.status != StatusCode::NOT_FOUND || reply.code() != "route_not_found",
             "{method} {path} is documented but not routed"
         );
-        assert_ne!(
-            reply.status,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "{method} {path}"
-        );
+        assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
     }
 }
 
@@ -61,11 +57,7 @@ async fn the_local_server_serves_the_document_as_json() {
     let reply = app.get("/openapi.json", None).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(&reply.json, local::openapi());
-    assert!(
-        reply.json["openapi"]
-            .as_str()
-            .is_some_and(|v| v.starts_with("3."))
-    );
+    assert!(reply.json["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
 }
 
 #[test]
@@ -88,9 +80,6 @@ fn every_reference_resolves() {
     assert!(!targets.is_empty());
     for target in targets {
         let pointer = target.strip_prefix('#').expect("local reference");
-        assert!(
-            document.pointer(pointer).is_some(),
-            "{target} does not resolve"
-        );
+        assert!(document.pointer(pointer).is_some(), "{target} does not resolve");
     }
 }

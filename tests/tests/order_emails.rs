@@ -21,16 +21,11 @@ const SENDER: &str = "orders@shop.example";
 async fn placed(app: &TestApp, email: &str) -> (String, String) {
     let sku = format!("MUG-{}", email[..1].to_ascii_uppercase());
     let placed = e2e::place_order(app, email, "Mug <Small> & \"Co\" — Café", &sku, "8.00", 2).await;
-    (
-        placed.admin,
-        placed.order["id"].as_str().expect("id").to_owned(),
-    )
+    (placed.admin, placed.order["id"].as_str().expect("id").to_owned())
 }
 
 fn parsed(raw: &[u8]) -> (String, String, String) {
-    let message = mail_parser::MessageParser::default()
-        .parse(raw)
-        .expect("MIME");
+    let message = mail_parser::MessageParser::default().parse(raw).expect("MIME");
     (
         message.subject().unwrap_or_default().to_owned(),
         message.body_text(0).unwrap_or_default().into_owned(),
@@ -43,23 +38,13 @@ fn body(event: &OrderEvent) -> String {
 }
 
 fn worker<'a>(app: &'a TestApp, mailer: &'a RecordingMailer) -> EmailWorker<'a> {
-    EmailWorker {
-        store: app.store.as_ref(),
-        mailer,
-        sender: SENDER,
-    }
+    EmailWorker { store: app.store.as_ref(), mailer, sender: SENDER }
 }
 
 /// Claims `event`'s e-mail at `at` as a worker does (a claim goes stale after 120 s).
 async fn claim(app: &TestApp, event: &OrderEvent, at: Timestamp) -> EmailClaim {
-    let marker = EmailMarker {
-        order: event.order_id,
-        event: &event.name(),
-    };
-    let claim = Claim {
-        at,
-        stale_before: at.plus_seconds(-120),
-    };
+    let marker = EmailMarker { order: event.order_id, event: &event.name() };
+    let claim = Claim { at, stale_before: at.plus_seconds(-120) };
     app.store.claim_email(marker, claim).await.expect("claim")
 }
 
@@ -81,20 +66,11 @@ async fn each_order_event_sends_exactly_one_e_mail(app: TestApp) {
     let mailer = RecordingMailer::default();
     let worker = worker(&app, &mailer);
     let placed_event = app.events.recorded()[0].clone();
-    assert_eq!(
-        worker
-            .deliver(&body(&placed_event))
-            .await
-            .expect("delivered"),
-        Delivery::Sent
-    );
+    assert_eq!(worker.deliver(&body(&placed_event)).await.expect("delivered"), Delivery::Sent);
     // Delivered again (SQS is at-least-once), and once more: nothing more is sent.
     for _ in 0..2 {
         assert_eq!(
-            worker
-                .deliver(&body(&placed_event))
-                .await
-                .expect("delivered"),
+            worker.deliver(&body(&placed_event)).await.expect("delivered"),
             Delivery::AlreadySent
         );
     }
@@ -103,32 +79,17 @@ async fn each_order_event_sends_exactly_one_e_mail(app: TestApp) {
     assert_eq!(sent[0].0, "ann@shop.test");
     let (subject, text, html) = parsed(&sent[0].1);
     assert!(subject.contains(&order), "{subject}");
-    assert!(
-        text.contains("Mug <Small> & \"Co\" — Café (SKU MUG-A) x 2 at 8.00 = 16.00"),
-        "{text}"
-    );
+    assert!(text.contains("Mug <Small> & \"Co\" — Café (SKU MUG-A) x 2 at 8.00 = 16.00"), "{text}");
     assert!(text.contains("To pay: 16.00"));
-    assert!(
-        html.contains("Mug &lt;Small&gt; &amp; &quot;Co&quot; — Café"),
-        "{html}"
-    );
+    assert!(html.contains("Mug &lt;Small&gt; &amp; &quot;Co&quot; — Café"), "{html}");
 
     // A status change is a new event: a second e-mail, naming the new status.
     let shipped = app.set_status(&admin, &order, "Shipped").await;
     assert_eq!(shipped.status, StatusCode::OK);
     let shipped_event = app.events.recorded()[1].clone();
+    assert_eq!(worker.deliver(&body(&shipped_event)).await.expect("delivered"), Delivery::Sent);
     assert_eq!(
-        worker
-            .deliver(&body(&shipped_event))
-            .await
-            .expect("delivered"),
-        Delivery::Sent
-    );
-    assert_eq!(
-        worker
-            .deliver(&body(&shipped_event))
-            .await
-            .expect("delivered"),
+        worker.deliver(&body(&shipped_event)).await.expect("delivered"),
         Delivery::AlreadySent
     );
     let sent = mailer.recorded();
@@ -144,20 +105,11 @@ async fn a_failed_send_is_retried_and_then_sent_once(app: TestApp) {
     let worker = worker(&app, &mailer);
     let event = app.events.recorded()[0].clone();
     mailer.set_failing(true);
-    assert!(matches!(
-        worker.deliver(&body(&event)).await,
-        Err(DeliveryError::Mail(_))
-    ));
+    assert!(matches!(worker.deliver(&body(&event)).await, Err(DeliveryError::Mail(_))));
     mailer.set_failing(false);
     // The failed attempt released its claim: the retry sends at once.
-    assert_eq!(
-        worker.deliver(&body(&event)).await.expect("retried"),
-        Delivery::Sent
-    );
-    assert_eq!(
-        worker.deliver(&body(&event)).await.expect("again"),
-        Delivery::AlreadySent
-    );
+    assert_eq!(worker.deliver(&body(&event)).await.expect("retried"), Delivery::Sent);
+    assert_eq!(worker.deliver(&body(&event)).await.expect("again"), Delivery::AlreadySent);
     assert_eq!(mailer.recorded().len(), 1);
 }
 
@@ -168,15 +120,9 @@ async fn malformed_messages_and_unknown_orders_fail_without_sending(app: TestApp
     let mut unknown = app.events.recorded()[0].clone();
     unknown.order_id = shared::domain::OrderId::new();
     for bad in ["not json", "{}", r#"{"type":"order_exploded"}"#, "[1,2]"] {
-        assert!(
-            matches!(worker.deliver(bad).await, Err(DeliveryError::Malformed(_))),
-            "{bad}"
-        );
+        assert!(matches!(worker.deliver(bad).await, Err(DeliveryError::Malformed(_))), "{bad}");
     }
-    assert!(matches!(
-        worker.deliver(&body(&unknown)).await,
-        Err(DeliveryError::UnknownOrder(_))
-    ));
+    assert!(matches!(worker.deliver(&body(&unknown)).await, Err(DeliveryError::UnknownOrder(_))));
     assert!(mailer.recorded().is_empty());
 }
 
@@ -191,17 +137,11 @@ async fn a_crash_between_sending_and_marking_resends_after_the_lease_only(app: T
     // is stale, so the redelivered message sends it — the one case of a possible duplicate.
     let old = now.plus_seconds(-600);
     assert_eq!(claim(&app, &events[0], old).await, EmailClaim::Claimed);
-    assert_eq!(
-        worker.deliver(&body(&events[0])).await.expect("delivered"),
-        Delivery::Sent
-    );
+    assert_eq!(worker.deliver(&body(&events[0])).await.expect("delivered"), Delivery::Sent);
     // A worker claimed "cancelled" a moment ago and is still sending: this delivery backs
     // off (the message is retried later) and sends nothing.
     assert_eq!(claim(&app, &events[1], now).await, EmailClaim::Claimed);
-    assert!(matches!(
-        worker.deliver(&body(&events[1])).await,
-        Err(DeliveryError::InFlight)
-    ));
+    assert!(matches!(worker.deliver(&body(&events[1])).await, Err(DeliveryError::InFlight)));
     assert_eq!(mailer.recorded().len(), 1);
 }
 
@@ -221,11 +161,8 @@ async fn the_lambda_reports_exactly_the_failed_messages(app: TestApp) {
     // poison message is reported.
     let poison = sample_batch("order-emails-poison-batch", &placed_event, &shipped_id);
     let response = order_emails::handle(&worker, poison).await;
-    let failed: Vec<_> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.as_str())
-        .collect();
+    let failed: Vec<_> =
+        response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     assert_eq!(failed, ["f00dbad0-1111-4222-8333-944455556666"]);
     assert_eq!(mailer.recorded().len(), 2);
 
@@ -233,18 +170,12 @@ async fn the_lambda_reports_exactly_the_failed_messages(app: TestApp) {
     placed(&app, "bob@shop.test").await;
     let bobs = app.events.recorded().last().cloned().expect("event");
     mailer.set_failing(true);
-    let response = order_emails::handle(
-        &worker,
-        sample_batch("order-emails-batch", &bobs, &shipped_id),
-    )
-    .await;
+    let response =
+        order_emails::handle(&worker, sample_batch("order-emails-batch", &bobs, &shipped_id)).await;
     assert_eq!(response.batch_item_failures.len(), 2, "{response:?}");
     mailer.set_failing(false);
-    let response = order_emails::handle(
-        &worker,
-        sample_batch("order-emails-batch", &bobs, &shipped_id),
-    )
-    .await;
+    let response =
+        order_emails::handle(&worker, sample_batch("order-emails-batch", &bobs, &shipped_id)).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(mailer.recorded().len(), 4);
 }

@@ -27,11 +27,7 @@ async fn clients() -> (aws_sdk_sqs::Client, aws_sdk_sesv2::Client) {
     let sdk = aws_config::load_from_env().await;
     let ses = aws_sdk_sesv2::Client::new(&sdk);
     // Verified once per moto process; "already exists" afterwards is fine.
-    let _ = ses
-        .create_email_identity()
-        .email_identity(SENDER)
-        .send()
-        .await;
+    let _ = ses.create_email_identity().email_identity(SENDER).send().await;
     (aws_sdk_sqs::Client::new(&sdk), ses)
 }
 
@@ -40,10 +36,7 @@ async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> String {
     let created = sqs
         .create_queue()
         .queue_name(name)
-        .attributes(
-            aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
-            "180",
-        )
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "180")
         .send()
         .await
         .expect("queue");
@@ -59,11 +52,8 @@ async fn run_worker(
     batch: SqsEvent,
 ) -> aws_lambda_events::event::sqs::SqsBatchResponse {
     let response = order_emails::handle(worker, batch.clone()).await;
-    let failed: Vec<_> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
+    let failed: Vec<_> =
+        response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
     for message in batch.records {
         let id = message.message_id.unwrap_or_default();
         if !failed.contains(&id) {
@@ -101,13 +91,8 @@ async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> SqsEvent {
 
 /// The raw MIME of every message moto's SES accepted for `to`.
 async fn ses_messages(to: &str) -> Vec<String> {
-    let address = endpoint()
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    let mut stream = tokio::net::TcpStream::connect(&address)
-        .await
-        .expect("moto");
+    let address = endpoint().trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.expect("moto");
     let request = format!("GET /moto-api/data.json HTTP/1.0\r\nHost: {address}\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("request");
     let mut response = Vec::new();
@@ -129,9 +114,7 @@ async fn ses_messages(to: &str) -> Vec<String> {
 }
 
 fn parts(raw: &str) -> (String, String, String) {
-    let message = mail_parser::MessageParser::default()
-        .parse(raw.as_bytes())
-        .expect("MIME");
+    let message = mail_parser::MessageParser::default().parse(raw.as_bytes()).expect("MIME");
     (
         message.subject().unwrap_or_default().to_owned(),
         message.body_text(0).unwrap_or_default().into_owned(),
@@ -163,11 +146,7 @@ async fn pipeline() -> (aws_sdk_sqs::Client, String, TestApp, SesMailer) {
 #[tokio::test]
 async fn an_order_and_its_status_change_each_reach_the_customer_once() {
     let (sqs, url, app, mailer) = pipeline().await;
-    let worker = EmailWorker {
-        store: app.store.as_ref(),
-        mailer: &mailer,
-        sender: SENDER,
-    };
+    let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: SENDER };
 
     let (admin, email, order) = checkout(&app).await;
     let id = order["id"].as_str().expect("id");
@@ -186,12 +165,7 @@ async fn an_order_and_its_status_change_each_reach_the_customer_once() {
     assert_eq!(shipped.status, StatusCode::OK);
     let batch = receive(&sqs, &url).await;
     assert_eq!(batch.records.len(), 1);
-    assert!(
-        run_worker(&sqs, &url, &worker, batch)
-            .await
-            .batch_item_failures
-            .is_empty()
-    );
+    assert!(run_worker(&sqs, &url, &worker, batch).await.batch_item_failures.is_empty());
 
     // SES holds exactly two e-mails for the customer: one per event (moto's data dump is
     // slow on a busy server, so it is read once).
@@ -199,45 +173,22 @@ async fn an_order_and_its_status_change_each_reach_the_customer_once() {
     let subjects: Vec<String> = sent.iter().map(|raw| parts(raw).0).collect();
     assert_eq!(sent.len(), 2, "{subjects:?}");
     assert_eq!(
-        subjects
-            .iter()
-            .filter(|s| s.contains("has been placed"))
-            .count(),
+        subjects.iter().filter(|s| s.contains("has been placed")).count(),
         1,
         "{subjects:?}"
     );
-    assert_eq!(
-        subjects
-            .iter()
-            .filter(|s| s.contains("is now Shipped"))
-            .count(),
-        1,
-        "{subjects:?}"
-    );
+    assert_eq!(subjects.iter().filter(|s| s.contains("is now Shipped")).count(), 1, "{subjects:?}");
     assert!(subjects.iter().all(|s| s.contains(id)), "{subjects:?}");
-    let placed = sent
-        .iter()
-        .find(|raw| parts(raw).0.contains("placed"))
-        .expect("placed e-mail");
+    let placed = sent.iter().find(|raw| parts(raw).0.contains("placed")).expect("placed e-mail");
     let (_, text, html) = parts(placed);
-    assert!(
-        text.contains("x 2 at 12.50 = 25.00") && text.contains("To pay: 25.00"),
-        "{text}"
-    );
-    assert!(
-        html.contains("Tasse « Café » &lt;fine&gt; &amp; co"),
-        "{html}"
-    );
+    assert!(text.contains("x 2 at 12.50 = 25.00") && text.contains("To pay: 25.00"), "{text}");
+    assert!(html.contains("Tasse « Café » &lt;fine&gt; &amp; co"), "{html}");
 }
 
 #[tokio::test]
 async fn a_poison_message_is_the_only_one_reported() {
     let (sqs, url, app, mailer) = pipeline().await;
-    let worker = EmailWorker {
-        store: app.store.as_ref(),
-        mailer: &mailer,
-        sender: SENDER,
-    };
+    let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: SENDER };
     let (_, email, _) = checkout(&app).await;
     let poison = sqs
         .send_message()
@@ -249,17 +200,10 @@ async fn a_poison_message_is_the_only_one_reported() {
     let batch = receive(&sqs, &url).await;
     assert_eq!(batch.records.len(), 2);
     let response = run_worker(&sqs, &url, &worker, batch).await;
-    let failed: Vec<_> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
+    let failed: Vec<_> =
+        response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
     assert_eq!(failed, [poison.message_id().expect("id").to_owned()]);
-    assert_eq!(
-        ses_messages(&email).await.len(),
-        1,
-        "the good message was sent"
-    );
+    assert_eq!(ses_messages(&email).await.len(), 1, "the good message was sent");
 }
 
 #[tokio::test]
@@ -274,66 +218,27 @@ async fn with_sqs_down_during_checkout_the_e_mail_arrives_once_it_is_back() {
         publisher.clone(),
     );
     // The queue goes away: the checkout still succeeds, its event stays in the outbox.
-    sqs.delete_queue()
-        .queue_url(&url)
-        .send()
-        .await
-        .expect("deleted");
+    sqs.delete_queue().queue_url(&url).send().await.expect("deleted");
     let (_, email, order) = checkout(&app).await;
     assert_eq!(app.store.outbox_events(10).await.expect("outbox").len(), 1);
-    let idle = republish(
-        app.store.as_ref(),
-        publisher.as_ref(),
-        Timestamp::now(),
-        0,
-        100,
-    )
-    .await
-    .expect("relay");
-    assert_eq!(
-        (idle.published, idle.failed),
-        (0, 1),
-        "still down: kept for the next run"
-    );
+    let idle = republish(app.store.as_ref(), publisher.as_ref(), Timestamp::now(), 0, 100)
+        .await
+        .expect("relay");
+    assert_eq!((idle.published, idle.failed), (0, 1), "still down: kept for the next run");
 
     // The queue is back (same name, same URL): the next relay run publishes it, the worker
     // sends it, and the outbox is empty.
     assert_eq!(create_queue(&sqs, &name).await, url);
-    let report = republish(
-        app.store.as_ref(),
-        publisher.as_ref(),
-        Timestamp::now(),
-        0,
-        100,
-    )
-    .await
-    .expect("relay");
+    let report = republish(app.store.as_ref(), publisher.as_ref(), Timestamp::now(), 0, 100)
+        .await
+        .expect("relay");
     assert_eq!(report.published, 1);
-    assert!(
-        app.store
-            .outbox_events(10)
-            .await
-            .expect("outbox")
-            .is_empty()
-    );
+    assert!(app.store.outbox_events(10).await.expect("outbox").is_empty());
     let mailer = SesMailer::new(ses, SENDER);
-    let worker = EmailWorker {
-        store: app.store.as_ref(),
-        mailer: &mailer,
-        sender: SENDER,
-    };
+    let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: SENDER };
     let batch = receive(&sqs, &url).await;
-    assert!(
-        run_worker(&sqs, &url, &worker, batch)
-            .await
-            .batch_item_failures
-            .is_empty()
-    );
+    assert!(run_worker(&sqs, &url, &worker, batch).await.batch_item_failures.is_empty());
     let sent = ses_messages(&email).await;
     assert_eq!(sent.len(), 1);
-    assert!(
-        parts(&sent[0])
-            .0
-            .contains(order["id"].as_str().expect("id"))
-    );
+    assert!(parts(&sent[0]).0.contains(order["id"].as_str().expect("id")));
 }

@@ -12,21 +12,13 @@ use shared::{
 };
 
 async fn sqs() -> aws_sdk_sqs::Client {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "run through scripts/test.sh"
-    );
+    assert!(std::env::var_os("AWS_ENDPOINT_URL").is_some(), "run through scripts/test.sh");
     aws_sdk_sqs::Client::new(&aws_config::load_from_env().await)
 }
 
 async fn queue(client: &aws_sdk_sqs::Client) -> String {
     let name = format!("order-events-{}", ulid::Ulid::new());
-    let created = client
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .expect("queue");
+    let created = client.create_queue().queue_name(name).send().await.expect("queue");
     created.queue_url().expect("url").to_owned()
 }
 
@@ -47,10 +39,7 @@ async fn received(client: &aws_sdk_sqs::Client, url: &str) -> Vec<OrderEvent> {
 
 async fn order_placed(app: &TestApp) -> (String, String) {
     let placed = e2e::place_order(app, "buyer@shop.test", "Mug", "MUG", "8.00", 1).await;
-    (
-        placed.admin,
-        placed.order["id"].as_str().expect("id").to_owned(),
-    )
+    (placed.admin, placed.order["id"].as_str().expect("id").to_owned())
 }
 
 #[tokio::test]
@@ -70,10 +59,7 @@ async fn each_committed_event_reaches_the_queue_once() {
     let mut events = received(&client, &url).await;
     events.extend(received(&client, &url).await);
     events.sort_by_key(|e| e.id);
-    let kinds: Vec<_> = events
-        .iter()
-        .map(|e| (e.order_id.to_string(), e.kind))
-        .collect();
+    let kinds: Vec<_> = events.iter().map(|e| (e.order_id.to_string(), e.kind)).collect();
     assert_eq!(
         kinds,
         [
@@ -87,25 +73,14 @@ async fn each_committed_event_reaches_the_queue_once() {
             ),
         ]
     );
-    assert!(
-        app.store
-            .outbox_events(10)
-            .await
-            .expect("outbox")
-            .is_empty()
-    );
+    assert!(app.store.outbox_events(10).await.expect("outbox").is_empty());
 }
 
 #[tokio::test]
 async fn with_the_queue_gone_the_order_stands_and_its_event_waits_in_the_outbox() {
     let client = sqs().await;
     let url = queue(&client).await;
-    client
-        .delete_queue()
-        .queue_url(&url)
-        .send()
-        .await
-        .expect("deleted");
+    client.delete_queue().queue_url(&url).send().await.expect("deleted");
     let store = e2e::store(Backend::Dynamo).await;
     let app = TestApp::publishing_to(
         store,

@@ -73,19 +73,12 @@ async fn stock(app: &TestApp, product: &str) -> Vec<(String, u64)> {
         .as_array()
         .expect("variants")
         .iter()
-        .map(|v| {
-            (
-                v["sku"].as_str().expect("sku").to_owned(),
-                v["stock"].as_u64().expect("stock"),
-            )
-        })
+        .map(|v| (v["sku"].as_str().expect("sku").to_owned(), v["stock"].as_u64().expect("stock")))
         .collect()
 }
 
 async fn cart_lines(app: &TestApp, token: &str) -> usize {
-    app.get("/cart/details", Some(token)).await.json["items"]
-        .as_array()
-        .map_or(0, Vec::len)
+    app.get("/cart/details", Some(token)).await.json["items"].as_array().map_or(0, Vec::len)
 }
 
 async fn my_orders(app: &TestApp, token: &str) -> Vec<Value> {
@@ -103,6 +96,12 @@ async fn coupon_uses(app: &TestApp, admin: &str, code: &str) -> u64 {
         .find(|c| c["code"] == code)
         .and_then(|c| c["uses"].as_u64())
         .expect("coupon listed")
+}
+
+/// The ids of a listing's orders, in its order.
+fn order_ids(listing: &Reply) -> Vec<String> {
+    let orders = listing.json["orders"].as_array().expect("orders");
+    orders.iter().map(|o| o["id"].as_str().expect("id").to_owned()).collect()
 }
 
 /// An admin's token and a customer's (`buyer@shop.test`).
@@ -180,10 +179,7 @@ async fn the_original_flow_from_registration_to_tracking(app: TestApp) {
     }
 
     // Stock left, cart emptied, coupon counted, event published.
-    assert_eq!(
-        stock(&app, &mug).await,
-        [("MUG-S".into(), 3), ("MUG-L".into(), 2)]
-    );
+    assert_eq!(stock(&app, &mug).await, [("MUG-S".into(), 3), ("MUG-L".into(), 2)]);
     assert_eq!(stock(&app, &lamp).await, [("LAMP".into(), 1)]);
     assert_eq!(cart_lines(&app, &buyer).await, 0);
     assert_eq!(coupon_uses(&app, &admin, "SAVE15").await, 1);
@@ -195,11 +191,7 @@ async fn the_original_flow_from_registration_to_tracking(app: TestApp) {
         (id.to_owned(), OrderEventKind::OrderPlaced)
     );
     assert!(
-        app.store
-            .outbox_events(10)
-            .await
-            .expect("outbox")
-            .is_empty(),
+        app.store.outbox_events(10).await.expect("outbox").is_empty(),
         "published events leave the outbox"
     );
 
@@ -207,22 +199,14 @@ async fn the_original_flow_from_registration_to_tracking(app: TestApp) {
     let tracked = app.get(&format!("/orders/{id}"), Some(&buyer)).await;
     assert_eq!(tracked.status, StatusCode::OK);
     assert_eq!(&tracked.json["order"], order);
-    assert_eq!(
-        app.get(&format!("/orders/{id}"), Some(&admin)).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.get(&format!("/orders/{id}"), None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get(&format!("/orders/{id}"), Some(&admin)).await.status, StatusCode::OK);
+    assert_eq!(app.get(&format!("/orders/{id}"), None).await.status, StatusCode::UNAUTHORIZED);
 }
 
 async fn other_customers_orders_are_not_found(app: TestApp) {
     let admin = app.admin().await;
-    let (alice, mallory) = (
-        customer(&app, "alice@shop.test").await,
-        customer(&app, "mallory@shop.test").await,
-    );
+    let (alice, mallory) =
+        (customer(&app, "alice@shop.test").await, customer(&app, "mallory@shop.test").await);
     let mug = product(&app, &admin, "Mug", &[("MUG", 5, "8.00")]).await;
     add(&app, &alice, &mug, "MUG", 1).await;
     let placed = checkout(&app, &alice, json!({})).await;
@@ -233,21 +217,11 @@ async fn other_customers_orders_are_not_found(app: TestApp) {
         "/orders/not-an-id".to_owned(),
     ] {
         let reply = app.get(&path, Some(&mallory)).await;
-        assert_eq!(
-            reply.outcome(),
-            (StatusCode::NOT_FOUND, "order_not_found"),
-            "{path}"
-        );
+        assert_eq!(reply.outcome(), (StatusCode::NOT_FOUND, "order_not_found"), "{path}");
     }
     assert!(my_orders(&app, &mallory).await.is_empty());
-    assert_eq!(
-        app.set_status(&mallory, id, "Cancelled").await.status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        app.get("/orders/all", Some(&mallory)).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.set_status(&mallory, id, "Cancelled").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/orders/all", Some(&mallory)).await.status, StatusCode::FORBIDDEN);
 }
 
 async fn prices_come_from_the_catalog_at_checkout(app: TestApp) {
@@ -282,10 +256,7 @@ async fn prices_come_from_the_catalog_at_checkout(app: TestApp) {
     // A price or total in the checkout body is not a field at all.
     add(&app, &buyer, &mug, "MUG", 1).await;
     let tampered = checkout(&app, &buyer, json!({ "total_amount": "0.01" })).await;
-    assert_eq!(
-        tampered.outcome(),
-        (StatusCode::BAD_REQUEST, "validation_error")
-    );
+    assert_eq!(tampered.outcome(), (StatusCode::BAD_REQUEST, "validation_error"));
 }
 
 async fn checkout_errors_write_nothing(app: TestApp) {
@@ -296,9 +267,7 @@ async fn checkout_errors_write_nothing(app: TestApp) {
         (StatusCode::BAD_REQUEST, "empty_cart", Some("Cart is empty"))
     );
     // No body at all is an empty request, not a 400 about JSON.
-    let bare = app
-        .call(Method::POST, "/orders/create", Some(&buyer), None)
-        .await;
+    let bare = app.call(Method::POST, "/orders/create", Some(&buyer), None).await;
     assert_eq!(bare.code(), "empty_cart");
 
     let variants = [("MUG-S", 20, "10.00"), ("MUG-L", 20, "10.00")];
@@ -319,9 +288,7 @@ async fn checkout_errors_write_nothing(app: TestApp) {
     let other = customer(&app, "other@shop.test").await;
     add(&app, &other, &mug, "MUG-S", 1).await;
     assert_eq!(
-        checkout(&app, &other, json!({ "coupon_code": "gone" }))
-            .await
-            .status,
+        checkout(&app, &other, json!({ "coupon_code": "gone" })).await.status,
         StatusCode::CREATED
     );
     let before_once = app.get("/cart/details", Some(&buyer)).await.json;
@@ -348,29 +315,15 @@ async fn checkout_errors_write_nothing(app: TestApp) {
         ("ONCE", "coupon_limit_reached"),
     ] {
         let reply = checkout(&app, &buyer, json!({ "coupon_code": code })).await;
-        assert_eq!(
-            reply.outcome(),
-            (StatusCode::BAD_REQUEST, error),
-            "{code}: {:?}",
-            reply.json
-        );
-        assert!(
-            reply.json["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())
-        );
+        assert_eq!(reply.outcome(), (StatusCode::BAD_REQUEST, error), "{code}: {:?}", reply.json);
+        assert!(reply.json["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
 
     // Stock runs out after the cart was filled: 409 naming each short SKU.
     let cut = app.put(&format!("/products/update_product/{mug}"), Some(&admin), json!({ "variants": [{ "sku": "MUG-S", "stock": 1, "price": "10.00" }, { "sku": "MUG-L", "stock": 0, "price": "10.00" }] })).await;
     assert_eq!(cut.status, StatusCode::OK);
     let short = checkout(&app, &buyer, json!({})).await;
-    assert_eq!(
-        short.outcome(),
-        (StatusCode::CONFLICT, "insufficient_stock"),
-        "{:?}",
-        short.json
-    );
+    assert_eq!(short.outcome(), (StatusCode::CONFLICT, "insufficient_stock"), "{:?}", short.json);
     let message = short.json["message"].as_str().expect("message");
     assert!(
         message.contains("MUG-S (3 wanted, 1 available)")
@@ -381,15 +334,8 @@ async fn checkout_errors_write_nothing(app: TestApp) {
     assert_eq!(shortages.len(), 2);
 
     // Nothing was written by any refused checkout.
-    assert_eq!(
-        stock(&app, &mug).await,
-        [("MUG-S".into(), 1), ("MUG-L".into(), 0)]
-    );
-    assert_ne!(
-        stock_before,
-        stock(&app, &mug).await,
-        "only the admin's edit changed stock"
-    );
+    assert_eq!(stock(&app, &mug).await, [("MUG-S".into(), 1), ("MUG-L".into(), 0)]);
+    assert_ne!(stock_before, stock(&app, &mug).await, "only the admin's edit changed stock");
     assert_eq!(cart_lines(&app, &buyer).await, 2);
     assert_eq!(my_orders(&app, &buyer).await.len(), orders_before);
     assert_eq!(coupon_uses(&app, &admin, "ONCE").await, 1);
@@ -411,57 +357,34 @@ async fn the_status_machine_holds_and_cancelling_restocks(app: TestApp) {
         .as_str()
         .expect("id")
         .to_owned();
-    assert_eq!(
-        stock(&app, &mug).await,
-        [("MUG-S".into(), 2), ("MUG-L".into(), 4)]
-    );
+    assert_eq!(stock(&app, &mug).await, [("MUG-S".into(), 2), ("MUG-L".into(), 4)]);
 
     let shipped = app.set_status(&admin, &first, "shipped").await;
     assert_eq!(shipped.status, StatusCode::OK, "{:?}", shipped.json);
     assert_eq!(shipped.json["order"]["status"], "Shipped");
-    for (to, code) in [
-        ("Pending", "invalid_status_transition"),
-        ("Cancelled", "invalid_status_transition"),
-    ] {
+    for (to, code) in
+        [("Pending", "invalid_status_transition"), ("Cancelled", "invalid_status_transition")]
+    {
         let refused = app.set_status(&admin, &first, to).await;
         assert_eq!(refused.outcome(), (StatusCode::CONFLICT, code), "{to}");
     }
-    assert_eq!(
-        app.set_status(&admin, &first, "Delivered").await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.set_status(&admin, &first, "Shipped").await.status,
-        StatusCode::CONFLICT
-    );
+    assert_eq!(app.set_status(&admin, &first, "Delivered").await.status, StatusCode::OK);
+    assert_eq!(app.set_status(&admin, &first, "Shipped").await.status, StatusCode::CONFLICT);
     let bad = app.set_status(&admin, &first, "Lost").await;
     assert_eq!(bad.outcome(), (StatusCode::BAD_REQUEST, "validation_error"));
     assert_eq!(
-        app.set_status(&admin, &ulid::Ulid::new().to_string(), "Shipped")
-            .await
-            .status,
+        app.set_status(&admin, &ulid::Ulid::new().to_string(), "Shipped").await.status,
         StatusCode::NOT_FOUND
     );
 
     // Cancelling puts the units back, once.
     let cancelled = app.set_status(&admin, &second, "Cancelled").await;
     assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.json);
+    assert_eq!(stock(&app, &mug).await, [("MUG-S".into(), 3), ("MUG-L".into(), 4)]);
+    assert_eq!(app.set_status(&admin, &second, "Cancelled").await.status, StatusCode::CONFLICT);
+    assert_eq!(stock(&app, &mug).await, [("MUG-S".into(), 3), ("MUG-L".into(), 4)]);
     assert_eq!(
-        stock(&app, &mug).await,
-        [("MUG-S".into(), 3), ("MUG-L".into(), 4)]
-    );
-    assert_eq!(
-        app.set_status(&admin, &second, "Cancelled").await.status,
-        StatusCode::CONFLICT
-    );
-    assert_eq!(
-        stock(&app, &mug).await,
-        [("MUG-S".into(), 3), ("MUG-L".into(), 4)]
-    );
-    assert_eq!(
-        app.get(&format!("/orders/{second}"), Some(&buyer))
-            .await
-            .json["order"]["status"],
+        app.get(&format!("/orders/{second}"), Some(&buyer)).await.json["order"]["status"],
         "Cancelled"
     );
 
@@ -472,18 +395,9 @@ async fn the_status_machine_holds_and_cancelling_restocks(app: TestApp) {
         [
             OrderEventKind::OrderPlaced,
             OrderEventKind::OrderPlaced,
-            OrderEventKind::StatusChanged {
-                from: Pending,
-                to: Shipped
-            },
-            OrderEventKind::StatusChanged {
-                from: Shipped,
-                to: Delivered
-            },
-            OrderEventKind::StatusChanged {
-                from: Pending,
-                to: Cancelled
-            },
+            OrderEventKind::StatusChanged { from: Pending, to: Shipped },
+            OrderEventKind::StatusChanged { from: Shipped, to: Delivered },
+            OrderEventKind::StatusChanged { from: Pending, to: Cancelled },
         ]
     );
 }
@@ -502,15 +416,10 @@ async fn two_admins_racing_on_one_order_cannot_both_win(app: TestApp) {
         racers.spawn(async move { (to, app.set_status(&admin, &id, to).await.status) });
     }
     let outcomes = racers.join_all().await;
-    let winners: Vec<_> = outcomes
-        .iter()
-        .filter(|(_, s)| *s == StatusCode::OK)
-        .collect();
+    let winners: Vec<_> = outcomes.iter().filter(|(_, s)| *s == StatusCode::OK).collect();
     assert_eq!(winners.len(), 1, "{outcomes:?}");
     assert!(
-        outcomes
-            .iter()
-            .all(|(_, s)| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        outcomes.iter().all(|(_, s)| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
         "{outcomes:?}"
     );
     let final_status =
@@ -540,18 +449,12 @@ async fn an_idempotency_key_replays_the_order_and_refuses_another_body(app: Test
     let again = checkout_with_key(&app, &buyer, "order-1", json!({ "coupon_code": "ten" })).await;
     assert_eq!(again.status, StatusCode::CREATED, "{:?}", again.json);
     assert_eq!(
-        again
-            .headers
-            .get("idempotent-replayed")
-            .and_then(|v| v.to_str().ok()),
+        again.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()),
         Some("true")
     );
     assert_eq!(again.json, first.json);
     let different = checkout_with_key(&app, &buyer, "order-1", json!({})).await;
-    assert_eq!(
-        different.outcome(),
-        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
-    );
+    assert_eq!(different.outcome(), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"));
     assert_eq!(my_orders(&app, &buyer).await.len(), 1);
     assert_eq!(stock(&app, &mug).await, [("MUG".into(), 8)]);
     assert_eq!(coupon_uses(&app, &admin, "TEN").await, 1);
@@ -580,15 +483,9 @@ async fn concurrent_retries_with_one_key_place_one_order(app: TestApp) {
         .filter(|r| r.status == StatusCode::CREATED)
         .map(|r| r.json["order"]["id"].to_string())
         .collect();
-    assert_eq!(
-        ids.len(),
-        1,
-        "one order id across every success: {replies:?}"
-    );
+    assert_eq!(ids.len(), 1, "one order id across every success: {replies:?}");
     assert!(
-        replies
-            .iter()
-            .all(|r| r.status == StatusCode::CREATED || r.status == StatusCode::CONFLICT),
+        replies.iter().all(|r| r.status == StatusCode::CREATED || r.status == StatusCode::CONFLICT),
         "{replies:?}"
     );
     assert_eq!(
@@ -605,10 +502,8 @@ async fn concurrent_retries_with_one_key_place_one_order(app: TestApp) {
 
 async fn listings_page_newest_first(app: TestApp) {
     let admin = app.admin().await;
-    let (alice, bob) = (
-        customer(&app, "alice@shop.test").await,
-        customer(&app, "bob@shop.test").await,
-    );
+    let (alice, bob) =
+        (customer(&app, "alice@shop.test").await, customer(&app, "bob@shop.test").await);
     let mug = product(&app, &admin, "Mug", &[("MUG", 50, "1.00")]).await;
     let mut placed = Vec::new();
     for i in 0..5 {
@@ -623,51 +518,24 @@ async fn listings_page_newest_first(app: TestApp) {
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
-        let page = app
-            .get(&format!("/orders?limit=2&cursor={cursor}"), Some(&alice))
-            .await;
+        let page = app.get(&format!("/orders?limit=2&cursor={cursor}"), Some(&alice)).await;
         assert_eq!(page.status, StatusCode::OK, "{:?}", page.json);
-        seen.extend(
-            page.json["orders"]
-                .as_array()
-                .expect("orders")
-                .iter()
-                .map(|o| o["id"].as_str().expect("id").to_owned()),
-        );
+        seen.extend(order_ids(&page));
         match page.json["next_cursor"].as_str() {
             Some(next) => cursor = next.to_owned(),
             None => break,
         }
     }
-    assert_eq!(
-        seen,
-        [placed[4].clone(), placed[2].clone(), placed[0].clone()]
-    );
+    assert_eq!(seen, [placed[4].clone(), placed[2].clone(), placed[0].clone()]);
 
     let everyone = app.get("/orders/all?limit=100", Some(&admin)).await;
-    let all: Vec<_> = everyone.json["orders"]
-        .as_array()
-        .expect("orders")
-        .iter()
-        .map(|o| o["id"].as_str().expect("id").to_owned())
-        .collect();
+    let all = order_ids(&everyone);
     assert_eq!(all, placed.iter().rev().cloned().collect::<Vec<_>>());
     let mut walked = Vec::new();
     let mut cursor = String::new();
     loop {
-        let page = app
-            .get(
-                &format!("/orders/all?limit=2&cursor={cursor}"),
-                Some(&admin),
-            )
-            .await;
-        walked.extend(
-            page.json["orders"]
-                .as_array()
-                .expect("orders")
-                .iter()
-                .map(|o| o["id"].as_str().expect("id").to_owned()),
-        );
+        let page = app.get(&format!("/orders/all?limit=2&cursor={cursor}"), Some(&admin)).await;
+        walked.extend(order_ids(&page));
         match page.json["next_cursor"].as_str() {
             Some(next) => cursor = next.to_owned(),
             None => break,
@@ -677,28 +545,14 @@ async fn listings_page_newest_first(app: TestApp) {
     let pending = app.get("/orders/all?status=pending", Some(&admin)).await;
     assert_eq!(pending.json["orders"].as_array().map(Vec::len), Some(4));
     let shipped = app.get("/orders/all?status=Shipped", Some(&admin)).await;
-    assert_eq!(
-        shipped.json["orders"][0]["id"].as_str(),
-        Some(placed[0].as_str())
-    );
+    assert_eq!(shipped.json["orders"][0]["id"].as_str(), Some(placed[0].as_str()));
     for query in ["status=lost", "limit=0", "limit=101", "cursor=bm9wZQ"] {
         let reply = app.get(&format!("/orders/all?{query}"), Some(&admin)).await;
-        assert_eq!(
-            reply.outcome(),
-            (StatusCode::BAD_REQUEST, "validation_error"),
-            "{query}"
-        );
+        assert_eq!(reply.outcome(), (StatusCode::BAD_REQUEST, "validation_error"), "{query}");
     }
-    for path in [
-        "/orders/all?status=Pending&status=Shipped",
-        "/orders?limit=1&limit=2",
-    ] {
+    for path in ["/orders/all?status=Pending&status=Shipped", "/orders?limit=1&limit=2"] {
         let reply = app.get(path, Some(&admin)).await;
-        assert_eq!(
-            reply.outcome(),
-            (StatusCode::BAD_REQUEST, "invalid_query"),
-            "{path}"
-        );
+        assert_eq!(reply.outcome(), (StatusCode::BAD_REQUEST, "invalid_query"), "{path}");
         assert_eq!(reply.content_type.as_deref(), Some("application/json"));
     }
 }
@@ -709,27 +563,17 @@ async fn an_order_placed_while_the_queue_is_down_keeps_its_event_in_the_outbox(a
     add(&app, &buyer, &mug, "MUG", 1).await;
     app.events.set_failing(true);
     let placed = checkout(&app, &buyer, json!({})).await;
-    assert_eq!(
-        placed.status,
-        StatusCode::CREATED,
-        "the order does not depend on the queue"
-    );
+    assert_eq!(placed.status, StatusCode::CREATED, "the order does not depend on the queue");
     let outbox = app.store.outbox_events(10).await.expect("outbox");
     assert_eq!(outbox.len(), 1);
-    assert_eq!(
-        outbox[0].order_id.to_string(),
-        placed.json["order"]["id"].as_str().expect("id")
-    );
+    assert_eq!(outbox[0].order_id.to_string(), placed.json["order"]["id"].as_str().expect("id"));
     assert_eq!(outbox[0].kind, OrderEventKind::OrderPlaced);
     assert!(app.events.recorded().is_empty());
     // The queue is back: the next event is published and leaves the outbox; the earlier
     // one waits for the re-publisher.
     app.events.set_failing(false);
     let id = placed.json["order"]["id"].as_str().expect("id");
-    assert_eq!(
-        app.set_status(&admin, id, "Shipped").await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.set_status(&admin, id, "Shipped").await.status, StatusCode::OK);
     assert_eq!(app.events.recorded().len(), 1);
     assert_eq!(app.store.outbox_events(10).await.expect("outbox"), outbox);
 }
@@ -756,31 +600,20 @@ async fn racing_customers_never_oversell(app: TestApp) {
         .await;
     assert_eq!(cut.status, StatusCode::OK);
     let outcomes = race_checkouts(&app, buyers, json!({})).await;
-    let placed = outcomes
-        .iter()
-        .filter(|(s, _)| *s == StatusCode::CREATED)
-        .count();
-    let refused = outcomes
-        .iter()
-        .filter(|(s, _)| *s == StatusCode::CONFLICT)
-        .count();
+    let placed = outcomes.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    let refused = outcomes.iter().filter(|(s, _)| *s == StatusCode::CONFLICT).count();
     println!(
         "{:?}: {n} customers, stock {k}: {placed} placed, {refused} refused with 409",
         app.backend
     );
     assert_eq!((placed, refused), (k, n - k), "{outcomes:?}");
     assert_eq!(stock(&app, &mug).await, [("HOT".into(), 0)]);
-    let orders = app
-        .get("/orders/all?limit=100&status=Pending", Some(&admin))
-        .await;
+    let orders = app.get("/orders/all?limit=100&status=Pending", Some(&admin)).await;
     let mut listed = orders.json["orders"].as_array().map_or(0, Vec::len);
     let mut cursor = orders.json["next_cursor"].as_str().map(str::to_owned);
     while let Some(next) = cursor {
         let page = app
-            .get(
-                &format!("/orders/all?limit=100&status=Pending&cursor={next}"),
-                Some(&admin),
-            )
+            .get(&format!("/orders/all?limit=100&status=Pending&cursor={next}"), Some(&admin))
             .await;
         listed += page.json["orders"].as_array().map_or(0, Vec::len);
         cursor = page.json["next_cursor"].as_str().map(str::to_owned);
@@ -801,14 +634,8 @@ async fn a_coupons_max_uses_holds_under_a_race(app: TestApp) {
         add(&app, buyer, &mug, "MUG", 1).await;
     }
     let outcomes = race_checkouts(&app, buyers, json!({ "coupon_code": "FIRST5" })).await;
-    let placed = outcomes
-        .iter()
-        .filter(|(s, _)| *s == StatusCode::CREATED)
-        .count();
-    let exhausted = outcomes
-        .iter()
-        .filter(|(_, code)| code == "coupon_exhausted")
-        .count();
+    let placed = outcomes.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    let exhausted = outcomes.iter().filter(|(_, code)| code == "coupon_exhausted").count();
     println!(
         "{:?}: {n} customers, coupon max_uses 5: {placed} placed, {exhausted} coupon_exhausted",
         app.backend
@@ -823,13 +650,8 @@ async fn a_full_cart_of_fifty_products_checks_out_in_one_transaction(app: TestAp
     coupon(&app, &admin, json!({ "code": "BULK", "discount_percent": 5, "expiry": "2999-01-01T00:00:00Z", "max_uses": 10, "max_uses_per_user": 2 })).await;
     let mut products = Vec::new();
     for i in 0..50 {
-        let id = product(
-            &app,
-            &admin,
-            &format!("Item {i}"),
-            &[(&format!("BULK-{i}"), 3, "1.00")],
-        )
-        .await;
+        let id =
+            product(&app, &admin, &format!("Item {i}"), &[(&format!("BULK-{i}"), 3, "1.00")]).await;
         add(&app, &buyer, &id, &format!("BULK-{i}"), 2).await;
         products.push(id);
     }
@@ -837,10 +659,7 @@ async fn a_full_cart_of_fifty_products_checks_out_in_one_transaction(app: TestAp
     // idempotency record and outbox event.
     let placed = checkout_with_key(&app, &buyer, "bulk-1", json!({ "coupon_code": "BULK" })).await;
     assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
-    assert_eq!(
-        placed.json["order"]["items"].as_array().map(Vec::len),
-        Some(50)
-    );
+    assert_eq!(placed.json["order"]["items"].as_array().map(Vec::len), Some(50));
     assert_eq!(
         (
             placed.json["order"]["total_amount"].as_str(),

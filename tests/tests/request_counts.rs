@@ -41,15 +41,10 @@ impl Counter {
 }
 
 async fn counted_app() -> (TestApp, Counter) {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "run through scripts/test.sh"
-    );
+    assert!(std::env::var_os("AWS_ENDPOINT_URL").is_some(), "run through scripts/test.sh");
     let sdk = aws_config::load_from_env().await;
     let counter = Counter::default();
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .interceptor(counter.clone())
-        .build();
+    let config = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(counter.clone()).build();
     let client = aws_sdk_dynamodb::Client::from_conf(config);
     let table = format!("shop-count-{}", ulid::Ulid::new());
     let schema = TableSchema::from_template(local::TEMPLATE_YAML).expect("schema");
@@ -62,9 +57,7 @@ async fn add_products(app: &TestApp, admin: &str, from: usize, to: usize) -> Vec
     let mut ids = Vec::new();
     for i in from..to {
         let body = json!({ "name": format!("P{i}"), "category": "c", "variants": [{ "sku": format!("SKU-{i}"), "stock": 1, "price": 1 }] });
-        let reply = app
-            .post("/products/create_product", Some(admin), body)
-            .await;
+        let reply = app.post("/products/create_product", Some(admin), body).await;
         assert_eq!(reply.status, StatusCode::CREATED);
         ids.push(reply.json["product"]["id"].as_str().expect("id").to_owned());
     }
@@ -77,12 +70,8 @@ async fn cursor_walk(app: &TestApp, counter: &Counter, limit: usize) -> Vec<usiz
     let mut cursor = String::new();
     loop {
         counter.take();
-        let reply = app
-            .get(
-                &format!("/products/all_products?limit={limit}&cursor={cursor}"),
-                None,
-            )
-            .await;
+        let reply =
+            app.get(&format!("/products/all_products?limit={limit}&cursor={cursor}"), None).await;
         assert_eq!(reply.status, StatusCode::OK);
         costs.push(counter.take());
         match reply.json["next_cursor"].as_str() {
@@ -114,22 +103,13 @@ async fn a_product_read_is_one_request_and_a_cursor_page_a_constant_number() {
     assert_eq!(small.len(), 3);
     assert_eq!(large.len(), 10);
     // The list Query and the counter read, at every depth and catalog size.
-    assert!(
-        small.iter().chain(&large).all(|cost| *cost == 2),
-        "{small:?} {large:?}"
-    );
+    assert!(small.iter().chain(&large).all(|cost| *cost == 2), "{small:?} {large:?}");
 
     // Page numbers read what they skip: still a small bounded number at these sizes.
     counter.take();
-    let deep = app
-        .get("/products/all_products?page=10&per_page=4", None)
-        .await;
+    let deep = app.get("/products/all_products?page=10&per_page=4", None).await;
     assert_eq!(deep.json["products"].as_array().map(Vec::len), Some(4));
-    assert_eq!(
-        counter.take(),
-        2,
-        "40 small products fit in one 1 MB Query page"
-    );
+    assert_eq!(counter.take(), 2, "40 small products fit in one 1 MB Query page");
 }
 
 #[tokio::test]
@@ -142,13 +122,7 @@ async fn a_checkout_is_one_cart_read_one_batch_read_and_one_transaction() {
     app.register("counted@shop.test", "a-good-password").await;
     let (customer, _) = app.login("counted@shop.test", "a-good-password").await;
     for id in &ids {
-        let added = app
-            .post(
-                "/cart/add_item",
-                Some(&customer),
-                json!({ "product_id": id }),
-            )
-            .await;
+        let added = app.post("/cart/add_item", Some(&customer), json!({ "product_id": id })).await;
         assert_eq!(added.status, StatusCode::OK);
     }
 
@@ -168,9 +142,7 @@ async fn a_checkout_is_one_cart_read_one_batch_read_and_one_transaction() {
         .header("authorization", format!("Bearer {customer}"))
         .header("content-type", "application/json")
         .header("idempotency-key", "counted-1")
-        .body(axum::body::Body::from(
-            json!({ "coupon_code": "TEN" }).to_string(),
-        ))
+        .body(axum::body::Body::from(json!({ "coupon_code": "TEN" }).to_string()))
         .expect("request");
     let placed = app.send(request).await;
     assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
@@ -188,11 +160,7 @@ async fn a_login_costs_two_requests_and_a_failure_two() {
     let (app, counter) = counted_app().await;
     app.register("count@shop.test", "a-good-password").await;
     let login = |password: &'static str| {
-        app.post(
-            "/auth/login",
-            None,
-            json!({ "email": "count@shop.test", "password": password }),
-        )
+        app.post("/auth/login", None, json!({ "email": "count@shop.test", "password": password }))
     };
 
     // Success: one BatchGetItem (account + failed logins), one transaction (session, account's

@@ -1,27 +1,22 @@
 //! The declared `rust-version` is true: no locked dependency asks for a newer compiler. Another
 //! toolchain cannot be installed to try it, so this compares the declaration with every
-//! package's own in `cargo metadata`.
+//! package's own in `cargo metadata` (which fetches any locked package not yet downloaded,
+//! including those for other platforms).
 
 use std::process::Command;
 
 fn version(text: &str) -> Vec<u64> {
-    text.split('.')
-        .map(|part| part.parse().expect("numeric version part"))
-        .collect()
+    text.split('.').map(|part| part.parse().expect("numeric version part")).collect()
 }
 
 #[test]
 fn no_locked_dependency_needs_a_newer_rust_than_declared() {
     let output = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["metadata", "--format-version", "1", "--locked"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let packages = metadata["packages"].as_array().expect("packages");
     let members: Vec<&str> = metadata["workspace_members"]
@@ -33,11 +28,7 @@ fn no_locked_dependency_needs_a_newer_rust_than_declared() {
     let declared: Vec<&str> = packages
         .iter()
         .filter(|p| members.contains(&p["id"].as_str().expect("id")))
-        .map(|p| {
-            p["rust_version"]
-                .as_str()
-                .expect("every member declares rust-version")
-        })
+        .map(|p| p["rust_version"].as_str().expect("every member declares rust-version"))
         .collect();
     assert!(declared.len() >= 9, "{declared:?}");
     let declared = version(declared[0]);

@@ -43,10 +43,7 @@ fn rotation(session: &Session, now: Timestamp) -> Rotation {
 }
 
 fn guard() -> SessionGuard {
-    SessionGuard {
-        max_failures: 3,
-        now: Timestamp::now(),
-    }
+    SessionGuard { max_failures: 3, now: Timestamp::now() }
 }
 
 /// A stored account (unique e-mail per call) and a live session of it.
@@ -88,51 +85,42 @@ fn item(name: &str, category: &str, skus: &[&str]) -> Product {
     Product::create(ProductSpec::parse(input).expect("valid"), Timestamp::now())
 }
 
+/// A cart line of `quantity` × `sku` of `product` at 3.50 (every `item` variant's price).
+fn line(product: &Product, sku: &str, quantity: u32) -> CartLine {
+    CartLine {
+        product_id: product.id,
+        sku: Sku::parse(sku).expect("sku"),
+        quantity,
+        price_when_added: "3.50".parse().expect("money"),
+    }
+}
+
 fn patch(value: serde_json::Value) -> ProductPatch {
     ProductPatch::parse(serde_json::from_value(value).expect("input")).expect("valid")
 }
 
 fn query(category: Option<&str>, start: ListStart, limit: usize) -> ProductQuery {
-    ProductQuery {
-        category: category.map(str::to_owned),
-        start,
-        limit,
-    }
+    ProductQuery { category: category.map(str::to_owned), start, limit }
 }
 
 fn coupon(code: &str, uses: u32) -> Coupon {
     let input: CouponInput = serde_json::from_value(serde_json::json!({ "code": code, "discount_percent": 20, "expiry": "2099-01-01T00:00:00Z" })).expect("input");
-    Coupon {
-        uses,
-        ..Coupon::parse_new(input).expect("valid")
-    }
+    Coupon { uses, ..Coupon::parse_new(input).expect("valid") }
 }
 
 async fn carts_are_per_user_and_written_only_at_the_version_read(app: TestApp) {
     let store = app.store.as_ref();
-    let (mug, lamp) = (
-        item("Mug", "k", &["M-1", "M-2"]),
-        item("Lamp", "h", &["L-1"]),
-    );
+    let (mug, lamp) = (item("Mug", "k", &["M-1", "M-2"]), item("Lamp", "h", &["L-1"]));
     store.create_product(&mug).await.expect("created");
     store.create_product(&lamp).await.expect("created");
     let (me, other) = (UserId::new(), UserId::new());
-    let line = |product: &Product, sku: &str, quantity: u32| CartLine {
-        product_id: product.id,
-        sku: Sku::parse(sku).expect("sku"),
-        quantity,
-        price_when_added: "3.50".parse().expect("money"),
-    };
     assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
     let v1 = store
         .save_cart(me, 0, &[line(&lamp, "L-1", 1), line(&mug, "M-2", 1)])
         .await
         .expect("created");
     let stale = store.save_cart(me, 0, &[line(&mug, "M-1", 1)]).await;
-    assert!(
-        matches!(stale, Err(StoreError::Conflict(Conflict::CartChanged))),
-        "{stale:?}"
-    );
+    assert!(matches!(stale, Err(StoreError::Conflict(Conflict::CartChanged))), "{stale:?}");
     let v2 = store
         .save_cart(me, v1, &[line(&mug, "M-2", 4), line(&lamp, "L-1", 1)])
         .await
@@ -142,39 +130,21 @@ async fn carts_are_per_user_and_written_only_at_the_version_read(app: TestApp) {
         store.save_cart(me, v1, &[]).await,
         Err(StoreError::Conflict(Conflict::CartChanged))
     ));
-    store
-        .save_cart(other, 0, &[line(&mug, "M-1", 9)])
-        .await
-        .expect("created");
+    store.save_cart(other, 0, &[line(&mug, "M-1", 9)]).await.expect("created");
 
     let mine = store.cart(me).await.expect("read");
     let mut expected = vec![line(&mug, "M-2", 4), line(&lamp, "L-1", 1)];
     expected.sort_by(|a, b| (a.product_id, &a.sku).cmp(&(b.product_id, &b.sku)));
-    assert_eq!(
-        mine,
-        StoredCart {
-            lines: expected,
-            version: v2
-        },
-        "by product id, then SKU"
-    );
-    assert_eq!(
-        store.cart(other).await.expect("read").lines,
-        [line(&mug, "M-1", 9)]
-    );
+    assert_eq!(mine, StoredCart { lines: expected, version: v2 }, "by product id, then SKU");
+    assert_eq!(store.cart(other).await.expect("read").lines, [line(&mug, "M-1", 9)]);
 
     assert_eq!(store.save_cart(me, v2, &[]).await.expect("emptied"), 0);
     assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
 
-    let found = store
-        .find_products(&[mug.id, lamp.id, mug.id, ProductId::new()])
-        .await
-        .expect("batch");
+    let found =
+        store.find_products(&[mug.id, lamp.id, mug.id, ProductId::new()]).await.expect("batch");
     assert_eq!(found.len(), 2);
-    assert_eq!(
-        (found.get(&mug.id), found.get(&lamp.id)),
-        (Some(&mug), Some(&lamp))
-    );
+    assert_eq!((found.get(&mug.id), found.get(&lamp.id)), (Some(&mug), Some(&lamp)));
 }
 
 async fn coupons_are_unique_by_code_and_updates_never_touch_the_use_count(app: TestApp) {
@@ -185,67 +155,24 @@ async fn coupons_are_unique_by_code_and_updates_never_touch_the_use_count(app: T
         store.create_coupon(&coupon("USED-5", 0)).await,
         Err(StoreError::Conflict(Conflict::CouponExists))
     ));
-    assert_eq!(
-        store.find_coupon(&used.code).await.expect("read"),
-        Some(used.clone())
-    );
+    assert_eq!(store.find_coupon(&used.code).await.expect("read"), Some(used.clone()));
 
-    let edited = Coupon {
-        discount_percent: 40,
-        max_uses: Some(9),
-        uses: 0,
-        ..used.clone()
-    };
+    let edited = Coupon { discount_percent: 40, max_uses: Some(9), uses: 0, ..used.clone() };
     store.update_coupon(&edited).await.expect("updated");
-    let stored = store
-        .find_coupon(&used.code)
-        .await
-        .expect("read")
-        .expect("exists");
-    assert_eq!(
-        (stored.discount_percent, stored.max_uses, stored.uses),
-        (40, Some(9), 5)
-    );
-    let cleared = Coupon {
-        max_uses: None,
-        ..stored.clone()
-    };
+    let stored = store.find_coupon(&used.code).await.expect("read").expect("exists");
+    assert_eq!((stored.discount_percent, stored.max_uses, stored.uses), (40, Some(9), 5));
+    let cleared = Coupon { max_uses: None, ..stored.clone() };
     store.update_coupon(&cleared).await.expect("updated");
-    assert_eq!(
-        store
-            .find_coupon(&used.code)
-            .await
-            .expect("read")
-            .expect("exists")
-            .max_uses,
-        None
-    );
+    assert_eq!(store.find_coupon(&used.code).await.expect("read").expect("exists").max_uses, None);
 
-    store
-        .create_coupon(&coupon("ABC", 0))
-        .await
-        .expect("created");
-    let listed: Vec<_> = store
-        .list_coupons()
-        .await
-        .expect("list")
-        .into_iter()
-        .map(|c| c.code)
-        .collect();
-    assert_eq!(
-        listed,
-        [CouponCode::parse("ABC").expect("code"), used.code.clone()]
-    );
+    store.create_coupon(&coupon("ABC", 0)).await.expect("created");
+    let listed: Vec<_> =
+        store.list_coupons().await.expect("list").into_iter().map(|c| c.code).collect();
+    assert_eq!(listed, [CouponCode::parse("ABC").expect("code"), used.code.clone()]);
 
     store.delete_coupon(&used.code).await.expect("deleted");
-    assert!(matches!(
-        store.delete_coupon(&used.code).await,
-        Err(StoreError::NotFound)
-    ));
-    assert!(matches!(
-        store.update_coupon(&used).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(store.delete_coupon(&used.code).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.update_coupon(&used).await, Err(StoreError::NotFound)));
     assert_eq!(store.find_coupon(&used.code).await.expect("read"), None);
 }
 
@@ -253,40 +180,22 @@ async fn a_product_reads_back_as_written_and_counts(app: TestApp) {
     let store = app.store.as_ref();
     let mug = item("Mug", "kitchen", &["M-1", "M-2"]);
     store.create_product(&mug).await.expect("created");
-    assert_eq!(
-        store.find_product(mug.id).await.expect("read"),
-        Some(mug.clone())
-    );
+    assert_eq!(store.find_product(mug.id).await.expect("read"), Some(mug.clone()));
     assert_eq!(store.count_products(None).await.expect("count"), 1);
-    assert_eq!(
-        store.count_products(Some("kitchen")).await.expect("count"),
-        1
-    );
-    assert_eq!(
-        store.count_products(Some("garden")).await.expect("count"),
-        0
-    );
+    assert_eq!(store.count_products(Some("kitchen")).await.expect("count"), 1);
+    assert_eq!(store.count_products(Some("garden")).await.expect("count"), 0);
 }
 
 async fn a_taken_sku_refuses_the_whole_product(app: TestApp) {
     let store = app.store.as_ref();
-    store
-        .create_product(&item("First", "a", &["S-1"]))
-        .await
-        .expect("created");
+    store.create_product(&item("First", "a", &["S-1"])).await.expect("created");
     let second = item("Second", "b", &["S-2", "S-1"]);
-    assert_eq!(
-        conflict(store.create_product(&second).await),
-        Conflict::SkuTaken
-    );
+    assert_eq!(conflict(store.create_product(&second).await), Conflict::SkuTaken);
     assert_eq!(store.find_product(second.id).await.expect("read"), None);
     assert_eq!(store.count_products(None).await.expect("count"), 1);
     assert_eq!(store.count_products(Some("b")).await.expect("count"), 0);
     // S-2 was not claimed by the refused product.
-    store
-        .create_product(&item("Third", "b", &["S-2"]))
-        .await
-        .expect("S-2 is free");
+    store.create_product(&item("Third", "b", &["S-2"])).await.expect("S-2 is free");
 }
 
 async fn replace_is_conditional_on_the_version_read(app: TestApp) {
@@ -294,14 +203,8 @@ async fn replace_is_conditional_on_the_version_read(app: TestApp) {
     let lamp = item("Lamp", "home", &["L-1", "L-2"]);
     store.create_product(&lamp).await.expect("created");
     let moved = lamp.apply(patch(serde_json::json!({ "category": "office", "variants": [{ "sku": "L-2", "stock": 1, "price": 1 }, { "sku": "L-3", "stock": 1, "price": 1 }] })), Timestamp::now());
-    store
-        .replace_product(&lamp, &moved)
-        .await
-        .expect("replaced");
-    assert_eq!(
-        store.find_product(lamp.id).await.expect("read"),
-        Some(moved.clone())
-    );
+    store.replace_product(&lamp, &moved).await.expect("replaced");
+    assert_eq!(store.find_product(lamp.id).await.expect("read"), Some(moved.clone()));
     assert_eq!(
         (
             store.count_products(Some("home")).await.expect("c"),
@@ -311,28 +214,13 @@ async fn replace_is_conditional_on_the_version_read(app: TestApp) {
     );
 
     // A writer still holding the old version loses, and changes nothing.
-    let stale = lamp.apply(
-        patch(serde_json::json!({ "name": "Stale" })),
-        Timestamp::now(),
-    );
-    assert_eq!(
-        conflict(store.replace_product(&lamp, &stale).await),
-        Conflict::ProductChanged
-    );
-    assert_eq!(
-        conflict(store.delete_product(&lamp).await),
-        Conflict::ProductChanged
-    );
-    assert_eq!(
-        store.find_product(lamp.id).await.expect("read"),
-        Some(moved.clone())
-    );
+    let stale = lamp.apply(patch(serde_json::json!({ "name": "Stale" })), Timestamp::now());
+    assert_eq!(conflict(store.replace_product(&lamp, &stale).await), Conflict::ProductChanged);
+    assert_eq!(conflict(store.delete_product(&lamp).await), Conflict::ProductChanged);
+    assert_eq!(store.find_product(lamp.id).await.expect("read"), Some(moved.clone()));
 
     // L-1 was released, L-3 claimed.
-    store
-        .create_product(&item("Other", "x", &["L-1"]))
-        .await
-        .expect("L-1 free");
+    store.create_product(&item("Other", "x", &["L-1"])).await.expect("L-1 free");
     assert_eq!(
         conflict(store.create_product(&item("Other", "x", &["L-3"])).await),
         Conflict::SkuTaken
@@ -347,45 +235,27 @@ async fn delete_releases_everything_and_a_second_delete_is_not_found(app: TestAp
     assert_eq!(store.find_product(chair.id).await.expect("read"), None);
     assert_eq!(store.count_products(None).await.expect("count"), 0);
     assert_eq!(store.count_products(Some("home")).await.expect("count"), 0);
-    assert!(matches!(
-        store.delete_product(&chair).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(store.delete_product(&chair).await, Err(StoreError::NotFound)));
     let replaced = chair.apply(patch(serde_json::json!({ "name": "x" })), Timestamp::now());
-    assert!(matches!(
-        store.replace_product(&chair, &replaced).await,
-        Err(StoreError::NotFound)
-    ));
-    store
-        .create_product(&item("Chair again", "home", &["C-1"]))
-        .await
-        .expect("C-1 free");
+    assert!(matches!(store.replace_product(&chair, &replaced).await, Err(StoreError::NotFound)));
+    store.create_product(&item("Chair again", "home", &["C-1"])).await.expect("C-1 free");
 }
 
 async fn listings_are_newest_first_by_offset_or_after_a_position(app: TestApp) {
     let store = app.store.as_ref();
     let mut made = Vec::new();
     for i in 0..7 {
-        let product = item(
-            &format!("P{i}"),
-            if i % 2 == 0 { "even" } else { "odd" },
-            &[&format!("P-{i}")],
-        );
+        let product =
+            item(&format!("P{i}"), if i % 2 == 0 { "even" } else { "odd" }, &[&format!("P-{i}")]);
         store.create_product(&product).await.expect("created");
         made.push(product);
     }
     made.sort_by_key(|p| std::cmp::Reverse(sort_key(p)));
-    let all = store
-        .list_products(&query(None, ListStart::Offset(0), 10))
-        .await
-        .expect("list");
+    let all = store.list_products(&query(None, ListStart::Offset(0), 10)).await.expect("list");
     assert_eq!(all.products, made);
     assert_eq!(all.next, None);
 
-    let first = store
-        .list_products(&query(None, ListStart::Offset(0), 3))
-        .await
-        .expect("list");
+    let first = store.list_products(&query(None, ListStart::Offset(0), 3)).await.expect("list");
     assert_eq!(first.products, made[..3]);
     assert_eq!(first.next.as_deref(), Some(sort_key(&made[2]).as_str()));
     let second = store
@@ -393,34 +263,20 @@ async fn listings_are_newest_first_by_offset_or_after_a_position(app: TestApp) {
         .await
         .expect("list");
     assert_eq!(second.products, made[3..6]);
-    let offset = store
-        .list_products(&query(None, ListStart::Offset(3), 3))
-        .await
-        .expect("list");
+    let offset = store.list_products(&query(None, ListStart::Offset(3), 3)).await.expect("list");
     assert_eq!(offset.products, second.products);
     let last = store
         .list_products(&query(None, ListStart::After(sort_key(&made[5])), 3))
         .await
         .expect("list");
-    assert_eq!(
-        (last.products.as_slice(), last.next.as_deref()),
-        (&made[6..], None)
-    );
+    assert_eq!((last.products.as_slice(), last.next.as_deref()), (&made[6..], None));
 
-    let odd: Vec<_> = made
-        .iter()
-        .filter(|p| p.category == "odd")
-        .cloned()
-        .collect();
-    let listed = store
-        .list_products(&query(Some("odd"), ListStart::Offset(0), 10))
-        .await
-        .expect("list");
+    let odd: Vec<_> = made.iter().filter(|p| p.category == "odd").cloned().collect();
+    let listed =
+        store.list_products(&query(Some("odd"), ListStart::Offset(0), 10)).await.expect("list");
     assert_eq!(listed.products, odd);
-    let beyond = store
-        .list_products(&query(Some("odd"), ListStart::Offset(10), 10))
-        .await
-        .expect("list");
+    let beyond =
+        store.list_products(&query(Some("odd"), ListStart::Offset(10), 10)).await.expect("list");
     assert_eq!((beyond.products.len(), beyond.next), (0, None));
 }
 
@@ -428,20 +284,11 @@ async fn a_created_user_is_found_by_email_and_by_id(app: TestApp) {
     let store = app.store.as_ref();
     let alice = record("alice@shop.test");
     store.create_user(&alice).await.expect("created");
-    let by_email = store
-        .find_user_by_email(&alice.user.email)
-        .await
-        .expect("read");
+    let by_email = store.find_user_by_email(&alice.user.email).await.expect("read");
     assert_eq!(by_email.as_ref(), Some(&alice));
-    assert_eq!(
-        store.find_user(alice.user.id).await.expect("read"),
-        Some(alice.user.clone())
-    );
+    assert_eq!(store.find_user(alice.user.id).await.expect("read"), Some(alice.user.clone()));
     let stranger = Email::parse("nobody@shop.test").expect("email");
-    assert_eq!(
-        store.find_user_by_email(&stranger).await.expect("read"),
-        None
-    );
+    assert_eq!(store.find_user_by_email(&stranger).await.expect("read"), None);
     assert_eq!(store.find_user(UserId::new()).await.expect("read"), None);
 }
 
@@ -450,16 +297,10 @@ async fn a_taken_email_is_a_conflict_and_writes_nothing(app: TestApp) {
     let first = record("dup@shop.test");
     store.create_user(&first).await.expect("created");
     let second = record("dup@shop.test");
-    let error = store
-        .create_user(&second)
-        .await
-        .expect_err("duplicate refused");
+    let error = store.create_user(&second).await.expect_err("duplicate refused");
     assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
     assert_eq!(store.find_user(second.user.id).await.expect("read"), None);
-    let kept = store
-        .find_user_by_email(&first.user.email)
-        .await
-        .expect("read");
+    let kept = store.find_user_by_email(&first.user.email).await.expect("read");
     assert_eq!(kept.map(|r| r.user.id), Some(first.user.id));
 }
 
@@ -467,63 +308,32 @@ async fn set_role_changes_both_views_of_the_user(app: TestApp) {
     let store = app.store.as_ref();
     let carol = record("carol@shop.test");
     store.create_user(&carol).await.expect("created");
-    store
-        .set_role(&carol.user, Role::Admin)
-        .await
-        .expect("role set");
-    let by_id = store
-        .find_user(carol.user.id)
-        .await
-        .expect("read")
-        .expect("exists");
-    let by_email = store
-        .find_user_by_email(&carol.user.email)
-        .await
-        .expect("read")
-        .expect("exists");
+    store.set_role(&carol.user, Role::Admin).await.expect("role set");
+    let by_id = store.find_user(carol.user.id).await.expect("read").expect("exists");
+    let by_email =
+        store.find_user_by_email(&carol.user.email).await.expect("read").expect("exists");
     assert_eq!((by_id.role, by_email.user.role), (Role::Admin, Role::Admin));
     assert_eq!(by_email.password_hash, carol.password_hash);
 
     let ghost = record("ghost@shop.test");
-    let error = store
-        .set_role(&ghost.user, Role::Admin)
-        .await
-        .expect_err("absent");
+    let error = store.set_role(&ghost.user, Role::Admin).await.expect_err("absent");
     assert!(matches!(error, StoreError::NotFound), "{error:?}");
-    assert_eq!(
-        store
-            .find_user_by_email(&ghost.user.email)
-            .await
-            .expect("read"),
-        None
-    );
+    assert_eq!(store.find_user_by_email(&ghost.user.email).await.expect("read"), None);
 }
 
 async fn a_session_is_found_until_it_expires(app: TestApp) {
     let store = app.store.as_ref();
     let live = account_session(store, 3600).await;
     let now = Timestamp::now();
-    assert_eq!(
-        read_session(store, live.user_id, live.id, now).await,
-        Some(live.clone())
-    );
+    assert_eq!(read_session(store, live.user_id, live.id, now).await, Some(live.clone()));
     // Lazy expiry: past its end the session is gone even though no TTL sweep ran.
     let later = live.expires_at.plus_seconds(1);
-    assert_eq!(
-        read_session(store, live.user_id, live.id, later).await,
-        None
-    );
-    assert_eq!(
-        read_session(store, live.user_id, SessionId::new(), now).await,
-        None
-    );
+    assert_eq!(read_session(store, live.user_id, live.id, later).await, None);
+    assert_eq!(read_session(store, live.user_id, SessionId::new(), now).await, None);
     // Found only under its own user: a token naming another `sub` finds nothing.
     assert_eq!(read_session(store, UserId::new(), live.id, now).await, None);
 
-    assert_eq!(
-        conflict(store.create_session(&live, guard()).await),
-        Conflict::SessionExists
-    );
+    assert_eq!(conflict(store.create_session(&live, guard()).await), Conflict::SessionExists);
 }
 
 async fn a_session_holds_the_accounts_current_role(app: TestApp) {
@@ -532,52 +342,27 @@ async fn a_session_holds_the_accounts_current_role(app: TestApp) {
     store.create_user(&dave).await.expect("created");
     let first = session(&dave.user, 3600);
     let second = session(&dave.user, 3600);
-    store
-        .create_session(&first, guard())
-        .await
-        .expect("created");
-    store
-        .create_session(&second, guard())
-        .await
-        .expect("created");
+    store.create_session(&first, guard()).await.expect("created");
+    store.create_session(&second, guard()).await.expect("created");
 
-    store
-        .set_role(&dave.user, Role::Admin)
-        .await
-        .expect("promoted");
+    store.set_role(&dave.user, Role::Admin).await.expect("promoted");
     let now = Timestamp::now();
     for s in [&first, &second] {
-        let stored = read_session(store, dave.user.id, s.id, now)
-            .await
-            .expect("live");
+        let stored = read_session(store, dave.user.id, s.id, now).await.expect("live");
         assert_eq!(stored.role, Role::Admin);
     }
-    store
-        .set_role(&dave.user, Role::Customer)
-        .await
-        .expect("demoted");
-    let stored = read_session(store, dave.user.id, first.id, now)
-        .await
-        .expect("live");
+    store.set_role(&dave.user, Role::Customer).await.expect("demoted");
+    let stored = read_session(store, dave.user.id, first.id, now).await.expect("live");
     assert_eq!(stored.role, Role::Customer);
 
     // A session read before a role change is not opened with the old role.
     let stale = session(&dave.user, 3600);
-    store
-        .set_role(&dave.user, Role::PrimeCustomer)
-        .await
-        .expect("changed");
-    assert_eq!(
-        conflict(store.create_session(&stale, guard()).await),
-        Conflict::RoleChanged
-    );
+    store.set_role(&dave.user, Role::PrimeCustomer).await.expect("changed");
+    assert_eq!(conflict(store.create_session(&stale, guard()).await), Conflict::RoleChanged);
     assert_eq!(read_session(store, dave.user.id, stale.id, now).await, None);
     // Nor for an account that does not exist.
     let ghost = session(&record("ghost@shop.test").user, 3600);
-    assert_eq!(
-        conflict(store.create_session(&ghost, guard()).await),
-        Conflict::RoleChanged
-    );
+    assert_eq!(conflict(store.create_session(&ghost, guard()).await), Conflict::RoleChanged);
 }
 
 async fn failed_logins_count_in_one_window_and_lock_new_sessions(app: TestApp) {
@@ -587,111 +372,56 @@ async fn failed_logins_count_in_one_window_and_lock_new_sessions(app: TestApp) {
     let email = &erin.user.email;
     let start = Timestamp::now();
     assert_eq!(store.find_login(email).await.expect("read").failures, None);
-    assert_eq!(
-        store.find_login(email).await.expect("read").account,
-        Some(erin.clone())
-    );
+    assert_eq!(store.find_login(email).await.expect("read").account, Some(erin.clone()));
 
-    let first = store
-        .record_login_failure(email, None, start, 60)
-        .await
-        .expect("counted");
-    assert_eq!(
-        first,
-        LoginFailures {
-            count: 1,
-            window_ends: start.plus_seconds(60)
-        }
-    );
+    let first = store.record_login_failure(email, None, start, 60).await.expect("counted");
+    assert_eq!(first, LoginFailures { count: 1, window_ends: start.plus_seconds(60) });
     let third = {
         // The hint is only a hint: a wrong one gives the same count.
         store
             .record_login_failure(email, Some(first), start.plus_seconds(1), 60)
             .await
             .expect("counted");
-        store
-            .record_login_failure(email, None, start.plus_seconds(2), 60)
-            .await
-            .expect("counted")
+        store.record_login_failure(email, None, start.plus_seconds(2), 60).await.expect("counted")
     };
     // Later failures count in the window the first one opened.
-    assert_eq!(
-        third,
-        LoginFailures {
-            count: 3,
-            window_ends: start.plus_seconds(60)
-        }
-    );
-    assert_eq!(
-        store.find_login(email).await.expect("read").failures,
-        Some(third)
-    );
+    assert_eq!(third, LoginFailures { count: 3, window_ends: start.plus_seconds(60) });
+    assert_eq!(store.find_login(email).await.expect("read").failures, Some(third));
 
     // Locked (3 of 3): no session opens, and the failures stay.
     let s = session(&erin.user, 3600);
-    let locked = SessionGuard {
-        max_failures: 3,
-        now: start.plus_seconds(3),
-    };
-    assert_eq!(
-        conflict(store.create_session(&s, locked).await),
-        Conflict::LoginLocked
-    );
+    let locked = SessionGuard { max_failures: 3, now: start.plus_seconds(3) };
+    assert_eq!(conflict(store.create_session(&s, locked).await), Conflict::LoginLocked);
     assert_eq!(read_session(store, erin.user.id, s.id, start).await, None);
     // Under a higher limit it opens, and clears the failures.
-    let lenient = SessionGuard {
-        max_failures: 4,
-        now: start.plus_seconds(3),
-    };
+    let lenient = SessionGuard { max_failures: 4, now: start.plus_seconds(3) };
     store.create_session(&s, lenient).await.expect("opened");
     assert_eq!(store.find_login(email).await.expect("read").failures, None);
 
     // After the window a failure opens a new one; an unknown e-mail counts the same way.
-    let reopened = store
-        .record_login_failure(email, None, start, 60)
-        .await
-        .expect("counted");
+    let reopened = store.record_login_failure(email, None, start, 60).await.expect("counted");
     let fresh = store
         .record_login_failure(email, Some(reopened), start.plus_seconds(61), 60)
         .await
         .expect("counted");
-    assert_eq!(
-        fresh,
-        LoginFailures {
-            count: 1,
-            window_ends: start.plus_seconds(121)
-        }
-    );
+    assert_eq!(fresh, LoginFailures { count: 1, window_ends: start.plus_seconds(121) });
     let nobody = Email::parse("nobody@shop.test").expect("email");
-    store
-        .record_login_failure(&nobody, Some(third), start, 60)
-        .await
-        .expect("counted");
+    store.record_login_failure(&nobody, Some(third), start, 60).await.expect("counted");
     let read = store.find_login(&nobody).await.expect("read");
-    assert_eq!(
-        (read.account, read.failures.map(|f| f.count)),
-        (None, Some(1))
-    );
+    assert_eq!((read.account, read.failures.map(|f| f.count)), (None, Some(1)));
 }
 
 async fn concurrent_login_failures_are_all_counted(app: TestApp) {
     let email = Email::parse("frank@shop.test").expect("email");
     let now = Timestamp::now();
     let mut racers = tokio::task::JoinSet::new();
-    let open = LoginFailures {
-        count: 1,
-        window_ends: now.plus_seconds(900),
-    };
+    let open = LoginFailures { count: 1, window_ends: now.plus_seconds(900) };
     for n in 0..8 {
         let store = std::sync::Arc::clone(&app.store);
         let email = email.clone();
         let seen = (n % 2 == 0).then_some(open);
         racers.spawn(async move {
-            store
-                .record_login_failure(&email, seen, now, 900)
-                .await
-                .expect("counted")
-                .count
+            store.record_login_failure(&email, seen, now, 900).await.expect("counted").count
         });
     }
     let mut counts = racers.join_all().await;
@@ -704,14 +434,7 @@ async fn rotation_accepts_the_current_token_once(app: TestApp) {
     let s = account_session(store, 3600).await;
     let next = TokenId::new();
     let at = Timestamp::now();
-    match store
-        .rotate_refresh(&Rotation {
-            next,
-            ..rotation(&s, at)
-        })
-        .await
-        .expect("rotate")
-    {
+    match store.rotate_refresh(&Rotation { next, ..rotation(&s, at) }).await.expect("rotate") {
         RotateOutcome::Rotated(rotated) => {
             assert_eq!(rotated.refresh_jti, next);
             let previous = rotated.previous_jti.map(|(jti, when)| (jti, when.unix()));
@@ -723,20 +446,13 @@ async fn rotation_accepts_the_current_token_once(app: TestApp) {
         }
         other => panic!("expected Rotated, got {other:?}"),
     }
-    let stored = read_session(store, s.user_id, s.id, Timestamp::now())
-        .await
-        .expect("live");
+    let stored = read_session(store, s.user_id, s.id, Timestamp::now()).await.expect("live");
     assert_eq!(stored.refresh_jti, next);
 
-    let replay = store
-        .rotate_refresh(&rotation(&s, Timestamp::now()))
-        .await
-        .expect("rotate");
+    let replay = store.rotate_refresh(&rotation(&s, Timestamp::now())).await.expect("rotate");
     assert_eq!(replay, RotateOutcome::Stale(stored.clone()));
     // A refused rotation changes nothing.
-    let after = read_session(store, s.user_id, s.id, Timestamp::now())
-        .await
-        .expect("live");
+    let after = read_session(store, s.user_id, s.id, Timestamp::now()).await.expect("live");
     assert_eq!(after, stored);
 }
 
@@ -758,27 +474,15 @@ async fn rotation_of_an_ended_session_is_gone(app: TestApp) {
     let expired = store.rotate_refresh(&rotation(&s, after_expiry)).await;
     assert_eq!(expired.expect("rotate"), RotateOutcome::Gone);
     let other_user = store
-        .rotate_refresh(&Rotation {
-            user: UserId::new(),
-            ..rotation(&s, Timestamp::now())
-        })
+        .rotate_refresh(&Rotation { user: UserId::new(), ..rotation(&s, Timestamp::now()) })
         .await;
     assert_eq!(other_user.expect("rotate"), RotateOutcome::Gone);
 
-    store
-        .delete_session(s.user_id, s.id)
-        .await
-        .expect("deleted");
-    assert_eq!(
-        read_session(store, s.user_id, s.id, Timestamp::now()).await,
-        None
-    );
+    store.delete_session(s.user_id, s.id).await.expect("deleted");
+    assert_eq!(read_session(store, s.user_id, s.id, Timestamp::now()).await, None);
     let deleted = store.rotate_refresh(&rotation(&s, Timestamp::now())).await;
     assert_eq!(deleted.expect("rotate"), RotateOutcome::Gone);
-    store
-        .delete_session(s.user_id, s.id)
-        .await
-        .expect("deleting twice is fine");
+    store.delete_session(s.user_id, s.id).await.expect("deleting twice is fine");
 }
 
 async fn concurrent_rotations_of_one_token_let_exactly_one_win(app: TestApp) {
@@ -790,14 +494,8 @@ async fn concurrent_rotations_of_one_token_let_exactly_one_win(app: TestApp) {
         racers.spawn(async move { store.rotate_refresh(&attempt).await.expect("rotate") });
     }
     let outcomes = racers.join_all().await;
-    let won = outcomes
-        .iter()
-        .filter(|o| matches!(o, RotateOutcome::Rotated(_)))
-        .count();
-    let stale = outcomes
-        .iter()
-        .filter(|o| matches!(o, RotateOutcome::Stale(_)))
-        .count();
+    let won = outcomes.iter().filter(|o| matches!(o, RotateOutcome::Rotated(_))).count();
+    let stale = outcomes.iter().filter(|o| matches!(o, RotateOutcome::Stale(_))).count();
     assert_eq!((won, stale), (1, 7), "{outcomes:?}");
 }
 
@@ -809,20 +507,11 @@ async fn place_order_is_all_or_nothing(app: TestApp) {
     limited.max_uses = Some(1);
     store.create_coupon(&limited).await.expect("coupon");
     let user = UserId::new();
-    let line = |sku: &str, quantity: u32| CartLine {
-        product_id: shirt.id,
-        sku: Sku::parse(sku).expect("sku"),
-        quantity,
-        price_when_added: "3.50".parse().expect("money"),
-    };
-    let lines = [line("S-1", 2), line("S-2", 1)];
+    let lines = [line(&shirt, "S-1", 2), line(&shirt, "S-2", 1)];
     let version = store.save_cart(user, 0, &lines).await.expect("cart");
     let now = Timestamp::now();
     let products = store.find_products(&[shirt.id]).await.expect("read");
-    let offer = CouponOffer {
-        coupon: &limited,
-        used_by_customer: 0,
-    };
+    let offer = CouponOffer { coupon: &limited, used_by_customer: 0 };
     let done =
         checkout(user, Role::Customer, &lines, &products, Some(offer), now).expect("checkout");
     let event = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
@@ -855,124 +544,51 @@ async fn place_order_is_all_or_nothing(app: TestApp) {
             [2, 2]
         );
         assert_eq!(store.cart(user).await.expect("cart").lines.len(), 2);
-        assert_eq!(
-            store
-                .find_coupon(&limited.code)
-                .await
-                .expect("read")
-                .expect("exists")
-                .uses,
-            0
-        );
+        assert_eq!(store.find_coupon(&limited.code).await.expect("read").expect("exists").uses, 0);
         assert_eq!(store.find_order(done.order.id).await.expect("read"), None);
         assert!(store.outbox_events(10).await.expect("outbox").is_empty());
-        assert_eq!(
-            store
-                .checkout_start(user, Some("k-1"), now)
-                .await
-                .expect("start")
-                .1,
-            None
-        );
+        assert_eq!(store.checkout_start(user, Some("k-1"), now).await.expect("start").1, None);
     };
 
     let greedy = {
         let mut greedy = done.clone();
         greedy.stock.insert(
             shirt.id,
-            vec![
-                (Sku::parse("S-1").expect("sku"), 2),
-                (Sku::parse("S-2").expect("sku"), 3),
-            ],
+            vec![(Sku::parse("S-1").expect("sku"), 2), (Sku::parse("S-2").expect("sku"), 3)],
         );
         greedy
     };
     let stale = store.place_order(&new(version + 1, &done)).await;
-    assert!(
-        matches!(stale, Err(StoreError::Conflict(Conflict::CartChanged))),
-        "{stale:?}"
-    );
+    assert!(matches!(stale, Err(StoreError::Conflict(Conflict::CartChanged))), "{stale:?}");
     unchanged().await;
     let short = store.place_order(&new(version, &greedy)).await;
-    assert!(
-        matches!(
-            short,
-            Err(StoreError::Conflict(Conflict::InsufficientStock))
-        ),
-        "{short:?}"
-    );
+    assert!(matches!(short, Err(StoreError::Conflict(Conflict::InsufficientStock))), "{short:?}");
     unchanged().await;
 
-    store
-        .place_order(&new(version, &done))
-        .await
-        .expect("placed");
-    let stored = store
-        .find_product(shirt.id)
-        .await
-        .expect("read")
-        .expect("exists");
-    assert_eq!(
-        stored.variants.iter().map(|v| v.stock).collect::<Vec<_>>(),
-        [0, 1]
-    );
-    assert!(
-        stored.version > shirt.version,
-        "a stock change is a new product version"
-    );
+    store.place_order(&new(version, &done)).await.expect("placed");
+    let stored = store.find_product(shirt.id).await.expect("read").expect("exists");
+    assert_eq!(stored.variants.iter().map(|v| v.stock).collect::<Vec<_>>(), [0, 1]);
+    assert!(stored.version > shirt.version, "a stock change is a new product version");
     assert_eq!(store.cart(user).await.expect("cart"), StoredCart::default());
-    assert_eq!(
-        store
-            .find_coupon(&limited.code)
-            .await
-            .expect("read")
-            .expect("exists")
-            .uses,
-        1
-    );
-    assert_eq!(
-        store.find_order(done.order.id).await.expect("read"),
-        Some(done.order.clone())
-    );
-    assert_eq!(
-        store.outbox_events(10).await.expect("outbox"),
-        std::slice::from_ref(&event)
-    );
-    let (_, replay) = store
-        .checkout_start(user, Some("k-1"), now)
-        .await
-        .expect("start");
+    assert_eq!(store.find_coupon(&limited.code).await.expect("read").expect("exists").uses, 1);
+    assert_eq!(store.find_order(done.order.id).await.expect("read"), Some(done.order.clone()));
+    assert_eq!(store.outbox_events(10).await.expect("outbox"), std::slice::from_ref(&event));
+    let (_, replay) = store.checkout_start(user, Some("k-1"), now).await.expect("start");
     assert_eq!(replay, Some(record.clone()));
-    let reads = store
-        .checkout_reads(user, &[shirt.id], Some(&limited.code))
-        .await
-        .expect("reads");
+    let reads = store.checkout_reads(user, &[shirt.id], Some(&limited.code)).await.expect("reads");
     assert_eq!(
-        (
-            reads.products.len(),
-            reads.coupon.map(|c| c.uses),
-            reads.coupon_uses_by_user
-        ),
+        (reads.products.len(), reads.coupon.map(|c| c.uses), reads.coupon_uses_by_user),
         (1, Some(1), 1)
     );
 
     // Again with the same key, and (with a fresh cart) with a used-up coupon.
-    let version = store
-        .save_cart(user, 0, &[line("S-2", 1)])
-        .await
-        .expect("cart");
+    let version = store.save_cart(user, 0, &[line(&shirt, "S-2", 1)]).await.expect("cart");
     let again = store.place_order(&new(version, &done)).await;
-    assert!(
-        matches!(
-            again,
-            Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed))
-        ),
-        "{again:?}"
-    );
+    assert!(matches!(again, Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed))), "{again:?}");
     let small = checkout(
         user,
         Role::Customer,
-        &[line("S-2", 1)],
+        &[line(&shirt, "S-2", 1)],
         &store.find_products(&[shirt.id]).await.expect("read"),
         None,
         now,
@@ -990,10 +606,7 @@ async fn place_order_is_all_or_nothing(app: TestApp) {
         })
         .await;
     assert!(
-        matches!(
-            used_up,
-            Err(StoreError::Conflict(Conflict::CouponUnavailable))
-        ),
+        matches!(used_up, Err(StoreError::Conflict(Conflict::CouponUnavailable))),
         "{used_up:?}"
     );
     store
@@ -1009,14 +622,8 @@ async fn place_order_is_all_or_nothing(app: TestApp) {
         .expect("without the coupon");
 
     store.delete_outbox_event(event.id).await.expect("deleted");
-    store
-        .delete_outbox_event(event.id)
-        .await
-        .expect("deleting twice is fine");
-    assert_eq!(
-        store.outbox_events(10).await.expect("outbox"),
-        [other_event]
-    );
+    store.delete_outbox_event(event.id).await.expect("deleting twice is fine");
+    assert_eq!(store.outbox_events(10).await.expect("outbox"), [other_event]);
 }
 
 async fn status_changes_are_conditional_and_restock(app: TestApp) {
@@ -1024,12 +631,7 @@ async fn status_changes_are_conditional_and_restock(app: TestApp) {
     let shirt = item("Shirt", "c", &["S-1"]);
     store.create_product(&shirt).await.expect("created");
     let user = UserId::new();
-    let lines = [CartLine {
-        product_id: shirt.id,
-        sku: Sku::parse("S-1").expect("sku"),
-        quantity: 2,
-        price_when_added: "3.50".parse().expect("money"),
-    }];
+    let lines = [line(&shirt, "S-1", 2)];
     let version = store.save_cart(user, 0, &lines).await.expect("cart");
     let now = Timestamp::now();
     let done = checkout(
@@ -1055,59 +657,30 @@ async fn status_changes_are_conditional_and_restock(app: TestApp) {
         .expect("placed");
 
     let current = done.order.clone();
-    let cancelled = Order {
-        status: OrderStatus::Cancelled,
-        ..current.clone()
-    };
+    let cancelled = Order { status: OrderStatus::Cancelled, ..current.clone() };
     let event = OrderEvent::new(
         &cancelled,
-        OrderEventKind::StatusChanged {
-            from: OrderStatus::Pending,
-            to: OrderStatus::Cancelled,
-        },
+        OrderEventKind::StatusChanged { from: OrderStatus::Pending, to: OrderStatus::Cancelled },
         now,
     );
     let restock = current.units_by_product();
-    let change = StatusChange {
-        current: &current,
-        next: &cancelled,
-        restock: &restock,
-        event: &event,
-    };
+    let change =
+        StatusChange { current: &current, next: &cancelled, restock: &restock, event: &event };
     store.change_order_status(&change).await.expect("cancelled");
     assert_eq!(
-        store
-            .find_order(current.id)
-            .await
-            .expect("read")
-            .map(|o| o.status),
+        store.find_order(current.id).await.expect("read").map(|o| o.status),
         Some(OrderStatus::Cancelled)
     );
     assert_eq!(
-        store
-            .find_product(shirt.id)
-            .await
-            .expect("read")
-            .expect("exists")
-            .variants[0]
-            .stock,
+        store.find_product(shirt.id).await.expect("read").expect("exists").variants[0].stock,
         2
     );
 
     // The same change again was decided on a stale status: refused, nothing restocked.
     let again = store.change_order_status(&change).await;
-    assert!(
-        matches!(again, Err(StoreError::Conflict(Conflict::OrderChanged))),
-        "{again:?}"
-    );
+    assert!(matches!(again, Err(StoreError::Conflict(Conflict::OrderChanged))), "{again:?}");
     assert_eq!(
-        store
-            .find_product(shirt.id)
-            .await
-            .expect("read")
-            .expect("exists")
-            .variants[0]
-            .stock,
+        store.find_product(shirt.id).await.expect("read").expect("exists").variants[0].stock,
         2
     );
     let pending = store
@@ -1132,17 +705,11 @@ async fn status_changes_are_conditional_and_restock(app: TestApp) {
         "the status index moves with the order"
     );
 
-    let missing = Order {
-        id: shared::domain::OrderId::new(),
-        ..current.clone()
-    };
+    let missing = Order { id: shared::domain::OrderId::new(), ..current.clone() };
     let nowhere = store
         .change_order_status(&StatusChange {
             current: &missing,
-            next: &Order {
-                status: OrderStatus::Shipped,
-                ..missing.clone()
-            },
+            next: &Order { status: OrderStatus::Shipped, ..missing.clone() },
             restock: &Default::default(),
             event: &event,
         })
@@ -1155,12 +722,7 @@ async fn an_expired_idempotency_record_is_ignored_and_replaced(app: TestApp) {
     let shirt = item("Shirt", "c", &["S-1"]);
     store.create_product(&shirt).await.expect("created");
     let user = UserId::new();
-    let lines = [CartLine {
-        product_id: shirt.id,
-        sku: Sku::parse("S-1").expect("sku"),
-        quantity: 1,
-        price_when_added: "3.50".parse().expect("money"),
-    }];
+    let lines = [line(&shirt, "S-1", 1)];
     let now = Timestamp::now();
     for _ in 0..2 {
         let version = store.save_cart(user, 0, &lines).await.expect("cart");
@@ -1182,11 +744,7 @@ async fn an_expired_idempotency_record_is_ignored_and_replaced(app: TestApp) {
             expires_at: now,
         };
         assert_eq!(
-            store
-                .checkout_start(user, Some("old"), now)
-                .await
-                .expect("start")
-                .1,
+            store.checkout_start(user, Some("old"), now).await.expect("start").1,
             None,
             "expired at `now`"
         );
@@ -1203,13 +761,7 @@ async fn an_expired_idempotency_record_is_ignored_and_replaced(app: TestApp) {
             .expect("placed over the expired record");
     }
     assert_eq!(
-        store
-            .find_product(shirt.id)
-            .await
-            .expect("read")
-            .expect("exists")
-            .variants[0]
-            .stock,
+        store.find_product(shirt.id).await.expect("read").expect("exists").variants[0].stock,
         0
     );
 }
@@ -1220,33 +772,16 @@ async fn an_e_mail_marker_is_claimed_once_and_taken_over_only_when_stale(app: Te
     // A claim at `at` takes over claims made before `at - 120 s` (the lease).
     let marker = |event| EmailMarker { order, event };
     let claim = |event: &'static str, at: Timestamp| async move {
-        let lease = Claim {
-            at,
-            stale_before: at.plus_seconds(-120),
-        };
-        store
-            .claim_email(marker(event), lease)
-            .await
-            .expect("claim")
+        let lease = Claim { at, stale_before: at.plus_seconds(-120) };
+        store.claim_email(marker(event), lease).await.expect("claim")
     };
     let release = |at: Timestamp| async move {
-        store
-            .release_email(marker("placed"), at)
-            .await
-            .expect("release");
+        store.release_email(marker("placed"), at).await.expect("release");
     };
     let now = Timestamp::now();
     assert_eq!(claim("placed", now).await, EmailClaim::Claimed);
-    assert_eq!(
-        claim("placed", now).await,
-        EmailClaim::InFlight,
-        "a fresh claim holds"
-    );
-    assert_eq!(
-        claim("shipped", now).await,
-        EmailClaim::Claimed,
-        "per event"
-    );
+    assert_eq!(claim("placed", now).await, EmailClaim::InFlight, "a fresh claim holds");
+    assert_eq!(claim("shipped", now).await, EmailClaim::Claimed, "per event");
     // A claim older than the lease belongs to a sender that died: taken over.
     let later = now.plus_seconds(300);
     assert_eq!(claim("placed", later).await, EmailClaim::Claimed);
@@ -1255,16 +790,10 @@ async fn an_e_mail_marker_is_claimed_once_and_taken_over_only_when_stale(app: Te
     assert_eq!(claim("placed", later).await, EmailClaim::InFlight);
     release(later).await;
     assert_eq!(claim("placed", later).await, EmailClaim::Claimed);
-    store
-        .mark_email_sent(marker("placed"), later)
-        .await
-        .expect("marked");
+    store.mark_email_sent(marker("placed"), later).await.expect("marked");
     let much_later = later.plus_seconds(86_400);
     // Sent is final, even for a claim that would take over any other (every claim stale).
-    let over_everything = Claim {
-        at: much_later,
-        stale_before: much_later,
-    };
+    let over_everything = Claim { at: much_later, stale_before: much_later };
     let claim_over_everything = || store.claim_email(marker("placed"), over_everything);
     let after_sending = claim_over_everything().await.expect("claim");
     assert_eq!(after_sending, EmailClaim::AlreadySent, "sent is final");

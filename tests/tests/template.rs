@@ -37,10 +37,7 @@ fn the_table_has_the_designed_keys_indexes_ttl_and_backups() {
             )
         })
         .collect();
-    assert_eq!(
-        indexes,
-        [("GSI1", "GSI1PK", "GSI1SK"), ("GSI2", "GSI2PK", "GSI2SK")]
-    );
+    assert_eq!(indexes, [("GSI1", "GSI1PK", "GSI1SK"), ("GSI2", "GSI2PK", "GSI2SK")]);
     let ttl = schema.time_to_live_specification.expect("TTL");
     assert_eq!((ttl.attribute_name.as_str(), ttl.enabled), ("ttl", true));
 
@@ -62,10 +59,7 @@ fn functions_are_arm64_al2023_cargo_lambda_builds_without_stage_in_paths() {
     assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
     assert_eq!(globals["Architectures"][0].as_str(), Some("arm64"));
     let variables = &globals["Environment"]["Variables"];
-    assert_eq!(
-        variables["AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH"].as_str(),
-        Some("true")
-    );
+    assert_eq!(variables["AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH"].as_str(), Some("true"));
     assert!(!variables["TABLE_NAME"].is_null());
 
     let functions = resources_of_type(&template, "AWS::Serverless::Function");
@@ -85,10 +79,7 @@ fn functions_are_arm64_al2023_cargo_lambda_builds_without_stage_in_paths() {
         );
         let code_uri = function["Properties"]["CodeUri"].as_str().expect("CodeUri");
         let manifest = format!("{}/../{code_uri}/Cargo.toml", env!("CARGO_MANIFEST_DIR"));
-        assert!(
-            std::path::Path::new(&manifest).exists(),
-            "{name}: {code_uri} has no Cargo.toml"
-        );
+        assert!(std::path::Path::new(&manifest).exists(), "{name}: {code_uri} has no Cargo.toml");
         assert!(
             default_members.contains(&format!("\"{code_uri}\"")),
             "{name}: {code_uri} is not a default member"
@@ -113,11 +104,8 @@ fn each_function_serves_exactly_its_routes_through_the_rest_api() {
     for (name, function) in resources_of_type(&template, "AWS::Serverless::Function") {
         let code_uri = function["Properties"]["CodeUri"].as_str().expect("CodeUri");
         let crate_name = code_uri.rsplit('/').next().expect("dir");
-        for event in function["Properties"]["Events"]
-            .as_mapping()
-            .into_iter()
-            .flatten()
-            .map(|(_, e)| e)
+        for event in
+            function["Properties"]["Events"].as_mapping().into_iter().flatten().map(|(_, e)| e)
         {
             if event["Type"].as_str() != Some("Api") {
                 continue;
@@ -130,27 +118,20 @@ fn each_function_serves_exactly_its_routes_through_the_rest_api() {
             );
             declared.insert(SourceRoute {
                 function: crate_name.to_owned(),
-                method: properties["Method"]
-                    .as_str()
-                    .expect("Method")
-                    .to_uppercase(),
+                method: properties["Method"].as_str().expect("Method").to_uppercase(),
                 path: properties["Path"].as_str().expect("Path").to_owned(),
             });
         }
     }
     // Every path also takes OPTIONS (CORS preflights), to the function that serves it.
-    let (preflights, declared): (BTreeSet<_>, BTreeSet<_>) = declared
-        .into_iter()
-        .partition(|route| route.method == "OPTIONS");
+    let (preflights, declared): (BTreeSet<_>, BTreeSet<_>) =
+        declared.into_iter().partition(|route| route.method == "OPTIONS");
     let routed: BTreeSet<_> = source_routes().into_iter().collect();
     assert!(routed.len() >= 5, "the auth routes at least: {routed:?}");
     assert_eq!(declared, routed, "template events and router routes differ");
     let paths: BTreeSet<_> = routed
         .iter()
-        .map(|route| SourceRoute {
-            method: "OPTIONS".into(),
-            ..route.clone()
-        })
+        .map(|route| SourceRoute { method: "OPTIONS".into(), ..route.clone() })
         .collect();
     assert_eq!(preflights, paths, "an OPTIONS event for every path");
 }
@@ -183,18 +164,12 @@ fn the_jwt_secret_has_no_default_and_comes_from_secrets_manager() {
     let secrets = resources_of_type(&template, "AWS::SecretsManager::Secret");
     assert_eq!(secrets.len(), 1);
     let properties = &secrets[0].1["Properties"];
-    assert!(
-        properties["SecretString"].is_null(),
-        "a literal secret value"
-    );
+    assert!(properties["SecretString"].is_null(), "a literal secret value");
     let generated = &properties["GenerateSecretString"];
     assert_eq!(generated["GenerateStringKey"].as_str(), Some("current"));
-    let initial: serde_json::Value = serde_json::from_str(
-        generated["SecretStringTemplate"]
-            .as_str()
-            .expect("template"),
-    )
-    .expect("JSON");
+    let initial: serde_json::Value =
+        serde_json::from_str(generated["SecretStringTemplate"].as_str().expect("template"))
+            .expect("JSON");
     assert_eq!(initial, serde_json::json!({"previous": "none"}));
 }
 
@@ -213,10 +188,7 @@ fn a_key_rotation_updates_every_function_in_one_deployment_issuer_last() {
     // The generation is in every function's configuration (Globals), so bumping it updates
     // every function and makes CloudFormation resolve the secret references again.
     let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
-    assert_eq!(
-        yaml(&globals["JWT_KEY_GENERATION"]).trim(),
-        "!Ref JwtKeyGeneration"
-    );
+    assert_eq!(yaml(&globals["JWT_KEY_GENERATION"]).trim(), "!Ref JwtKeyGeneration");
     for (name, function) in resources_of_type(&template, "AWS::Serverless::Function") {
         assert!(
             function["Properties"]["Environment"]["Variables"]["JWT_KEY_GENERATION"].is_null(),
@@ -233,10 +205,8 @@ fn a_key_rotation_updates_every_function_in_one_deployment_issuer_last() {
         .iter()
         .map(|v| v.as_str().expect("name").to_owned())
         .collect();
-    let others: BTreeSet<String> = verifiers
-        .into_iter()
-        .filter(|name| name != "AuthFunction")
-        .collect();
+    let others: BTreeSet<String> =
+        verifiers.into_iter().filter(|name| name != "AuthFunction").collect();
     assert_eq!(depends, others);
     // The code reads the names the template sets.
     let variables: BTreeSet<&str> =
@@ -260,23 +230,13 @@ fn a_key_rotation_updates_every_function_in_one_deployment_issuer_last() {
 fn cors_reaches_every_function_and_gateway_answers() {
     let template = template();
     let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
-    assert_eq!(
-        yaml(&globals["CORS_ALLOWED_ORIGINS"]).trim(),
-        "!Ref CorsAllowedOrigins"
-    );
-    assert_eq!(
-        template["Parameters"]["CorsAllowedOrigins"]["Default"].as_str(),
-        Some("*")
-    );
+    assert_eq!(yaml(&globals["CORS_ALLOWED_ORIGINS"]).trim(), "!Ref CorsAllowedOrigins");
+    assert_eq!(template["Parameters"]["CorsAllowedOrigins"]["Default"].as_str(), Some("*"));
     let (_, api) = resources_of_type(&template, "AWS::Serverless::Api")[0];
     let responses = &api["Properties"]["GatewayResponses"];
     for kind in ["THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"] {
         let headers = &responses[kind]["ResponseParameters"]["Headers"];
-        assert_eq!(
-            headers["Access-Control-Allow-Origin"].as_str(),
-            Some("'*'"),
-            "{kind}"
-        );
+        assert_eq!(headers["Access-Control-Allow-Origin"].as_str(), Some("'*'"), "{kind}");
         assert!(
             headers["Access-Control-Expose-Headers"]
                 .as_str()
@@ -284,34 +244,23 @@ fn cors_reaches_every_function_and_gateway_answers() {
             "{kind}"
         );
         let body: serde_json::Value = serde_json::from_str(
-            responses[kind]["ResponseTemplates"]["application/json"]
-                .as_str()
-                .expect("body"),
+            responses[kind]["ResponseTemplates"]["application/json"].as_str().expect("body"),
         )
         .expect("JSON envelope");
-        assert!(
-            body["error"].is_string() && body["message"].is_string(),
-            "{kind}"
-        );
+        assert!(body["error"].is_string() && body["message"].is_string(), "{kind}");
     }
 }
 
 #[test]
 fn the_waf_rate_limits_per_ip_runs_managed_rules_and_answers_json() {
     let template = template();
-    assert_eq!(
-        template["Parameters"]["EnableWaf"]["Default"].as_str(),
-        Some("true")
-    );
+    assert_eq!(template["Parameters"]["EnableWaf"]["Default"].as_str(), Some("true"));
     let acl = resource(&template, "WebAcl");
     assert_eq!(acl["Condition"].as_str(), Some("WafEnabled"));
     let association = resource(&template, "WebAclAssociation");
     assert_eq!(association["Condition"].as_str(), Some("WafEnabled"));
     let target = yaml(&association["Properties"]["ResourceArn"]);
-    assert!(
-        target.contains("/restapis/${Api}/stages/${Api.Stage}"),
-        "{target}"
-    );
+    assert!(target.contains("/restapis/${Api}/stages/${Api.Stage}"), "{target}");
 
     let properties = &acl["Properties"];
     assert_eq!(properties["Scope"].as_str(), Some("REGIONAL"));
@@ -326,13 +275,8 @@ fn the_waf_rate_limits_per_ip_runs_managed_rules_and_answers_json() {
     let check_block = |rule: &Value, status: u64| {
         let response = &rule["Action"]["Block"]["CustomResponse"];
         assert_eq!(response["ResponseCode"].as_u64(), Some(status));
-        let key = response["CustomResponseBodyKey"]
-            .as_str()
-            .expect("body key");
-        assert_eq!(
-            bodies[key]["ContentType"].as_str(),
-            Some("APPLICATION_JSON")
-        );
+        let key = response["CustomResponseBodyKey"].as_str().expect("body key");
+        assert_eq!(bodies[key]["ContentType"].as_str(), Some("APPLICATION_JSON"));
         let body: serde_json::Value =
             serde_json::from_str(bodies[key]["Content"].as_str().expect("content")).expect("JSON");
         assert!(body["error"].is_string() && body["message"].is_string());
@@ -405,14 +349,9 @@ fn the_auth_function_may_only_touch_table_items_it_uses() {
     .into();
     assert_eq!(actions, allowed);
     let resource = serde_norway::to_string(&statements[0]["Resource"]).expect("yaml");
+    assert!(resource.contains("Table.Arn") && !resource.contains('*'), "{resource}");
     assert!(
-        resource.contains("Table.Arn") && !resource.contains('*'),
-        "{resource}"
-    );
-    assert!(
-        properties["MemorySize"]
-            .as_u64()
-            .is_some_and(|mb| mb >= 1024),
+        properties["MemorySize"].as_u64().is_some_and(|mb| mb >= 1024),
         "argon2 needs CPU, so memory"
     );
     // The login lockout and the refresh grace window come from parameters.
@@ -422,11 +361,7 @@ fn the_auth_function_may_only_touch_table_items_it_uses() {
         ("LOGIN_FAILURE_WINDOW_MINUTES", "LoginFailureWindowMinutes"),
         ("REFRESH_REUSE_GRACE_SECONDS", "RefreshReuseGraceSeconds"),
     ] {
-        assert_eq!(
-            yaml(&variables[variable]).trim(),
-            format!("!Ref {parameter}"),
-            "{variable}"
-        );
+        assert_eq!(yaml(&variables[variable]).trim(), format!("!Ref {parameter}"), "{variable}");
     }
     let defaults = shared::auth::LoginPolicy::default();
     let parameters = &template["Parameters"];
@@ -485,10 +420,7 @@ fn api_events(template: &Value) -> Vec<(String, String, &Value)> {
     resources_of_type(template, "AWS::Serverless::Function")
         .into_iter()
         .flat_map(|(_, function)| {
-            function["Properties"]["Events"]
-                .as_mapping()
-                .into_iter()
-                .flatten()
+            function["Properties"]["Events"].as_mapping().into_iter().flatten()
         })
         .map(|(_, event)| &event["Properties"])
         .filter(|properties| properties["Path"].is_string())
@@ -505,44 +437,25 @@ fn api_events(template: &Value) -> Vec<(String, String, &Value)> {
 fn method_setting<'a>(template: &'a Value, method: &str, path: &str) -> Option<&'a Value> {
     let (_, api) = resources_of_type(template, "AWS::Serverless::Api")[0];
     // MethodSettings name a resource by its path with each '/' written '~1', after a '/'.
-    let resource_path = if path == "*" {
-        "/*".to_owned()
-    } else {
-        format!("/{}", path.replace('/', "~1"))
-    };
-    api["Properties"]["MethodSettings"]
-        .as_sequence()
-        .expect("MethodSettings")
-        .iter()
-        .find(|s| {
-            s["HttpMethod"].as_str() == Some(method)
-                && s["ResourcePath"].as_str() == Some(resource_path.as_str())
-        })
+    let resource_path =
+        if path == "*" { "/*".to_owned() } else { format!("/{}", path.replace('/', "~1")) };
+    api["Properties"]["MethodSettings"].as_sequence().expect("MethodSettings").iter().find(|s| {
+        s["HttpMethod"].as_str() == Some(method)
+            && s["ResourcePath"].as_str() == Some(resource_path.as_str())
+    })
 }
 
 #[test]
 fn cached_routes_are_keyed_by_every_parameter_they_read_and_nothing_authenticated_is_cached() {
     let template = template();
     let (_, api) = resources_of_type(&template, "AWS::Serverless::Api")[0];
-    assert_eq!(
-        api["Properties"]["CacheClusterEnabled"].as_bool(),
-        Some(true)
-    );
+    assert_eq!(api["Properties"]["CacheClusterEnabled"].as_bool(), Some(true));
     let default = method_setting(&template, "*", "*").expect("stage default");
-    assert_eq!(
-        default["CachingEnabled"].as_bool(),
-        Some(false),
-        "caching is opt-in per route"
-    );
+    assert_eq!(default["CachingEnabled"].as_bool(), Some(false), "caching is opt-in per route");
 
-    let list_params: BTreeSet<String> = serde_fields::<shared::domain::ListParams>()
-        .into_iter()
-        .map(String::from)
-        .collect();
-    assert!(
-        list_params.contains("page") && list_params.contains("cursor"),
-        "{list_params:?}"
-    );
+    let list_params: BTreeSet<String> =
+        serde_fields::<shared::domain::ListParams>().into_iter().map(String::from).collect();
+    assert!(list_params.contains("page") && list_params.contains("cursor"), "{list_params:?}");
     let mut cached = BTreeSet::new();
     for (method, path, properties) in api_events(&template) {
         let caching = method_setting(&template, &method, &path)
@@ -567,10 +480,7 @@ fn cached_routes_are_keyed_by_every_parameter_they_read_and_nothing_authenticate
             .map(|name| format!("method.request.path.{name}"))
             .collect();
         let query_params: BTreeSet<String> = if path == "/products/all_products" {
-            list_params
-                .iter()
-                .map(|name| format!("method.request.querystring.{name}"))
-                .collect()
+            list_params.iter().map(|name| format!("method.request.querystring.{name}")).collect()
         } else {
             BTreeSet::new()
         };
@@ -579,23 +489,17 @@ fn cached_routes_are_keyed_by_every_parameter_they_read_and_nothing_authenticate
         expected.insert("method.request.header.Origin".into());
         assert_eq!(keys, expected, "{method} {path}: cache key parameters");
     }
-    let expected: BTreeSet<_> = [
-        ("GET", "/products/all_products"),
-        ("GET", "/products/{product_id}"),
-    ]
-    .map(|(m, p)| (m.to_owned(), p.to_owned()))
-    .into();
+    let expected: BTreeSet<_> =
+        [("GET", "/products/all_products"), ("GET", "/products/{product_id}")]
+            .map(|(m, p)| (m.to_owned(), p.to_owned()))
+            .into();
     assert_eq!(cached, expected);
 }
 
 #[test]
 fn admin_writes_are_throttled_tighter_than_the_stage() {
     let template = template();
-    let default_of = |name: &str| {
-        template["Parameters"][name]["Default"]
-            .as_u64()
-            .expect(name)
-    };
+    let default_of = |name: &str| template["Parameters"][name]["Default"].as_u64().expect(name);
     assert!(default_of("AdminWriteRateLimit") < default_of("ThrottlingRateLimit"));
     assert!(default_of("AdminWriteBurstLimit") < default_of("ThrottlingBurstLimit"));
     for (method, path) in [
@@ -606,10 +510,7 @@ fn admin_writes_are_throttled_tighter_than_the_stage() {
         let setting =
             method_setting(&template, method, path).unwrap_or_else(|| panic!("{method} {path}"));
         let rate = serde_norway::to_string(&setting["ThrottlingRateLimit"]).expect("yaml");
-        assert!(
-            rate.contains("AdminWriteRateLimit"),
-            "{method} {path}: {rate}"
-        );
+        assert!(rate.contains("AdminWriteRateLimit"), "{method} {path}: {rate}");
     }
 }
 
@@ -620,9 +521,8 @@ fn the_products_function_may_only_touch_what_it_uses() {
         .into_iter()
         .find(|(name, _)| *name == "ProductsFunction")
         .expect("ProductsFunction");
-    let statements = products["Properties"]["Policies"][0]["Statement"]
-        .as_sequence()
-        .expect("statements");
+    let statements =
+        products["Properties"]["Policies"][0]["Statement"].as_sequence().expect("statements");
     let grants: Vec<(BTreeSet<String>, String)> = statements
         .iter()
         .map(|s| {
@@ -632,18 +532,10 @@ fn the_products_function_may_only_touch_what_it_uses() {
                 .iter()
                 .map(|a| a.as_str().expect("action").to_owned())
                 .collect();
-            (
-                actions,
-                serde_norway::to_string(&s["Resource"]).expect("yaml"),
-            )
+            (actions, serde_norway::to_string(&s["Resource"]).expect("yaml"))
         })
         .collect();
-    let set = |actions: &[&str]| {
-        actions
-            .iter()
-            .map(|a| (*a).to_owned())
-            .collect::<BTreeSet<_>>()
-    };
+    let set = |actions: &[&str]| actions.iter().map(|a| (*a).to_owned()).collect::<BTreeSet<_>>();
     assert_eq!(grants.len(), 3, "{grants:?}");
     assert_eq!(
         grants[0].0,
@@ -668,9 +560,7 @@ fn the_products_function_may_only_touch_what_it_uses() {
         grants[2].1
     );
     assert!(
-        !grants
-            .iter()
-            .any(|(actions, _)| actions.iter().any(|a| a.ends_with(":*") || a == "*"))
+        !grants.iter().any(|(actions, _)| actions.iter().any(|a| a.ends_with(":*") || a == "*"))
     );
 }
 
@@ -681,9 +571,8 @@ fn the_coupons_function_may_only_touch_what_it_uses() {
         .into_iter()
         .find(|(name, _)| *name == "CouponsFunction")
         .expect("CouponsFunction");
-    let statements = coupons["Properties"]["Policies"][0]["Statement"]
-        .as_sequence()
-        .expect("statements");
+    let statements =
+        coupons["Properties"]["Policies"][0]["Statement"].as_sequence().expect("statements");
     let actions = |i: usize| -> BTreeSet<String> {
         statements[i]["Action"]
             .as_sequence()
@@ -693,21 +582,14 @@ fn the_coupons_function_may_only_touch_what_it_uses() {
             .collect()
     };
     assert_eq!(statements.len(), 2);
-    let table_actions: BTreeSet<String> = [
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-    ]
-    .map(String::from)
-    .into();
+    let table_actions: BTreeSet<String> =
+        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+            .map(String::from)
+            .into();
     assert_eq!(actions(0), table_actions);
     assert_eq!(actions(1), BTreeSet::from(["dynamodb:Query".to_owned()]));
     let index = serde_norway::to_string(&statements[1]["Resource"]).expect("yaml");
-    assert!(
-        index.contains("/index/GSI1") && !index.contains('*'),
-        "{index}"
-    );
+    assert!(index.contains("/index/GSI1") && !index.contains('*'), "{index}");
 }
 
 #[test]
@@ -717,9 +599,8 @@ fn the_cart_function_may_only_touch_what_it_uses() {
         .into_iter()
         .find(|(name, _)| *name == "CartFunction")
         .expect("CartFunction");
-    let statements = cart["Properties"]["Policies"][0]["Statement"]
-        .as_sequence()
-        .expect("statements");
+    let statements =
+        cart["Properties"]["Policies"][0]["Statement"].as_sequence().expect("statements");
     assert_eq!(statements.len(), 1);
     let actions: BTreeSet<String> = statements[0]["Action"]
         .as_sequence()
@@ -727,20 +608,13 @@ fn the_cart_function_may_only_touch_what_it_uses() {
         .iter()
         .map(|a| a.as_str().expect("action").to_owned())
         .collect();
-    let expected: BTreeSet<String> = [
-        "dynamodb:GetItem",
-        "dynamodb:BatchGetItem",
-        "dynamodb:PutItem",
-        "dynamodb:DeleteItem",
-    ]
-    .map(String::from)
-    .into();
+    let expected: BTreeSet<String> =
+        ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+            .map(String::from)
+            .into();
     assert_eq!(actions, expected);
     let resource = serde_norway::to_string(&statements[0]["Resource"]).expect("yaml");
-    assert!(
-        resource.contains("Table.Arn") && !resource.contains('*'),
-        "{resource}"
-    );
+    assert!(resource.contains("Table.Arn") && !resource.contains('*'), "{resource}");
 }
 
 #[test]
@@ -750,9 +624,8 @@ fn the_orders_function_may_only_touch_what_checkout_uses_and_send_to_its_queue()
         .into_iter()
         .find(|(name, _)| *name == "OrdersFunction")
         .expect("OrdersFunction");
-    let statements = orders["Properties"]["Policies"][0]["Statement"]
-        .as_sequence()
-        .expect("statements");
+    let statements =
+        orders["Properties"]["Policies"][0]["Statement"].as_sequence().expect("statements");
     let grants: Vec<(BTreeSet<String>, String)> = statements
         .iter()
         .map(|statement| {
@@ -767,12 +640,7 @@ fn the_orders_function_may_only_touch_what_checkout_uses_and_send_to_its_queue()
             (actions, resource)
         })
         .collect();
-    let set = |actions: &[&str]| {
-        actions
-            .iter()
-            .map(|a| a.to_string())
-            .collect::<BTreeSet<_>>()
-    };
+    let set = |actions: &[&str]| actions.iter().map(|a| a.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(grants.len(), 3);
     assert_eq!(
         grants[0].0,
@@ -788,11 +656,7 @@ fn the_orders_function_may_only_touch_what_checkout_uses_and_send_to_its_queue()
     assert_eq!(grants[1].0, set(&["dynamodb:Query"]));
     assert!(grants[1].1.contains("/index/GSI1") && grants[1].1.contains("/index/GSI2"));
     assert_eq!(grants[2].0, set(&["sqs:SendMessage"]));
-    assert!(
-        grants[2].1.contains("OrderEventsQueue.Arn"),
-        "{}",
-        grants[2].1
-    );
+    assert!(grants[2].1.contains("OrderEventsQueue.Arn"), "{}", grants[2].1);
     let queue_url = serde_norway::to_string(
         &orders["Properties"]["Environment"]["Variables"]["ORDER_EVENTS_QUEUE_URL"],
     )
@@ -826,55 +690,32 @@ fn order_emails_are_an_sqs_worker_reporting_partial_failures_with_a_dead_letter_
     assert_eq!(event["Type"].as_str(), Some("SQS"));
     let properties = &event["Properties"];
     assert!(yaml(&properties["Queue"]).contains("OrderEventsQueue.Arn"));
-    assert_eq!(
-        yaml(&properties["FunctionResponseTypes"]).trim(),
-        "- ReportBatchItemFailures"
-    );
-    assert!(
-        properties["BatchSize"]
-            .as_u64()
-            .is_some_and(|n| (1..=10).contains(&n))
-    );
-    assert!(
-        properties["MaximumBatchingWindowInSeconds"]
-            .as_u64()
-            .is_some()
-    );
+    assert_eq!(yaml(&properties["FunctionResponseTypes"]).trim(), "- ReportBatchItemFailures");
+    assert!(properties["BatchSize"].as_u64().is_some_and(|n| (1..=10).contains(&n)));
+    assert!(properties["MaximumBatchingWindowInSeconds"].as_u64().is_some());
     // Concurrency capped (a burst waits in the queue instead of outrunning SES), and enough
     // receives that throttled sends are retried for an hour before dead-lettering.
     assert_eq!(
         yaml(&properties["ScalingConfig"]["MaximumConcurrency"]).trim(),
         "!Ref EmailWorkerMaxConcurrency"
     );
-    assert_eq!(
-        template["Parameters"]["EmailWorkerMaxConcurrency"]["Default"].as_u64(),
-        Some(2)
-    );
+    assert_eq!(template["Parameters"]["EmailWorkerMaxConcurrency"]["Default"].as_u64(), Some(2));
 
     // The queue hides a message for at least 6 × the worker's timeout, and dead-letters it.
     let timeout = worker["Properties"]["Timeout"].as_u64().expect("timeout");
     let queue = &resource(&template, "OrderEventsQueue")["Properties"];
     let visibility = queue["VisibilityTimeout"].as_u64().expect("visibility");
     assert!(visibility >= 6 * timeout, "{visibility} < 6 × {timeout}");
-    let receives = queue["RedrivePolicy"]["maxReceiveCount"]
-        .as_u64()
-        .expect("receives");
-    assert!(
-        receives * visibility >= 3600,
-        "{receives} × {visibility} s < 1 h"
-    );
+    let receives = queue["RedrivePolicy"]["maxReceiveCount"].as_u64().expect("receives");
+    assert!(receives * visibility >= 3600, "{receives} × {visibility} s < 1 h");
     assert!(
         yaml(&queue["RedrivePolicy"]["deadLetterTargetArn"]).contains("OrderEventsDeadLetterQueue")
     );
 
     // SES only from the configured identity; table writes only to e-mail markers.
-    let statements = worker["Properties"]["Policies"][0]["Statement"]
-        .as_sequence()
-        .expect("statements");
-    let ses: Vec<_> = statements
-        .iter()
-        .filter(|s| yaml(&s["Action"]).contains("ses:"))
-        .collect();
+    let statements =
+        worker["Properties"]["Policies"][0]["Statement"].as_sequence().expect("statements");
+    let ses: Vec<_> = statements.iter().filter(|s| yaml(&s["Action"]).contains("ses:")).collect();
     assert_eq!(ses.len(), 1);
     assert_eq!(yaml(&ses[0]["Action"]).trim(), "- ses:SendEmail");
     // Any verified identity (the address or its domain), only as From SenderAddress.
@@ -888,30 +729,18 @@ fn order_emails_are_an_sqs_worker_reporting_partial_failures_with_a_dead_letter_
         let unconditioned = statement["Condition"].is_null();
         let any_resource = yaml(&statement["Resource"]).ends_with("*\n");
         assert!(!actions.contains('*'), "{actions}");
-        assert!(
-            !unconditioned || !any_resource,
-            "{actions}: any resource, no condition"
-        );
+        assert!(!unconditioned || !any_resource, "{actions}: any resource, no condition");
         if actions.contains("PutItem") || actions.contains("DeleteItem") {
-            assert!(
-                yaml(&statement["Condition"]).contains("SENT#*"),
-                "{actions}"
-            );
+            assert!(yaml(&statement["Condition"]).contains("SENT#*"), "{actions}");
         }
     }
     assert!(yaml(&worker["Properties"]["Environment"]).contains("SenderAddress"));
 
     let alarm = &resource(&template, "OrderEventsDeadLetterAlarm")["Properties"];
-    assert_eq!(
-        alarm["MetricName"].as_str(),
-        Some("ApproximateNumberOfMessagesVisible")
-    );
+    assert_eq!(alarm["MetricName"].as_str(), Some("ApproximateNumberOfMessagesVisible"));
     assert!(yaml(&alarm["Dimensions"]).contains("OrderEventsDeadLetterQueue.QueueName"));
     assert_eq!(
-        (
-            alarm["Threshold"].as_u64(),
-            alarm["ComparisonOperator"].as_str()
-        ),
+        (alarm["Threshold"].as_u64(), alarm["ComparisonOperator"].as_str()),
         (Some(0), Some("GreaterThanThreshold"))
     );
 }
@@ -922,10 +751,7 @@ fn the_outbox_relay_runs_every_minute_and_may_only_publish_and_clear_the_outbox(
     let relay = resource(&template, "OutboxRelayFunction");
     let schedule = &relay["Properties"]["Events"]["EveryMinute"];
     assert_eq!(schedule["Type"].as_str(), Some("Schedule"));
-    assert_eq!(
-        schedule["Properties"]["Schedule"].as_str(),
-        Some("rate(1 minute)")
-    );
+    assert_eq!(schedule["Properties"]["Schedule"].as_str(), Some("rate(1 minute)"));
     let timeout = relay["Properties"]["Timeout"].as_u64().expect("timeout");
     assert!(timeout < 60, "a run ends before the next one starts");
     let policy = yaml(&relay["Properties"]["Policies"]);

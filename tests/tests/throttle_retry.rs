@@ -43,9 +43,7 @@ async fn throttling_endpoint(throttled: usize) -> (String, Arc<AtomicUsize>) {
             response
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://{address}"), seen)
@@ -79,11 +77,7 @@ async fn a_transient_throttle_is_retried_within_the_request() {
     let reply = get_product(&router).await;
     // The product does not exist: the real answer, not a 503 to be cached.
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{:?}", reply.json);
-    assert_eq!(
-        seen.load(Ordering::SeqCst),
-        3,
-        "two throttled attempts, then one answered"
-    );
+    assert_eq!(seen.load(Ordering::SeqCst), 3, "two throttled attempts, then one answered");
 }
 
 #[tokio::test]
@@ -91,10 +85,7 @@ async fn a_lasting_throttle_answers_503_with_retry_after_after_three_attempts() 
     let (endpoint, seen) = throttling_endpoint(usize::MAX).await;
     let router = products_over(&endpoint).await;
     let reply = get_product(&router).await;
-    assert_eq!(
-        reply.outcome(),
-        (StatusCode::SERVICE_UNAVAILABLE, "service_busy")
-    );
+    assert_eq!(reply.outcome(), (StatusCode::SERVICE_UNAVAILABLE, "service_busy"));
     assert!(reply.headers.contains_key(header::RETRY_AFTER));
     assert_eq!(seen.load(Ordering::SeqCst), 3);
 }

@@ -45,12 +45,7 @@ async fn register(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let user = state
         .accounts()
-        .register(
-            &body.email,
-            &body.password,
-            body.role.as_deref(),
-            requester.as_ref(),
-        )
+        .register(&body.email, &body.password, body.role.as_deref(), requester.as_ref())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -66,10 +61,8 @@ struct LoginRequest {
 }
 
 /// Answers that carry tokens must not be stored by any cache (RFC 6749 §5.1).
-const NO_STORE: [(HeaderName, &str); 2] = [
-    (header::CACHE_CONTROL, "no-store"),
-    (header::PRAGMA, "no-cache"),
-];
+const NO_STORE: [(HeaderName, &str); 2] =
+    [(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")];
 
 async fn login(
     State(state): State<AppState>,

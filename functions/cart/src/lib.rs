@@ -48,10 +48,7 @@ async fn add(
     user: AuthUser,
     JsonBody(body): JsonBody<AddItem>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(answer(
-        "Item added to cart",
-        state.carts().add(user.id, body).await?,
-    ))
+    Ok(answer("Item added to cart", state.carts().add(user.id, body).await?))
 }
 
 async fn set_quantity(
@@ -59,10 +56,7 @@ async fn set_quantity(
     user: AuthUser,
     JsonBody(body): JsonBody<SetQuantity>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(answer(
-        "Cart updated successfully",
-        state.carts().set_quantity(user.id, body).await?,
-    ))
+    Ok(answer("Cart updated successfully", state.carts().set_quantity(user.id, body).await?))
 }
 
 async fn remove(
@@ -70,8 +64,5 @@ async fn remove(
     user: AuthUser,
     JsonBody(body): JsonBody<RemoveItem>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(answer(
-        "Item removed from cart",
-        state.carts().remove(user.id, body).await?,
-    ))
+    Ok(answer("Item removed from cart", state.carts().remove(user.id, body).await?))
 }

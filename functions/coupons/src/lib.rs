@@ -49,9 +49,7 @@ async fn update(
     JsonBody(input): JsonBody<CouponInput>,
 ) -> Result<Json<Value>, ApiError> {
     let coupon = state.coupons().update(&code, input).await?;
-    Ok(Json(
-        json!({ "message": "Coupon updated successfully", "coupon": coupon }),
-    ))
+    Ok(Json(json!({ "message": "Coupon updated successfully", "coupon": coupon })))
 }
 
 async fn remove(
@@ -65,14 +63,10 @@ async fn remove(
 
 async fn all(State(state): State<AppState>, _admin: AdminUser) -> Result<Json<Value>, ApiError> {
     let coupons = state.coupons().all().await?;
-    Ok(Json(
-        json!({ "message": "Coupons retrieved successfully", "coupons": coupons }),
-    ))
+    Ok(Json(json!({ "message": "Coupons retrieved successfully", "coupons": coupons })))
 }
 
 async fn mine(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
     let coupons = state.coupons().offered_to(user.role).await?;
-    Ok(Json(
-        json!({ "message": "Coupons retrieved successfully", "coupons": coupons }),
-    ))
+    Ok(Json(json!({ "message": "Coupons retrieved successfully", "coupons": coupons })))
 }

@@ -14,11 +14,8 @@ pub async fn handle(worker: &EmailWorker<'_>, event: SqsEvent) -> SqsBatchRespon
     let mut response = SqsBatchResponse::default();
     for message in event.records {
         let id = message.message_id.unwrap_or_default();
-        let receives = message
-            .attributes
-            .get("ApproximateReceiveCount")
-            .map(String::as_str)
-            .unwrap_or("?");
+        let receives =
+            message.attributes.get("ApproximateReceiveCount").map(String::as_str).unwrap_or("?");
         let outcome = match message.body.as_deref() {
             Some(body) => worker.deliver(body).await,
             None => Err(DeliveryError::Malformed("empty body".into())),

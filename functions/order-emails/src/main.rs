@@ -16,11 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table_name);
     store.warm_up().await;
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), &sender);
-    let worker = EmailWorker {
-        store: &store,
-        mailer: &mailer,
-        sender: &sender,
-    };
+    let worker = EmailWorker { store: &store, mailer: &mailer, sender: &sender };
     let worker = &worker;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {

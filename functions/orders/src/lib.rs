@@ -60,10 +60,9 @@ async fn create(
     let body = Json(json!({ "message": "Order placed successfully", "order": order }));
     let mut response = (StatusCode::CREATED, body).into_response();
     if replayed {
-        response.headers_mut().insert(
-            HeaderName::from_static(IDEMPOTENT_REPLAYED),
-            HeaderValue::from_static("true"),
-        );
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static(IDEMPOTENT_REPLAYED), HeaderValue::from_static("true"));
     }
     Ok(response)
 }
@@ -90,9 +89,7 @@ async fn mine(
     user: AuthUser,
     QueryParams(params): QueryParams<OrderListParams>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(page(
-        state.orders().list(ListScope::Mine(&user), params).await?,
-    ))
+    Ok(page(state.orders().list(ListScope::Mine(&user), params).await?))
 }
 
 async fn all(
@@ -110,7 +107,5 @@ async fn set_status(
     JsonBody(body): JsonBody<ChangeStatus>,
 ) -> Result<Json<Value>, ApiError> {
     let order = state.orders().set_status(&order_id, body).await?;
-    Ok(Json(
-        json!({ "message": "Order status updated successfully", "order": order }),
-    ))
+    Ok(Json(json!({ "message": "Order status updated successfully", "order": order })))
 }

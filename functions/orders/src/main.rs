@@ -14,8 +14,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = EventsConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
     let events = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url);
-    let state = shared::AppState::from_sdk(&sdk)
-        .await?
-        .with_events(Arc::new(events));
+    let state = shared::AppState::from_sdk(&sdk).await?.with_events(Arc::new(events));
     lambda_http::run(orders::router(state)).await
 }

@@ -22,20 +22,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name);
     let publisher = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url);
     let (store, publisher) = (&store, &publisher);
-    lambda_runtime::run(service_fn(
-        move |_: LambdaEvent<serde_json::Value>| async move {
-            let report =
-                republish(store, publisher, Timestamp::now(), MIN_AGE_SECONDS, BATCH).await?;
-            tracing::info!(
-                published = report.published,
-                failed = report.failed,
-                too_recent = report.too_recent,
-                "outbox relayed"
-            );
-            Ok::<_, lambda_runtime::Error>(
-                serde_json::json!({ "published": report.published, "failed": report.failed }),
-            )
-        },
-    ))
+    lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
+        let report = republish(store, publisher, Timestamp::now(), MIN_AGE_SECONDS, BATCH).await?;
+        tracing::info!(
+            published = report.published,
+            failed = report.failed,
+            too_recent = report.too_recent,
+            "outbox relayed"
+        );
+        Ok::<_, lambda_runtime::Error>(
+            serde_json::json!({ "published": report.published, "failed": report.failed }),
+        )
+    }))
     .await
 }

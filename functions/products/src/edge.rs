@@ -17,9 +17,7 @@ pub struct ApiGatewayCache {
 impl ApiGatewayCache {
     /// The flusher, with the SDK configuration of the function.
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        Self {
-            client: aws_sdk_apigateway::Client::new(sdk),
-        }
+        Self { client: aws_sdk_apigateway::Client::new(sdk) }
     }
 }
 

@@ -73,9 +73,7 @@ async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let product = state.catalog().update(&id, input).await?;
     edge::flush_after_write(&state, served_by).await;
-    Ok(Json(
-        json!({ "message": "Product updated successfully", "product": product }),
-    ))
+    Ok(Json(json!({ "message": "Product updated successfully", "product": product })))
 }
 
 async fn remove(

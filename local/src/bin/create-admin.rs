@@ -17,10 +17,7 @@ use clap::Parser;
 use shared::auth::ensure_admin;
 
 #[derive(Parser)]
-#[command(
-    version,
-    about = "Create or promote an admin account in the shop table"
-)]
+#[command(version, about = "Create or promote an admin account in the shop table")]
 struct Args {
     /// The admin's e-mail address.
     #[arg(long)]
@@ -36,15 +33,9 @@ async fn main() -> anyhow::Result<()> {
     let password = match std::env::var("SHOP_ADMIN_PASSWORD") {
         Ok(password) => password,
         Err(_) => {
-            eprintln!(
-                "password for {} (8–128 characters), then Enter:",
-                args.email
-            );
+            eprintln!("password for {} (8–128 characters), then Enter:", args.email);
             let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .context("reading the password")?;
+            std::io::stdin().lock().read_line(&mut line).context("reading the password")?;
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };

@@ -94,20 +94,8 @@ impl Accounts<'_> {
         role: Role,
     ) -> Result<User, AuthError> {
         let password_hash = self.hasher.hash(password).await?;
-        let user = User {
-            id: UserId::new(),
-            email,
-            role,
-            created_at: Timestamp::now(),
-        };
-        match self
-            .store
-            .create_user(&UserRecord {
-                user: user.clone(),
-                password_hash,
-            })
-            .await
-        {
+        let user = User { id: UserId::new(), email, role, created_at: Timestamp::now() };
+        match self.store.create_user(&UserRecord { user: user.clone(), password_hash }).await {
             Ok(()) => Ok(user),
             Err(StoreError::Conflict(_)) => Err(AuthError::EmailTaken),
             Err(error) => Err(error.into()),
@@ -140,9 +128,7 @@ impl Accounts<'_> {
             failures.and_then(|f| f.lockout(self.policy.max_failures, now))
         };
         if let Some(retry_after_seconds) = locked(record.failures, now) {
-            return Err(AuthError::TooManyAttempts {
-                retry_after_seconds,
-            });
+            return Err(AuthError::TooManyAttempts { retry_after_seconds });
         }
         let Some(account) = record.account else {
             self.hasher.verify(password.to_owned(), None).await;
@@ -156,10 +142,7 @@ impl Accounts<'_> {
         }
         let user = account.user;
         let session = Session::open(&user, now, self.tokens.refresh_ttl_seconds());
-        let guard = SessionGuard {
-            max_failures: self.policy.max_failures,
-            now,
-        };
+        let guard = SessionGuard { max_failures: self.policy.max_failures, now };
         match self.store.create_session(&session, guard).await {
             Ok(()) => {}
             // Failures from concurrent attempts locked the account meanwhile.
@@ -181,10 +164,8 @@ impl Accounts<'_> {
         seen: Option<LoginFailures>,
         now: Timestamp,
     ) -> Result<(), AuthError> {
-        let failures = self
-            .store
-            .record_login_failure(email, seen, now, self.policy.window_seconds)
-            .await?;
+        let failures =
+            self.store.record_login_failure(email, seen, now, self.policy.window_seconds).await?;
         if failures.count == self.policy.max_failures {
             tracing::warn!(
                 failures = failures.count,
@@ -203,12 +184,8 @@ impl Accounts<'_> {
     ) -> Result<TokenPair, AuthError> {
         let who = (user.id, &user.email, user.role);
         Ok(TokenPair {
-            access_token: self
-                .tokens
-                .issue(TokenKind::Access, who, sid, TokenId::new(), now)?,
-            refresh_token: self
-                .tokens
-                .issue(TokenKind::Refresh, who, sid, refresh_jti, now)?,
+            access_token: self.tokens.issue(TokenKind::Access, who, sid, TokenId::new(), now)?,
+            refresh_token: self.tokens.issue(TokenKind::Refresh, who, sid, refresh_jti, now)?,
         })
     }
 
@@ -256,9 +233,7 @@ impl Accounts<'_> {
                     StaleRefresh::Grace => self.session_pair(&session, session.refresh_jti, now),
                     StaleRefresh::Replay => {
                         tracing::warn!(session = %claims.sid, user = %session.user_id, "refresh token reuse; session revoked");
-                        self.store
-                            .delete_session(session.user_id, session.id)
-                            .await?;
+                        self.store.delete_session(session.user_id, session.id).await?;
                         Err(AuthError::TokenRevoked)
                     }
                 }
@@ -320,18 +295,9 @@ pub async fn ensure_admin(
         }
         None => {
             let password_hash = PasswordHasher.hash(password).await?;
-            let user = User {
-                id: UserId::new(),
-                email,
-                role: Role::Admin,
-                created_at: Timestamp::now(),
-            };
-            store
-                .create_user(&UserRecord {
-                    user,
-                    password_hash,
-                })
-                .await?;
+            let user =
+                User { id: UserId::new(), email, role: Role::Admin, created_at: Timestamp::now() };
+            store.create_user(&UserRecord { user, password_hash }).await?;
             Ok("created")
         }
     }

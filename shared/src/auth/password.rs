@@ -60,9 +60,7 @@ impl PasswordHasher {
         let Ok(parsed) = PasswordHash::new(phc) else {
             return false;
         };
-        let matches = Self::argon2()
-            .verify_password(candidate.as_bytes(), &parsed)
-            .is_ok();
+        let matches = Self::argon2().verify_password(candidate.as_bytes(), &parsed).is_ok();
         known && matches
     }
 }
@@ -76,14 +74,8 @@ mod tests {
         let password = Password::parse("correct horse battery").unwrap();
         let hash = PasswordHasher::hash_blocking(&password).unwrap();
         assert!(hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(PasswordHasher::verify_blocking(
-            "correct horse battery",
-            Some(&hash)
-        ));
-        assert!(!PasswordHasher::verify_blocking(
-            "correct horse batterY",
-            Some(&hash)
-        ));
+        assert!(PasswordHasher::verify_blocking("correct horse battery", Some(&hash)));
+        assert!(!PasswordHasher::verify_blocking("correct horse batterY", Some(&hash)));
     }
 
     #[test]

@@ -82,10 +82,7 @@ impl Tokens {
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 0;
         let previous = config.previous_secret.as_ref().map(|secret| {
-            (
-                config.key_generation.saturating_sub(1).to_string(),
-                DecodingKey::from_secret(secret),
-            )
+            (config.key_generation.saturating_sub(1).to_string(), DecodingKey::from_secret(secret))
         });
         Self {
             kid: config.key_generation.to_string(),
@@ -161,11 +158,7 @@ impl Tokens {
                     _ => TokenError::Invalid,
                 }
             })?;
-        if data.claims.typ == expected {
-            Ok(data.claims)
-        } else {
-            Err(TokenError::Invalid)
-        }
+        if data.claims.typ == expected { Ok(data.claims) } else { Err(TokenError::Invalid) }
     }
 }
 
@@ -197,57 +190,32 @@ pub(crate) mod tests {
         let claims = tokens.verify(&access, TokenKind::Access).unwrap();
         assert_eq!(claims.email, "a@example.com");
         assert_eq!(claims.exp - claims.iat, 900);
-        assert_eq!(
-            tokens.verify(&access, TokenKind::Refresh),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(tokens.verify(&access, TokenKind::Refresh), Err(TokenError::Invalid));
     }
 
     #[test]
     fn refuses_expired_foreign_and_unsigned_tokens() {
         let tokens = Tokens::new(config());
-        let old = issue(
-            &tokens,
-            TokenKind::Access,
-            Timestamp::now().plus_seconds(-1000),
-        );
-        assert_eq!(
-            tokens.verify(&old, TokenKind::Access),
-            Err(TokenError::Expired)
-        );
+        let old = issue(&tokens, TokenKind::Access, Timestamp::now().plus_seconds(-1000));
+        assert_eq!(tokens.verify(&old, TokenKind::Access), Err(TokenError::Expired));
 
         let other = Tokens::new(TokenConfig {
             secret: b"another-secret-another-secret-xx".to_vec(),
             ..config()
         });
         let foreign = issue(&other, TokenKind::Access, Timestamp::now());
-        assert_eq!(
-            tokens.verify(&foreign, TokenKind::Access),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(tokens.verify(&foreign, TokenKind::Access), Err(TokenError::Invalid));
 
-        let wrong_audience = Tokens::new(TokenConfig {
-            audience: "elsewhere".into(),
-            ..config()
-        });
+        let wrong_audience = Tokens::new(TokenConfig { audience: "elsewhere".into(), ..config() });
         let token = issue(&wrong_audience, TokenKind::Access, Timestamp::now());
-        assert_eq!(
-            tokens.verify(&token, TokenKind::Access),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(tokens.verify(&token, TokenKind::Access), Err(TokenError::Invalid));
 
         // alg=none: same claims, no signature.
         let valid = issue(&tokens, TokenKind::Access, Timestamp::now());
         let payload = valid.split('.').nth(1).unwrap();
         let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
-        assert_eq!(
-            tokens.verify(&none, TokenKind::Access),
-            Err(TokenError::Invalid)
-        );
-        assert_eq!(
-            tokens.verify("garbage", TokenKind::Access),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(tokens.verify(&none, TokenKind::Access), Err(TokenError::Invalid));
+        assert_eq!(tokens.verify("garbage", TokenKind::Access), Err(TokenError::Invalid));
     }
 
     #[test]
@@ -265,18 +233,12 @@ pub(crate) mod tests {
         };
         let after = Tokens::new(rotated.clone());
         let new = issue(&after, TokenKind::Access, Timestamp::now());
-        assert_eq!(
-            jsonwebtoken::decode_header(&new).unwrap().kid.as_deref(),
-            Some("2")
-        );
+        assert_eq!(jsonwebtoken::decode_header(&new).unwrap().kid.as_deref(), Some("2"));
         // Both generations verify after the rotation; the old key never signs.
         assert!(after.verify(&old, TokenKind::Access).is_ok());
         assert!(after.verify(&new, TokenKind::Access).is_ok());
         // Functions not yet rotated reject the new generation; a second rotation drops the first.
-        assert_eq!(
-            before.verify(&new, TokenKind::Access),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(before.verify(&new, TokenKind::Access), Err(TokenError::Invalid));
         let twice = Tokens::new(TokenConfig {
             secret: b"a-third-key-a-third-key-a-third-k".to_vec(),
             key_generation: 3,
@@ -284,10 +246,7 @@ pub(crate) mod tests {
             ..config()
         });
         assert!(twice.verify(&new, TokenKind::Access).is_ok());
-        assert_eq!(
-            twice.verify(&old, TokenKind::Access),
-            Err(TokenError::Invalid)
-        );
+        assert_eq!(twice.verify(&old, TokenKind::Access), Err(TokenError::Invalid));
     }
 
     #[test]

@@ -119,11 +119,7 @@ pub fn view(
             }
         })
         .collect();
-    CartView {
-        user_id,
-        items,
-        subtotal: Money::new(subtotal).unwrap_or(Money::ZERO),
-    }
+    CartView { user_id, items, subtotal: Money::new(subtotal).unwrap_or(Money::ZERO) }
 }
 
 #[cfg(test)]
@@ -171,14 +167,8 @@ mod tests {
                 LineStatus::Unavailable
             ]
         );
-        assert_eq!(
-            view.items[1].price.map(|p| p.to_string()),
-            Some("6.00".into())
-        );
-        assert_eq!(
-            view.items[1].line_total.map(|p| p.to_string()),
-            Some("18.00".into())
-        );
+        assert_eq!(view.items[1].price.map(|p| p.to_string()), Some("6.00".into()));
+        assert_eq!(view.items[1].line_total.map(|p| p.to_string()), Some("18.00".into()));
         // 2 × 4.50 + 3 × 6.00; the gone lines add nothing.
         assert_eq!(view.subtotal.to_string(), "27.00");
         assert_eq!(

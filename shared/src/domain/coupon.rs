@@ -147,10 +147,7 @@ impl Coupon {
                 errors.add(field, "is required");
             }
         }
-        let code = input
-            .code
-            .as_deref()
-            .and_then(|c| errors.check("code", CouponCode::parse(c)));
+        let code = input.code.as_deref().and_then(|c| errors.check("code", CouponCode::parse(c)));
         let base = Coupon {
             code: code.unwrap_or(CouponCode(String::new())),
             discount_percent: 1,
@@ -184,17 +181,13 @@ impl Coupon {
                 _ => errors.add("discount_percent", "must be a whole number from 1 to 100"),
             }
         }
-        if let Some(expiry) = input
-            .expiry
-            .as_deref()
-            .and_then(|e| errors.check("expiry", parse_instant(e)))
+        if let Some(expiry) =
+            input.expiry.as_deref().and_then(|e| errors.check("expiry", parse_instant(e)))
         {
             next.expiry = expiry;
         }
-        if let Some(start) = input
-            .starts_at
-            .as_deref()
-            .and_then(|s| errors.check("starts_at", parse_instant(s)))
+        if let Some(start) =
+            input.starts_at.as_deref().and_then(|s| errors.check("starts_at", parse_instant(s)))
         {
             next.starts_at = Some(start);
         }
@@ -214,11 +207,7 @@ impl Coupon {
         }
         for (field, value, slot) in [
             ("max_uses", input.max_uses, &mut next.max_uses),
-            (
-                "max_uses_per_user",
-                input.max_uses_per_user,
-                &mut next.max_uses_per_user,
-            ),
+            ("max_uses_per_user", input.max_uses_per_user, &mut next.max_uses_per_user),
         ] {
             if let Some(value) = value {
                 match u32::try_from(value) {
@@ -365,10 +354,7 @@ mod tests {
             Err(CouponRejection::BelowMinimum)
         );
         coupon.uses = 2;
-        assert_eq!(
-            coupon.check(Role::Customer, during, None),
-            Err(CouponRejection::Exhausted)
-        );
+        assert_eq!(coupon.check(Role::Customer, during, None), Err(CouponRejection::Exhausted));
         assert!(!coupon.offered_to(Role::Customer, during));
     }
 
@@ -377,18 +363,9 @@ mod tests {
         let mut coupon = coupon();
         coupon.discount_percent = 15;
         // 15 % of 0.10 = 0.015 → 0.02; 15 % of 19.99 = 2.9985 → 3.00.
-        assert_eq!(
-            coupon.discount_on("0.10".parse().unwrap()).to_string(),
-            "0.02"
-        );
-        assert_eq!(
-            coupon.discount_on("19.99".parse().unwrap()).to_string(),
-            "3.00"
-        );
+        assert_eq!(coupon.discount_on("0.10".parse().unwrap()).to_string(), "0.02");
+        assert_eq!(coupon.discount_on("19.99".parse().unwrap()).to_string(), "3.00");
         coupon.discount_percent = 100;
-        assert_eq!(
-            coupon.discount_on("19.99".parse().unwrap()).to_string(),
-            "19.99"
-        );
+        assert_eq!(coupon.discount_on("19.99".parse().unwrap()).to_string(), "19.99");
     }
 }

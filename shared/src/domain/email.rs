@@ -40,11 +40,7 @@ impl Email {
             && !email
                 .chars()
                 .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c));
-        if well_formed {
-            Ok(Self(email))
-        } else {
-            Err(EmailError::Invalid)
-        }
+        if well_formed { Ok(Self(email)) } else { Err(EmailError::Invalid) }
     }
 
     /// The normalised address.

@@ -47,11 +47,7 @@ impl FieldErrors {
 
     /// `Ok(value)` when nothing was recorded, else these errors.
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, FieldErrors> {
-        if self.is_empty() {
-            Ok(value())
-        } else {
-            Err(self)
-        }
+        if self.is_empty() { Ok(value()) } else { Err(self) }
     }
 }
 
@@ -77,10 +73,7 @@ mod tests {
         assert_eq!(errors.check::<u8, _>("password", Err("too short")), None);
         assert_eq!(errors.check::<u8, String>("other", Ok(3)), Some(3));
         assert_eq!(errors.get("email").map(<[String]>::len), Some(2));
-        assert_eq!(
-            serde_json::to_value(&errors).unwrap()["password"][0],
-            "too short"
-        );
+        assert_eq!(serde_json::to_value(&errors).unwrap()["password"][0], "too short");
         assert!(errors.into_result(|| ()).is_err());
     }
 }

@@ -145,10 +145,7 @@ mod tests {
     fn rejects_negative_precise_and_huge_amounts() {
         assert_eq!("-1".parse::<Money>(), Err(MoneyError::Negative));
         assert_eq!("1.001".parse::<Money>(), Err(MoneyError::TooPrecise));
-        assert_eq!(
-            "1.100".parse::<Money>().map(|m| m.to_string()),
-            Ok("1.10".to_owned())
-        );
+        assert_eq!("1.100".parse::<Money>().map(|m| m.to_string()), Ok("1.10".to_owned()));
         assert_eq!("1000000001".parse::<Money>(), Err(MoneyError::TooLarge));
         assert_eq!("abc".parse::<Money>(), Err(MoneyError::NotANumber));
         assert!(serde_json::from_str::<Money>("-0.5").is_err());
@@ -156,13 +153,7 @@ mod tests {
 
     #[test]
     fn rounds_half_up_to_the_cent() {
-        assert_eq!(
-            Money::round_half_up(Decimal::new(12345, 3)).to_string(),
-            "12.35"
-        );
-        assert_eq!(
-            Money::round_half_up(Decimal::new(12344, 3)).to_string(),
-            "12.34"
-        );
+        assert_eq!(Money::round_half_up(Decimal::new(12345, 3)).to_string(), "12.35");
+        assert_eq!(Money::round_half_up(Decimal::new(12344, 3)).to_string(), "12.34");
     }
 }

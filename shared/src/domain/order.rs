@@ -173,11 +173,7 @@ fn price_lines(
             continue;
         }
         priced.total += variant.price.amount() * Decimal::from(line.quantity);
-        priced
-            .stock
-            .entry(product.id)
-            .or_default()
-            .push((variant.sku.clone(), line.quantity));
+        priced.stock.entry(product.id).or_default().push((variant.sku.clone(), line.quantity));
         priced.items.push(OrderLine {
             product_id: product.id,
             sku: variant.sku.clone(),
@@ -186,11 +182,7 @@ fn price_lines(
             price: variant.price,
         });
     }
-    if shortages.is_empty() {
-        Ok(priced)
-    } else {
-        Err(CheckoutError::InsufficientStock(shortages))
-    }
+    if shortages.is_empty() { Ok(priced) } else { Err(CheckoutError::InsufficientStock(shortages)) }
 }
 
 /// The coupon's discount on `total`, if this customer may use it now.
@@ -201,10 +193,7 @@ fn offer_discount(
     now: Timestamp,
 ) -> Result<Money, CheckoutError> {
     offer.coupon.check(role, now, Some(total))?;
-    let used_up = offer
-        .coupon
-        .max_uses_per_user
-        .is_some_and(|max| offer.used_by_customer >= max);
+    let used_up = offer.coupon.max_uses_per_user.is_some_and(|max| offer.used_by_customer >= max);
     if used_up {
         return Err(CouponRejection::UsedUpByYou.into());
     }
@@ -227,10 +216,7 @@ impl Order {
     pub fn units_by_product(&self) -> UnitsByProduct {
         let mut units = UnitsByProduct::new();
         for line in &self.items {
-            units
-                .entry(line.product_id)
-                .or_default()
-                .push((line.sku.clone(), line.quantity));
+            units.entry(line.product_id).or_default().push((line.sku.clone(), line.quantity));
         }
         units
     }
@@ -277,13 +263,7 @@ pub struct OrderEvent {
 impl OrderEvent {
     /// A new event about `order`.
     pub fn new(order: &Order, kind: OrderEventKind, at: Timestamp) -> Self {
-        Self {
-            id: EventId::new(),
-            order_id: order.id,
-            user_id: order.user_id,
-            kind,
-            at,
-        }
+        Self { id: EventId::new(), order_id: order.id, user_id: order.user_id, kind, at }
     }
 
     /// A short name of the event, unique per order (placed, or the status reached), used to
@@ -339,15 +319,8 @@ mod tests {
         let save = coupon(
             json!({ "code": "SAVE15", "discount_percent": 15, "expiry": "2999-01-01T00:00:00Z" }),
         );
-        let lines = [
-            line(&mug, "M-1", 1),
-            line(&mug, "M-2", 1),
-            line(&lamp, "L-1", 1),
-        ];
-        let offer = CouponOffer {
-            coupon: &save,
-            used_by_customer: 0,
-        };
+        let lines = [line(&mug, "M-1", 1), line(&mug, "M-2", 1), line(&lamp, "L-1", 1)];
+        let offer = CouponOffer { coupon: &save, used_by_customer: 0 };
         let done = checkout(
             UserId::new(),
             Role::Customer,
@@ -362,16 +335,9 @@ mod tests {
         assert_eq!(order.total_amount.to_string(), "30.00");
         assert_eq!(order.discount_applied.to_string(), "4.50");
         assert_eq!(order.final_amount.to_string(), "25.50");
-        assert_eq!(
-            order.items[0].price.to_string(),
-            "19.99",
-            "never the cart's price"
-        );
+        assert_eq!(order.items[0].price.to_string(), "19.99", "never the cart's price");
         assert_eq!(order.status, OrderStatus::Pending);
-        assert_eq!(
-            order.coupon_code.as_ref().map(CouponCode::as_str),
-            Some("SAVE15")
-        );
+        assert_eq!(order.coupon_code.as_ref().map(CouponCode::as_str), Some("SAVE15"));
         // One stock update per product, every SKU in it.
         assert_eq!(done.stock.len(), 2);
         assert_eq!(done.stock[&mug.id].len(), 2);
@@ -384,19 +350,13 @@ mod tests {
             Role::Customer,
             &[line(&one, "P-1", 1)],
             &catalog(&[&one]),
-            Some(CouponOffer {
-                coupon: &odd,
-                used_by_customer: 0,
-            }),
+            Some(CouponOffer { coupon: &odd, used_by_customer: 0 }),
             Timestamp::now(),
         )
         .unwrap();
         // 15 % of 0.10 = 0.015 → 0.02.
         assert_eq!(
-            (
-                cheap.order.discount_applied.to_string(),
-                cheap.order.final_amount.to_string()
-            ),
+            (cheap.order.discount_applied.to_string(), cheap.order.final_amount.to_string()),
             ("0.02".into(), "0.08".into())
         );
     }
@@ -420,23 +380,11 @@ mod tests {
             Timestamp::now(),
         )
         .unwrap_err();
-        let CheckoutError::InsufficientStock(shortages) = error else {
-            panic!("{error:?}")
-        };
-        let named: Vec<_> = shortages
-            .iter()
-            .map(|s| (s.sku.as_str(), s.available))
-            .collect();
+        let CheckoutError::InsufficientStock(shortages) = error else { panic!("{error:?}") };
+        let named: Vec<_> = shortages.iter().map(|s| (s.sku.as_str(), s.available)).collect();
         assert_eq!(named, [("M-2", 0), ("G-1", 0), ("M-9", 0)]);
         assert_eq!(
-            checkout(
-                UserId::new(),
-                Role::Customer,
-                &[],
-                &catalog(&[]),
-                None,
-                Timestamp::now()
-            ),
+            checkout(UserId::new(), Role::Customer, &[], &catalog(&[]), None, Timestamp::now()),
             Err(CheckoutError::EmptyCart)
         );
     }
@@ -452,10 +400,7 @@ mod tests {
                 role,
                 &lines,
                 &products,
-                Some(CouponOffer {
-                    coupon,
-                    used_by_customer: used,
-                }),
+                Some(CouponOffer { coupon, used_by_customer: used }),
                 Timestamp::now(),
             )
             .map(|c| c.order.final_amount.to_string())
@@ -504,10 +449,7 @@ mod tests {
         assert_eq!(serde_json::from_str::<Order>(&text).unwrap(), done.order);
         let event = OrderEvent::new(
             &done.order,
-            OrderEventKind::StatusChanged {
-                from: OrderStatus::Pending,
-                to: OrderStatus::Shipped,
-            },
+            OrderEventKind::StatusChanged { from: OrderStatus::Pending, to: OrderStatus::Shipped },
             Timestamp::now(),
         );
         let value = serde_json::to_value(&event).unwrap();
@@ -517,9 +459,6 @@ mod tests {
         );
         assert_eq!(serde_json::from_value::<OrderEvent>(value).unwrap(), event);
         assert_eq!(event.name(), "shipped");
-        assert_eq!(
-            done.order.units_by_product()[&mug.id],
-            [(Sku::parse("M-1").unwrap(), 2)]
-        );
+        assert_eq!(done.order.units_by_product()[&mug.id], [(Sku::parse("M-1").unwrap(), 2)]);
     }
 }

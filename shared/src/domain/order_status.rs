@@ -81,11 +81,7 @@ mod tests {
     #[test]
     fn only_the_designed_transitions_are_allowed() {
         let all = [Pending, Shipped, Delivered, Cancelled];
-        let allowed = [
-            (Pending, Shipped),
-            (Shipped, Delivered),
-            (Pending, Cancelled),
-        ];
+        let allowed = [(Pending, Shipped), (Shipped, Delivered), (Pending, Cancelled)];
         for from in all {
             for to in all {
                 let expected = allowed.contains(&(from, to));

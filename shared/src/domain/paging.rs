@@ -77,13 +77,7 @@ impl Listing {
             return Err(errors);
         }
         let paging = if cursor_mode {
-            let limit = number(
-                &mut errors,
-                "limit",
-                params.limit,
-                DEFAULT_LIMIT,
-                MAX_PAGE_SIZE,
-            );
+            let limit = number(&mut errors, "limit", params.limit, DEFAULT_LIMIT, MAX_PAGE_SIZE);
             let after = params
                 .cursor
                 .filter(|c| !c.is_empty())
@@ -91,13 +85,8 @@ impl Listing {
             Paging::Cursor { after, limit }
         } else {
             let page = number(&mut errors, "page", params.page, 1, usize::MAX);
-            let per_page = number(
-                &mut errors,
-                "per_page",
-                params.per_page,
-                DEFAULT_PER_PAGE,
-                MAX_PAGE_SIZE,
-            );
+            let per_page =
+                number(&mut errors, "per_page", params.per_page, DEFAULT_PER_PAGE, MAX_PAGE_SIZE);
             if page.saturating_mul(per_page) > MAX_PAGE_DEPTH {
                 errors.add(
                     "page",
@@ -153,10 +142,8 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> ListParams {
-        let map: std::collections::HashMap<_, _> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: std::collections::HashMap<_, _> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         serde_json::from_value(serde_json::to_value(map).unwrap()).unwrap()
     }
 
@@ -165,25 +152,15 @@ mod tests {
         let listing = Listing::parse(params(&[])).unwrap();
         assert_eq!(
             listing,
-            Listing {
-                category: None,
-                paging: Paging::Pages {
-                    page: 1,
-                    per_page: 5
-                }
-            }
+            Listing { category: None, paging: Paging::Pages { page: 1, per_page: 5 } }
         );
     }
 
     #[test]
     fn bad_numbers_and_deep_pages_are_field_errors() {
-        for (field, value) in [
-            ("page", "0"),
-            ("page", "x"),
-            ("per_page", "101"),
-            ("per_page", "-1"),
-            ("limit", "0"),
-        ] {
+        for (field, value) in
+            [("page", "0"), ("page", "x"), ("per_page", "101"), ("per_page", "-1"), ("limit", "0")]
+        {
             let errors = Listing::parse(params(&[(field, value)])).unwrap_err();
             assert!(errors.get(field).is_some(), "{field}={value}");
         }
@@ -206,30 +183,14 @@ mod tests {
     fn cursors_round_trip_and_forged_ones_are_refused() {
         let position = format!("2026-01-01T00:00:00Z#{}", super::super::ProductId::new());
         let cursor = encode_cursor(&position);
-        let listing = Listing::parse(params(&[
-            ("cursor", &cursor),
-            ("limit", "7"),
-            ("category", " mugs "),
-        ]))
-        .unwrap();
-        assert_eq!(
-            listing.paging,
-            Paging::Cursor {
-                after: Some(position),
-                limit: 7
-            }
-        );
+        let listing =
+            Listing::parse(params(&[("cursor", &cursor), ("limit", "7"), ("category", " mugs ")]))
+                .unwrap();
+        assert_eq!(listing.paging, Paging::Cursor { after: Some(position), limit: 7 });
         assert_eq!(listing.category.as_deref(), Some("mugs"));
-        for forged in [
-            "!!",
-            "bm90IGEgY3Vyc29y",
-            &encode_cursor("2026-01-01T00:00:00Z#nope"),
-        ] {
+        for forged in ["!!", "bm90IGEgY3Vyc29y", &encode_cursor("2026-01-01T00:00:00Z#nope")] {
             assert!(
-                Listing::parse(params(&[("cursor", forged)]))
-                    .unwrap_err()
-                    .get("cursor")
-                    .is_some(),
+                Listing::parse(params(&[("cursor", forged)])).unwrap_err().get("cursor").is_some(),
                 "{forged}"
             );
         }

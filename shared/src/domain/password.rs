@@ -46,10 +46,7 @@ mod tests {
         assert_eq!(Password::parse("1234567"), Err(PasswordError::TooShort));
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse(&"é".repeat(128)).is_ok());
-        assert_eq!(
-            Password::parse(&"é".repeat(129)),
-            Err(PasswordError::TooLong)
-        );
+        assert_eq!(Password::parse(&"é".repeat(129)), Err(PasswordError::TooLong));
     }
 
     #[test]

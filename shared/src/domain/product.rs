@@ -197,28 +197,15 @@ impl ProductPatch {
     }
 
     fn validate(input: ProductInput, errors: &mut FieldErrors) -> Self {
-        let name = input
-            .name
-            .and_then(|name| errors.check("name", text(&name, 1, MAX_NAME)));
+        let name = input.name.and_then(|name| errors.check("name", text(&name, 1, MAX_NAME)));
         let description = input
             .description
             .and_then(|d| errors.check("description", text(&d, 0, MAX_DESCRIPTION)));
-        let category = input
-            .category
-            .and_then(|c| errors.check("category", text(&c, 1, MAX_CATEGORY)));
-        let images = input
-            .images
-            .and_then(|images| validate_images(images, errors));
-        let variants = input
-            .variants
-            .and_then(|variants| validate_variants(variants, errors));
-        Self {
-            name,
-            description,
-            category,
-            images,
-            variants,
-        }
+        let category =
+            input.category.and_then(|c| errors.check("category", text(&c, 1, MAX_CATEGORY)));
+        let images = input.images.and_then(|images| validate_images(images, errors));
+        let variants = input.variants.and_then(|variants| validate_variants(variants, errors));
+        Self { name, description, category, images, variants }
     }
 }
 
@@ -261,11 +248,7 @@ fn image_url(input: &str) -> Result<String, &'static str> {
     let url = url::Url::parse(input).map_err(|_| PROBLEM)?;
     let scheme_ok = matches!(url.scheme(), "http" | "https");
     let host_ok = url.host_str().is_some_and(|host| !host.is_empty());
-    if scheme_ok && host_ok {
-        Ok(input.to_owned())
-    } else {
-        Err(PROBLEM)
-    }
+    if scheme_ok && host_ok { Ok(input.to_owned()) } else { Err(PROBLEM) }
 }
 
 fn validate_variants(
@@ -273,10 +256,7 @@ fn validate_variants(
     errors: &mut FieldErrors,
 ) -> Option<Vec<Variant>> {
     if variants.is_empty() || variants.len() > MAX_VARIANTS {
-        errors.add(
-            "variants",
-            format!("must hold 1 to {MAX_VARIANTS} variants"),
-        );
+        errors.add("variants", format!("must hold 1 to {MAX_VARIANTS} variants"));
         return None;
     }
     let mut seen = BTreeSet::new();
@@ -286,10 +266,7 @@ fn validate_variants(
         if let Some(sku) = &sku
             && !seen.insert(sku.clone())
         {
-            errors.add(
-                format!("variants[{at}].sku"),
-                "appears twice in this product",
-            );
+            errors.add(format!("variants[{at}].sku"), "appears twice in this product");
         }
         let stock = match u32::try_from(input.stock) {
             Ok(stock) if i64::from(stock) <= MAX_STOCK => Some(stock),
@@ -302,11 +279,7 @@ fn validate_variants(
             }
         };
         if let (Some(sku), Some(stock)) = (sku, stock) {
-            valid.push(Variant {
-                sku,
-                stock,
-                price: input.price,
-            });
+            valid.push(Variant { sku, stock, price: input.price });
         }
     }
     Some(valid)
@@ -342,9 +315,7 @@ impl Product {
         Self {
             id: self.id,
             name: patch.name.unwrap_or_else(|| self.name.clone()),
-            description: patch
-                .description
-                .unwrap_or_else(|| self.description.clone()),
+            description: patch.description.unwrap_or_else(|| self.description.clone()),
             category: patch.category.unwrap_or_else(|| self.category.clone()),
             images: patch.images.unwrap_or_else(|| self.images.clone()),
             variants: patch.variants.unwrap_or_else(|| self.variants.clone()),
@@ -426,11 +397,7 @@ mod tests {
     fn create_requires_name_category_and_variants() {
         let errors = errors_of(ProductSpec::parse(input(json!({"description": "x"}))));
         for field in ["name", "category", "variants"] {
-            assert_eq!(
-                errors.get(field),
-                Some(&["is required".to_owned()][..]),
-                "{field}"
-            );
+            assert_eq!(errors.get(field), Some(&["is required".to_owned()][..]), "{field}");
         }
     }
 
@@ -469,16 +436,13 @@ mod tests {
 
     #[test]
     fn counts_are_bounded() {
-        let images: Vec<_> = (0..11)
-            .map(|i| format!("https://x.example/{i}.png"))
-            .collect();
+        let images: Vec<_> = (0..11).map(|i| format!("https://x.example/{i}.png")).collect();
         let errors = errors_of(ProductSpec::parse(input(
             json!({"name": "n", "category": "c", "images": images, "variants": []}),
         )));
         assert!(errors.get("images").is_some() && errors.get("variants").is_some());
-        let variants: Vec<_> = (0..51)
-            .map(|i| json!({"sku": format!("S{i}"), "stock": 1, "price": 1}))
-            .collect();
+        let variants: Vec<_> =
+            (0..51).map(|i| json!({"sku": format!("S{i}"), "stock": 1, "price": 1})).collect();
         let errors = errors_of(ProductSpec::parse(input(
             json!({"name": "n", "category": "c", "variants": variants}),
         )));
@@ -487,16 +451,9 @@ mod tests {
 
     #[test]
     fn a_patch_needs_one_field_and_changes_only_those_given() {
-        assert!(
-            ProductPatch::parse(input(json!({})))
-                .unwrap_err()
-                .get("product")
-                .is_some()
-        );
-        let product = Product::create(
-            ProductSpec::parse(input(valid())).unwrap(),
-            Timestamp::now(),
-        );
+        assert!(ProductPatch::parse(input(json!({}))).unwrap_err().get("product").is_some());
+        let product =
+            Product::create(ProductSpec::parse(input(valid())).unwrap(), Timestamp::now());
         let patch = ProductPatch::parse(input(json!({"name": "Road shoe"}))).unwrap();
         let later = Timestamp::now().plus_seconds(5);
         let updated = product.apply(patch, later);
@@ -505,19 +462,14 @@ mod tests {
             (updated.category.as_str(), &updated.variants),
             (product.category.as_str(), &product.variants)
         );
-        assert_eq!(
-            (updated.created_at, updated.updated_at),
-            (product.created_at, later)
-        );
+        assert_eq!((updated.created_at, updated.updated_at), (product.created_at, later));
         assert_eq!(updated.version, product.version + 1);
     }
 
     #[test]
     fn sku_changes_and_the_size_of_an_update() {
-        let product = Product::create(
-            ProductSpec::parse(input(valid())).unwrap(),
-            Timestamp::now(),
-        );
+        let product =
+            Product::create(ProductSpec::parse(input(valid())).unwrap(), Timestamp::now());
         let patch = ProductPatch::parse(input(json!({"variants": [{"sku": "TS-43", "stock": 9, "price": 1}, {"sku": "TS-44", "stock": 1, "price": 1}]}))).unwrap();
         let next = product.apply(patch, Timestamp::now());
         let changes = product.sku_changes(&next);
@@ -531,21 +483,14 @@ mod tests {
                 .collect()
         };
         let wide = Product::create(
-            ProductSpec::parse(input(
-                json!({"name": "n", "category": "c", "variants": many("A")}),
-            ))
-            .unwrap(),
+            ProductSpec::parse(input(json!({"name": "n", "category": "c", "variants": many("A")})))
+                .unwrap(),
             Timestamp::now(),
         );
         let swap = wide.apply(
             ProductPatch::parse(input(json!({"variants": many("B")}))).unwrap(),
             Timestamp::now(),
         );
-        assert!(
-            wide.check_update_size(&swap, 100)
-                .unwrap_err()
-                .get("variants")
-                .is_some()
-        );
+        assert!(wide.check_update_size(&swap, 100).unwrap_err().get("variants").is_some());
     }
 }

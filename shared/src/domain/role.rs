@@ -45,10 +45,7 @@ impl FromStr for Role {
     type Err = UnknownRole;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == s)
-            .ok_or(UnknownRole)
+        Role::ALL.into_iter().find(|role| role.as_str() == s).ok_or(UnknownRole)
     }
 }
 

@@ -15,17 +15,12 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::config::CorsOrigins;
 
 /// The request headers a browser may send: the token, JSON bodies, checkout's idempotency key.
-pub const ALLOWED_HEADERS: [HeaderName; 3] = [
-    header::AUTHORIZATION,
-    header::CONTENT_TYPE,
-    HeaderName::from_static("idempotency-key"),
-];
+pub const ALLOWED_HEADERS: [HeaderName; 3] =
+    [header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")];
 
 /// The response headers a browser script may read besides the CORS-safelisted ones.
-pub const EXPOSED_HEADERS: [HeaderName; 2] = [
-    HeaderName::from_static("idempotent-replayed"),
-    header::RETRY_AFTER,
-];
+pub const EXPOSED_HEADERS: [HeaderName; 2] =
+    [HeaderName::from_static("idempotent-replayed"), header::RETRY_AFTER];
 
 /// How long a browser may reuse a preflight answer (each preflight is a Lambda invocation).
 pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(3600);
@@ -34,20 +29,13 @@ pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(3600);
 pub fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
     let allow_origin = match origins {
         CorsOrigins::Any => AllowOrigin::any(),
-        CorsOrigins::List(list) => AllowOrigin::list(
-            list.iter()
-                .filter_map(|origin| HeaderValue::from_str(origin).ok()),
-        ),
+        CorsOrigins::List(list) => {
+            AllowOrigin::list(list.iter().filter_map(|origin| HeaderValue::from_str(origin).ok()))
+        }
     };
     CorsLayer::new()
         .allow_origin(allow_origin)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::DELETE,
-            Method::OPTIONS,
-        ])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
         .allow_headers(ALLOWED_HEADERS)
         .expose_headers(EXPOSED_HEADERS)
         .max_age(PREFLIGHT_MAX_AGE)

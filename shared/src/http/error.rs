@@ -136,11 +136,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let envelope = Envelope {
-            message: &self.message,
-            error: self.code,
-            errors: self.errors.as_ref(),
-        };
+        let envelope =
+            Envelope { message: &self.message, error: self.code, errors: self.errors.as_ref() };
         let mut body = serde_json::to_value(envelope).unwrap_or_default();
         if let (Some(detail), Some(members)) = (self.detail, body.as_object_mut()) {
             let (name, value) = *detail;
@@ -148,9 +145,7 @@ impl IntoResponse for ApiError {
         }
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after_seconds {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -166,10 +161,9 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::not_found("not_found", "Not found"),
-            StoreError::Conflict(conflict) => Self::conflict(
-                conflict.code(),
-                "The request conflicts with the current state",
-            ),
+            StoreError::Conflict(conflict) => {
+                Self::conflict(conflict.code(), "The request conflicts with the current state")
+            }
             StoreError::Throttled => Self::unavailable(),
             StoreError::Unexpected(cause) => Self::internal(cause),
         }
@@ -202,10 +196,8 @@ mod tests {
 
     #[tokio::test]
     async fn internal_errors_hide_their_cause() {
-        let (status, _, json) = body(ApiError::internal(anyhow::anyhow!(
-            "table arn:aws:secret exploded"
-        )))
-        .await;
+        let (status, _, json) =
+            body(ApiError::internal(anyhow::anyhow!("table arn:aws:secret exploded"))).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!json.to_string().contains("arn:aws"));
         assert!(json.get("errors").is_none());

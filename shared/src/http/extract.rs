@@ -79,9 +79,7 @@ impl FromRequestParts<AppState> for OptionalUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match bearer_token(parts)? {
             None => Ok(OptionalUser(None)),
-            Some(token) => Ok(OptionalUser(Some(
-                state.accounts().authenticate(token).await?,
-            ))),
+            Some(token) => Ok(OptionalUser(Some(state.accounts().authenticate(token).await?))),
         }
     }
 }
@@ -106,11 +104,7 @@ mod tests {
         if let Some(token) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
-        let response = router
-            .clone()
-            .oneshot(request.body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let response = router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
         let status = response.status();
         let bytes = to_bytes(response.into_body(), 1 << 16).await.unwrap();
         // The handler answers plain text; the rejections answer the JSON envelope.
@@ -122,34 +116,15 @@ mod tests {
     async fn admin_user_admits_admins_only() {
         let state = AppState::new(Arc::new(MemoryStore::default()), config());
         let router = Router::new()
-            .route(
-                "/admin",
-                get(|AdminUser(user): AdminUser| async move { user.email }),
-            )
+            .route("/admin", get(|AdminUser(user): AdminUser| async move { user.email }))
             .with_state(state.clone());
         let accounts = state.accounts();
-        ensure_admin(state.store(), "boss@shop.test", "boss-password")
-            .await
-            .unwrap();
-        accounts
-            .register("pat@shop.test", "pat-password", None, None)
-            .await
-            .unwrap();
-        let admin = accounts
-            .login("boss@shop.test", "boss-password")
-            .await
-            .unwrap()
-            .tokens;
-        let customer = accounts
-            .login("pat@shop.test", "pat-password")
-            .await
-            .unwrap()
-            .tokens;
+        ensure_admin(state.store(), "boss@shop.test", "boss-password").await.unwrap();
+        accounts.register("pat@shop.test", "pat-password", None, None).await.unwrap();
+        let admin = accounts.login("boss@shop.test", "boss-password").await.unwrap().tokens;
+        let customer = accounts.login("pat@shop.test", "pat-password").await.unwrap().tokens;
 
-        assert_eq!(
-            status_and_code(&router, Some(&admin.access_token)).await.0,
-            StatusCode::OK
-        );
+        assert_eq!(status_and_code(&router, Some(&admin.access_token)).await.0, StatusCode::OK);
         assert_eq!(
             status_and_code(&router, Some(&customer.access_token)).await,
             (StatusCode::FORBIDDEN, "forbidden".into())

@@ -39,9 +39,7 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
 /// Adds the JSON 404 and 405 answers to a complete router. Apply once, to the outermost
 /// router: axum refuses to merge two routers that both have a fallback.
 pub fn with_fallbacks<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
-    router
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+    router.fallback(not_found).method_not_allowed_fallback(method_not_allowed)
 }
 
 /// 404 for a path no route serves.
@@ -83,14 +81,8 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_handler_gets_the_json_500_and_reveals_nothing() {
         let routes = Router::new()
-            .route(
-                "/boom",
-                get(|| async { panic!("secret detail") as &'static str }),
-            )
-            .route(
-                "/fine",
-                get(|| async { axum::Json(serde_json::json!({"ok": true})) }),
-            );
+            .route("/boom", get(|| async { panic!("secret detail") as &'static str }))
+            .route("/fine", get(|| async { axum::Json(serde_json::json!({"ok": true})) }));
         let state = AppState::new(Arc::new(MemoryStore::default()), config());
         let router = app(routes, state);
 
@@ -106,10 +98,7 @@ mod tests {
     #[tokio::test]
     async fn unknown_paths_and_methods_get_json() {
         let routes = Router::new().route("/only-get", get(|| async { "x" }));
-        let router = app(
-            routes,
-            AppState::new(Arc::new(MemoryStore::default()), config()),
-        );
+        let router = app(routes, AppState::new(Arc::new(MemoryStore::default()), config()));
         let (status, body) = call(&router, "/nowhere").await;
         assert_eq!(
             (status, body["error"].as_str()),

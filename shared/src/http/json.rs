@@ -76,18 +76,10 @@ async fn read_body(request: Request) -> Result<axum::body::Bytes, ApiError> {
 }
 
 fn has_json_content_type(headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -122,27 +114,17 @@ fn shape_errors(path: &str, error: &serde_json::Error) -> FieldErrors {
     // serde_json appends the position; the field name says more to a client.
     let text = text.split(" at line ").next().unwrap_or_default();
     let quoted = |prefix: &str| {
-        text.strip_prefix(prefix)
-            .and_then(|rest| rest.split('`').nth(1))
-            .map(str::to_owned)
+        text.strip_prefix(prefix).and_then(|rest| rest.split('`').nth(1)).map(str::to_owned)
     };
     let mut errors = FieldErrors::new();
     let at = |field: String| {
-        if path == "." {
-            field
-        } else {
-            format!("{path}.{field}")
-        }
+        if path == "." { field } else { format!("{path}.{field}") }
     };
     if let Some(field) = quoted("missing field ") {
         errors.add(at(field), "is required");
     } else if let Some(field) = quoted("unknown field ") {
         // Here the path already ends at the unknown key.
-        let field = if path.ends_with(field.as_str()) {
-            path.to_owned()
-        } else {
-            at(field)
-        };
+        let field = if path.ends_with(field.as_str()) { path.to_owned() } else { at(field) };
         errors.add(field, "is not allowed");
     } else if path == "." {
         errors.add("body", text);
@@ -175,9 +157,7 @@ mod tests {
         if let Some(content_type) = content_type {
             request = request.header(header::CONTENT_TYPE, content_type);
         }
-        JsonBody::<Login>::from_request(request.body(body.into()).unwrap(), &())
-            .await
-            .map(|b| b.0)
+        JsonBody::<Login>::from_request(request.body(body.into()).unwrap(), &()).await.map(|b| b.0)
     }
 
     #[tokio::test]
@@ -194,10 +174,7 @@ mod tests {
     async fn classifies_each_bad_input() {
         let code = |r: Result<Login, ApiError>| r.map(|_| ()).unwrap_err();
         let e = code(extract(None, "{}").await);
-        assert_eq!(
-            (e.status(), e.code()),
-            (StatusCode::BAD_REQUEST, "unsupported_media_type")
-        );
+        assert_eq!((e.status(), e.code()), (StatusCode::BAD_REQUEST, "unsupported_media_type"));
         let e = code(extract(Some("text/plain"), "{}").await);
         assert_eq!(e.code(), "unsupported_media_type");
         let e = code(extract(Some("application/json"), "{\"email\":").await);
@@ -219,14 +196,9 @@ mod tests {
             .unwrap_err();
             shape_errors(&error.path().to_string(), error.inner())
         };
+        assert_eq!(field_errors(r#"{"password":"x"}"#).get("email").unwrap(), ["is required"]);
         assert_eq!(
-            field_errors(r#"{"password":"x"}"#).get("email").unwrap(),
-            ["is required"]
-        );
-        assert_eq!(
-            field_errors(r#"{"email":"a","password":"x","role":"admin"}"#)
-                .get("role")
-                .unwrap(),
+            field_errors(r#"{"email":"a","password":"x","role":"admin"}"#).get("role").unwrap(),
             ["is not allowed"]
         );
         let wrong_type = field_errors(r#"{"email":["a"],"password":"x"}"#);
@@ -235,9 +207,6 @@ mod tests {
             "{wrong_type:?}"
         );
         let array = parse_json::<Login>(b"[1,2]").unwrap_err();
-        assert_eq!(
-            (array.status(), array.code()),
-            (StatusCode::BAD_REQUEST, "validation_error")
-        );
+        assert_eq!((array.status(), array.code()), (StatusCode::BAD_REQUEST, "validation_error"));
     }
 }

@@ -48,9 +48,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for CachedQuery<T>
             }
         }
         let canonical = serde_urlencoded::to_string(&last).map_err(|_| malformed())?;
-        serde_urlencoded::from_str(&canonical)
-            .map(Self)
-            .map_err(|_| malformed())
+        serde_urlencoded::from_str(&canonical).map(Self).map_err(|_| malformed())
     }
 }
 
@@ -69,30 +67,14 @@ mod tests {
     async fn cached(query: &str) -> Result<Params, ApiError> {
         let request = Request::get(format!("/x?{query}")).body(()).unwrap();
         let (mut parts, ()) = request.into_parts();
-        CachedQuery::<Params>::from_request_parts(&mut parts, &())
-            .await
-            .map(|CachedQuery(p)| p)
+        CachedQuery::<Params>::from_request_parts(&mut parts, &()).await.map(|CachedQuery(p)| p)
     }
 
     #[tokio::test]
     async fn the_last_value_wins_and_unknown_names_are_ignored() {
-        let params = cached("page=1&page=2&Page=9&other=x&category=a%20b")
-            .await
-            .unwrap();
-        assert_eq!(
-            params,
-            Params {
-                page: Some("2".into()),
-                category: Some("a b".into())
-            }
-        );
-        assert_eq!(
-            cached("").await.unwrap(),
-            Params {
-                page: None,
-                category: None
-            }
-        );
+        let params = cached("page=1&page=2&Page=9&other=x&category=a%20b").await.unwrap();
+        assert_eq!(params, Params { page: Some("2".into()), category: Some("a b".into()) });
+        assert_eq!(cached("").await.unwrap(), Params { page: None, category: None });
         // The strict extractor of uncached routes still refuses repeats.
         let request = Request::get("/x?page=1&page=1").body(()).unwrap();
         let (mut parts, ()) = request.into_parts();

@@ -39,9 +39,7 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidCredentials => {
                 ApiError::unauthorized("invalid_credentials", "Invalid email or password")
             }
-            AuthError::TooManyAttempts {
-                retry_after_seconds,
-            } => ApiError::new(
+            AuthError::TooManyAttempts { retry_after_seconds } => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
                 "Too many failed logins for this account; try again later",
@@ -61,10 +59,9 @@ impl From<CatalogError> for ApiError {
     fn from(error: CatalogError) -> Self {
         match error {
             CatalogError::NotFound => ApiError::not_found("product_not_found", "Product not found"),
-            CatalogError::SkuTaken => ApiError::conflict(
-                "sku_taken",
-                "A variant SKU is already used by another product",
-            ),
+            CatalogError::SkuTaken => {
+                ApiError::conflict("sku_taken", "A variant SKU is already used by another product")
+            }
             CatalogError::Contended => ApiError::conflict(
                 "product_changed",
                 "The product is being changed by someone else; try again",
@@ -93,10 +90,9 @@ impl From<CartError> for ApiError {
             CartError::CartFull => {
                 ApiError::conflict("cart_full", "A cart holds at most 50 different items")
             }
-            CartError::InsufficientStock { sku, stock } => ApiError::conflict(
-                "insufficient_stock",
-                format!("Only {stock} of {sku} in stock"),
-            ),
+            CartError::InsufficientStock { sku, stock } => {
+                ApiError::conflict("insufficient_stock", format!("Only {stock} of {sku} in stock"))
+            }
             CartError::Busy => ApiError::conflict(
                 "cart_changed",
                 "The cart was changed by another request; try again",
@@ -156,12 +152,7 @@ fn checkout_error(error: CheckoutError) -> ApiError {
         CheckoutError::InsufficientStock(shortages) => {
             let named: Vec<String> = shortages
                 .iter()
-                .map(|s| {
-                    format!(
-                        "{} ({} wanted, {} available)",
-                        s.sku, s.requested, s.available
-                    )
-                })
+                .map(|s| format!("{} ({} wanted, {} available)", s.sku, s.requested, s.available))
                 .collect();
             ApiError::conflict(
                 "insufficient_stock",

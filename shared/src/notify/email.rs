@@ -50,10 +50,7 @@ fn headline(event: &OrderEvent, order: &Order) -> (String, String) {
                 OrderStatus::Cancelled => format!("Your order {} has been cancelled", order.id),
                 _ => format!("Your order {} is now {}", order.id, to),
             };
-            (
-                subject,
-                format!("Your order {} has gone from {from} to {to}.", order.id),
-            )
+            (subject, format!("Your order {} has gone from {from} to {to}.", order.id))
         }
     }
 }
@@ -120,27 +117,18 @@ pub fn render(event: &OrderEvent, order: &Order, to: &str) -> OrderEmail {
         coupon = escape_html(&coupon),
         final_amount = order.final_amount,
     );
-    OrderEmail {
-        to: to.to_owned(),
-        subject,
-        text,
-        html,
-    }
+    OrderEmail { to: to.to_owned(), subject, text, html }
 }
 
 fn line_total(line: &crate::domain::OrderLine) -> String {
     let amount = line.price.amount() * rust_decimal::Decimal::from(line.quantity);
-    crate::domain::Money::new(amount)
-        .map(|m| m.to_string())
-        .unwrap_or_else(|_| amount.to_string())
+    crate::domain::Money::new(amount).map(|m| m.to_string()).unwrap_or_else(|_| amount.to_string())
 }
 
 /// The e-mail as a MIME message from `from`, with a stable `Message-ID` built from the event
 /// (so a resend is recognisable as the same message).
 pub fn to_mime(email: &OrderEmail, from: &str, event: &OrderEvent, date: Timestamp) -> Vec<u8> {
-    let domain = from
-        .rsplit_once('@')
-        .map_or("shop.invalid", |(_, domain)| domain);
+    let domain = from.rsplit_once('@').map_or("shop.invalid", |(_, domain)| domain);
     mail_builder::MessageBuilder::new()
         .from(from.to_owned())
         .to(email.to.clone())
@@ -187,11 +175,7 @@ mod tests {
     #[test]
     fn the_placed_e_mail_names_the_order_every_line_and_the_totals() {
         let order = order("Pending", Some("SAVE10"));
-        let email = render(
-            &event(&order, OrderEventKind::OrderPlaced),
-            &order,
-            "ann@example.com",
-        );
+        let email = render(&event(&order, OrderEventKind::OrderPlaced), &order, "ann@example.com");
         insta::assert_snapshot!("placed_subject", email.subject);
         insta::assert_snapshot!("placed_text", email.text);
         insta::assert_snapshot!("placed_html", email.html);
@@ -200,10 +184,8 @@ mod tests {
     #[test]
     fn a_status_change_e_mail_names_the_new_status() {
         let order = order("Shipped", None);
-        let shipped = OrderEventKind::StatusChanged {
-            from: OrderStatus::Pending,
-            to: OrderStatus::Shipped,
-        };
+        let shipped =
+            OrderEventKind::StatusChanged { from: OrderStatus::Pending, to: OrderStatus::Shipped };
         let email = render(&event(&order, shipped), &order, "ann@example.com");
         insta::assert_snapshot!("shipped_subject", email.subject);
         insta::assert_snapshot!("shipped_text", email.text);
@@ -219,15 +201,9 @@ mod tests {
     #[test]
     fn html_is_escaped_and_text_is_not() {
         let order = order("Pending", None);
-        let email = render(
-            &event(&order, OrderEventKind::OrderPlaced),
-            &order,
-            "ann@example.com",
-        );
+        let email = render(&event(&order, OrderEventKind::OrderPlaced), &order, "ann@example.com");
         assert!(
-            email
-                .html
-                .contains("Mug &lt;Small&gt; &amp; &quot;Co&quot; — Café"),
+            email.html.contains("Mug &lt;Small&gt; &amp; &quot;Co&quot; — Café"),
             "{}",
             email.html
         );
@@ -253,26 +229,14 @@ mod tests {
         assert_eq!(parsed.subject(), Some(email.subject.as_str()));
         // On the wire every line ends in CRLF, as RFC 5322 requires.
         let lf = |body: Option<std::borrow::Cow<'_, str>>| body.map(|b| b.replace("\r\n", "\n"));
-        assert_eq!(
-            lf(parsed.body_text(0)).as_deref(),
-            Some(email.text.as_str())
-        );
-        assert_eq!(
-            lf(parsed.body_html(0)).as_deref(),
-            Some(email.html.as_str())
-        );
-        let to = parsed
-            .to()
-            .and_then(|a| a.first())
-            .and_then(|a| a.address());
+        assert_eq!(lf(parsed.body_text(0)).as_deref(), Some(email.text.as_str()));
+        assert_eq!(lf(parsed.body_html(0)).as_deref(), Some(email.html.as_str()));
+        let to = parsed.to().and_then(|a| a.first()).and_then(|a| a.address());
         assert_eq!(to, Some("ann@example.com"));
         assert_eq!(
             parsed.message_id(),
             Some(format!("{}.{}@shop.example", order.id, placed.id).as_str())
         );
-        assert_eq!(
-            parsed.date().map(|d| d.to_timestamp()),
-            Some(placed.at.unix())
-        );
+        assert_eq!(parsed.date().map(|d| d.to_timestamp()), Some(placed.at.unix()));
     }
 }

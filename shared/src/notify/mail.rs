@@ -97,10 +97,7 @@ mod ses {
     impl SesMailer {
         /// A mailer sending as `from` (an identity verified in SES).
         pub fn new(client: Client, from: impl Into<String>) -> Self {
-            Self {
-                client,
-                from: from.into(),
-            }
+            Self { client, from: from.into() }
         }
     }
 

@@ -80,9 +80,7 @@ pub struct Recorder<T> {
 #[cfg(any(test, feature = "test-support"))]
 impl<T> Default for Recorder<T> {
     fn default() -> Self {
-        Self {
-            state: std::sync::Mutex::new((Vec::new(), false)),
-        }
+        Self { state: std::sync::Mutex::new((Vec::new(), false)) }
     }
 }
 

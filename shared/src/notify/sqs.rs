@@ -16,10 +16,7 @@ pub struct SqsPublisher {
 impl SqsPublisher {
     /// A publisher to the queue at `queue_url`.
     pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
-        Self {
-            client,
-            queue_url: queue_url.into(),
-        }
+        Self { client, queue_url: queue_url.into() }
     }
 }
 

@@ -86,14 +86,8 @@ impl EmailWorker<'_> {
         let name = format!("{}-{}", order.id, event.name());
         let now = Timestamp::now();
         let event_name = event.name();
-        let marker = EmailMarker {
-            order: order.id,
-            event: &event_name,
-        };
-        let claim = Claim {
-            at: now,
-            stale_before: now.plus_seconds(-CLAIM_LEASE_SECONDS),
-        };
+        let marker = EmailMarker { order: order.id, event: &event_name };
+        let claim = Claim { at: now, stale_before: now.plus_seconds(-CLAIM_LEASE_SECONDS) };
         match self.store.claim_email(marker, claim).await? {
             EmailClaim::AlreadySent => return Ok(Delivery::AlreadySent),
             EmailClaim::InFlight => return Err(DeliveryError::InFlight),

@@ -96,10 +96,7 @@ impl IdempotencyKey {
             return Ok(Self(value.to_owned()));
         }
         let mut errors = FieldErrors::new();
-        errors.add(
-            "Idempotency-Key",
-            "must be 1 to 255 visible ASCII characters",
-        );
+        errors.add("Idempotency-Key", "must be 1 to 255 visible ASCII characters");
         Err(errors)
     }
 }
@@ -131,11 +128,7 @@ impl Orders<'_> {
     /// The order, for its owner or an admin; anyone else gets the same 404 as for a missing one.
     pub async fn get(&self, user: &AuthUser, id: &str) -> Result<Order, OrderError> {
         let id: OrderId = id.parse().map_err(|_| OrderError::NotFound)?;
-        let order = self
-            .store
-            .find_order(id)
-            .await?
-            .ok_or(OrderError::NotFound)?;
+        let order = self.store.find_order(id).await?.ok_or(OrderError::NotFound)?;
         if order.user_id != user.id && user.role != Role::Admin {
             return Err(OrderError::NotFound);
         }
@@ -154,10 +147,7 @@ impl Orders<'_> {
             Some(text) => match text.parse::<usize>() {
                 Ok(n @ 1..=MAX_LIMIT) => n,
                 _ => {
-                    errors.add(
-                        "limit",
-                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                    );
+                    errors.add("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"));
                     DEFAULT_LIMIT
                 }
             },
@@ -180,18 +170,8 @@ impl Orders<'_> {
         if !errors.is_empty() {
             return Err(errors.into());
         }
-        let page = self
-            .store
-            .list_orders(&OrderQuery {
-                scope,
-                after,
-                limit,
-            })
-            .await?;
-        Ok(OrdersPage {
-            orders: page.orders,
-            next_cursor: page.next.as_deref().map(encode_cursor),
-        })
+        let page = self.store.list_orders(&OrderQuery { scope, after, limit }).await?;
+        Ok(OrdersPage { orders: page.orders, next_cursor: page.next.as_deref().map(encode_cursor) })
     }
 }
 

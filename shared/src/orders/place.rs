@@ -67,9 +67,7 @@ impl Orders<'_> {
             text: &text,
         };
         let request = &request;
-        with_retries(ATTEMPTS, || self.try_place(request))
-            .await?
-            .ok_or(OrderError::CheckoutBusy)
+        with_retries(ATTEMPTS, || self.try_place(request)).await?.ok_or(OrderError::CheckoutBusy)
     }
 
     /// One read, decide and write; `Retry` when a concurrent change made the write fail.
@@ -84,17 +82,14 @@ impl Orders<'_> {
             return Err(CheckoutError::EmptyCart.into());
         }
         let ids: Vec<ProductId> = cart.lines.iter().map(|l| l.product_id).collect();
-        let reads = self
-            .store
-            .checkout_reads(user.id, &ids, request.coupon)
-            .await?;
+        let reads = self.store.checkout_reads(user.id, &ids, request.coupon).await?;
         if request.coupon.is_some() && reads.coupon.is_none() {
             return Err(OrderError::CouponNotFound);
         }
-        let offer = reads.coupon.as_ref().map(|coupon| CouponOffer {
-            coupon,
-            used_by_customer: reads.coupon_uses_by_user,
-        });
+        let offer = reads
+            .coupon
+            .as_ref()
+            .map(|coupon| CouponOffer { coupon, used_by_customer: reads.coupon_uses_by_user });
         let checkout: Checkout =
             crate::domain::checkout(user.id, user.role, &cart.lines, &reads.products, offer, now)?;
         let event = OrderEvent::new(&checkout.order, OrderEventKind::OrderPlaced, now);
@@ -165,10 +160,7 @@ mod tests {
             expires_at: Timestamp::now(),
         };
         let same = fingerprint(Some("SAVE10"));
-        assert!(matches!(
-            replay(record(&same), &same),
-            Ok(Placed::Replayed(_))
-        ));
+        assert!(matches!(replay(record(&same), &same), Ok(Placed::Replayed(_))));
         let other = replay(record(&same), &fingerprint(None));
         assert!(matches!(other, Err(OrderError::KeyReused)));
     }

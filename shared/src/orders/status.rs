@@ -21,9 +21,7 @@ impl Orders<'_> {
             OrderError::Validation(errors)
         })?;
         let id: OrderId = id.parse().map_err(|_| OrderError::NotFound)?;
-        with_retries(ATTEMPTS, || self.try_set_status(id, to))
-            .await?
-            .ok_or(OrderError::OrderBusy)
+        with_retries(ATTEMPTS, || self.try_set_status(id, to)).await?.ok_or(OrderError::OrderBusy)
     }
 
     async fn try_set_status(
@@ -31,34 +29,19 @@ impl Orders<'_> {
         id: OrderId,
         to: OrderStatus,
     ) -> Result<Attempt<Order>, OrderError> {
-        let current = self
-            .store
-            .find_order(id)
-            .await?
-            .ok_or(OrderError::NotFound)?;
+        let current = self.store.find_order(id).await?.ok_or(OrderError::NotFound)?;
         let status = current.status.transition(to)?;
         let now = Timestamp::now();
-        let next = Order {
-            status,
-            updated_at: now,
-            ..current.clone()
-        };
+        let next = Order { status, updated_at: now, ..current.clone() };
         let restock = if status.restocks() {
             self.restockable(current.units_by_product()).await?
         } else {
             UnitsByProduct::new()
         };
-        let kind = OrderEventKind::StatusChanged {
-            from: current.status,
-            to: status,
-        };
+        let kind = OrderEventKind::StatusChanged { from: current.status, to: status };
         let event = OrderEvent::new(&next, kind, now);
-        let change = StatusChange {
-            current: &current,
-            next: &next,
-            restock: &restock,
-            event: &event,
-        };
+        let change =
+            StatusChange { current: &current, next: &next, restock: &restock, event: &event };
         match self.store.change_order_status(&change).await {
             Ok(()) => {
                 self.publish(&event).await;

@@ -13,6 +13,9 @@ pub use dynamo::DynamoStore;
 #[cfg(feature = "schema")]
 pub use dynamo::schema::{TableSchema, create_table};
 pub use error::{Conflict, StoreError};
+
+/// What every store operation returns.
+pub type StoreResult<T> = Result<T, StoreError>;
 pub use memory::MemoryStore;
 pub use records::{
     CheckoutReads, IdempotencyRecord, ListStart, LoginFailures, LoginRecord, NewOrder, OrderPage,
@@ -33,16 +36,16 @@ pub const MAX_TRANSACTION_ACTIONS: usize = 100;
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Creates the account; [`StoreError::Conflict`] when the e-mail is taken.
-    async fn create_user(&self, record: &UserRecord) -> Result<(), StoreError>;
+    async fn create_user(&self, record: &UserRecord) -> StoreResult<()>;
     /// The account and its password hash, for login (one read).
-    async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError>;
+    async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<UserRecord>>;
     /// The account by id.
-    async fn find_user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    async fn find_user(&self, id: UserId) -> StoreResult<Option<User>>;
     /// Changes an account's role, and the role held by each of its live sessions, so the
     /// change takes effect at the next request; [`StoreError::NotFound`] when it does not exist.
-    async fn set_role(&self, user: &User, role: Role) -> Result<(), StoreError>;
+    async fn set_role(&self, user: &User, role: Role) -> StoreResult<()>;
     /// What a login needs (one read): the account by e-mail and the e-mail's failed logins.
-    async fn find_login(&self, email: &Email) -> Result<LoginRecord, StoreError>;
+    async fn find_login(&self, email: &Email) -> StoreResult<LoginRecord>;
     /// Counts a failed login for `email` (an account or not), atomically: in the open window,
     /// or in a new one of `window_seconds` from `now` when there is none. The count expires
     /// with its window. `seen` is what the caller read (a hint for which case to try first;
@@ -53,7 +56,7 @@ pub trait UserStore: Send + Sync {
         seen: Option<LoginFailures>,
         now: Timestamp,
         window_seconds: i64,
-    ) -> Result<LoginFailures, StoreError>;
+    ) -> StoreResult<LoginFailures>;
 }
 
 /// A refresh: the session (by user and id), the refresh token presented, the one to replace
@@ -80,23 +83,19 @@ pub trait SessionStore: Send + Sync {
     /// Stores a new session and clears the e-mail's failed logins, atomically, if the account
     /// still has `session.role` and the e-mail is not locked out under `guard`. Conflicts:
     /// `role_changed` (read the account again), `login_locked`, `session_exists`.
-    async fn create_session(
-        &self,
-        session: &Session,
-        guard: SessionGuard,
-    ) -> Result<(), StoreError>;
+    async fn create_session(&self, session: &Session, guard: SessionGuard) -> StoreResult<()>;
     /// The session if it exists, belongs to `user` and has not expired at `now`.
     async fn find_session(
         &self,
         user: UserId,
         id: SessionId,
         now: Timestamp,
-    ) -> Result<Option<Session>, StoreError>;
+    ) -> StoreResult<Option<Session>>;
     /// Replaces the session's current refresh token by the next one atomically, keeping the
     /// presented one as the previous one (rotated at `now`).
-    async fn rotate_refresh(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError>;
+    async fn rotate_refresh(&self, rotation: &Rotation) -> StoreResult<RotateOutcome>;
     /// Ends the session; ending an absent session is not an error.
-    async fn delete_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError>;
+    async fn delete_session(&self, user: UserId, id: SessionId) -> StoreResult<()>;
 }
 
 /// The catalog. SKUs are unique across it; every write is atomic (the product, its SKU claims
@@ -105,42 +104,42 @@ pub trait SessionStore: Send + Sync {
 pub trait ProductStore: Send + Sync {
     /// Stores a new product, claiming its SKUs and counting it;
     /// [`StoreError::Conflict`]`("sku_taken")` when another product holds one of them.
-    async fn create_product(&self, product: &Product) -> Result<(), StoreError>;
+    async fn create_product(&self, product: &Product) -> StoreResult<()>;
     /// The product with its variants (one read).
-    async fn find_product(&self, id: ProductId) -> Result<Option<Product>, StoreError>;
+    async fn find_product(&self, id: ProductId) -> StoreResult<Option<Product>>;
     /// Several products at once (one batch read per 100), by id; absent ones are left out.
     async fn find_products(
         &self,
         ids: &[ProductId],
-    ) -> Result<std::collections::HashMap<ProductId, Product>, StoreError>;
+    ) -> StoreResult<std::collections::HashMap<ProductId, Product>>;
     /// Replaces `current` by `next` (same id): claims added SKUs, releases removed ones, moves
     /// the category count. [`StoreError::NotFound`] when it is gone,
     /// `Conflict(Conflict::ProductChanged)` when it changed since `current` was read,
     /// `Conflict(Conflict::SkuTaken)` when an added SKU belongs to another product.
-    async fn replace_product(&self, current: &Product, next: &Product) -> Result<(), StoreError>;
+    async fn replace_product(&self, current: &Product, next: &Product) -> StoreResult<()>;
     /// Deletes the product, releases its SKUs and uncounts it. [`StoreError::NotFound`] when
     /// it is gone, `Conflict(Conflict::ProductChanged)` when it changed since it was read.
-    async fn delete_product(&self, current: &Product) -> Result<(), StoreError>;
+    async fn delete_product(&self, current: &Product) -> StoreResult<()>;
     /// One page, newest first, optionally of one category.
-    async fn list_products(&self, query: &ProductQuery) -> Result<ProductPage, StoreError>;
+    async fn list_products(&self, query: &ProductQuery) -> StoreResult<ProductPage>;
     /// The exact number of products (in `category`), from the counter, not a scan.
-    async fn count_products(&self, category: Option<&str>) -> Result<u64, StoreError>;
+    async fn count_products(&self, category: Option<&str>) -> StoreResult<u64>;
 }
 
 /// Coupons, unique by code.
 #[async_trait]
 pub trait CouponStore: Send + Sync {
     /// Stores a new coupon; [`StoreError::Conflict`]`("coupon_exists")` when the code is taken.
-    async fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError>;
+    async fn create_coupon(&self, coupon: &Coupon) -> StoreResult<()>;
     /// The coupon with this code.
-    async fn find_coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError>;
+    async fn find_coupon(&self, code: &CouponCode) -> StoreResult<Option<Coupon>>;
     /// Writes the admin-editable fields (never the use count, which checkouts own);
     /// [`StoreError::NotFound`] when the coupon is gone.
-    async fn update_coupon(&self, coupon: &Coupon) -> Result<(), StoreError>;
+    async fn update_coupon(&self, coupon: &Coupon) -> StoreResult<()>;
     /// Deletes the coupon; [`StoreError::NotFound`] when it is absent.
-    async fn delete_coupon(&self, code: &CouponCode) -> Result<(), StoreError>;
+    async fn delete_coupon(&self, code: &CouponCode) -> StoreResult<()>;
     /// Every coupon, by code.
-    async fn list_coupons(&self) -> Result<Vec<Coupon>, StoreError>;
+    async fn list_coupons(&self) -> StoreResult<Vec<Coupon>>;
 }
 
 /// Carts: one item per user holding every line, written whole and conditionally on its
@@ -149,16 +148,11 @@ pub trait CouponStore: Send + Sync {
 #[async_trait]
 pub trait CartStore: Send + Sync {
     /// The user's cart (one read); no lines and version 0 when there is none.
-    async fn cart(&self, user: UserId) -> Result<StoredCart, StoreError>;
+    async fn cart(&self, user: UserId) -> StoreResult<StoredCart>;
     /// Replaces the lines if the cart is still at `version` (0: no cart yet) and returns the
     /// new version; `Conflict(Conflict::CartChanged)` when another write came first. No lines
     /// deletes the cart.
-    async fn save_cart(
-        &self,
-        user: UserId,
-        version: u64,
-        lines: &[CartLine],
-    ) -> Result<u64, StoreError>;
+    async fn save_cart(&self, user: UserId, version: u64, lines: &[CartLine]) -> StoreResult<u64>;
 }
 
 /// Orders, checkout and the order-event outbox.
@@ -174,27 +168,27 @@ pub trait OrderStore: Send + Sync {
     async fn checkout_start(
         &self,
         user: UserId,
-        idempotency_key: Option<&str>,
+        key: Option<&str>,
         now: Timestamp,
-    ) -> Result<(StoredCart, Option<IdempotencyRecord>), StoreError>;
+    ) -> StoreResult<(StoredCart, Option<IdempotencyRecord>)>;
     /// The products, the coupon and the customer's uses of it (one batch read).
     async fn checkout_reads(
         &self,
         user: UserId,
         products: &[ProductId],
         coupon: Option<&CouponCode>,
-    ) -> Result<CheckoutReads, StoreError>;
+    ) -> StoreResult<CheckoutReads>;
     /// Decrements stock (never below zero), counts the coupon use, stores the order, deletes
     /// the cart, records the idempotency key and puts the event in the outbox; all or nothing.
-    async fn place_order(&self, order: &NewOrder<'_>) -> Result<(), StoreError>;
+    async fn place_order(&self, order: &NewOrder<'_>) -> StoreResult<()>;
     /// The order with this id.
-    async fn find_order(&self, id: OrderId) -> Result<Option<Order>, StoreError>;
+    async fn find_order(&self, id: OrderId) -> StoreResult<Option<Order>>;
     /// A page of orders, newest first.
-    async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError>;
+    async fn list_orders(&self, query: &OrderQuery) -> StoreResult<OrderPage>;
     /// Moves the order to `next`'s status if it is still at `current`'s, restocking and
     /// recording the event with it. `Conflict(Conflict::OrderChanged)` when the status moved
     /// meanwhile, `Conflict(Conflict::ProductChanged)` when a product to restock lost the SKU.
-    async fn change_order_status(&self, change: &StatusChange<'_>) -> Result<(), StoreError>;
+    async fn change_order_status(&self, change: &StatusChange<'_>) -> StoreResult<()>;
 }
 
 /// The order-event outbox: every committed event is written there with its change (by
@@ -203,9 +197,9 @@ pub trait OrderStore: Send + Sync {
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
     /// Events still in the outbox, oldest first.
-    async fn outbox_events(&self, limit: usize) -> Result<Vec<OrderEvent>, StoreError>;
+    async fn outbox_events(&self, limit: usize) -> StoreResult<Vec<OrderEvent>>;
     /// Removes a published event from the outbox (absent is not an error).
-    async fn delete_outbox_event(&self, id: EventId) -> Result<(), StoreError>;
+    async fn delete_outbox_event(&self, id: EventId) -> StoreResult<()>;
 }
 
 /// What a claim on sending one order event's e-mail found.
@@ -243,23 +237,11 @@ pub trait SentEmailStore: Send + Sync {
     /// Claims the e-mail at `claim.at`. A claim older than `claim.stale_before` that was
     /// never marked sent is taken over: its sender is assumed to have died (and may or may not
     /// have sent it).
-    async fn claim_email(
-        &self,
-        email: EmailMarker<'_>,
-        claim: Claim,
-    ) -> Result<EmailClaim, StoreError>;
+    async fn claim_email(&self, email: EmailMarker<'_>, claim: Claim) -> StoreResult<EmailClaim>;
     /// Records that the claimed e-mail was sent.
-    async fn mark_email_sent(
-        &self,
-        email: EmailMarker<'_>,
-        now: Timestamp,
-    ) -> Result<(), StoreError>;
-    /// Gives up a claim made at `claimed_at` (sending failed), if it is still that claim.
-    async fn release_email(
-        &self,
-        email: EmailMarker<'_>,
-        claimed_at: Timestamp,
-    ) -> Result<(), StoreError>;
+    async fn mark_email_sent(&self, email: EmailMarker<'_>, now: Timestamp) -> StoreResult<()>;
+    /// Gives up a claim made at `claimed` (sending failed), if it is still that claim.
+    async fn release_email(&self, email: EmailMarker<'_>, claimed: Timestamp) -> StoreResult<()>;
 }
 
 /// Everything the functions need from storage: every store trait, implemented by both stores.

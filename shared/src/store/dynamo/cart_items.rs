@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     domain::{CartLine, Money, Product, ProductId, Sku, UserId},
-    store::{CartStore, StoreError, StoredCart, records::sort_lines},
+    store::{CartStore, StoreError, StoreResult, StoredCart, records::sort_lines},
 };
 
 fn line_to_value(line: &CartLine) -> AttributeValue {
@@ -28,14 +28,11 @@ fn line_to_value(line: &CartLine) -> AttributeValue {
         ("product_id".into(), s(line.product_id.to_string())),
         ("sku".into(), s(line.sku.as_str())),
         ("quantity".into(), n(i64::from(line.quantity))),
-        (
-            "price_when_added".into(),
-            s(line.price_when_added.to_string()),
-        ),
+        ("price_when_added".into(), s(line.price_when_added.to_string())),
     ]))
 }
 
-fn line_from_value(value: &AttributeValue) -> Result<CartLine, StoreError> {
+fn line_from_value(value: &AttributeValue) -> StoreResult<CartLine> {
     let fields = Item(value.as_m().map_err(|_| malformed("lines"))?.clone());
     Ok(CartLine {
         product_id: fields.parse("product_id")?,
@@ -49,12 +46,11 @@ fn line_from_value(value: &AttributeValue) -> Result<CartLine, StoreError> {
 impl TryFrom<&Item> for StoredCart {
     type Error = StoreError;
 
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
+    fn try_from(item: &Item) -> StoreResult<Self> {
         let lines = match item.0.get("lines") {
-            Some(AttributeValue::L(values)) => values
-                .iter()
-                .map(line_from_value)
-                .collect::<Result<Vec<_>, _>>()?,
+            Some(AttributeValue::L(values)) => {
+                values.iter().map(line_from_value).collect::<Result<Vec<_>, _>>()?
+            }
             _ => return Err(malformed("lines")),
         };
         let version = u64::try_from(item.n("version")?).map_err(|_| malformed("version"))?;
@@ -74,7 +70,7 @@ pub(super) fn version_condition(version: u64) -> (&'static str, Option<Attribute
 impl DynamoStore {
     /// Items by key through BatchGetItem (100 keys a request, strongly consistent), retrying
     /// unprocessed keys; absent items are left out, in no particular order.
-    pub(super) async fn batch_get(&self, keys: Vec<Key>) -> Result<Vec<Item>, StoreError> {
+    pub(super) async fn batch_get(&self, keys: Vec<Key>) -> StoreResult<Vec<Item>> {
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
             let mut request = Some(
@@ -101,10 +97,7 @@ impl DynamoStore {
                         .into_iter()
                         .map(Item),
                 );
-                request = output
-                    .unprocessed_keys
-                    .unwrap_or_default()
-                    .remove(&self.table);
+                request = output.unprocessed_keys.unwrap_or_default().remove(&self.table);
             }
         }
         Ok(found)
@@ -114,14 +107,11 @@ impl DynamoStore {
     pub(super) async fn batch_products(
         &self,
         ids: &[ProductId],
-    ) -> Result<HashMap<ProductId, Product>, StoreError> {
+    ) -> StoreResult<HashMap<ProductId, Product>> {
         let mut unique: Vec<ProductId> = ids.to_vec();
         unique.sort();
         unique.dedup();
-        let keys = unique
-            .iter()
-            .map(|id| key(keys::product(*id), keys::META))
-            .collect();
+        let keys = unique.iter().map(|id| key(keys::product(*id), keys::META)).collect();
         self.batch_get(keys)
             .await?
             .iter()
@@ -132,19 +122,14 @@ impl DynamoStore {
 
 #[async_trait]
 impl CartStore for DynamoStore {
-    async fn cart(&self, user: UserId) -> Result<StoredCart, StoreError> {
+    async fn cart(&self, user: UserId) -> StoreResult<StoredCart> {
         match self.get(keys::user(user), keys::CART).await? {
             Some(item) => StoredCart::try_from(&item),
             None => Ok(StoredCart::default()),
         }
     }
 
-    async fn save_cart(
-        &self,
-        user: UserId,
-        version: u64,
-        lines: &[CartLine],
-    ) -> Result<u64, StoreError> {
+    async fn save_cart(&self, user: UserId, version: u64, lines: &[CartLine]) -> StoreResult<u64> {
         let (condition, value) = version_condition(version);
         let result = if lines.is_empty() {
             self.client
@@ -167,10 +152,7 @@ impl CartStore for DynamoStore {
             let item = HashMap::from([
                 ("PK".to_owned(), s(keys::user(user))),
                 ("SK".to_owned(), s(keys::CART)),
-                (
-                    "lines".to_owned(),
-                    AttributeValue::L(sorted.iter().map(line_to_value).collect()),
-                ),
+                ("lines".to_owned(), AttributeValue::L(sorted.iter().map(line_to_value).collect())),
                 ("version".to_owned(), n(next as i64)),
             ]);
             self.client

@@ -15,32 +15,19 @@ use super::{
 };
 use crate::{
     domain::{Coupon, CouponCode, Money, Role, Timestamp},
-    store::{CouponStore, StoreError},
+    store::{CouponStore, StoreError, StoreResult},
 };
 
 /// The admin-editable attributes: `Some` values to set, `None` ones to remove.
 fn editable(coupon: &Coupon) -> Vec<(&'static str, Option<AttributeValue>)> {
-    let roles = coupon
-        .eligible_roles
-        .iter()
-        .map(|r| s(r.as_str()))
-        .collect();
+    let roles = coupon.eligible_roles.iter().map(|r| s(r.as_str())).collect();
     vec![
-        (
-            "discount_percent",
-            Some(n(i64::from(coupon.discount_percent))),
-        ),
+        ("discount_percent", Some(n(i64::from(coupon.discount_percent)))),
         ("expiry", Some(s(coupon.expiry.to_string()))),
         ("eligible_roles", Some(AttributeValue::L(roles))),
         ("max_uses", coupon.max_uses.map(|v| n(i64::from(v)))),
-        (
-            "max_uses_per_user",
-            coupon.max_uses_per_user.map(|v| n(i64::from(v))),
-        ),
-        (
-            "min_order_amount",
-            coupon.min_order_amount.map(|m| s(m.to_string())),
-        ),
+        ("max_uses_per_user", coupon.max_uses_per_user.map(|v| n(i64::from(v)))),
+        ("min_order_amount", coupon.min_order_amount.map(|m| s(m.to_string()))),
         ("starts_at", coupon.starts_at.map(|t| s(t.to_string()))),
     ]
 }
@@ -65,18 +52,14 @@ fn to_item(coupon: &Coupon) -> HashMap<String, AttributeValue> {
 impl TryFrom<&Item> for Coupon {
     type Error = StoreError;
 
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
+    fn try_from(item: &Item) -> StoreResult<Self> {
         let optional_n = |name: &str| match item.0.get(name) {
             None => Ok(None),
-            Some(_) => u32::try_from(item.n(name)?)
-                .map(Some)
-                .map_err(|_| malformed(name)),
+            Some(_) => u32::try_from(item.n(name)?).map(Some).map_err(|_| malformed(name)),
         };
         let optional_time = |name: &str| match item.0.get(name) {
             None => Ok(None),
-            Some(_) => Timestamp::parse(item.s(name)?)
-                .map(Some)
-                .map_err(|_| malformed(name)),
+            Some(_) => Timestamp::parse(item.s(name)?).map(Some).map_err(|_| malformed(name)),
         };
         let roles = match item.0.get("eligible_roles") {
             Some(AttributeValue::L(values)) => values
@@ -110,7 +93,7 @@ impl TryFrom<&Item> for Coupon {
 
 #[async_trait]
 impl CouponStore for DynamoStore {
-    async fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
+    async fn create_coupon(&self, coupon: &Coupon) -> StoreResult<()> {
         let result = self
             .client
             .put_item()
@@ -128,14 +111,14 @@ impl CouponStore for DynamoStore {
         }
     }
 
-    async fn find_coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+    async fn find_coupon(&self, code: &CouponCode) -> StoreResult<Option<Coupon>> {
         self.get(keys::coupon(code), keys::META)
             .await?
             .map(|item| Coupon::try_from(&item))
             .transpose()
     }
 
-    async fn update_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
+    async fn update_coupon(&self, coupon: &Coupon) -> StoreResult<()> {
         let mut sets = Vec::new();
         let mut removes = Vec::new();
         let mut request = self
@@ -166,7 +149,7 @@ impl CouponStore for DynamoStore {
         }
     }
 
-    async fn delete_coupon(&self, code: &CouponCode) -> Result<(), StoreError> {
+    async fn delete_coupon(&self, code: &CouponCode) -> StoreResult<()> {
         let result = self
             .client
             .delete_item()
@@ -183,7 +166,7 @@ impl CouponStore for DynamoStore {
         }
     }
 
-    async fn list_coupons(&self) -> Result<Vec<Coupon>, StoreError> {
+    async fn list_coupons(&self) -> StoreResult<Vec<Coupon>> {
         let query = self
             .client
             .query()
@@ -191,10 +174,6 @@ impl CouponStore for DynamoStore {
             .index_name("GSI1")
             .key_condition_expression("GSI1PK = :pk")
             .expression_attribute_values(":pk", s(keys::ALL_COUPONS));
-        self.query_all(query)
-            .await?
-            .iter()
-            .map(Coupon::try_from)
-            .collect()
+        self.query_all(query).await?.iter().map(Coupon::try_from).collect()
     }
 }

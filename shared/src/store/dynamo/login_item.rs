@@ -4,13 +4,13 @@
 use super::attrs::Item;
 use crate::{
     domain::Timestamp,
-    store::{LoginFailures, StoreError},
+    store::{LoginFailures, StoreError, StoreResult},
 };
 
 impl TryFrom<&Item> for LoginFailures {
     type Error = StoreError;
 
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
+    fn try_from(item: &Item) -> StoreResult<Self> {
         let count = u32::try_from(item.n("failures")?)
             .map_err(|_| StoreError::Unexpected(anyhow::anyhow!("login failures out of range")))?;
         let window_ends = Timestamp::from_unix(item.n("window_ends")?)

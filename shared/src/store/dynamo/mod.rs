@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, TransactWriteItem},
 };
 
-use super::StoreError;
+use super::{StoreError, StoreResult};
 
 /// DynamoDB behind the store traits. Cheap to clone (the SDK client is an `Arc`).
 #[derive(Clone, Debug)]
@@ -38,10 +38,7 @@ pub struct DynamoStore {
 impl DynamoStore {
     /// A store on `table` through `client`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     /// One cheap read, so the TLS handshake and credential fetch happen during the cold
@@ -64,7 +61,7 @@ impl DynamoStore {
     async fn query_all(
         &self,
         request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-    ) -> Result<Vec<attrs::Item>, StoreError> {
+    ) -> StoreResult<Vec<attrs::Item>> {
         let mut items = Vec::new();
         let mut start_key = None;
         loop {
@@ -74,13 +71,7 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(|e| classify("Query", e))?;
-            items.extend(
-                output
-                    .items
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(attrs::Item),
-            );
+            items.extend(output.items.unwrap_or_default().into_iter().map(attrs::Item));
             start_key = output.last_evaluated_key;
             if start_key.is_none() {
                 return Ok(items);
@@ -88,7 +79,7 @@ impl DynamoStore {
         }
     }
 
-    async fn get(&self, pk: String, sk: &str) -> Result<Option<attrs::Item>, StoreError> {
+    async fn get(&self, pk: String, sk: &str) -> StoreResult<Option<attrs::Item>> {
         let output = self
             .client
             .get_item()
@@ -105,11 +96,7 @@ impl DynamoStore {
 
 /// The error code and message of an SDK error, without its (noisy) debug form.
 fn error_text<E: ProvideErrorMetadata>(error: &E) -> String {
-    format!(
-        "{}: {}",
-        error.code().unwrap_or("unknown"),
-        error.message().unwrap_or("no message")
-    )
+    format!("{}: {}", error.code().unwrap_or("unknown"), error.message().unwrap_or("no message"))
 }
 
 /// Maps an SDK failure to a store error; throttling is kept distinct so the API can say 503.
@@ -154,9 +141,7 @@ fn cancelled_conditions(error: &SdkError<TransactWriteItemsError>) -> Option<Vec
 const NOT_EXISTS: &str = "attribute_not_exists(PK)";
 
 /// A builder's result as a store error (a missing required field is a bug here).
-fn built<T, E: std::error::Error + Send + Sync + 'static>(
-    result: Result<T, E>,
-) -> Result<T, StoreError> {
+fn built<T, E: std::error::Error + Send + Sync + 'static>(result: Result<T, E>) -> StoreResult<T> {
     result.map_err(|e| StoreError::Unexpected(e.into()))
 }
 
@@ -165,11 +150,5 @@ async fn transact(
     store: &DynamoStore,
     items: Vec<TransactWriteItem>,
 ) -> Result<(), SdkError<TransactWriteItemsError>> {
-    store
-        .client
-        .transact_write_items()
-        .set_transact_items(Some(items))
-        .send()
-        .await
-        .map(|_| ())
+    store.client.transact_write_items().set_transact_items(Some(items)).send().await.map(|_| ())
 }

@@ -16,16 +16,16 @@ use super::{
 };
 use crate::{
     domain::{Order, OrderEvent, OrderStatus},
-    store::{IdempotencyRecord, StoreError},
+    store::{IdempotencyRecord, StoreError, StoreResult},
 };
 
-pub(super) fn json<T: serde::Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+pub(super) fn json<T: serde::Serialize>(value: &T) -> StoreResult<AttributeValue> {
     serde_json::to_string(value)
         .map(AttributeValue::S)
         .map_err(|e| StoreError::Unexpected(e.into()))
 }
 
-pub(super) fn order_item(order: &Order) -> Result<HashMap<String, AttributeValue>, StoreError> {
+pub(super) fn order_item(order: &Order) -> StoreResult<HashMap<String, AttributeValue>> {
     let position = order.sort_key();
     Ok(HashMap::from([
         ("PK".into(), s(keys::order(order.id))),
@@ -42,7 +42,7 @@ pub(super) fn order_item(order: &Order) -> Result<HashMap<String, AttributeValue
 impl TryFrom<&Item> for Order {
     type Error = StoreError;
 
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
+    fn try_from(item: &Item) -> StoreResult<Self> {
         let mut order: Order = item.json("order")?;
         order.status = item.parse::<OrderStatus>("status")?;
         Ok(order)
@@ -52,12 +52,9 @@ impl TryFrom<&Item> for Order {
 /// The idempotency record's item.
 pub(super) fn idempotency_item(
     record: &IdempotencyRecord,
-) -> Result<HashMap<String, AttributeValue>, StoreError> {
+) -> StoreResult<HashMap<String, AttributeValue>> {
     Ok(HashMap::from([
-        (
-            "PK".to_owned(),
-            s(keys::idempotency(record.user, &record.key)),
-        ),
+        ("PK".to_owned(), s(keys::idempotency(record.user, &record.key))),
         ("SK".to_owned(), s(keys::IDEMPOTENCY)),
         ("user_id".to_owned(), s(record.user.to_string())),
         ("key".to_owned(), s(&record.key)),
@@ -67,9 +64,7 @@ pub(super) fn idempotency_item(
     ]))
 }
 
-pub(super) fn outbox_item(
-    event: &OrderEvent,
-) -> Result<HashMap<String, AttributeValue>, StoreError> {
+pub(super) fn outbox_item(event: &OrderEvent) -> StoreResult<HashMap<String, AttributeValue>> {
     Ok(HashMap::from([
         ("PK".into(), s(keys::outbox(event.id))),
         ("SK".into(), s(keys::OUTBOX)),
@@ -82,7 +77,7 @@ pub(super) fn outbox_item(
 impl TryFrom<&Item> for IdempotencyRecord {
     type Error = StoreError;
 
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
+    fn try_from(item: &Item) -> StoreResult<Self> {
         Ok(IdempotencyRecord {
             user: item.parse("user_id")?,
             key: item.s("key")?.to_owned(),
@@ -96,7 +91,7 @@ impl TryFrom<&Item> for IdempotencyRecord {
 impl TryFrom<&Item> for OrderEvent {
     type Error = StoreError;
 
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
+    fn try_from(item: &Item) -> StoreResult<Self> {
         item.json("event")
     }
 }

@@ -22,16 +22,12 @@ use crate::{
     },
     store::{
         CheckoutReads, Conflict, IdempotencyRecord, NewOrder, OrderPage, OrderQuery, OrderScope,
-        OrderStore, StatusChange, StoreError, StoredCart,
+        OrderStore, StatusChange, StoreError, StoreResult, StoredCart,
     },
 };
 
-const ALL_STATUSES: [OrderStatus; 4] = [
-    OrderStatus::Pending,
-    OrderStatus::Shipped,
-    OrderStatus::Delivered,
-    OrderStatus::Cancelled,
-];
+const ALL_STATUSES: [OrderStatus; 4] =
+    [OrderStatus::Pending, OrderStatus::Shipped, OrderStatus::Delivered, OrderStatus::Cancelled];
 
 impl DynamoStore {
     async fn query_orders(
@@ -41,7 +37,7 @@ impl DynamoStore {
         sk_prefix: &str,
         after: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<(String, Order)>, StoreError> {
+    ) -> StoreResult<Vec<(String, Order)>> {
         let (pk_name, sk_name) = match index {
             "GSI1" => ("GSI1PK", "GSI1SK"),
             _ => ("GSI2PK", "GSI2SK"),
@@ -81,7 +77,7 @@ impl DynamoStore {
     }
 
     /// Deletes the cart if it is still at `version` (checkout priced that version).
-    fn cart_delete(&self, user: UserId, version: u64) -> Result<Action, StoreError> {
+    fn cart_delete(&self, user: UserId, version: u64) -> StoreResult<Action> {
         let mut cart = Expression::default();
         let name = cart.name("version");
         let expected = cart.value(n(i64::try_from(version).unwrap_or(i64::MAX)));
@@ -93,9 +89,7 @@ impl DynamoStore {
             .set_expression_attribute_names(cart.names())
             .set_expression_attribute_values(cart.values());
         Ok(Action {
-            item: TransactWriteItem::builder()
-                .delete(built(delete.build())?)
-                .build(),
+            item: TransactWriteItem::builder().delete(built(delete.build())?).build(),
             conflict: Some(Conflict::CartChanged),
         })
     }
@@ -107,7 +101,7 @@ impl DynamoStore {
         coupon: &Coupon,
         user: UserId,
         now: Timestamp,
-    ) -> Result<[Action; 2], StoreError> {
+    ) -> StoreResult<[Action; 2]> {
         let mut e = Expression::default();
         let (uses, max, expiry) = (e.name("uses"), e.name("max_uses"), e.name("expiry"));
         let (one, now) = (e.value(n(1)), e.value(s(now.to_string())));
@@ -140,11 +134,7 @@ impl DynamoStore {
     }
 
     /// Records the idempotency key, unless a live record holds it.
-    fn idempotency_put(
-        &self,
-        record: &IdempotencyRecord,
-        now: Timestamp,
-    ) -> Result<Action, StoreError> {
+    fn idempotency_put(&self, record: &IdempotencyRecord, now: Timestamp) -> StoreResult<Action> {
         let mut e = Expression::default();
         let (pk, ttl) = (e.name("PK"), e.name("ttl"));
         let now = e.value(n(now.unix()));
@@ -161,11 +151,11 @@ impl OrderStore for DynamoStore {
     async fn checkout_start(
         &self,
         user: UserId,
-        idempotency_key: Option<&str>,
+        key: Option<&str>,
         now: Timestamp,
-    ) -> Result<(StoredCart, Option<IdempotencyRecord>), StoreError> {
+    ) -> StoreResult<(StoredCart, Option<IdempotencyRecord>)> {
         use crate::store::CartStore;
-        let Some(key) = idempotency_key else {
+        let Some(key) = key else {
             return Ok((self.cart(user).await?, None));
         };
         let items = self
@@ -192,14 +182,12 @@ impl OrderStore for DynamoStore {
         user: UserId,
         products: &[ProductId],
         coupon: Option<&CouponCode>,
-    ) -> Result<CheckoutReads, StoreError> {
+    ) -> StoreResult<CheckoutReads> {
         let mut unique = products.to_vec();
         unique.sort();
         unique.dedup();
-        let mut keys: Vec<_> = unique
-            .iter()
-            .map(|id| keys::key(keys::product(*id), keys::META))
-            .collect();
+        let mut keys: Vec<_> =
+            unique.iter().map(|id| keys::key(keys::product(*id), keys::META)).collect();
         if let Some(code) = coupon {
             keys.push(keys::key(keys::coupon(code), keys::META));
             keys.push(keys::key(keys::coupon(code), &keys::coupon_user(user)));
@@ -219,7 +207,7 @@ impl OrderStore for DynamoStore {
         Ok(reads)
     }
 
-    async fn place_order(&self, new: &NewOrder<'_>) -> Result<(), StoreError> {
+    async fn place_order(&self, new: &NewOrder<'_>) -> StoreResult<()> {
         let order = &new.checkout.order;
         let mut absent = Expression::default();
         let pk = absent.name("PK");
@@ -243,14 +231,11 @@ impl OrderStore for DynamoStore {
         self.transact_actions(actions).await
     }
 
-    async fn find_order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
-        self.get(keys::order(id), keys::ORDER)
-            .await?
-            .map(|item| Order::try_from(&item))
-            .transpose()
+    async fn find_order(&self, id: OrderId) -> StoreResult<Option<Order>> {
+        self.get(keys::order(id), keys::ORDER).await?.map(|item| Order::try_from(&item)).transpose()
     }
 
-    async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
+    async fn list_orders(&self, query: &OrderQuery) -> StoreResult<OrderPage> {
         let after = query.after.as_deref();
         let mut found = match query.scope {
             OrderScope::Customer(user) => {
@@ -264,8 +249,7 @@ impl OrderStore for DynamoStore {
                 .await?
             }
             OrderScope::All(Some(status)) => {
-                self.query_orders("GSI2", keys::status(status), "", after, query.limit)
-                    .await?
+                self.query_orders("GSI2", keys::status(status), "", after, query.limit).await?
             }
             // One partition per status, merged: four Queries of at most `limit + 1` each.
             OrderScope::All(None) => {
@@ -283,14 +267,12 @@ impl OrderStore for DynamoStore {
         let more = found.len() > query.limit;
         found.truncate(query.limit);
         Ok(OrderPage {
-            next: more
-                .then(|| found.last().map(|(key, _)| key.clone()))
-                .flatten(),
+            next: more.then(|| found.last().map(|(key, _)| key.clone())).flatten(),
             orders: found.into_iter().map(|(_, order)| order).collect(),
         })
     }
 
-    async fn change_order_status(&self, change: &StatusChange<'_>) -> Result<(), StoreError> {
+    async fn change_order_status(&self, change: &StatusChange<'_>) -> StoreResult<()> {
         let next = change.next;
         let mut e = Expression::default();
         let (status, gsi2, order) = (e.name("status"), e.name("GSI2PK"), e.name("order"));

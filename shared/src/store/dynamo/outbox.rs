@@ -10,12 +10,12 @@ use super::{
 };
 use crate::{
     domain::{EventId, OrderEvent},
-    store::{OutboxStore, StoreError},
+    store::{OutboxStore, StoreResult},
 };
 
 #[async_trait]
 impl OutboxStore for DynamoStore {
-    async fn outbox_events(&self, limit: usize) -> Result<Vec<OrderEvent>, StoreError> {
+    async fn outbox_events(&self, limit: usize) -> StoreResult<Vec<OrderEvent>> {
         let output = self
             .client
             .query()
@@ -35,7 +35,7 @@ impl OutboxStore for DynamoStore {
             .collect()
     }
 
-    async fn delete_outbox_event(&self, id: EventId) -> Result<(), StoreError> {
+    async fn delete_outbox_event(&self, id: EventId) -> StoreResult<()> {
         self.client
             .delete_item()
             .table_name(&self.table)

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use super::attrs::{Item, n, s};
 use crate::{
     domain::{Money, Product, ProductId, Sku, Timestamp, Variant},
-    store::{StoreError, sort_key},
+    store::{StoreError, StoreResult, sort_key},
 };
 
 pub(super) fn to_item(product: &Product) -> HashMap<String, AttributeValue> {
@@ -42,10 +42,7 @@ pub(super) fn to_item(product: &Product) -> HashMap<String, AttributeValue> {
         ("name".into(), s(&product.name)),
         ("description".into(), s(&product.description)),
         ("category".into(), s(&product.category)),
-        (
-            "images".into(),
-            AttributeValue::L(product.images.iter().map(s).collect()),
-        ),
+        ("images".into(), AttributeValue::L(product.images.iter().map(s).collect())),
         ("variants".into(), AttributeValue::M(variants)),
         ("created_at".into(), s(product.created_at.to_string())),
         ("updated_at".into(), s(product.updated_at.to_string())),
@@ -64,7 +61,7 @@ pub(super) fn sku_item(sku: &Sku, product: ProductId) -> HashMap<String, Attribu
 impl TryFrom<&Item> for Product {
     type Error = StoreError;
 
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
+    fn try_from(item: &Item) -> StoreResult<Self> {
         let time = |name: &str| Timestamp::parse(item.s(name)?).map_err(|_| malformed(name));
         let images = match item.0.get("images") {
             Some(AttributeValue::L(values)) => values
@@ -90,7 +87,7 @@ impl TryFrom<&Item> for Product {
                     },
                 ))
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+            .collect::<StoreResult<Vec<_>>>()?;
         variants.sort_by_key(|(position, _)| *position);
         Ok(Product {
             id: item.parse("id")?,

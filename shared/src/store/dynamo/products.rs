@@ -16,7 +16,9 @@ use super::{
 };
 use crate::{
     domain::{Product, ProductId, Sku},
-    store::{ListStart, ProductPage, ProductQuery, ProductStore, StoreError, sort_key},
+    store::{
+        ListStart, ProductPage, ProductQuery, ProductStore, StoreError, StoreResult, sort_key,
+    },
 };
 
 type Key = HashMap<String, AttributeValue>;
@@ -30,7 +32,7 @@ fn unexpected(error: impl Into<anyhow::Error>) -> StoreError {
 }
 
 impl DynamoStore {
-    fn put_new(&self, item: Key) -> Result<TransactWriteItem, StoreError> {
+    fn put_new(&self, item: Key) -> StoreResult<TransactWriteItem> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -41,7 +43,7 @@ impl DynamoStore {
     }
 
     /// Writes the product item over the version `current` was read at.
-    fn put_over(&self, next: &Product, current: &Product) -> Result<TransactWriteItem, StoreError> {
+    fn put_over(&self, next: &Product, current: &Product) -> StoreResult<TransactWriteItem> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item::to_item(next)))
@@ -57,7 +59,7 @@ impl DynamoStore {
         key: Key,
         condition: &str,
         values: [(&str, AttributeValue); 1],
-    ) -> Result<TransactWriteItem, StoreError> {
+    ) -> StoreResult<TransactWriteItem> {
         let mut delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key))
@@ -65,12 +67,10 @@ impl DynamoStore {
         for (name, value) in values {
             delete = delete.expression_attribute_values(name, value);
         }
-        Ok(TransactWriteItem::builder()
-            .delete(delete.build().map_err(unexpected)?)
-            .build())
+        Ok(TransactWriteItem::builder().delete(delete.build().map_err(unexpected)?).build())
     }
 
-    fn release_sku(&self, sku: &Sku, product: ProductId) -> Result<TransactWriteItem, StoreError> {
+    fn release_sku(&self, sku: &Sku, product: ProductId) -> StoreResult<TransactWriteItem> {
         self.delete_if(
             key(keys::sku(sku), keys::SKU),
             "product_id = :product",
@@ -78,7 +78,7 @@ impl DynamoStore {
         )
     }
 
-    fn add_to_counter(&self, sk: String, delta: i64) -> Result<TransactWriteItem, StoreError> {
+    fn add_to_counter(&self, sk: String, delta: i64) -> StoreResult<TransactWriteItem> {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::COUNTERS.into(), &sk)))
@@ -90,11 +90,7 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    fn count_changes(
-        &self,
-        category: &str,
-        delta: i64,
-    ) -> Result<[TransactWriteItem; 2], StoreError> {
+    fn count_changes(&self, category: &str, delta: i64) -> StoreResult<[TransactWriteItem; 2]> {
         Ok([
             self.add_to_counter(keys::TOTAL.into(), delta)?,
             self.add_to_counter(keys::category(category), delta)?,
@@ -102,20 +98,13 @@ impl DynamoStore {
     }
 
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactFailure> {
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
+        let result =
+            self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(error) => match cancelled_conditions(&error) {
                 Some(failed) => Err(TransactFailure::Conditions(failed)),
-                None => Err(TransactFailure::Other(classify(
-                    "TransactWriteItems",
-                    error,
-                ))),
+                None => Err(TransactFailure::Other(classify("TransactWriteItems", error))),
             },
         }
     }
@@ -138,7 +127,7 @@ enum TransactFailure {
 
 #[async_trait]
 impl ProductStore for DynamoStore {
-    async fn create_product(&self, product: &Product) -> Result<(), StoreError> {
+    async fn create_product(&self, product: &Product) -> StoreResult<()> {
         let mut items = vec![self.put_new(item::to_item(product))?];
         for variant in &product.variants {
             items.push(self.put_new(item::sku_item(&variant.sku, product.id))?);
@@ -154,21 +143,18 @@ impl ProductStore for DynamoStore {
         }
     }
 
-    async fn find_product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
+    async fn find_product(&self, id: ProductId) -> StoreResult<Option<Product>> {
         self.get(keys::product(id), keys::META)
             .await?
             .map(|found| Product::try_from(&found))
             .transpose()
     }
 
-    async fn find_products(
-        &self,
-        ids: &[ProductId],
-    ) -> Result<HashMap<ProductId, Product>, StoreError> {
+    async fn find_products(&self, ids: &[ProductId]) -> StoreResult<HashMap<ProductId, Product>> {
         self.batch_products(ids).await
     }
 
-    async fn replace_product(&self, current: &Product, next: &Product) -> Result<(), StoreError> {
+    async fn replace_product(&self, current: &Product, next: &Product) -> StoreResult<()> {
         let changes = current.sku_changes(next);
         let mut items = vec![self.put_over(next, current)?];
         for sku in &changes.added {
@@ -198,7 +184,7 @@ impl ProductStore for DynamoStore {
         }
     }
 
-    async fn delete_product(&self, current: &Product) -> Result<(), StoreError> {
+    async fn delete_product(&self, current: &Product) -> StoreResult<()> {
         let mut items = vec![self.delete_if(
             key(keys::product(current.id), keys::META),
             "version = :version",
@@ -215,7 +201,7 @@ impl ProductStore for DynamoStore {
         }
     }
 
-    async fn list_products(&self, query: &ProductQuery) -> Result<ProductPage, StoreError> {
+    async fn list_products(&self, query: &ProductQuery) -> StoreResult<ProductPage> {
         let (index, partition) = match &query.category {
             Some(category) => ("GSI1", keys::category(category)),
             None => ("GSI2", keys::ALL_PRODUCTS.to_owned()),
@@ -258,15 +244,11 @@ impl ProductStore for DynamoStore {
         let mut products: Vec<Product> = found.into_iter().skip(skip).collect();
         let more = products.len() > query.limit;
         products.truncate(query.limit);
-        let next = if more {
-            products.last().map(sort_key)
-        } else {
-            None
-        };
+        let next = if more { products.last().map(sort_key) } else { None };
         Ok(ProductPage { products, next })
     }
 
-    async fn count_products(&self, category: Option<&str>) -> Result<u64, StoreError> {
+    async fn count_products(&self, category: Option<&str>) -> StoreResult<u64> {
         let sk = match category {
             Some(category) => keys::category(category),
             None => keys::TOTAL.to_owned(),

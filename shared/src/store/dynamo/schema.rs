@@ -76,15 +76,11 @@ impl TableSchema {
             resource.get("Type").and_then(serde_norway::Value::as_str)
                 == Some("AWS::DynamoDB::Table")
         });
-        let table = tables
-            .next()
-            .context("template.yaml defines no AWS::DynamoDB::Table")?;
+        let table = tables.next().context("template.yaml defines no AWS::DynamoDB::Table")?;
         if tables.next().is_some() {
             bail!("template.yaml defines more than one table; the design has one");
         }
-        let properties = table
-            .get("Properties")
-            .context("the table resource has no Properties")?;
+        let properties = table.get("Properties").context("the table resource has no Properties")?;
         serde_norway::from_value(properties.clone())
             .context("the table's Properties do not describe keys and indexes")
     }
@@ -108,19 +104,11 @@ pub async fn create_table(
     table: &str,
     schema: &TableSchema,
 ) -> anyhow::Result<bool> {
-    if client
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .is_ok()
-    {
+    if client.describe_table().table_name(table).send().await.is_ok() {
         return Ok(false);
     }
-    let mut request = client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest);
+    let mut request =
+        client.create_table().table_name(table).billing_mode(BillingMode::PayPerRequest);
     for attribute in &schema.attribute_definitions {
         request = request.attribute_definitions(
             AttributeDefinition::builder()
@@ -133,16 +121,9 @@ pub async fn create_table(
     for index in &schema.global_secondary_indexes {
         request = request.global_secondary_indexes(global_index(index)?);
     }
-    request
-        .send()
-        .await
-        .with_context(|| format!("creating table {table}"))?;
+    request.send().await.with_context(|| format!("creating table {table}"))?;
     wait_until_active(client, table).await?;
-    if let Some(ttl) = schema
-        .time_to_live_specification
-        .as_ref()
-        .filter(|ttl| ttl.enabled)
-    {
+    if let Some(ttl) = schema.time_to_live_specification.as_ref().filter(|ttl| ttl.enabled) {
         enable_ttl(client, table, &ttl.attribute_name).await?;
     }
     Ok(true)
@@ -150,9 +131,7 @@ pub async fn create_table(
 
 fn global_index(index: &IndexDef) -> anyhow::Result<GlobalSecondaryIndex> {
     let projection = Projection::builder()
-        .projection_type(ProjectionType::from(
-            index.projection.projection_type.as_str(),
-        ))
+        .projection_type(ProjectionType::from(index.projection.projection_type.as_str()))
         .build();
     Ok(GlobalSecondaryIndex::builder()
         .index_name(&index.index_name)
@@ -178,10 +157,7 @@ async fn enable_ttl(client: &Client, table: &str, attribute: &str) -> anyhow::Re
         .update_time_to_live()
         .table_name(table)
         .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .attribute_name(attribute)
-                .enabled(true)
-                .build()?,
+            TimeToLiveSpecification::builder().attribute_name(attribute).enabled(true).build()?,
         )
         .send()
         .await

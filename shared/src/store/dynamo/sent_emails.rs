@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use super::{DynamoStore, attrs::n, attrs::s, classify, is_condition_failure};
 use crate::{
     domain::Timestamp,
-    store::{Claim, EmailClaim, EmailMarker, SentEmailStore, StoreError},
+    store::{Claim, EmailClaim, EmailMarker, SentEmailStore, StoreResult},
 };
 
 const SENDING: &str = "sending";
@@ -16,11 +16,7 @@ const SENT: &str = "sent";
 
 #[async_trait]
 impl SentEmailStore for DynamoStore {
-    async fn claim_email(
-        &self,
-        email: EmailMarker<'_>,
-        claim: Claim,
-    ) -> Result<EmailClaim, StoreError> {
+    async fn claim_email(&self, email: EmailMarker<'_>, claim: Claim) -> StoreResult<EmailClaim> {
         let (now, stale_before) = (claim.at, claim.stale_before);
         let result = self
             .client
@@ -41,9 +37,8 @@ impl SentEmailStore for DynamoStore {
         match result {
             Ok(_) => Ok(EmailClaim::Claimed),
             Err(error) if is_condition_failure(&error) => {
-                let marker = self
-                    .get(keys::sent_email(email.order, email.event), keys::SENT_EMAIL)
-                    .await?;
+                let marker =
+                    self.get(keys::sent_email(email.order, email.event), keys::SENT_EMAIL).await?;
                 match marker {
                     Some(item) if item.s("state")? == SENT => Ok(EmailClaim::AlreadySent),
                     _ => Ok(EmailClaim::InFlight),
@@ -53,11 +48,7 @@ impl SentEmailStore for DynamoStore {
         }
     }
 
-    async fn mark_email_sent(
-        &self,
-        email: EmailMarker<'_>,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn mark_email_sent(&self, email: EmailMarker<'_>, now: Timestamp) -> StoreResult<()> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -73,11 +64,7 @@ impl SentEmailStore for DynamoStore {
         Ok(())
     }
 
-    async fn release_email(
-        &self,
-        email: EmailMarker<'_>,
-        claimed_at: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn release_email(&self, email: EmailMarker<'_>, claimed: Timestamp) -> StoreResult<()> {
         let result = self
             .client
             .delete_item()
@@ -87,7 +74,7 @@ impl SentEmailStore for DynamoStore {
             .condition_expression("#state = :sending AND claimed_at = :claimed")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":sending", s(SENDING))
-            .expression_attribute_values(":claimed", n(claimed_at.unix()))
+            .expression_attribute_values(":claimed", n(claimed.unix()))
             .send()
             .await;
         match result {

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::attrs::{Item, n, s};
 use crate::{
     domain::{Email, Timestamp},
-    store::{Session, StoreError},
+    store::{Session, StoreError, StoreResult},
 };
 
 pub(super) fn to_item(session: &Session) -> HashMap<String, AttributeValue> {
@@ -32,7 +32,7 @@ pub(super) fn to_item(session: &Session) -> HashMap<String, AttributeValue> {
     item
 }
 
-fn timestamp(seconds: i64, name: &str) -> Result<Timestamp, StoreError> {
+fn timestamp(seconds: i64, name: &str) -> StoreResult<Timestamp> {
     Timestamp::from_unix(seconds)
         .ok_or_else(|| StoreError::Unexpected(anyhow::anyhow!("session {name} out of range")))
 }
@@ -40,14 +40,13 @@ fn timestamp(seconds: i64, name: &str) -> Result<Timestamp, StoreError> {
 impl TryFrom<&Item> for Session {
     type Error = StoreError;
 
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
+    fn try_from(item: &Item) -> StoreResult<Self> {
         let unexpected = |e: time::error::Parse| StoreError::Unexpected(e.into());
         let previous_jti = match item.0.get("previous_jti") {
             None => None,
-            Some(_) => Some((
-                item.parse("previous_jti")?,
-                timestamp(item.n("rotated_at")?, "rotated_at")?,
-            )),
+            Some(_) => {
+                Some((item.parse("previous_jti")?, timestamp(item.n("rotated_at")?, "rotated_at")?))
+            }
         };
         Ok(Session {
             id: item.parse("session_id")?,
@@ -86,9 +85,6 @@ mod tests {
         assert_eq!(Session::try_from(&item).unwrap(), session);
 
         session.previous_jti = Some((TokenId::new(), created_at.plus_seconds(60)));
-        assert_eq!(
-            Session::try_from(&Item(to_item(&session))).unwrap(),
-            session
-        );
+        assert_eq!(Session::try_from(&Item(to_item(&session))).unwrap(), session);
     }
 }

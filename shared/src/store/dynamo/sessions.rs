@@ -14,16 +14,14 @@ use super::{
 };
 use crate::{
     domain::{SessionId, Timestamp, UserId},
-    store::{RotateOutcome, Rotation, Session, SessionGuard, SessionStore, StoreError},
+    store::{
+        RotateOutcome, Rotation, Session, SessionGuard, SessionStore, StoreError, StoreResult,
+    },
 };
 
 #[async_trait]
 impl SessionStore for DynamoStore {
-    async fn create_session(
-        &self,
-        session: &Session,
-        guard: SessionGuard,
-    ) -> Result<(), StoreError> {
+    async fn create_session(&self, session: &Session, guard: SessionGuard) -> StoreResult<()> {
         let actions = vec![
             put_new(&self.table, session_item::to_item(session))?,
             bump_session_gen(&self.table, &session.email, session.user_id, session.role)?,
@@ -45,14 +43,14 @@ impl SessionStore for DynamoStore {
         user: UserId,
         id: SessionId,
         now: Timestamp,
-    ) -> Result<Option<Session>, StoreError> {
+    ) -> StoreResult<Option<Session>> {
         let item = self.get(keys::user(user), &keys::session(id)).await?;
         let session = item.map(|item| Session::try_from(&item)).transpose()?;
         // TTL deletion runs up to days late: an expired item is treated as absent.
         Ok(session.filter(|s| s.is_live(now)))
     }
 
-    async fn rotate_refresh(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
+    async fn rotate_refresh(&self, rotation: &Rotation) -> StoreResult<RotateOutcome> {
         let (user, id, now) = (rotation.user, rotation.session, rotation.now);
         let (presented, next) = (rotation.presented, rotation.next);
         let result = self
@@ -90,7 +88,7 @@ impl SessionStore for DynamoStore {
         }
     }
 
-    async fn delete_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError> {
+    async fn delete_session(&self, user: UserId, id: SessionId) -> StoreResult<()> {
         self.client
             .delete_item()
             .table_name(&self.table)

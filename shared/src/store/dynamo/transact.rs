@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::{
 use super::{DynamoStore, attrs::n, attrs::s, built, classify, keys};
 use crate::{
     domain::{ProductId, Sku},
-    store::{Conflict, StoreError},
+    store::{Conflict, StoreError, StoreResult},
 };
 
 /// One transaction action and the conflict its failed condition means.
@@ -57,7 +57,7 @@ impl DynamoStore {
         item: HashMap<String, AttributeValue>,
         condition: Option<(&str, Expression)>,
         conflict: Option<Conflict>,
-    ) -> Result<Action, StoreError> {
+    ) -> StoreResult<Action> {
         let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
         if let Some((text, expression)) = condition {
             put = put
@@ -65,12 +65,7 @@ impl DynamoStore {
                 .set_expression_attribute_names(expression.names())
                 .set_expression_attribute_values(expression.values());
         }
-        Ok(Action {
-            item: TransactWriteItem::builder()
-                .put(built(put.build())?)
-                .build(),
-            conflict,
-        })
+        Ok(Action { item: TransactWriteItem::builder().put(built(put.build())?).build(), conflict })
     }
 
     pub(super) fn update(
@@ -81,7 +76,7 @@ impl DynamoStore {
         condition: Option<&str>,
         expression: Expression,
         conflict: Option<Conflict>,
-    ) -> Result<Action, StoreError> {
+    ) -> StoreResult<Action> {
         let update = Update::builder()
             .table_name(&self.table)
             .key("PK", s(pk))
@@ -91,9 +86,7 @@ impl DynamoStore {
             .set_expression_attribute_names(expression.names())
             .set_expression_attribute_values(expression.values());
         Ok(Action {
-            item: TransactWriteItem::builder()
-                .update(built(update.build())?)
-                .build(),
+            item: TransactWriteItem::builder().update(built(update.build())?).build(),
             conflict,
         })
     }
@@ -106,7 +99,7 @@ impl DynamoStore {
         units: &[(Sku, u32)],
         take: bool,
         conflict: Option<Conflict>,
-    ) -> Result<Action, StoreError> {
+    ) -> StoreResult<Action> {
         let mut expression = Expression::default();
         let variants = expression.name("variants");
         let stock = expression.name("stock");
@@ -137,7 +130,7 @@ impl DynamoStore {
         )
     }
 
-    pub(super) async fn transact_actions(&self, actions: Vec<Action>) -> Result<(), StoreError> {
+    pub(super) async fn transact_actions(&self, actions: Vec<Action>) -> StoreResult<()> {
         let conflicts: Vec<Option<Conflict>> = actions.iter().map(|a| a.conflict).collect();
         let result = self
             .client
@@ -174,10 +167,7 @@ fn transaction_error(
     if let Some(cause) = first_cause {
         return StoreError::Conflict(cause);
     }
-    if reasons
-        .iter()
-        .any(|reason| reason.code() == Some("TransactionConflict"))
-    {
+    if reasons.iter().any(|reason| reason.code() == Some("TransactionConflict")) {
         return StoreError::Conflict(Conflict::TransactionConflict);
     }
     classify("TransactWriteItems", error)

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::attrs::{Item, s};
 use crate::{
     domain::{Email, StoredHash, Timestamp, User},
-    store::{StoreError, UserRecord},
+    store::{StoreError, StoreResult, UserRecord},
 };
 
 fn user_attrs(user: &User) -> HashMap<String, AttributeValue> {
@@ -39,7 +39,7 @@ pub(super) fn profile_item(user: &User) -> HashMap<String, AttributeValue> {
 impl TryFrom<&Item> for User {
     type Error = StoreError;
 
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
+    fn try_from(item: &Item) -> StoreResult<Self> {
         Ok(User {
             id: item.parse("user_id")?,
             email: Email::parse(item.s("email")?).map_err(|e| StoreError::Unexpected(e.into()))?,
@@ -53,7 +53,7 @@ impl TryFrom<&Item> for User {
 impl TryFrom<&Item> for UserRecord {
     type Error = StoreError;
 
-    fn try_from(item: &Item) -> Result<Self, StoreError> {
+    fn try_from(item: &Item) -> StoreResult<Self> {
         Ok(UserRecord {
             user: User::try_from(item)?,
             password_hash: StoredHash(item.s("password_hash")?.to_owned()),
@@ -100,9 +100,6 @@ mod tests {
     fn a_malformed_item_is_an_error_not_a_panic() {
         let mut item = profile_item(&record().user);
         item.insert("role".into(), s("emperor"));
-        assert!(matches!(
-            User::try_from(&Item(item)),
-            Err(StoreError::Unexpected(_))
-        ));
+        assert!(matches!(User::try_from(&Item(item)), Err(StoreError::Unexpected(_))));
     }
 }

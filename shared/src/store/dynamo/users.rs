@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     domain::{Email, Role, Timestamp, User, UserId},
-    store::{LoginFailures, LoginRecord, StoreError, UserRecord, UserStore},
+    store::{LoginFailures, LoginRecord, StoreError, StoreResult, UserRecord, UserStore},
 };
 
 /// At most this many actions per transaction (DynamoDB's limit).
@@ -29,7 +29,7 @@ const ROLE_CHANGE_ATTEMPTS: usize = 5;
 pub(super) fn put_new(
     table: &str,
     item: std::collections::HashMap<String, AttributeValue>,
-) -> Result<TransactWriteItem, StoreError> {
+) -> StoreResult<TransactWriteItem> {
     let put = built(
         Put::builder()
             .table_name(table)
@@ -46,7 +46,7 @@ fn set_role_action(
     role: Role,
     condition: &str,
     values: &[(&str, AttributeValue)],
-) -> Result<TransactWriteItem, StoreError> {
+) -> StoreResult<TransactWriteItem> {
     let mut update = Update::builder()
         .table_name(table)
         .key("PK", s(pk))
@@ -58,14 +58,12 @@ fn set_role_action(
     for (name, value) in values {
         update = update.expression_attribute_values(*name, value.clone());
     }
-    Ok(TransactWriteItem::builder()
-        .update(built(update.build())?)
-        .build())
+    Ok(TransactWriteItem::builder().update(built(update.build())?).build())
 }
 
 impl DynamoStore {
     /// The sort keys of every session of `user` (strongly consistent).
-    async fn session_keys(&self, user: UserId) -> Result<Vec<String>, StoreError> {
+    async fn session_keys(&self, user: UserId) -> StoreResult<Vec<String>> {
         let request = self
             .client
             .query()
@@ -75,11 +73,7 @@ impl DynamoStore {
             .expression_attribute_values(":prefix", s(keys::SESSION_PREFIX))
             .projection_expression("SK")
             .consistent_read(true);
-        self.query_all(request)
-            .await?
-            .iter()
-            .map(|item| item.s("SK").map(str::to_owned))
-            .collect()
+        self.query_all(request).await?.iter().map(|item| item.s("SK").map(str::to_owned)).collect()
     }
 
     /// The role set on the account's e-mail item (only if no session was opened since
@@ -89,7 +83,7 @@ impl DynamoStore {
         user: &User,
         role: Role,
         generation: Option<AttributeValue>,
-    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+    ) -> StoreResult<Vec<TransactWriteItem>> {
         let uid = (":uid", s(user.id.to_string()));
         let email = (keys::email(&user.email), keys::EMAIL.to_owned());
         let on_email = match generation {
@@ -120,11 +114,9 @@ impl DynamoStore {
     }
 
     /// One attempt at a role change: `Ok(false)` when a login or logout raced it.
-    async fn try_set_role(&self, user: &User, role: Role) -> Result<bool, StoreError> {
-        let email = self
-            .get(keys::email(&user.email), keys::EMAIL)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+    async fn try_set_role(&self, user: &User, role: Role) -> StoreResult<bool> {
+        let email =
+            self.get(keys::email(&user.email), keys::EMAIL).await?.ok_or(StoreError::NotFound)?;
         if email.s("user_id")? != user.id.to_string() {
             return Err(StoreError::NotFound);
         }
@@ -158,7 +150,7 @@ impl DynamoStore {
 
 #[async_trait]
 impl UserStore for DynamoStore {
-    async fn create_user(&self, record: &UserRecord) -> Result<(), StoreError> {
+    async fn create_user(&self, record: &UserRecord) -> StoreResult<()> {
         let result = transact(
             self,
             vec![
@@ -177,17 +169,17 @@ impl UserStore for DynamoStore {
         }
     }
 
-    async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
+    async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<UserRecord>> {
         let item = self.get(keys::email(email), keys::EMAIL).await?;
         item.map(|item| UserRecord::try_from(&item)).transpose()
     }
 
-    async fn find_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+    async fn find_user(&self, id: UserId) -> StoreResult<Option<User>> {
         let item = self.get(keys::user(id), keys::PROFILE).await?;
         item.map(|item| User::try_from(&item)).transpose()
     }
 
-    async fn set_role(&self, user: &User, role: Role) -> Result<(), StoreError> {
+    async fn set_role(&self, user: &User, role: Role) -> StoreResult<()> {
         for _ in 0..ROLE_CHANGE_ATTEMPTS {
             if self.try_set_role(user, role).await? {
                 return Ok(());
@@ -196,7 +188,7 @@ impl UserStore for DynamoStore {
         Err(StoreError::Conflict(Conflict::TransactionConflict))
     }
 
-    async fn find_login(&self, email: &Email) -> Result<LoginRecord, StoreError> {
+    async fn find_login(&self, email: &Email) -> StoreResult<LoginRecord> {
         let items = self
             .batch_get(vec![
                 key(keys::email(email), keys::EMAIL),
@@ -220,7 +212,7 @@ impl UserStore for DynamoStore {
         seen: Option<LoginFailures>,
         now: Timestamp,
         window_seconds: i64,
-    ) -> Result<LoginFailures, StoreError> {
+    ) -> StoreResult<LoginFailures> {
         // Count in the open window, or open a new one; each step is conditional, so concurrent
         // failures never lose a count, and a step whose condition fails hands over to the
         // other. The caller's read picks the likely one first: one request in the usual case.
@@ -246,7 +238,7 @@ impl DynamoStore {
         &self,
         email: &Email,
         now: Timestamp,
-    ) -> Result<Option<LoginFailures>, StoreError> {
+    ) -> StoreResult<Option<LoginFailures>> {
         let counted = self
             .client
             .update_item()
@@ -276,7 +268,7 @@ impl DynamoStore {
         email: &Email,
         now: Timestamp,
         window_seconds: i64,
-    ) -> Result<Option<LoginFailures>, StoreError> {
+    ) -> StoreResult<Option<LoginFailures>> {
         let ends = now.plus_seconds(window_seconds);
         let opened = self
             .client
@@ -293,10 +285,7 @@ impl DynamoStore {
             .send()
             .await;
         match opened {
-            Ok(_) => Ok(Some(LoginFailures {
-                count: 1,
-                window_ends: ends,
-            })),
+            Ok(_) => Ok(Some(LoginFailures { count: 1, window_ends: ends })),
             Err(error) if is_condition_failure(&error) => Ok(None),
             Err(error) => Err(classify("UpdateItem", error)),
         }
@@ -310,7 +299,7 @@ pub(super) fn clear_failures(
     email: &Email,
     max_failures: u32,
     now: Timestamp,
-) -> Result<TransactWriteItem, StoreError> {
+) -> StoreResult<TransactWriteItem> {
     let delete = built(
         Delete::builder()
             .table_name(table)
@@ -333,7 +322,7 @@ pub(super) fn bump_session_gen(
     email: &Email,
     user: UserId,
     role: Role,
-) -> Result<TransactWriteItem, StoreError> {
+) -> StoreResult<TransactWriteItem> {
     let update = built(
         Update::builder()
             .table_name(table)

@@ -8,13 +8,13 @@ use crate::{
     domain::{Email, Role, SessionId, Timestamp, User, UserId},
     store::{
         LoginFailures, LoginRecord, RotateOutcome, Rotation, Session, SessionGuard, SessionStore,
-        StoreError, UserRecord, UserStore,
+        StoreError, StoreResult, UserRecord, UserStore,
     },
 };
 
 #[async_trait]
 impl UserStore for MemoryStore {
-    async fn create_user(&self, record: &UserRecord) -> Result<(), StoreError> {
+    async fn create_user(&self, record: &UserRecord) -> StoreResult<()> {
         let mut inner = self.lock();
         if inner.users.contains_key(&record.user.email) {
             return Err(StoreError::Conflict(Conflict::EmailTaken));
@@ -22,29 +22,22 @@ impl UserStore for MemoryStore {
         if inner.emails_by_id.contains_key(&record.user.id) {
             return Err(StoreError::Conflict(Conflict::UserExists));
         }
-        inner
-            .emails_by_id
-            .insert(record.user.id, record.user.email.clone());
-        inner
-            .users
-            .insert(record.user.email.clone(), record.clone());
+        inner.emails_by_id.insert(record.user.id, record.user.email.clone());
+        inner.users.insert(record.user.email.clone(), record.clone());
         Ok(())
     }
 
-    async fn find_user_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
+    async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<UserRecord>> {
         Ok(self.lock().users.get(email).cloned())
     }
 
-    async fn find_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+    async fn find_user(&self, id: UserId) -> StoreResult<Option<User>> {
         let inner = self.lock();
-        let record = inner
-            .emails_by_id
-            .get(&id)
-            .and_then(|email| inner.users.get(email));
+        let record = inner.emails_by_id.get(&id).and_then(|email| inner.users.get(email));
         Ok(record.map(|r| r.user.clone()))
     }
 
-    async fn set_role(&self, user: &User, role: Role) -> Result<(), StoreError> {
+    async fn set_role(&self, user: &User, role: Role) -> StoreResult<()> {
         let mut inner = self.lock();
         match inner.users.get_mut(&user.email) {
             Some(record) if record.user.id == user.id => record.user.role = role,
@@ -58,7 +51,7 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
-    async fn find_login(&self, email: &Email) -> Result<LoginRecord, StoreError> {
+    async fn find_login(&self, email: &Email) -> StoreResult<LoginRecord> {
         let inner = self.lock();
         Ok(LoginRecord {
             account: inner.users.get(email).cloned(),
@@ -72,7 +65,7 @@ impl UserStore for MemoryStore {
         _seen: Option<LoginFailures>,
         now: Timestamp,
         window_seconds: i64,
-    ) -> Result<LoginFailures, StoreError> {
+    ) -> StoreResult<LoginFailures> {
         let mut inner = self.lock();
         let failures = inner
             .login_failures
@@ -81,27 +74,17 @@ impl UserStore for MemoryStore {
                 if f.window_ends > now {
                     f.count = f.count.saturating_add(1);
                 } else {
-                    *f = LoginFailures {
-                        count: 1,
-                        window_ends: now.plus_seconds(window_seconds),
-                    };
+                    *f = LoginFailures { count: 1, window_ends: now.plus_seconds(window_seconds) };
                 }
             })
-            .or_insert(LoginFailures {
-                count: 1,
-                window_ends: now.plus_seconds(window_seconds),
-            });
+            .or_insert(LoginFailures { count: 1, window_ends: now.plus_seconds(window_seconds) });
         Ok(*failures)
     }
 }
 
 #[async_trait]
 impl SessionStore for MemoryStore {
-    async fn create_session(
-        &self,
-        session: &Session,
-        guard: SessionGuard,
-    ) -> Result<(), StoreError> {
+    async fn create_session(&self, session: &Session, guard: SessionGuard) -> StoreResult<()> {
         let mut inner = self.lock();
         let current_role = inner
             .emails_by_id
@@ -131,23 +114,16 @@ impl SessionStore for MemoryStore {
         user: UserId,
         id: SessionId,
         now: Timestamp,
-    ) -> Result<Option<Session>, StoreError> {
-        Ok(self
-            .lock()
-            .sessions
-            .get(&id)
-            .filter(|s| s.user_id == user && s.is_live(now))
-            .cloned())
+    ) -> StoreResult<Option<Session>> {
+        Ok(self.lock().sessions.get(&id).filter(|s| s.user_id == user && s.is_live(now)).cloned())
     }
 
-    async fn rotate_refresh(&self, rotation: &Rotation) -> Result<RotateOutcome, StoreError> {
+    async fn rotate_refresh(&self, rotation: &Rotation) -> StoreResult<RotateOutcome> {
         let (user, id, now) = (rotation.user, rotation.session, rotation.now);
         let (presented, next) = (rotation.presented, rotation.next);
         let mut inner = self.lock();
-        let Some(session) = inner
-            .sessions
-            .get_mut(&id)
-            .filter(|s| s.user_id == user && s.is_live(now))
+        let Some(session) =
+            inner.sessions.get_mut(&id).filter(|s| s.user_id == user && s.is_live(now))
         else {
             return Ok(RotateOutcome::Gone);
         };
@@ -159,7 +135,7 @@ impl SessionStore for MemoryStore {
         Ok(RotateOutcome::Rotated(session.clone()))
     }
 
-    async fn delete_session(&self, user: UserId, id: SessionId) -> Result<(), StoreError> {
+    async fn delete_session(&self, user: UserId, id: SessionId) -> StoreResult<()> {
         let mut inner = self.lock();
         if inner.sessions.get(&id).is_some_and(|s| s.user_id == user) {
             inner.sessions.remove(&id);

@@ -5,21 +5,16 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::{
     domain::{CartLine, UserId},
-    store::{CartStore, Conflict, StoreError, StoredCart, records::sort_lines},
+    store::{CartStore, Conflict, StoreError, StoreResult, StoredCart, records::sort_lines},
 };
 
 #[async_trait]
 impl CartStore for MemoryStore {
-    async fn cart(&self, user: UserId) -> Result<StoredCart, StoreError> {
+    async fn cart(&self, user: UserId) -> StoreResult<StoredCart> {
         Ok(self.lock().carts.get(&user).cloned().unwrap_or_default())
     }
 
-    async fn save_cart(
-        &self,
-        user: UserId,
-        version: u64,
-        lines: &[CartLine],
-    ) -> Result<u64, StoreError> {
+    async fn save_cart(&self, user: UserId, version: u64, lines: &[CartLine]) -> StoreResult<u64> {
         let mut inner = self.lock();
         let current = inner.carts.get(&user).map_or(0, |cart| cart.version);
         if current != version {
@@ -32,13 +27,7 @@ impl CartStore for MemoryStore {
         let mut lines = lines.to_vec();
         sort_lines(&mut lines);
         let next = version + 1;
-        inner.carts.insert(
-            user,
-            StoredCart {
-                lines,
-                version: next,
-            },
-        );
+        inner.carts.insert(user, StoredCart { lines, version: next });
         Ok(next)
     }
 }

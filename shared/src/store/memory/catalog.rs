@@ -10,13 +10,13 @@ use crate::{
     domain::{Coupon, CouponCode, Product, ProductId},
     store::{
         Conflict, CouponStore, ListStart, ProductPage, ProductQuery, ProductStore, StoreError,
-        sort_key,
+        StoreResult, sort_key,
     },
 };
 
 #[async_trait]
 impl ProductStore for MemoryStore {
-    async fn create_product(&self, product: &Product) -> Result<(), StoreError> {
+    async fn create_product(&self, product: &Product) -> StoreResult<()> {
         let mut inner = self.lock();
         if inner.products.contains_key(&product.id) {
             return Err(StoreError::Conflict(Conflict::ProductExists));
@@ -33,22 +33,16 @@ impl ProductStore for MemoryStore {
         Ok(())
     }
 
-    async fn find_product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
+    async fn find_product(&self, id: ProductId) -> StoreResult<Option<Product>> {
         Ok(self.lock().products.get(&id).cloned())
     }
 
-    async fn find_products(
-        &self,
-        ids: &[ProductId],
-    ) -> Result<HashMap<ProductId, Product>, StoreError> {
+    async fn find_products(&self, ids: &[ProductId]) -> StoreResult<HashMap<ProductId, Product>> {
         let inner = self.lock();
-        Ok(ids
-            .iter()
-            .filter_map(|id| inner.products.get(id).map(|p| (*id, p.clone())))
-            .collect())
+        Ok(ids.iter().filter_map(|id| inner.products.get(id).map(|p| (*id, p.clone()))).collect())
     }
 
-    async fn replace_product(&self, current: &Product, next: &Product) -> Result<(), StoreError> {
+    async fn replace_product(&self, current: &Product, next: &Product) -> StoreResult<()> {
         let mut inner = self.lock();
         inner.check_current(current)?;
         if !inner.skus_free_for(next) {
@@ -69,7 +63,7 @@ impl ProductStore for MemoryStore {
         Ok(())
     }
 
-    async fn delete_product(&self, current: &Product) -> Result<(), StoreError> {
+    async fn delete_product(&self, current: &Product) -> StoreResult<()> {
         let mut inner = self.lock();
         inner.check_current(current)?;
         for variant in &current.variants {
@@ -81,7 +75,7 @@ impl ProductStore for MemoryStore {
         Ok(())
     }
 
-    async fn list_products(&self, query: &ProductQuery) -> Result<ProductPage, StoreError> {
+    async fn list_products(&self, query: &ProductQuery) -> StoreResult<ProductPage> {
         let inner = self.lock();
         let (skip, before) = match &query.start {
             ListStart::Offset(skip) => (*skip, None),
@@ -98,14 +92,12 @@ impl ProductStore for MemoryStore {
         let more = listed.len() > query.limit;
         listed.truncate(query.limit);
         Ok(ProductPage {
-            next: more
-                .then(|| listed.last().map(|(key, _)| (*key).clone()))
-                .flatten(),
+            next: more.then(|| listed.last().map(|(key, _)| (*key).clone())).flatten(),
             products: listed.into_iter().map(|(_, p)| p.clone()).collect(),
         })
     }
 
-    async fn count_products(&self, category: Option<&str>) -> Result<u64, StoreError> {
+    async fn count_products(&self, category: Option<&str>) -> StoreResult<u64> {
         let inner = self.lock();
         Ok(match category {
             Some(category) => inner.category_counts.get(category).copied().unwrap_or(0),
@@ -116,7 +108,7 @@ impl ProductStore for MemoryStore {
 
 #[async_trait]
 impl CouponStore for MemoryStore {
-    async fn create_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
+    async fn create_coupon(&self, coupon: &Coupon) -> StoreResult<()> {
         let mut inner = self.lock();
         if inner.coupons.contains_key(&coupon.code) {
             return Err(StoreError::Conflict(Conflict::CouponExists));
@@ -125,33 +117,23 @@ impl CouponStore for MemoryStore {
         Ok(())
     }
 
-    async fn find_coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, StoreError> {
+    async fn find_coupon(&self, code: &CouponCode) -> StoreResult<Option<Coupon>> {
         Ok(self.lock().coupons.get(code).cloned())
     }
 
-    async fn update_coupon(&self, coupon: &Coupon) -> Result<(), StoreError> {
+    async fn update_coupon(&self, coupon: &Coupon) -> StoreResult<()> {
         let mut inner = self.lock();
-        let stored = inner
-            .coupons
-            .get_mut(&coupon.code)
-            .ok_or(StoreError::NotFound)?;
+        let stored = inner.coupons.get_mut(&coupon.code).ok_or(StoreError::NotFound)?;
         let uses = stored.uses;
-        *stored = Coupon {
-            uses,
-            ..coupon.clone()
-        };
+        *stored = Coupon { uses, ..coupon.clone() };
         Ok(())
     }
 
-    async fn delete_coupon(&self, code: &CouponCode) -> Result<(), StoreError> {
-        self.lock()
-            .coupons
-            .remove(code)
-            .map(|_| ())
-            .ok_or(StoreError::NotFound)
+    async fn delete_coupon(&self, code: &CouponCode) -> StoreResult<()> {
+        self.lock().coupons.remove(code).map(|_| ()).ok_or(StoreError::NotFound)
     }
 
-    async fn list_coupons(&self) -> Result<Vec<Coupon>, StoreError> {
+    async fn list_coupons(&self) -> StoreResult<Vec<Coupon>> {
         Ok(self.lock().coupons.values().cloned().collect())
     }
 }

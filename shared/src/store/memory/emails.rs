@@ -5,16 +5,12 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::{
     domain::Timestamp,
-    store::{Claim, EmailClaim, EmailMarker, SentEmailStore, StoreError},
+    store::{Claim, EmailClaim, EmailMarker, SentEmailStore, StoreResult},
 };
 
 #[async_trait]
 impl SentEmailStore for MemoryStore {
-    async fn claim_email(
-        &self,
-        email: EmailMarker<'_>,
-        claim: Claim,
-    ) -> Result<EmailClaim, StoreError> {
+    async fn claim_email(&self, email: EmailMarker<'_>, claim: Claim) -> StoreResult<EmailClaim> {
         let (now, stale_before) = (claim.at, claim.stale_before);
         let mut inner = self.lock();
         let key = (email.order, email.event.to_owned());
@@ -28,25 +24,15 @@ impl SentEmailStore for MemoryStore {
         }
     }
 
-    async fn mark_email_sent(
-        &self,
-        email: EmailMarker<'_>,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.lock()
-            .sent_emails
-            .insert((email.order, email.event.to_owned()), (true, now));
+    async fn mark_email_sent(&self, email: EmailMarker<'_>, now: Timestamp) -> StoreResult<()> {
+        self.lock().sent_emails.insert((email.order, email.event.to_owned()), (true, now));
         Ok(())
     }
 
-    async fn release_email(
-        &self,
-        email: EmailMarker<'_>,
-        claimed_at: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn release_email(&self, email: EmailMarker<'_>, claimed: Timestamp) -> StoreResult<()> {
         let mut inner = self.lock();
         let key = (email.order, email.event.to_owned());
-        if inner.sent_emails.get(&key) == Some(&(false, claimed_at)) {
+        if inner.sent_emails.get(&key) == Some(&(false, claimed)) {
             inner.sent_emails.remove(&key);
         }
         Ok(())

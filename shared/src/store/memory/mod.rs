@@ -12,7 +12,8 @@ use std::{
 };
 
 use super::{
-    Conflict, IdempotencyRecord, LoginFailures, Session, StoreError, StoredCart, UserRecord,
+    Conflict, IdempotencyRecord, LoginFailures, Session, StoreError, StoreResult, StoredCart,
+    UserRecord,
 };
 use crate::domain::{
     Coupon, CouponCode, Email, EventId, Order, OrderEvent, OrderId, Product, ProductId, SessionId,
@@ -53,14 +54,12 @@ impl Inner {
     /// Whether every SKU `product` claims is free or already its own.
     fn skus_free_for(&self, product: &Product) -> bool {
         product.variants.iter().all(|variant| {
-            self.sku_owners
-                .get(&variant.sku)
-                .is_none_or(|owner| *owner == product.id)
+            self.sku_owners.get(&variant.sku).is_none_or(|owner| *owner == product.id)
         })
     }
 
     /// The stored product, if it is still the version `current` was read at.
-    fn check_current(&self, current: &Product) -> Result<(), StoreError> {
+    fn check_current(&self, current: &Product) -> StoreResult<()> {
         match self.products.get(&current.id) {
             None => Err(StoreError::NotFound),
             Some(stored) if stored.version != current.version => {
@@ -75,10 +74,7 @@ impl Inner {
         units.iter().all(|(id, skus)| {
             self.products.get(id).is_some_and(|product| {
                 skus.iter().all(|(sku, quantity)| {
-                    product
-                        .variants
-                        .iter()
-                        .any(|v| v.sku == *sku && v.stock >= *quantity)
+                    product.variants.iter().any(|v| v.sku == *sku && v.stock >= *quantity)
                 })
             })
         })
@@ -118,8 +114,6 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave half an operation behind (each
         // operation writes only after all its checks), so a poisoned lock is still usable.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

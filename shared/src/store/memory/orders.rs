@@ -10,7 +10,7 @@ use crate::{
     domain::{CouponCode, EventId, Order, OrderEvent, OrderId, ProductId, Timestamp, UserId},
     store::{
         CheckoutReads, Conflict, IdempotencyRecord, NewOrder, OrderPage, OrderQuery, OrderScope,
-        OrderStore, OutboxStore, StatusChange, StoreError, StoredCart,
+        OrderStore, OutboxStore, StatusChange, StoreError, StoreResult, StoredCart,
     },
 };
 
@@ -19,12 +19,12 @@ impl OrderStore for MemoryStore {
     async fn checkout_start(
         &self,
         user: UserId,
-        idempotency_key: Option<&str>,
+        key: Option<&str>,
         now: Timestamp,
-    ) -> Result<(StoredCart, Option<IdempotencyRecord>), StoreError> {
+    ) -> StoreResult<(StoredCart, Option<IdempotencyRecord>)> {
         let inner = self.lock();
         let cart = inner.carts.get(&user).cloned().unwrap_or_default();
-        let record = idempotency_key
+        let record = key
             .and_then(|key| inner.idempotency.get(&(user, key.to_owned())))
             .filter(|record| now < record.expires_at)
             .cloned();
@@ -36,7 +36,7 @@ impl OrderStore for MemoryStore {
         user: UserId,
         products: &[ProductId],
         coupon: Option<&CouponCode>,
-    ) -> Result<CheckoutReads, StoreError> {
+    ) -> StoreResult<CheckoutReads> {
         let inner = self.lock();
         Ok(CheckoutReads {
             products: products
@@ -50,7 +50,7 @@ impl OrderStore for MemoryStore {
         })
     }
 
-    async fn place_order(&self, new: &NewOrder<'_>) -> Result<(), StoreError> {
+    async fn place_order(&self, new: &NewOrder<'_>) -> StoreResult<()> {
         let mut inner = self.lock();
         let order = &new.checkout.order;
         let user = order.user_id;
@@ -78,11 +78,7 @@ impl OrderStore for MemoryStore {
             if !usable {
                 return Err(StoreError::Conflict(Conflict::CouponUnavailable));
             }
-            let used = inner
-                .coupon_uses
-                .get(&(coupon.code.clone(), user))
-                .copied()
-                .unwrap_or(0);
+            let used = inner.coupon_uses.get(&(coupon.code.clone(), user)).copied().unwrap_or(0);
             if coupon.max_uses_per_user.is_some_and(|max| used >= max) {
                 return Err(StoreError::Conflict(Conflict::CouponLimitReached));
             }
@@ -95,16 +91,11 @@ impl OrderStore for MemoryStore {
             if let Some(stored) = inner.coupons.get_mut(&coupon.code) {
                 stored.uses += 1;
             }
-            *inner
-                .coupon_uses
-                .entry((coupon.code.clone(), user))
-                .or_default() += 1;
+            *inner.coupon_uses.entry((coupon.code.clone(), user)).or_default() += 1;
         }
         inner.carts.remove(&user);
         if let Some(record) = new.idempotency {
-            inner
-                .idempotency
-                .insert((user, record.key.clone()), record.clone());
+            inner.idempotency.insert((user, record.key.clone()), record.clone());
         }
         inner.order_keys.insert(order.sort_key(), order.id);
         inner.orders.insert(order.id, order.clone());
@@ -112,16 +103,13 @@ impl OrderStore for MemoryStore {
         Ok(())
     }
 
-    async fn find_order(&self, id: OrderId) -> Result<Option<Order>, StoreError> {
+    async fn find_order(&self, id: OrderId) -> StoreResult<Option<Order>> {
         Ok(self.lock().orders.get(&id).cloned())
     }
 
-    async fn list_orders(&self, query: &OrderQuery) -> Result<OrderPage, StoreError> {
+    async fn list_orders(&self, query: &OrderQuery) -> StoreResult<OrderPage> {
         let inner = self.lock();
-        let upper = query
-            .after
-            .as_deref()
-            .map_or(Bound::Unbounded, Bound::Excluded);
+        let upper = query.after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
         let mut listed: Vec<(&String, &Order)> = inner
             .order_keys
             .range::<str, _>((Bound::Unbounded, upper))
@@ -136,14 +124,12 @@ impl OrderStore for MemoryStore {
         let more = listed.len() > query.limit;
         listed.truncate(query.limit);
         Ok(OrderPage {
-            next: more
-                .then(|| listed.last().map(|(key, _)| (*key).clone()))
-                .flatten(),
+            next: more.then(|| listed.last().map(|(key, _)| (*key).clone())).flatten(),
             orders: listed.into_iter().map(|(_, o)| o.clone()).collect(),
         })
     }
 
-    async fn change_order_status(&self, change: &StatusChange<'_>) -> Result<(), StoreError> {
+    async fn change_order_status(&self, change: &StatusChange<'_>) -> StoreResult<()> {
         let mut inner = self.lock();
         match inner.orders.get(&change.current.id) {
             Some(stored) if stored.status == change.current.status => {}
@@ -152,8 +138,7 @@ impl OrderStore for MemoryStore {
         }
         let restockable = change.restock.iter().all(|(id, skus)| {
             inner.products.get(id).is_some_and(|product| {
-                skus.iter()
-                    .all(|(sku, _)| product.variants.iter().any(|v| v.sku == *sku))
+                skus.iter().all(|(sku, _)| product.variants.iter().any(|v| v.sku == *sku))
             })
         });
         if !restockable {
@@ -168,11 +153,11 @@ impl OrderStore for MemoryStore {
 
 #[async_trait]
 impl OutboxStore for MemoryStore {
-    async fn outbox_events(&self, limit: usize) -> Result<Vec<OrderEvent>, StoreError> {
+    async fn outbox_events(&self, limit: usize) -> StoreResult<Vec<OrderEvent>> {
         Ok(self.lock().outbox.values().take(limit).cloned().collect())
     }
 
-    async fn delete_outbox_event(&self, id: EventId) -> Result<(), StoreError> {
+    async fn delete_outbox_event(&self, id: EventId) -> StoreResult<()> {
         self.lock().outbox.remove(&id);
         Ok(())
     }
