@@ -12,6 +12,7 @@
 //! - [`retry`]: the one re-read-and-retry loop of optimistic writes.
 //! - [`http`]: the JSON error envelope, strict JSON bodies, fallbacks, request logging.
 //! - [`config`] and [`state`]: typed configuration and the shared application state.
+//! - [`logging`]: the Lambda functions' log subscriber (level and format from Lambda's settings).
 
 pub mod auth;
 pub mod cart;
@@ -21,6 +22,7 @@ pub mod coupons;
 pub mod domain;
 pub mod edge;
 pub mod http;
+pub mod logging;
 pub mod notify;
 pub mod orders;
 pub mod retry;

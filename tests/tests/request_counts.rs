@@ -186,3 +186,121 @@ async fn a_login_costs_two_requests_and_a_failure_two() {
     assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(counter.take(), 1, "locked login");
 }
+
+/// The README's per-route table (between the `route-costs` markers): `METHOD path` → requests.
+fn documented_costs() -> std::collections::BTreeMap<String, usize> {
+    let readme = include_str!("../../README.md");
+    let start = readme.find("<!-- route-costs:start -->").expect("start marker");
+    let end = readme.find("<!-- route-costs:end -->").expect("end marker");
+    let rows = readme[start..end].lines().filter(|l| l.starts_with("| `"));
+    rows.map(|row| {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let count = cells[2].parse().unwrap_or_else(|_| panic!("a count in: {row}"));
+        (cells[1].trim_matches('`').to_owned(), count)
+    })
+    .collect()
+}
+
+/// One call of every route, in an order where each finds what it needs; each call's
+/// requests are counted alone. Returns `METHOD path` (as the router declares it) → requests.
+async fn cost_of_every_route(app: &TestApp, counter: &Counter) -> Vec<(String, usize)> {
+    let admin = app.admin().await;
+    let mut costs = Vec::new();
+    let mut measure = async |route: &str, reply: e2e::Reply| {
+        assert!(reply.status.is_success(), "{route}: {} {:?}", reply.status, reply.json);
+        costs.push((route.to_owned(), counter.take()));
+        reply
+    };
+    counter.take();
+    let body = json!({ "email": "route@shop.test", "password": "a-good-password" });
+    measure("POST /auth/register", app.post("/auth/register", None, body.clone()).await).await;
+    let login = measure("POST /auth/login", app.post("/auth/login", None, body).await).await;
+    let refresh = login.json["tokens"]["refresh_token"].as_str().expect("refresh").to_owned();
+    let reply = app.get("/auth/refresh_access_token", Some(&refresh)).await;
+    let user = measure("GET /auth/refresh_access_token", reply).await;
+    let user = user.json["access_token"].as_str().expect("access").to_owned();
+    let token = Some(user.as_str());
+    measure("GET /auth/protected", app.get("/auth/protected", token).await).await;
+
+    let body = json!({ "name": "Mug", "category": "c", "variants": [{ "sku": "RC-1", "stock": 9, "price": "4.00" }] });
+    let created = app.post("/products/create_product", Some(&admin), body).await;
+    let id = measure("POST /products/create_product", created).await.json["product"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let reply = app
+        .put(
+            &format!("/products/update_product/{id}"),
+            Some(&admin),
+            json!({ "description": "Tall" }),
+        )
+        .await;
+    measure("PUT /products/update_product/{product_id}", reply).await;
+    measure("GET /products/{product_id}", app.get(&format!("/products/{id}"), None).await).await;
+    let reply = app.get("/products/all_products", None).await;
+    measure("GET /products/all_products", reply).await;
+
+    let body = json!({ "code": "RC-10", "discount_percent": 10, "expiry": "2999-01-01T00:00:00Z" });
+    measure("POST /coupons/create", app.post("/coupons/create", Some(&admin), body).await).await;
+    let reply =
+        app.put("/coupons/update/RC-10", Some(&admin), json!({ "discount_percent": 5 })).await;
+    measure("PUT /coupons/update/{coupon_code}", reply).await;
+    measure("GET /coupons/all", app.get("/coupons/all", Some(&admin)).await).await;
+    measure("GET /coupons/my_coupons", app.get("/coupons/my_coupons", token).await).await;
+
+    let line = json!({ "product_id": id, "sku": "RC-1", "quantity": 2 });
+    measure("POST /cart/add_item", app.post("/cart/add_item", token, line.clone()).await).await;
+    let reply = app
+        .post("/cart/update_item_quantity", token, json!({ "product_id": id, "quantity": 1 }))
+        .await;
+    measure("POST /cart/update_item_quantity", reply).await;
+    measure("GET /cart/details", app.get("/cart/details", token).await).await;
+    let reply = app.post("/cart/remove_item", token, json!({ "product_id": id })).await;
+    measure("POST /cart/remove_item", reply).await;
+    app.post("/cart/add_item", token, line).await;
+    counter.take();
+
+    let reply = app.post("/orders/create", token, json!({ "coupon_code": "RC-10" })).await;
+    let order = measure("POST /orders/create", reply).await.json["order"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    measure("GET /orders", app.get("/orders", token).await).await;
+    measure("GET /orders/all", app.get("/orders/all", Some(&admin)).await).await;
+    measure("GET /orders/{order_id}", app.get(&format!("/orders/{order}"), token).await).await;
+    let reply = app.set_status(&admin, &order, "Shipped").await;
+    measure("PUT /orders/{order_id}/status", reply).await;
+
+    let reply = app.delete("/coupons/delete/RC-10", Some(&admin)).await;
+    measure("DELETE /coupons/delete/{coupon_code}", reply).await;
+    let reply = app.delete(&format!("/products/delete_product/{id}"), Some(&admin)).await;
+    measure("DELETE /products/delete_product/{product_id}", reply).await;
+    measure("GET /auth/logout", app.get("/auth/logout", token).await).await;
+    costs
+}
+
+#[tokio::test]
+async fn no_route_costs_more_requests_than_the_readme_says() {
+    let (app, counter) = counted_app().await;
+    let measured = cost_of_every_route(&app, &counter).await;
+    println!("| route | DynamoDB requests |\n|---|---|");
+    for (route, count) in &measured {
+        println!("| `{route}` | {count} |");
+    }
+    let routes: Vec<String> =
+        e2e::source_routes().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    let mut covered: Vec<String> = measured.iter().map(|(route, _)| route.clone()).collect();
+    covered.sort();
+    let mut every = routes.clone();
+    every.sort();
+    assert_eq!(covered, every, "every route is measured once");
+    let documented = documented_costs();
+    assert_eq!(documented.keys().cloned().collect::<Vec<_>>(), every, "README names every route");
+    for (route, count) in measured {
+        assert!(
+            count <= documented[&route],
+            "{route}: {count} requests, README says {}",
+            documented[&route]
+        );
+    }
+}

@@ -655,7 +655,7 @@ fn the_orders_function_may_only_touch_what_checkout_uses_and_send_to_its_queue()
     assert!(grants[0].1.contains("Table.Arn"));
     assert_eq!(grants[1].0, set(&["dynamodb:Query"]));
     assert!(grants[1].1.contains("/index/GSI1") && grants[1].1.contains("/index/GSI2"));
-    assert_eq!(grants[2].0, set(&["sqs:SendMessage"]));
+    assert_eq!(grants[2].0, set(&["sqs:SendMessage", "sqs:GetQueueAttributes"]));
     assert!(grants[2].1.contains("OrderEventsQueue.Arn"), "{}", grants[2].1);
     let queue_url = serde_norway::to_string(
         &orders["Properties"]["Environment"]["Variables"]["ORDER_EVENTS_QUEUE_URL"],
@@ -715,7 +715,8 @@ fn order_emails_are_an_sqs_worker_reporting_partial_failures_with_a_dead_letter_
     // SES only from the configured identity; table writes only to e-mail markers.
     let statements =
         worker["Properties"]["Policies"][0]["Statement"].as_sequence().expect("statements");
-    let ses: Vec<_> = statements.iter().filter(|s| yaml(&s["Action"]).contains("ses:")).collect();
+    let ses: Vec<_> =
+        statements.iter().filter(|s| yaml(&s["Action"]).contains("ses:Send")).collect();
     assert_eq!(ses.len(), 1);
     assert_eq!(yaml(&ses[0]["Action"]).trim(), "- ses:SendEmail");
     // Any verified identity (the address or its domain), only as From SenderAddress.
@@ -729,6 +730,9 @@ fn order_emails_are_an_sqs_worker_reporting_partial_failures_with_a_dead_letter_
         let unconditioned = statement["Condition"].is_null();
         let any_resource = yaml(&statement["Resource"]).ends_with("*\n");
         assert!(!actions.contains('*'), "{actions}");
+        if actions.trim() == "- ses:GetAccount" {
+            continue; // the warm-up read: an account-level action with no resource type
+        }
         assert!(!unconditioned || !any_resource, "{actions}: any resource, no condition");
         if actions.contains("PutItem") || actions.contains("DeleteItem") {
             assert!(yaml(&statement["Condition"]).contains("SENT#*"), "{actions}");

@@ -10,12 +10,12 @@ use shared::{
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    shared::logging::init_lambda();
     let WorkerConfig { table_name, sender } = WorkerConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table_name);
-    store.warm_up().await;
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), &sender);
+    tokio::join!(store.warm_up(), mailer.warm_up());
     let worker = EmailWorker { store: &store, mailer: &mailer, sender: &sender };
     let worker = &worker;
     lambda_runtime::run(service_fn(

@@ -1,5 +1,5 @@
 //! The orders Lambda: build the state once per cold start (publishing order events to the
-//! queue in `ORDER_EVENTS_QUEUE_URL`), then serve the router.
+//! queue in `ORDER_EVENTS_QUEUE_URL`, both connections warmed), then serve the router.
 
 use std::sync::Arc;
 
@@ -10,10 +10,12 @@ use shared::{
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::logging::init_lambda();
     let config = EventsConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
     let events = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url);
-    let state = shared::AppState::from_sdk(&sdk).await?.with_events(Arc::new(events));
+    // Both connections open at once: DynamoDB (inside `from_sdk`) and SQS.
+    let (state, ()) = tokio::join!(shared::AppState::from_sdk(&sdk), events.warm_up());
+    let state = state?.with_events(Arc::new(events));
     lambda_http::run(orders::router(state)).await
 }

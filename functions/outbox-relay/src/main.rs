@@ -16,11 +16,12 @@ const BATCH: usize = 500;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    shared::logging::init_lambda();
     let config = RelayConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name);
     let publisher = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url);
+    tokio::join!(store.warm_up(), publisher.warm_up());
     let (store, publisher) = (&store, &publisher);
     lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
         let report = republish(store, publisher, Timestamp::now(), MIN_AGE_SECONDS, BATCH).await?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::logging::init_lambda();
     let sdk = aws_config::load_from_env().await;
     let state = shared::AppState::from_sdk(&sdk)
         .await?

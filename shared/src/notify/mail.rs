@@ -80,7 +80,7 @@ mod ses {
     use async_trait::async_trait;
     use aws_sdk_sesv2::{
         Client,
-        error::ProvideErrorMetadata,
+        error::{DisplayErrorContext, ProvideErrorMetadata},
         primitives::Blob,
         types::{Destination, EmailContent, RawMessage},
     };
@@ -98,6 +98,14 @@ mod ses {
         /// A mailer sending as `from` (an identity verified in SES).
         pub fn new(client: Client, from: impl Into<String>) -> Self {
             Self { client, from: from.into() }
+        }
+
+        /// Opens the connection to SES during the cold start (one `GetAccount`), so the first
+        /// e-mail does not pay the TLS handshake. Failures are only logged.
+        pub async fn warm_up(&self) {
+            if let Err(error) = self.client.get_account().send().await {
+                tracing::warn!(error = %DisplayErrorContext(&error), "SES warm-up failed");
+            }
         }
     }
 

@@ -1,7 +1,11 @@
 //! Order events to SQS, one message each.
 
 use async_trait::async_trait;
-use aws_sdk_sqs::{Client, error::ProvideErrorMetadata};
+use aws_sdk_sqs::{
+    Client,
+    error::{DisplayErrorContext, ProvideErrorMetadata},
+    types::QueueAttributeName,
+};
 
 use super::{EventPublisher, PublishError};
 use crate::domain::OrderEvent;
@@ -17,6 +21,22 @@ impl SqsPublisher {
     /// A publisher to the queue at `queue_url`.
     pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
         Self { client, queue_url: queue_url.into() }
+    }
+
+    /// Opens the connection to SQS during the cold start (one `GetQueueAttributes` asking for
+    /// the queue's ARN), so the first checkout does not pay the TLS handshake. Failures are
+    /// only logged: publishing still works, and a failed publish leaves the event in the outbox.
+    pub async fn warm_up(&self) {
+        let result = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await;
+        if let Err(error) = result {
+            tracing::warn!(error = %DisplayErrorContext(&error), "SQS warm-up failed");
+        }
     }
 }
 

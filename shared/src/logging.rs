@@ -1,0 +1,56 @@
+//! Log set-up for the Lambda functions: one `tracing` subscriber that follows Lambda's
+//! advanced logging controls (`AWS_LAMBDA_LOG_FORMAT=JSON`, `AWS_LAMBDA_LOG_LEVEL`), or
+//! `RUST_LOG` holding a single level, `INFO` by default.
+//!
+//! Levels only, no per-module directives: a level filter needs no regular-expression engine,
+//! which keeps it (about 0.4 MiB of zip) out of every function.
+
+use tracing_subscriber::filter::LevelFilter;
+
+/// The level named by `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else `INFO`. Lambda's own
+/// names (`TRACE` … `FATAL`) and tracing's (`trace` … `error`, `off`) are both understood; an
+/// unknown value means `INFO`.
+pub fn level_from(lookup: impl Fn(&str) -> Option<String>) -> LevelFilter {
+    let value = lookup("AWS_LAMBDA_LOG_LEVEL").or_else(|| lookup("RUST_LOG"));
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("fatal") => LevelFilter::ERROR,
+        Some(other) => other.parse().unwrap_or(LevelFilter::INFO),
+        None => LevelFilter::INFO,
+    }
+}
+
+/// Installs the subscriber: JSON lines when Lambda asks for JSON, plain lines otherwise; no
+/// timestamps (Lambda adds its own) and no ANSI colours.
+pub fn init_lambda() {
+    let lookup = |name: &str| std::env::var(name).ok();
+    let json = lookup("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level_from(lookup))
+        .with_target(false)
+        .with_ansi(false)
+        .without_time();
+    if json { builder.json().init() } else { builder.init() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn level(vars: &[(&str, &str)]) -> LevelFilter {
+        level_from(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[test]
+    fn lambdas_level_wins_over_rust_log_and_info_is_the_default() {
+        assert_eq!(level(&[]), LevelFilter::INFO);
+        assert_eq!(level(&[("RUST_LOG", "debug")]), LevelFilter::DEBUG);
+        assert_eq!(
+            level(&[("RUST_LOG", "debug"), ("AWS_LAMBDA_LOG_LEVEL", "WARN")]),
+            LevelFilter::WARN
+        );
+        assert_eq!(level(&[("AWS_LAMBDA_LOG_LEVEL", "FATAL")]), LevelFilter::ERROR);
+        assert_eq!(level(&[("AWS_LAMBDA_LOG_LEVEL", "TRACE")]), LevelFilter::TRACE);
+        assert_eq!(level(&[("RUST_LOG", "off")]), LevelFilter::OFF);
+        assert_eq!(level(&[("RUST_LOG", "shared=debug,info")]), LevelFilter::INFO);
+    }
+}
