@@ -5,7 +5,8 @@ does not: two TransactWriteItems can interleave, so a race test could see two wi
 DynamoDB has exactly one. Connections are still accepted concurrently (threaded server);
 only the handling of each request holds a lock.
 
-Usage: python scripts/moto_server.py HOST PORT
+Usage: python scripts/moto_server.py HOST PORT [CERT_PEM KEY_PEM]
+With a certificate and key it serves HTTPS (the benchmark's TLS endpoint).
 """
 
 import os
@@ -20,7 +21,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import run_simple
 
 
-def main(host, port):
+def main(host, port, cert=None, key=None):
     os.environ.setdefault("MOTO_PORT", port)
     app = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
@@ -29,8 +30,10 @@ def main(host, port):
         with lock:
             return list(app(environ, start_response))
 
-    run_simple(host, int(port), one_at_a_time, threaded=True, request_handler=MotoRequestHandler)
+    tls = (cert, key) if cert else None
+    run_simple(host, int(port), one_at_a_time, threaded=True, request_handler=MotoRequestHandler,
+               ssl_context=tls)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:5])

@@ -31,15 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 step "tools: $VENV"
-stamp="$VENV/.requirements-$(python3 -c 'import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest()[:16])' requirements-dev.txt)"
-if [[ ! -f "$stamp" ]]; then
-    python3 -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-    rm -f "$VENV"/.requirements-*
-    touch "$stamp"
-fi
-PY="$VENV/bin/python"
+source scripts/venv.sh
 
 free_port() { "$PY" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_http() { # url, what, log

@@ -80,7 +80,7 @@ mod ses {
     use async_trait::async_trait;
     use aws_sdk_sesv2::{
         Client,
-        error::{DisplayErrorContext, ProvideErrorMetadata},
+        error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
         primitives::Blob,
         types::{Destination, EmailContent, RawMessage},
     };
@@ -103,8 +103,12 @@ mod ses {
         /// Opens the connection to SES during the cold start (one `GetAccount`), so the first
         /// e-mail does not pay the TLS handshake. Failures are only logged.
         pub async fn warm_up(&self) {
-            if let Err(error) = self.client.get_account().send().await {
-                tracing::warn!(error = %DisplayErrorContext(&error), "SES warm-up failed");
+            match self.client.get_account().send().await {
+                // Answered, even with an error such as AccessDenied: the connection is open.
+                Ok(_) | Err(SdkError::ServiceError(_)) => {}
+                Err(error) => {
+                    tracing::warn!(error = %DisplayErrorContext(&error), "SES warm-up failed")
+                }
             }
         }
     }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_sqs::{
     Client,
-    error::{DisplayErrorContext, ProvideErrorMetadata},
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     types::QueueAttributeName,
 };
 
@@ -34,8 +34,12 @@ impl SqsPublisher {
             .attribute_names(QueueAttributeName::QueueArn)
             .send()
             .await;
-        if let Err(error) = result {
-            tracing::warn!(error = %DisplayErrorContext(&error), "SQS warm-up failed");
+        match result {
+            // Answered, even with an error such as AccessDenied: the connection is open.
+            Ok(_) | Err(SdkError::ServiceError(_)) => {}
+            Err(error) => {
+                tracing::warn!(error = %DisplayErrorContext(&error), "SQS warm-up failed")
+            }
         }
     }
 }

@@ -1,0 +1,66 @@
+"""Sends events through a function's real Lambda binary, without Docker: the path
+`sam local invoke` takes, with a fake Runtime API instead of the container. See
+`scripts/invoke.sh`, which builds the binaries first.
+
+usage: invoke.py BIN_DIR FUNCTION [EVENT]   one event (default: the function's sample in
+                                            lambda_rig.DEFAULT_EVENTS); prints the answer
+       invoke.py BIN_DIR --all              one sample event through each of the seven
+                                            functions; fails unless every answer succeeds
+EVENT is a name in events/ (without .json) or a path. Its {{placeholders}} are filled with
+real tokens and ids made through the local server on the same moto table.
+"""
+
+import json
+import sys
+
+import lambda_rig
+from stack import Stack
+
+
+def succeeded(function, answer):
+    """Whether a function's answer is a success: a 2xx for the API functions, no failed
+    message for the e-mail worker, a report for the relay."""
+    if function == "order-emails":
+        return isinstance(answer, dict) and answer.get("batchItemFailures") == []
+    if function == "outbox-relay":
+        return isinstance(answer, dict) and "published" in answer
+    status = lambda_rig.status_of(answer)
+    return isinstance(status, int) and 200 <= status < 300
+
+
+def invoke(stack, bin_dir, function, event_name, logs=sys.stderr):
+    event = lambda_rig.load_event(event_name, stack.values)
+    result = lambda_rig.run(f"{bin_dir}/{function}", [event], stack.env, stderr=logs)
+    return result["answers"][0], result
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    bin_dir, function = argv[0], argv[1]
+    with Stack(bin_dir) as stack:
+        if function == "--all":
+            failed = []
+            for name, event in lambda_rig.DEFAULT_EVENTS.items():
+                with open(f"{stack.log_dir}/{name}.log", "w") as logs:
+                    answer, result = invoke(stack, bin_dir, name, event, logs)
+                ok = succeeded(name, answer)
+                print(f"{name:<13} {event or 'scheduled event':<24} "
+                      f"{lambda_rig.status_of(answer)!s:<4} init {result['init_ms']:.0f} ms, "
+                      f"event {result['event_ms'][0]:.0f} ms {'' if ok else '  FAILED: ' + json.dumps(answer)}")
+                if not ok:
+                    failed.append(name)
+                    with open(f"{stack.log_dir}/{name}.log") as logs:
+                        sys.stderr.write(logs.read())
+            if failed:
+                sys.exit(f"failed: {', '.join(failed)}")
+            return
+        event = argv[2] if len(argv) > 2 else lambda_rig.DEFAULT_EVENTS.get(function)
+        answer, _ = invoke(stack, bin_dir, function, event)
+        print(json.dumps(answer, indent=2))
+        if not succeeded(function, answer):
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
