@@ -83,6 +83,7 @@ class Runtime:
         self.polls = []  # perf_counter of each /next
         self.responses = []  # (perf_counter, answer) of each /response or /error
         self.done = threading.Event()
+        self.pid, self.init_cpu_ms = None, None
         rig = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -95,6 +96,8 @@ class Runtime:
                     return
                 served = len(rig.polls)
                 rig.polls.append(time.perf_counter())
+                if served == 0:
+                    rig.init_cpu_ms = cpu_ms(rig.pid)
                 if served >= len(rig.events):
                     # No more events: hold the poll, unanswered, until the process is stopped.
                     rig.done.wait(30)
@@ -133,6 +136,19 @@ class Runtime:
         return f"127.0.0.1:{self.server.server_address[1]}"
 
 
+def cpu_ms(pid):
+    """CPU time used so far by every thread of process `pid` (from /proc/PID/task/*/schedstat,
+    nanosecond resolution): the process's own work, whatever it waited for."""
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+    except OSError:
+        return None
+    return total / 1e6
+
+
 def peak_rss_kib(pid):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -146,7 +162,7 @@ def peak_rss_kib(pid):
 
 def run(binary, events, env=None, timeout=60, stderr=subprocess.DEVNULL):
     """Starts `binary` under a fake Runtime API, serves `events`, stops it. Returns a dict:
-    init_ms (process start → first poll), event_ms (each event: handed over → answered),
+    init_ms (process start → first poll), init_cpu_ms (CPU time of the process by then), event_ms (each event: handed over → answered),
     answers, peak_rss_kib."""
     runtime = Runtime(events)
     child_env = dict(os.environ if env is None else env)
@@ -160,6 +176,7 @@ def run(binary, events, env=None, timeout=60, stderr=subprocess.DEVNULL):
     })
     start = time.perf_counter()
     process = subprocess.Popen([binary], env=child_env, stdout=stderr, stderr=stderr)
+    runtime.pid = process.pid
     try:
         if not runtime.done.wait(timeout):
             raise SystemExit(f"{binary} answered {len(runtime.responses)} of {len(events)} events")
@@ -172,6 +189,7 @@ def run(binary, events, env=None, timeout=60, stderr=subprocess.DEVNULL):
     polls, responses = runtime.polls, runtime.responses
     return {
         "init_ms": (polls[0] - start) * 1000,
+        "init_cpu_ms": runtime.init_cpu_ms,
         "event_ms": [(responses[i][0] - polls[i]) * 1000 for i in range(len(events))],
         "answers": [answer for _, answer in responses],
         "peak_rss_kib": rss,

@@ -9,6 +9,8 @@
 #   4. the local server (DynamoDB mode, against moto), then schemathesis on every operation
 #      of its OpenAPI document: no 5xx, responses match the document; then a full order over
 #      HTTP whose e-mail must appear in the server's outbox folder as a MIME .eml
+#   5. the post-deploy smoke test (scripts/smoke.py) against that local server, and one sample
+#      event through each function's real Lambda binary (scripts/invoke.py --all)
 #
 # Everything it starts is stopped on exit, failed or not.
 set -euo pipefail
@@ -76,7 +78,9 @@ step "cfn-lint on the SAM-translated template"
 echo "cfn-lint: no findings"
 
 step "schemathesis against the local server (DynamoDB store on moto)"
-cargo build --locked -p local --bin local
+# The seven function binaries too (debug), for the real-binary invocations below.
+cargo build --locked -p local --bin local -p auth -p products -p coupons -p cart -p orders \
+    -p order-emails -p outbox-relay
 api_port="$(free_port)"
 admin_email="schemathesis-admin@shop.test"
 admin_password="$("$PY" -c 'import secrets;print(secrets.token_urlsafe(24))')"
@@ -117,5 +121,12 @@ schemathesis --include-path /auth/logout
 
 step "a full order over HTTP against the local server writes the customer's e-mail"
 "$PY" scripts/local_order_email.py "$api" "$admin_email" "$admin_password" "$LOGS/outbox"
+
+step "the post-deploy smoke test against the local server (scripts/smoke.py)"
+SMOKE_ADMIN_EMAIL="$admin_email" SMOKE_ADMIN_PASSWORD="$admin_password" "$PY" scripts/smoke.py "$api"
+
+step "every function's real Lambda binary answers its sample event (scripts/invoke.sh --all)"
+# A Runtime API on loopback instead of Docker; its own moto server and local server.
+(cd scripts && "$PY" invoke.py ../target/debug --all)
 
 step "all checks passed"
