@@ -79,8 +79,8 @@ echo "cfn-lint: no findings"
 
 step "schemathesis against the local server (DynamoDB store on moto)"
 # The seven function binaries too (debug), for the real-binary invocations below.
-cargo build --locked -p local --bin local -p auth -p products -p coupons -p cart -p orders \
-    -p order-emails -p outbox-relay
+cargo build --locked -p local -p auth -p products -p coupons -p cart -p orders -p order-emails \
+    -p outbox-relay
 api_port="$(free_port)"
 admin_email="schemathesis-admin@shop.test"
 admin_password="$("$PY" -c 'import secrets;print(secrets.token_urlsafe(24))')"
