@@ -83,6 +83,13 @@ class Stack:
         return process, log.name
 
     def __enter__(self):
+        try:
+            return self._start_all()
+        except BaseException:
+            self.__exit__(None, None, None)  # nothing started is left running
+            raise
+
+    def _start_all(self):
         moto_port, local_port = free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         env.update({
