@@ -3,7 +3,8 @@
 //! `RUST_LOG` holding a single level, `INFO` by default.
 //!
 //! Levels only, no per-module directives: a level filter needs no regular-expression engine,
-//! which keeps it (about 0.4 MiB of zip) out of every function.
+//! which keeps one out of every function (together with dropping the SSO and
+//! credential-process providers: 4,765,483 → 4,527,081 B for the auth function's arm64 zip).
 
 use tracing_subscriber::filter::LevelFilter;
 
