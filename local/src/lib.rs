@@ -2,6 +2,8 @@
 //! the in-memory store or any DynamoDB-compatible endpoint. The binary (`main.rs`) adds the
 //! command line; tests build the same [`app`].
 
+pub mod demo;
+
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
@@ -27,8 +29,8 @@ pub const TEMPLATE_YAML: &str = include_str!("../../template.yaml");
 /// The hand-written OpenAPI 3 document of every route (checked against the routers by tests).
 pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 
-/// Every function's routes, merged, plus `GET /openapi.json`, with the shared fallbacks and
-/// request logging.
+/// Every function's routes, merged, plus `GET /openapi.json` and the API explorer at
+/// `GET /docs`, with the shared fallbacks and request logging.
 pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .merge(auth::routes())
@@ -36,12 +38,35 @@ pub fn app(state: AppState) -> Router {
         .merge(coupons::routes())
         .merge(cart::routes())
         .merge(orders::routes())
-        .route("/openapi.json", get(openapi_json));
+        .route("/openapi.json", get(openapi_json))
+        .merge(explorer());
     shared::http::app(routes, state)
 }
 
 async fn openapi_json() -> Json<Value> {
     Json(openapi().clone())
+}
+
+/// Where the API explorer is served.
+pub const EXPLORER_PATH: &str = "/docs";
+
+/// Swagger UI at [`EXPLORER_PATH`], its assets embedded in this binary (works offline), over
+/// the OpenAPI document with one server: the one serving the page, so "Try it out" calls
+/// this server whatever its port.
+fn explorer() -> Router<AppState> {
+    let document = format!("{EXPLORER_PATH}/openapi.json");
+    let ui = swagger_ui_dist::generate_routes(swagger_ui_dist::ApiDefinition {
+        uri_prefix: EXPLORER_PATH,
+        api_definition: swagger_ui_dist::OpenApiSource::Uri(document.as_str()),
+        title: Some("Shop API explorer"),
+    });
+    ui.route(&document, get(explorer_document)).with_state(())
+}
+
+async fn explorer_document() -> Json<Value> {
+    let mut document = openapi().clone();
+    document["servers"] = serde_json::json!([{ "url": "/", "description": "this server" }]);
+    Json(document)
 }
 
 /// The OpenAPI document as JSON.

@@ -5,7 +5,8 @@ use std::{env, net::IpAddr, path::PathBuf, sync::Arc};
 use anyhow::Context;
 use clap::Parser;
 use local::{
-    DEFAULT_SENDER, DEFAULT_TABLE, StoreKind, app, in_process_queue, local_tokens, open_store,
+    DEFAULT_SENDER, DEFAULT_TABLE, EXPLORER_PATH, StoreKind, app, demo, in_process_queue,
+    local_tokens, open_store,
 };
 use shared::notify::mail::EmlFolder;
 use shared::{
@@ -34,6 +35,10 @@ struct Args {
     /// The From address of the order e-mails.
     #[arg(long, default_value = DEFAULT_SENDER, env = "SHOP_EMAIL_SENDER")]
     sender: String,
+    /// Seed a demo shop (products, coupons, an admin and a customer whose passwords are
+    /// printed); idempotent. Loopback addresses only.
+    #[arg(long, env = "SHOP_DEMO")]
+    demo: bool,
 }
 
 #[tokio::main]
@@ -44,6 +49,9 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if args.demo {
+        demo::check_host(args.host)?;
+    }
     let lookup = |name: &str| env::var(name).ok();
 
     let table = lookup("TABLE_NAME").unwrap_or_else(|| DEFAULT_TABLE.into());
@@ -62,6 +70,10 @@ async fn main() -> anyhow::Result<()> {
             .map_err(|error| anyhow::anyhow!("SHOP_ADMIN_EMAIL/SHOP_ADMIN_PASSWORD: {error}"))?;
         tracing::info!(email, outcome, "admin account");
     }
+    let seeded = match args.demo {
+        true => Some(demo::seed(store.as_ref()).await.context("seeding the demo shop")?),
+        false => None,
+    };
 
     let queue =
         in_process_queue(Arc::clone(&store), EmlFolder::new(&args.outbox), args.sender.clone());
@@ -73,7 +85,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let address = listener.local_addr()?;
-    tracing::info!(store = ?args.store, outbox = %args.outbox.display(), "shop API listening on http://{address}");
+    tracing::info!(store = ?args.store, outbox = %args.outbox.display(), "shop API listening on http://{address} (explorer: http://{address}{EXPLORER_PATH})");
+    if let Some(seeded) = &seeded {
+        println!("{}", demo::banner(address, seeded));
+    }
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

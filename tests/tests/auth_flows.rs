@@ -91,7 +91,7 @@ async fn the_admin_command_promotes_only_an_account_it_can_prove_is_the_operator
     // The account's owner, proving the password, is promoted; a second run changes nothing.
     let promoted =
         shared::auth::ensure_admin(app.store.as_ref(), "ops@shop.test", "squatter-password").await;
-    assert_eq!(promoted.expect("promoted"), "promoted");
+    assert_eq!(promoted.expect("promoted"), "role changed");
     let again =
         shared::auth::ensure_admin(app.store.as_ref(), "ops@shop.test", "squatter-password").await;
     assert_eq!(again.expect("exists"), "exists");

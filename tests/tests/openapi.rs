@@ -60,6 +60,40 @@ async fn the_local_server_serves_the_document_as_json() {
     assert!(reply.json["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
 }
 
+async fn fetch(app: &TestApp, path: &str) -> (StatusCode, String, String) {
+    let request = axum::http::Request::get(path).body(axum::body::Body::empty()).expect("request");
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request).await.expect("reply");
+    let status = response.status();
+    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap_or(""));
+    let content_type = content_type.unwrap_or("").to_owned();
+    let body = http_body_util::BodyExt::collect(response.into_body()).await.expect("body");
+    (status, content_type, String::from_utf8_lossy(&body.to_bytes()).into_owned())
+}
+
+#[tokio::test]
+async fn the_explorer_page_its_assets_and_its_document_are_served_by_the_binary() {
+    let app = TestApp::new(Backend::Memory).await;
+    let (status, content_type, page) = fetch(&app, "/docs").await;
+    assert_eq!((status, content_type.as_str()), (StatusCode::OK, "text/html"));
+    assert!(page.contains("/docs/swagger-ui-bundle.js") && page.contains("/docs/openapi.json"));
+    assert!(!page.contains("https://"), "no asset from elsewhere: {page}");
+    for (asset, kind) in
+        [("/docs/swagger-ui-bundle.js", "text/javascript"), ("/docs/swagger-ui.css", "text/css")]
+    {
+        let (status, content_type, body) = fetch(&app, asset).await;
+        assert_eq!((status, content_type.as_str()), (StatusCode::OK, kind), "{asset}");
+        assert!(body.len() > 100_000, "{asset} is the real asset ({} bytes)", body.len());
+    }
+
+    let document = app.get("/docs/openapi.json", None).await;
+    assert_eq!(document.status, StatusCode::OK);
+    assert_eq!(
+        document.json["servers"],
+        serde_json::json!([{ "url": "/", "description": "this server" }])
+    );
+    assert_eq!(document.json["paths"], local::openapi()["paths"]);
+}
+
 #[test]
 fn every_reference_resolves() {
     fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {

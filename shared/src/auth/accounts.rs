@@ -1,5 +1,5 @@
 //! Account operations: registration, login with per-address lockout, refresh with rotation
-//! and a reuse grace window, logout, and the operator's `ensure_admin`.
+//! and a reuse grace window, logout, and the operator's `ensure_admin`/`ensure_account`.
 
 use super::{AuthError, AuthUser, PasswordHasher, TokenKind, TokenPair, Tokens};
 use crate::store::Conflict;
@@ -273,6 +273,18 @@ pub async fn ensure_admin(
     email: &str,
     password: &str,
 ) -> Result<&'static str, AuthError> {
+    ensure_account(store, email, password, Role::Admin).await
+}
+
+/// Creates the account `email` with `role` if absent (`"created"`), leaves it if it has the
+/// role (`"exists"`), or gives it the role when `password` is that account's password
+/// (`"role changed"`); an account whose password differs keeps its role (403).
+pub async fn ensure_account(
+    store: &dyn Store,
+    email: &str,
+    password: &str,
+    role: Role,
+) -> Result<&'static str, AuthError> {
     let mut errors = FieldErrors::new();
     let email = errors.check("email", Email::parse(email));
     let password = errors.check("password", Password::parse(password));
@@ -280,23 +292,22 @@ pub async fn ensure_admin(
         return Err(errors.into());
     };
     match store.find_user_by_email(&email).await? {
-        Some(record) if record.user.role == Role::Admin => Ok("exists"),
+        Some(record) if record.user.role == role => Ok("exists"),
         Some(record) => {
             let owns = PasswordHasher
                 .verify(password.expose().to_owned(), Some(record.password_hash))
                 .await;
             if !owns {
                 return Err(AuthError::Forbidden(
-                    "an account with this e-mail exists and the password given is not its password; not promoted",
+                    "an account with this e-mail exists and the password given is not its password; role not changed",
                 ));
             }
-            store.set_role(&record.user, Role::Admin).await?;
-            Ok("promoted")
+            store.set_role(&record.user, role).await?;
+            Ok("role changed")
         }
         None => {
             let password_hash = PasswordHasher.hash(password).await?;
-            let user =
-                User { id: UserId::new(), email, role: Role::Admin, created_at: Timestamp::now() };
+            let user = User { id: UserId::new(), email, role, created_at: Timestamp::now() };
             store.create_user(&UserRecord { user, password_hash }).await?;
             Ok("created")
         }

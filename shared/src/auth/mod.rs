@@ -7,7 +7,7 @@ mod error;
 mod password;
 pub(crate) mod token;
 
-pub use accounts::{Accounts, LoggedIn, StaleRefresh, ensure_admin, stale_refresh};
+pub use accounts::{Accounts, LoggedIn, StaleRefresh, ensure_account, ensure_admin, stale_refresh};
 pub use caller::AuthUser;
 pub use error::AuthError;
 pub use password::PasswordHasher;
