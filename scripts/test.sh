@@ -11,6 +11,12 @@
 #      HTTP whose e-mail must appear in the server's outbox folder as a MIME .eml
 #   5. the post-deploy smoke test (scripts/smoke.py) against that local server, and one sample
 #      event through each function's real Lambda binary (scripts/invoke.py --all)
+#   6. the quick start's demo server (--demo): its printed accounts, its API explorer (/docs)
+#      driven in headless Chromium (Debian's chromium and chromedriver, installed with apt-get
+#      when missing; screenshot in target/explorer.png), and an order whose e-mail file appears
+#   7. `sam build` with samconfig.toml (cargo lambda, arm64): each function's bootstrap is an
+#      arm64 executable. Debug profile (SAM_BUILD_MODE=debug): the path is the deploy's, the
+#      release profile's LTO would add ~10 minutes without checking anything more
 #
 # Everything it starts is stopped on exit, failed or not.
 set -euo pipefail
@@ -128,5 +134,42 @@ SMOKE_ADMIN_EMAIL="$admin_email" SMOKE_ADMIN_PASSWORD="$admin_password" "$PY" sc
 step "every function's real Lambda binary answers its sample event (scripts/invoke.sh --all)"
 # A Runtime API on loopback instead of Docker; its own moto server and local server.
 (cd scripts && "$PY" invoke.py ../target/debug --all)
+
+step "the demo shop (--demo) and its API explorer (/docs) in headless Chromium"
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    as_root=()
+    [[ "$(id -u)" -eq 0 ]] || as_root=(sudo)
+    apt_install() {
+        DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q chromium chromium-driver
+    }
+    echo "installing Debian's chromium and chromium-driver (log: $LOGS/apt.log)"
+    apt_install >"$LOGS/apt.log" 2>&1 \
+        || { "${as_root[@]}" apt-get update -q >>"$LOGS/apt.log" 2>&1 && apt_install >>"$LOGS/apt.log" 2>&1; } \
+        || { tail -20 "$LOGS/apt.log" >&2; echo "could not install chromium" >&2; exit 1; }
+fi
+demo_port="$(free_port)"
+SHOP_DEMO=1 RUST_LOG=warn "$ROOT/target/debug/local" --port "$demo_port" --outbox "$LOGS/demo-outbox" \
+    >"$LOGS/demo.log" 2>&1 &
+pids+=($!)
+demo="http://127.0.0.1:$demo_port"
+wait_http "$demo/docs" "the demo server" "$LOGS/demo.log"
+# The credentials are read from what the server printed, as a newcomer would.
+read -r demo_email demo_password < <(awk '/Admin:/ {print $2, $4; exit}' "$LOGS/demo.log")
+[[ -n "${demo_password:-}" ]] || { cat "$LOGS/demo.log" >&2; echo "no demo admin printed" >&2; exit 1; }
+"$PY" scripts/explorer_browser.py "$demo" "$demo_email" "$demo_password" "$ROOT/target/explorer.png"
+"$PY" scripts/local_order_email.py "$demo" "$demo_email" "$demo_password" "$LOGS/demo-outbox"
+
+step "sam build (samconfig.toml; cargo lambda, arm64, debug profile)"
+rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
+    || rustup target add aarch64-unknown-linux-gnu
+# One cargo invocation for all seven first, so their dependencies compile in parallel; sam
+# build then runs cargo lambda per function, as a deployment does, over that cache.
+cargo lambda build --arm64 --locked -p auth -p products -p coupons -p cart -p orders -p order-emails \
+    -p outbox-relay >"$LOGS/cargo-lambda.log" 2>&1 \
+    || { tail -40 "$LOGS/cargo-lambda.log" >&2; echo "cargo lambda build failed" >&2; exit 1; }
+SAM_CLI_TELEMETRY=0 SAM_BUILD_MODE=debug "$VENV/bin/sam" build --region us-east-1 \
+    --build-dir "$ROOT/target/sam/build" --cache-dir "$ROOT/target/sam/cache" >"$LOGS/sam-build.log" 2>&1 \
+    || { tail -40 "$LOGS/sam-build.log" >&2; echo "sam build failed" >&2; exit 1; }
+"$PY" scripts/check_sam_build.py template.yaml "$ROOT/target/sam/build"
 
 step "all checks passed"

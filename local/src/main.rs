@@ -37,7 +37,7 @@ struct Args {
     sender: String,
     /// Seed a demo shop (products, coupons, an admin and a customer whose passwords are
     /// printed); idempotent. Loopback addresses only.
-    #[arg(long, env = "SHOP_DEMO")]
+    #[arg(long, env = "SHOP_DEMO", value_parser = clap::builder::FalseyValueParser::new())]
     demo: bool,
 }
 

@@ -773,3 +773,28 @@ fn the_outbox_relay_runs_every_minute_and_may_only_publish_and_clear_the_outbox(
         assert!(!policy.contains(forbidden), "{forbidden}: {policy}");
     }
 }
+
+/// `sam local` sets only the variables a function declares: an unknown name in
+/// `local/sam-env.json` would be dropped without a word.
+#[test]
+fn the_sam_local_environment_names_only_declared_variables() {
+    let template = template();
+    let mut declared: BTreeSet<&str> = BTreeSet::new();
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    let functions = resources_of_type(&template, "AWS::Serverless::Function");
+    for variables in std::iter::once(globals)
+        .chain(functions.iter().map(|(_, f)| &f["Properties"]["Environment"]["Variables"]))
+    {
+        declared
+            .extend(variables.as_mapping().into_iter().flatten().filter_map(|(k, _)| k.as_str()));
+    }
+    let file =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../local/sam-env.json"));
+    let env: serde_json::Value =
+        serde_json::from_str(&file.expect("local/sam-env.json")).expect("JSON");
+    let names: Vec<&str> =
+        env["Parameters"].as_object().expect("Parameters").keys().map(String::as_str).collect();
+    assert!(names.contains(&"TABLE_NAME") && names.contains(&"JWT_SECRET"));
+    let undeclared: Vec<_> = names.iter().filter(|name| !declared.contains(*name)).collect();
+    assert!(undeclared.is_empty(), "not declared by any function: {undeclared:?}");
+}
