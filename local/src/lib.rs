@@ -15,11 +15,12 @@ use shared::{
     auth::TokenConfig,
     config::{ConfigError, token_config},
     domain::Timestamp,
+    metrics::MetricsSink,
     notify::{
         InProcessQueue,
         mail::EmlFolder,
         relay::republish,
-        worker::{Delivery, EmailWorker},
+        worker::{Delivery, EmailWorker, delivery_metric},
     },
     store::{DynamoStore, MemoryStore, Store, TableSchema, create_table},
 };
@@ -124,14 +125,18 @@ pub fn in_process_queue(
     store: Arc<dyn Store>,
     outbox: EmlFolder,
     sender: String,
+    metrics: Arc<dyn MetricsSink>,
 ) -> Arc<InProcessQueue> {
     let (queue, mut events) = InProcessQueue::new();
     let worker_store = Arc::clone(&store);
+    let worker_metrics = Arc::clone(&metrics);
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
             let worker =
                 EmailWorker { store: worker_store.as_ref(), mailer: &outbox, sender: &sender };
-            match worker.deliver_event(&event).await {
+            let outcome = worker.deliver_event(&event).await;
+            worker_metrics.publish("deliver", &[delivery_metric(&outcome)]);
+            match outcome {
                 Ok(Delivery::Sent) => {}
                 Ok(Delivery::AlreadySent) => {
                     tracing::info!(order = %event.order_id, event = %event.name(), "e-mail already sent")
@@ -149,10 +154,12 @@ pub fn in_process_queue(
         loop {
             every_minute.tick().await;
             match republish(store.as_ref(), relay.as_ref(), Timestamp::now(), 30, 500).await {
-                Ok(report) if report.published > 0 => {
-                    tracing::info!(published = report.published, "outbox relayed")
+                Ok(report) => {
+                    metrics.publish("relay", &report.metrics());
+                    if report.published > 0 {
+                        tracing::info!(published = report.published, "outbox relayed");
+                    }
                 }
-                Ok(_) => {}
                 Err(error) => tracing::warn!(error = %error, "outbox relay failed"),
             }
         }

@@ -8,6 +8,7 @@ use local::{
     DEFAULT_SENDER, DEFAULT_TABLE, EXPLORER_PATH, StoreKind, app, demo, in_process_queue,
     local_tokens, open_store,
 };
+use shared::metrics::{Emf, MetricsSink};
 use shared::notify::mail::EmlFolder;
 use shared::{
     AppState,
@@ -75,10 +76,14 @@ async fn main() -> anyhow::Result<()> {
         false => None,
     };
 
+    // The same EMF lines as the Lambda functions print, on standard output.
+    let metrics: Arc<dyn MetricsSink> = Arc::new(Emf::from_env("local"));
+    let outbox = EmlFolder::new(&args.outbox);
     let queue =
-        in_process_queue(Arc::clone(&store), EmlFolder::new(&args.outbox), args.sender.clone());
+        in_process_queue(Arc::clone(&store), outbox, args.sender.clone(), Arc::clone(&metrics));
     let state = AppState::new(Arc::clone(&store), tokens)
         .with_events(queue)
+        .with_metrics(metrics)
         .with_login_policy(login_policy(&lookup)?)
         .with_cors(cors_origins(&lookup)?);
     let listener = tokio::net::TcpListener::bind((args.host, args.port))

@@ -167,6 +167,9 @@ pub struct WorkerConfig {
     pub table_name: String,
     /// `SENDER_ADDRESS`: the From of every order e-mail (an SES identity).
     pub sender: String,
+    /// `SES_CONFIGURATION_SET` (optional): the SES configuration set the e-mails are sent
+    /// through, which publishes their deliveries, bounces and complaints.
+    pub configuration_set: Option<String>,
 }
 
 impl FromEnvironment for WorkerConfig {
@@ -174,6 +177,7 @@ impl FromEnvironment for WorkerConfig {
         Ok(Self {
             table_name: required(&lookup, "TABLE_NAME")?,
             sender: required(&lookup, "SENDER_ADDRESS")?,
+            configuration_set: lookup("SES_CONFIGURATION_SET").filter(|s| !s.is_empty()),
         })
     }
 }

@@ -23,6 +23,7 @@ pub mod domain;
 pub mod edge;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod notify;
 pub mod orders;
 pub mod retry;

@@ -7,6 +7,7 @@ use crate::{
     auth::{Accounts, LoginPolicy, PasswordHasher, TokenConfig, Tokens},
     config::{Config, CorsOrigins, FromEnvironment},
     edge::{EdgeCache, NoEdgeCache},
+    metrics::{Discard, MetricsSink},
     notify::{EventPublisher, NoQueue},
     store::{DynamoStore, Store},
 };
@@ -21,6 +22,7 @@ pub struct AppState {
     events: Arc<dyn EventPublisher>,
     login: LoginPolicy,
     cors: Arc<CorsOrigins>,
+    metrics: Arc<dyn MetricsSink>,
 }
 
 impl AppState {
@@ -34,7 +36,19 @@ impl AppState {
             events: Arc::new(NoQueue),
             login: LoginPolicy::default(),
             cors: Arc::new(CorsOrigins::Any),
+            metrics: Arc::new(Discard),
         }
+    }
+
+    /// The same state publishing business metrics to `metrics` ([`Discard`] unless set).
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricsSink>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Where business metrics go.
+    pub fn metrics(&self) -> &dyn MetricsSink {
+        self.metrics.as_ref()
     }
 
     /// The same state with another login throttling policy.
@@ -96,7 +110,11 @@ impl AppState {
 
     /// Checkout and orders.
     pub fn orders(&self) -> crate::orders::Orders<'_> {
-        crate::orders::Orders { store: self.store.as_ref(), events: self.events.as_ref() }
+        crate::orders::Orders {
+            store: self.store.as_ref(),
+            events: self.events.as_ref(),
+            metrics: self.metrics.as_ref(),
+        }
     }
 
     /// The cart operations.
@@ -121,6 +139,7 @@ impl AppState {
             tokens: &self.tokens,
             hasher: &self.hasher,
             policy: self.login,
+            metrics: self.metrics.as_ref(),
         }
     }
 }

@@ -9,7 +9,7 @@ use std::{
 
 /// The layer of each top-level module of `shared`, lowest first.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("domain", &["domain", "config", "logging"]),
+    ("domain", &["domain", "config", "logging", "metrics"]),
     ("store", &["store"]),
     ("services", &["auth", "cart", "catalog", "coupons", "orders", "notify", "edge", "retry"]),
     ("state", &["state"]),

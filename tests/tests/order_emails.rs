@@ -5,6 +5,7 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use axum::http::StatusCode;
 use e2e::{TestApp, both_stores, invoke_sqs_event};
+use shared::metrics::Recorder;
 use shared::{
     domain::{OrderEvent, Timestamp},
     notify::{
@@ -150,34 +151,39 @@ async fn the_lambda_reports_exactly_the_failed_messages(app: TestApp) {
     let placed_event = app.events.recorded()[0].clone();
     let mailer = RecordingMailer::default();
     let worker = worker(&app, &mailer);
+    let metrics = Recorder::default();
+    let counted = |name| metrics.total("deliver", name);
     let shipped_id = shared::domain::EventId::new().to_string();
 
     let good = sample_batch("order-emails-batch", &placed_event, &shipped_id);
-    let response = order_emails::handle(&worker, good).await;
+    let response = order_emails::handle(&worker, &metrics, good).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     assert_eq!(mailer.recorded().len(), 2, "placed and shipped");
+    assert_eq!(counted("EmailsSent"), 2.0);
 
     // The good message of the poison batch was sent before: nothing new, and only the
     // poison message is reported.
     let poison = sample_batch("order-emails-poison-batch", &placed_event, &shipped_id);
-    let response = order_emails::handle(&worker, poison).await;
+    let response = order_emails::handle(&worker, &metrics, poison).await;
     let failed: Vec<_> =
         response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     assert_eq!(failed, ["f00dbad0-1111-4222-8333-944455556666"]);
     assert_eq!(mailer.recorded().len(), 2);
+    assert_eq!((counted("EmailsDuplicateSuppressed"), counted("EmailsFailed")), (1.0, 1.0));
 
     // While the mail service is down, every message of a batch of new events is reported.
     placed(&app, "bob@shop.test").await;
     let bobs = app.events.recorded().last().cloned().expect("event");
     mailer.set_failing(true);
-    let response =
-        order_emails::handle(&worker, sample_batch("order-emails-batch", &bobs, &shipped_id)).await;
+    let batch = || sample_batch("order-emails-batch", &bobs, &shipped_id);
+    let response = order_emails::handle(&worker, &metrics, batch()).await;
     assert_eq!(response.batch_item_failures.len(), 2, "{response:?}");
+    assert_eq!(counted("EmailsFailed"), 3.0);
     mailer.set_failing(false);
-    let response =
-        order_emails::handle(&worker, sample_batch("order-emails-batch", &bobs, &shipped_id)).await;
+    let response = order_emails::handle(&worker, &metrics, batch()).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(mailer.recorded().len(), 4);
+    assert_eq!(counted("EmailsSent"), 4.0);
 }
 
 both_stores!(

@@ -51,7 +51,7 @@ async fn run_worker(
     worker: &EmailWorker<'_>,
     batch: SqsEvent,
 ) -> aws_lambda_events::event::sqs::SqsBatchResponse {
-    let response = order_emails::handle(worker, batch.clone()).await;
+    let response = order_emails::handle(worker, &shared::metrics::Discard, batch.clone()).await;
     let failed: Vec<_> =
         response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
     for message in batch.records {
@@ -131,7 +131,8 @@ async fn checkout(app: &TestApp) -> (String, String, Value) {
     (placed.admin, placed.email, placed.order)
 }
 
-/// A fresh queue, an app publishing to it over a fresh table, and an SES mailer.
+/// A fresh queue, an app publishing to it over a fresh table, and an SES mailer sending
+/// through a fresh configuration set (as deployed).
 async fn pipeline() -> (aws_sdk_sqs::Client, String, TestApp, SesMailer) {
     let (sqs, ses) = clients().await;
     let url = create_queue(&sqs, &format!("order-events-{}", ulid::Ulid::new())).await;
@@ -140,7 +141,9 @@ async fn pipeline() -> (aws_sdk_sqs::Client, String, TestApp, SesMailer) {
         Backend::Dynamo,
         Arc::new(SqsPublisher::new(sqs.clone(), &url)),
     );
-    (sqs, url, app, SesMailer::new(ses, SENDER))
+    let set = format!("order-emails-{}", ulid::Ulid::new());
+    ses.create_configuration_set().configuration_set_name(&set).send().await.expect("set");
+    (sqs, url, app, SesMailer::new(ses, SENDER).with_configuration_set(Some(set)))
 }
 
 #[tokio::test]

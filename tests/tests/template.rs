@@ -717,7 +717,10 @@ fn order_emails_are_an_sqs_worker_reporting_partial_failures_with_a_dead_letter_
         worker["Properties"]["Policies"][0]["Statement"].as_sequence().expect("statements");
     let ses: Vec<_> =
         statements.iter().filter(|s| yaml(&s["Action"]).contains("ses:Send")).collect();
-    assert_eq!(ses.len(), 1);
+    assert_eq!(ses.len(), 2, "from the identity, through the configuration set");
+    assert!(
+        yaml(&ses[1]["Resource"]).contains(":configuration-set/${OrderEmailsConfigurationSet}")
+    );
     assert_eq!(yaml(&ses[0]["Action"]).trim(), "- ses:SendEmail");
     // Any verified identity (the address or its domain), only as From SenderAddress.
     assert!(yaml(&ses[0]["Resource"]).contains(":identity/*"));
@@ -797,4 +800,172 @@ fn the_sam_local_environment_names_only_declared_variables() {
     assert!(names.contains(&"TABLE_NAME") && names.contains(&"JWT_SECRET"));
     let undeclared: Vec<_> = names.iter().filter(|name| !declared.contains(*name)).collect();
     assert!(undeclared.is_empty(), "not declared by any function: {undeclared:?}");
+}
+
+/// Every literal `"Name"` a metric is published under, from the code that publishes them.
+fn published_metric_names() -> BTreeSet<String> {
+    let sources = [
+        include_str!("../../shared/src/orders/place.rs"),
+        include_str!("../../shared/src/orders/status.rs"),
+        include_str!("../../shared/src/auth/accounts.rs"),
+        include_str!("../../shared/src/notify/worker.rs"),
+        include_str!("../../shared/src/notify/relay.rs"),
+        include_str!("../../shared/src/metrics.rs"),
+    ];
+    let mut names = BTreeSet::new();
+    for source in sources {
+        for piece in source.split('"').skip(1).step_by(2) {
+            if piece.len() > 3
+                && piece.chars().all(char::is_alphanumeric)
+                && piece.starts_with(char::is_uppercase)
+            {
+                names.insert(piece.to_owned());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn lambda_filters_json_logs_at_the_log_level_parameter_and_traces_every_function() {
+    let template = template();
+    let globals = &template["Globals"]["Function"];
+    assert_eq!(globals["Tracing"].as_str(), Some("Active"));
+    assert_eq!(yaml(&globals["LoggingConfig"]["ApplicationLogLevel"]).trim(), "!Ref LogLevel");
+    assert_eq!(globals["LoggingConfig"]["LogFormat"].as_str(), Some("JSON"));
+    assert!(globals["Environment"]["Variables"]["RUST_LOG"].is_null(), "one source of the level");
+    for level in template["Parameters"]["LogLevel"]["AllowedValues"].as_sequence().expect("levels")
+    {
+        let level = level.as_str().expect("level");
+        let read = shared::logging::level_from(|name| {
+            (name == "AWS_LAMBDA_LOG_LEVEL").then(|| level.to_owned())
+        });
+        let expected = if level == "FATAL" { "ERROR" } else { level };
+        assert_eq!(read.to_string().to_uppercase(), expected, "the functions read {level}");
+    }
+    let api = &resource(&template, "Api")["Properties"];
+    assert_eq!(api["TracingEnabled"].as_bool(), Some(true));
+    for (name, group) in resources_of_type(&template, "AWS::Logs::LogGroup") {
+        assert_eq!(
+            yaml(&group["Properties"]["RetentionInDays"]).trim(),
+            "!Ref LogRetentionDays",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn api_access_logs_are_json_and_the_account_role_is_opt_in() {
+    let template = template();
+    let setting = yaml(&resource(&template, "Api")["Properties"]["AccessLogSetting"]);
+    assert!(setting.contains("AccessLogsEnabled") && setting.contains("AWS::NoValue"), "{setting}");
+    let format = setting.split("Format: ").nth(1).expect("format").lines().next().expect("line");
+    let format: serde_json::Value =
+        serde_json::from_str(format.trim_matches('\'')).expect("JSON format");
+    for field in ["requestId", "traceId", "ip", "route", "status", "latencyMs", "waf"] {
+        assert!(format.get(field).is_some(), "access logs carry {field}");
+    }
+    for name in ["ApiGatewayCloudWatchRole", "ApiGatewayAccount"] {
+        assert_eq!(
+            resource(&template, name)["Condition"].as_str(),
+            Some("SetAccountRole"),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        template["Parameters"]["SetApiGatewayAccountRole"]["Default"].as_str(),
+        Some("false")
+    );
+}
+
+#[test]
+fn every_function_and_dependency_has_alarms_notifying_the_topic() {
+    let template = template();
+    let alarms = resources_of_type(&template, "AWS::CloudWatch::Alarm");
+    for (function, _) in resources_of_type(&template, "AWS::Serverless::Function") {
+        for metric in ["Errors", "Throttles"] {
+            let found = alarms.iter().any(|(_, alarm)| {
+                alarm["Properties"]["MetricName"].as_str() == Some(metric)
+                    && yaml(&alarm["Properties"]["Dimensions"])
+                        .contains(&format!("!Ref {function}\n"))
+            });
+            assert!(found, "{function} has no {metric} alarm");
+        }
+    }
+    for (name, alarm) in &alarms {
+        let actions = yaml(&alarm["Properties"]["AlarmActions"]);
+        assert!(actions.contains("HasAlarmTopic") && actions.contains("AlarmTopicArn"), "{name}");
+    }
+    for name in [
+        "Api5xxRateAlarm",
+        "ApiLatencyP99Alarm",
+        "TableThrottleAlarm",
+        "TableSystemErrorsAlarm",
+        "SesBounceRateAlarm",
+        "SesComplaintRateAlarm",
+    ] {
+        assert!(alarms.iter().any(|(n, _)| *n == name), "{name}");
+    }
+    // Alarms on the shop's own metrics name metrics the code publishes, under its dimensions.
+    let published = published_metric_names();
+    let ours: Vec<_> = alarms
+        .iter()
+        .filter(|(_, a)| yaml(&a["Properties"]["Namespace"]).contains("MetricsNamespace"))
+        .collect();
+    assert_eq!(ours.len(), 2, "outbox backlog and e-mail failures");
+    for (name, alarm) in ours {
+        let metric = alarm["Properties"]["MetricName"].as_str().expect("metric");
+        assert!(published.contains(metric), "{name}: the code publishes no {metric}");
+        let dimensions = yaml(&alarm["Properties"]["Dimensions"]);
+        assert!(
+            dimensions.contains("Name: function") && dimensions.contains("Name: operation"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_dashboard_is_json_and_shows_what_the_code_publishes() {
+    let template = template();
+    let dashboard = &resource(&template, "Dashboard")["Properties"]["DashboardBody"];
+    let body = yaml(dashboard);
+    let start = body.find('{').expect("JSON");
+    let text: String = body[start..].lines().map(str::trim).collect::<Vec<_>>().join("\n");
+    let body: serde_json::Value = serde_json::from_str(&text).expect("the body is JSON");
+    let widgets = body["widgets"].as_array().expect("widgets");
+    assert!(widgets.len() >= 10);
+    let shown = body.to_string();
+    for (function, _) in resources_of_type(&template, "AWS::Serverless::Function") {
+        assert!(shown.contains(&format!("${{{function}}}")), "{function} is not on the dashboard");
+    }
+    let published = published_metric_names();
+    for metric in [
+        "OrdersPlaced",
+        "OrderValue",
+        "CheckoutRefusedStock",
+        "LoginFailed",
+        "EmailsFailed",
+        "OutboxOldestEventAgeSeconds",
+        "ColdStart",
+        "OrderStatusChanged",
+    ] {
+        assert!(published.contains(metric) && shown.contains(metric), "{metric}");
+    }
+}
+
+#[test]
+fn the_table_cannot_be_deleted_by_accident_and_emails_go_through_the_configuration_set() {
+    let template = template();
+    let table = resource(&template, "Table");
+    assert_eq!(table["Properties"]["DeletionProtectionEnabled"].as_bool(), Some(true));
+    assert_eq!(table["DeletionPolicy"].as_str(), Some("Retain"));
+    let worker = resource(&template, "OrderEmailsFunction");
+    let variables = &worker["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        yaml(&variables["SES_CONFIGURATION_SET"]).trim(),
+        "!Ref OrderEmailsConfigurationSet"
+    );
+    let destination = &resource(&template, "OrderEmailsEventDestination")["Properties"];
+    let events = yaml(&destination["EventDestination"]["MatchingEventTypes"]);
+    assert!(events.contains("bounce") && events.contains("complaint"));
 }

@@ -3,15 +3,26 @@
 //! good message is never redelivered because its neighbour failed.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use shared::notify::worker::{Delivery, DeliveryError, EmailWorker};
+use shared::{
+    metrics::MetricsSink,
+    notify::worker::{Delivery, DeliveryError, EmailWorker, delivery_metric},
+};
 
 /// Delivers every message of the batch; reports the ones that failed.
 ///
 /// A failed message (malformed, unknown order, SES refusing or throttling, another delivery
 /// in flight) is logged with its message id and returned to the queue; after the queue's
 /// `maxReceiveCount` receives it moves to the dead-letter queue.
-pub async fn handle(worker: &EmailWorker<'_>, event: SqsEvent) -> SqsBatchResponse {
+///
+/// Publishes `EmailsSent`, `EmailsDuplicateSuppressed` and `EmailsFailed` (operation
+/// `deliver`), one per message.
+pub async fn handle(
+    worker: &EmailWorker<'_>,
+    metrics: &dyn MetricsSink,
+    event: SqsEvent,
+) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
+    let mut counted = Vec::new();
     for message in event.records {
         let id = message.message_id.unwrap_or_default();
         let receives =
@@ -20,6 +31,7 @@ pub async fn handle(worker: &EmailWorker<'_>, event: SqsEvent) -> SqsBatchRespon
             Some(body) => worker.deliver(body).await,
             None => Err(DeliveryError::Malformed("empty body".into())),
         };
+        counted.push(delivery_metric(&outcome));
         match outcome {
             Ok(Delivery::Sent) => tracing::info!(message = %id, "order e-mail sent"),
             Ok(Delivery::AlreadySent) => {
@@ -31,5 +43,6 @@ pub async fn handle(worker: &EmailWorker<'_>, event: SqsEvent) -> SqsBatchRespon
             }
         }
     }
+    metrics.publish("deliver", &counted);
     response
 }

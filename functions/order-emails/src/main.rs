@@ -11,16 +11,21 @@ use shared::{
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::logging::init_lambda();
-    let WorkerConfig { table_name, sender } = WorkerConfig::from_env()?;
+    let WorkerConfig { table_name, sender, configuration_set } = WorkerConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table_name);
-    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), &sender);
+    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), &sender)
+        .with_configuration_set(configuration_set);
     tokio::join!(store.warm_up(), mailer.warm_up());
     let worker = EmailWorker { store: &store, mailer: &mailer, sender: &sender };
     let worker = &worker;
+    let metrics = shared::metrics::cold_start("order-emails");
+    let metrics = metrics.as_ref();
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
-            Ok::<_, lambda_runtime::Error>(order_emails::handle(worker, event.payload).await)
+            Ok::<_, lambda_runtime::Error>(
+                order_emails::handle(worker, metrics, event.payload).await,
+            )
         },
     ))
     .await

@@ -16,6 +16,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let events = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url);
     // Both connections open at once: DynamoDB (inside `from_sdk`) and SQS.
     let (state, ()) = tokio::join!(shared::AppState::from_sdk(&sdk), events.warm_up());
-    let state = state?.with_events(Arc::new(events));
+    let state =
+        state?.with_events(Arc::new(events)).with_metrics(shared::metrics::cold_start("orders"));
     lambda_http::run(orders::router(state)).await
 }

@@ -5,6 +5,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use shared::{
     config::{FromEnvironment, RelayConfig},
     domain::Timestamp,
+    metrics::MetricsSink,
     notify::{SqsPublisher, relay::republish},
     store::DynamoStore,
 };
@@ -22,7 +23,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name);
     let publisher = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url);
     tokio::join!(store.warm_up(), publisher.warm_up());
-    let (store, publisher) = (&store, &publisher);
+    let metrics = shared::metrics::cold_start("outbox-relay");
+    let (store, publisher, metrics) = (&store, &publisher, metrics.as_ref());
     lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
         let report = republish(store, publisher, Timestamp::now(), MIN_AGE_SECONDS, BATCH).await?;
         tracing::info!(
@@ -31,6 +33,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             too_recent = report.too_recent,
             "outbox relayed"
         );
+        metrics.publish("relay", &report.metrics());
         Ok::<_, lambda_runtime::Error>(
             serde_json::json!({ "published": report.published, "failed": report.failed }),
         )

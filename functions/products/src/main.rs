@@ -9,6 +9,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let sdk = aws_config::load_from_env().await;
     let state = shared::AppState::from_sdk(&sdk)
         .await?
-        .with_edge_cache(Arc::new(products::ApiGatewayCache::new(&sdk)));
+        .with_edge_cache(Arc::new(products::ApiGatewayCache::new(&sdk)))
+        .with_metrics(shared::metrics::cold_start("products"));
     lambda_http::run(products::router(state)).await
 }

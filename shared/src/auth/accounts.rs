@@ -6,6 +6,7 @@ use crate::store::Conflict;
 use crate::{
     config::LoginPolicy,
     domain::{Email, FieldErrors, Password, Role, SessionId, Timestamp, TokenId, User, UserId},
+    metrics::{Metric, MetricsSink},
     store::{
         LoginFailures, RotateOutcome, Rotation, Session, SessionGuard, Store, StoreError,
         UserRecord,
@@ -56,6 +57,7 @@ pub struct Accounts<'a> {
     pub(crate) tokens: &'a Tokens,
     pub(crate) hasher: &'a PasswordHasher,
     pub(crate) policy: LoginPolicy,
+    pub(crate) metrics: &'a dyn MetricsSink,
 }
 
 impl Accounts<'_> {
@@ -104,7 +106,22 @@ impl Accounts<'_> {
 
     /// Checks the password and opens a session. An unknown e-mail and a wrong password fail
     /// alike, after the same hashing work, and count alike towards the e-mail's lockout.
+    /// Publishes `LoginSucceeded`, `LoginFailed` or `LoginThrottled` (operation `login`).
     pub async fn login(&self, email: &str, password: &str) -> Result<LoggedIn, AuthError> {
+        let outcome = self.check_login(email, password).await;
+        let metric = match &outcome {
+            Ok(_) => Some("LoginSucceeded"),
+            Err(AuthError::InvalidCredentials) => Some("LoginFailed"),
+            Err(AuthError::TooManyAttempts { .. }) => Some("LoginThrottled"),
+            Err(_) => None,
+        };
+        if let Some(name) = metric {
+            self.metrics.publish("login", &[Metric::count(name)]);
+        }
+        outcome
+    }
+
+    async fn check_login(&self, email: &str, password: &str) -> Result<LoggedIn, AuthError> {
         let Ok(email) = Email::parse(email) else {
             // Not an address anyone can own: nothing to count, same work and answer.
             self.hasher.verify(password.to_owned(), None).await;

@@ -92,12 +92,19 @@ mod ses {
     pub struct SesMailer {
         client: Client,
         from: String,
+        configuration_set: Option<String>,
     }
 
     impl SesMailer {
         /// A mailer sending as `from` (an identity verified in SES).
         pub fn new(client: Client, from: impl Into<String>) -> Self {
-            Self { client, from: from.into() }
+            Self { client, from: from.into(), configuration_set: None }
+        }
+
+        /// The same mailer sending through the SES configuration set `name`.
+        pub fn with_configuration_set(mut self, name: Option<String>) -> Self {
+            self.configuration_set = name;
+            self
         }
 
         /// Opens the connection to SES during the cold start (one `GetAccount`), so the first
@@ -125,6 +132,7 @@ mod ses {
                 .from_email_address(&self.from)
                 .destination(Destination::builder().to_addresses(to).build())
                 .content(EmailContent::builder().raw(message).build())
+                .set_configuration_set_name(self.configuration_set.clone())
                 .send()
                 .await
                 .map_err(|error| {

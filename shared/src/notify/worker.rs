@@ -9,6 +9,7 @@
 
 use crate::{
     domain::{OrderEvent, OrderId, Timestamp, UserId},
+    metrics::Metric,
     notify::{
         email::{render, to_mime},
         mail::{MailError, Mailer},
@@ -19,6 +20,16 @@ use crate::{
 /// How long a claim protects an e-mail being sent. Below the queue's visibility timeout, so a
 /// message redelivered after a crash finds the claim stale.
 pub const CLAIM_LEASE_SECONDS: i64 = 120;
+
+/// A delivery's metric (operation `deliver`): `EmailsSent`, `EmailsDuplicateSuppressed` or
+/// `EmailsFailed`.
+pub fn delivery_metric(outcome: &Result<Delivery, DeliveryError>) -> Metric {
+    Metric::count(match outcome {
+        Ok(Delivery::Sent) => "EmailsSent",
+        Ok(Delivery::AlreadySent) => "EmailsDuplicateSuppressed",
+        Err(_) => "EmailsFailed",
+    })
+}
 
 /// What a delivery did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,6 +24,7 @@ use crate::{
     domain::{
         FieldErrors, Order, OrderEvent, OrderId, OrderStatus, Role, decode_cursor, encode_cursor,
     },
+    metrics::MetricsSink,
     notify::EventPublisher,
     store::{OrderQuery, OrderScope, Store},
 };
@@ -107,6 +108,8 @@ pub struct Orders<'a> {
     pub store: &'a dyn Store,
     /// Where committed order events are published.
     pub events: &'a dyn EventPublisher,
+    /// Where business metrics go.
+    pub metrics: &'a dyn MetricsSink,
 }
 
 impl Orders<'_> {

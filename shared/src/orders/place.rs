@@ -2,6 +2,7 @@
 //! batch, priced by the domain, written in one transaction; a lost race is read and decided
 //! again.
 
+use rust_decimal::prelude::ToPrimitive;
 use serde_json::json;
 
 use super::{
@@ -13,6 +14,7 @@ use crate::{
         Checkout, CheckoutError, CouponCode, CouponOffer, OrderEvent, OrderEventKind, ProductId,
         Timestamp,
     },
+    metrics::{Metric, Unit},
     retry::{Attempt, with_retries},
     store::{Conflict, IdempotencyRecord, NewOrder, StoreError},
 };
@@ -41,8 +43,20 @@ struct Request<'a> {
 }
 
 impl Orders<'_> {
-    /// Places an order from the caller's cart.
+    /// Places an order from the caller's cart, and publishes what happened as metrics
+    /// (operation `checkout`).
     pub async fn place(
+        &self,
+        user: &AuthUser,
+        key: Option<IdempotencyKey>,
+        request: PlaceOrder,
+    ) -> Result<Placed, OrderError> {
+        let placed = self.place_order(user, key, request).await;
+        self.metrics.publish("checkout", &checkout_metrics(&placed));
+        placed
+    }
+
+    async fn place_order(
         &self,
         user: &AuthUser,
         key: Option<IdempotencyKey>,
@@ -127,6 +141,33 @@ impl Orders<'_> {
             Err(StoreError::Conflict(Conflict::TransactionConflict)) => Ok(Attempt::Backoff),
             Err(other) => Err(other.into()),
         }
+    }
+}
+
+/// A checkout's metrics: a new order and its value; a refusal by kind (stock, coupon,
+/// conflict, busy); nothing for a replay, an invalid request or a storage failure (those show
+/// as errors elsewhere).
+fn checkout_metrics(outcome: &Result<Placed, OrderError>) -> Vec<Metric> {
+    let refused = |name| vec![Metric::count(name)];
+    match outcome {
+        Ok(Placed::New(order)) => vec![
+            Metric::count("OrdersPlaced"),
+            Metric {
+                name: "OrderValue",
+                value: order.final_amount.amount().to_f64().unwrap_or_default(),
+                unit: Unit::None,
+            },
+        ],
+        Ok(Placed::Replayed(_)) => vec![],
+        Err(OrderError::Checkout(CheckoutError::InsufficientStock(_))) => {
+            refused("CheckoutRefusedStock")
+        }
+        Err(OrderError::Checkout(CheckoutError::Coupon(_)) | OrderError::CouponNotFound) => {
+            refused("CheckoutRefusedCoupon")
+        }
+        Err(OrderError::KeyReused) => refused("CheckoutRefusedConflict"),
+        Err(OrderError::CheckoutBusy) => refused("CheckoutRefusedBusy"),
+        Err(_) => vec![],
     }
 }
 

@@ -7,6 +7,7 @@ use crate::{
         FieldErrors, Order, OrderEvent, OrderEventKind, OrderId, OrderStatus, ProductId, Timestamp,
         UnitsByProduct,
     },
+    metrics::Metric,
     retry::{Attempt, with_retries},
     store::{Conflict, StatusChange, StoreError},
 };
@@ -21,7 +22,10 @@ impl Orders<'_> {
             OrderError::Validation(errors)
         })?;
         let id: OrderId = id.parse().map_err(|_| OrderError::NotFound)?;
-        with_retries(ATTEMPTS, || self.try_set_status(id, to)).await?.ok_or(OrderError::OrderBusy)
+        let changed = with_retries(ATTEMPTS, || self.try_set_status(id, to)).await?;
+        let changed = changed.ok_or(OrderError::OrderBusy)?;
+        self.metrics.publish("set_status", &[Metric::count("OrderStatusChanged")]);
+        Ok(changed)
     }
 
     async fn try_set_status(

@@ -1,5 +1,5 @@
 //! E-mail markers: `SENT#<oid>#<event>/SENT` with `state` (`sending` or `sent`) and
-//! `claimed_at` (Unix seconds). A claim is a conditional put: absent, or a `sending` claim
+//! `claimed_at` (Unix seconds), and `ttl` 30 days on. A claim is a conditional put: absent, or a `sending` claim
 //! older than the lease.
 
 use super::keys;
@@ -12,6 +12,10 @@ use crate::{
 };
 
 const SENDING: &str = "sending";
+/// Markers expire (DynamoDB TTL) 30 days after their claim: longer than any order event can
+/// stay in the queue (4 days) or its dead-letter queue (14 days), so no redelivery outlives its
+/// marker.
+pub(crate) const MARKER_TTL_SECONDS: i64 = 30 * 86_400;
 const SENT: &str = "sent";
 
 #[async_trait]
@@ -26,6 +30,7 @@ impl SentEmailStore for DynamoStore {
             .item("SK", s(keys::SENT_EMAIL))
             .item("state", s(SENDING))
             .item("claimed_at", n(now.unix()))
+            .item("ttl", n(now.unix() + MARKER_TTL_SECONDS))
             .condition_expression(
                 "attribute_not_exists(PK) OR (#state = :sending AND claimed_at < :stale)",
             )

@@ -1,0 +1,91 @@
+//! Business metrics are published where they happen, on both stores: checkouts and their
+//! refusals, status changes, logins, and the outbox relay. (E-mail deliveries: order_emails.rs.)
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use e2e::{TestApp, both_stores};
+use serde_json::json;
+use shared::{auth::LoginPolicy, domain::Timestamp, metrics::Recorder, notify::relay::republish};
+
+/// The app over the same store, publishing its metrics to a recorder.
+fn recorded(app: &TestApp) -> (TestApp, Arc<Recorder>) {
+    let metrics = Arc::new(Recorder::default());
+    let sink = Arc::clone(&metrics);
+    let policy = LoginPolicy { max_failures: 2, window_seconds: 600 };
+    let app = app.with_settings(e2e::token_config(), |state| {
+        state.with_metrics(sink).with_login_policy(policy)
+    });
+    (app, metrics)
+}
+
+async fn checkouts_publish_orders_their_value_and_refusals_by_kind(app: TestApp) {
+    let (app, metrics) = recorded(&app);
+    let placed = e2e::place_order(&app, "ann@shop.test", "Mug", "MUG-1", "12.50", 2).await;
+    assert_eq!(metrics.total("checkout", "OrdersPlaced"), 1.0);
+    assert_eq!(metrics.total("checkout", "OrderValue"), 25.0);
+
+    // 4 more than the 3 left: refused for stock; an unknown coupon: refused for the coupon.
+    let id = placed.order["items"][0]["product_id"].clone();
+    let add = json!({ "product_id": id, "quantity": 4 });
+    let added = app.post("/cart/add_item", Some(&placed.buyer), add).await;
+    assert_eq!(added.status, StatusCode::CONFLICT, "more than the stock is refused at once");
+    let add = json!({ "product_id": id, "quantity": 3 });
+    assert_eq!(app.post("/cart/add_item", Some(&placed.buyer), add).await.status, StatusCode::OK);
+    let coupon = json!({ "coupon_code": "NOPE" });
+    let refused = app.post("/orders/create", Some(&placed.buyer), coupon).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(metrics.total("checkout", "CheckoutRefusedCoupon"), 1.0);
+
+    let stock = json!({ "name": "Mug", "category": "c", "variants": [{ "sku": "MUG-1", "stock": 1, "price": "12.50" }] });
+    let path = format!("/products/update_product/{}", id.as_str().unwrap_or_default());
+    assert_eq!(app.put(&path, Some(&placed.admin), stock).await.status, StatusCode::OK);
+    let refused = app.post("/orders/create", Some(&placed.buyer), json!({})).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{:?}", refused.json);
+    assert_eq!(metrics.total("checkout", "CheckoutRefusedStock"), 1.0);
+    assert_eq!(metrics.total("checkout", "OrdersPlaced"), 1.0, "refusals place nothing");
+
+    let order = placed.order["id"].as_str().expect("id");
+    assert_eq!(app.set_status(&placed.admin, order, "Shipped").await.status, StatusCode::OK);
+    assert_eq!(app.set_status(&placed.admin, order, "Pending").await.status, StatusCode::CONFLICT);
+    assert_eq!(metrics.total("set_status", "OrderStatusChanged"), 1.0, "only the change made");
+}
+
+async fn logins_publish_success_failure_and_lockout(app: TestApp) {
+    let (app, metrics) = recorded(&app);
+    app.register("bob@shop.test", "a-good-password").await;
+    app.login("bob@shop.test", "a-good-password").await;
+    for _ in 0..2 {
+        let body = json!({ "email": "bob@shop.test", "password": "wrong-password" });
+        assert_eq!(app.post("/auth/login", None, body).await.status, StatusCode::UNAUTHORIZED);
+    }
+    let body = json!({ "email": "bob@shop.test", "password": "a-good-password" });
+    assert_eq!(app.post("/auth/login", None, body).await.status, StatusCode::TOO_MANY_REQUESTS);
+    let counts =
+        ["LoginSucceeded", "LoginFailed", "LoginThrottled"].map(|m| metrics.total("login", m));
+    assert_eq!(counts, [1.0, 2.0, 1.0]);
+}
+
+async fn the_relay_reports_what_it_relayed_and_the_oldest_events_age(app: TestApp) {
+    app.events.set_failing(true);
+    e2e::place_order(&app, "cy@shop.test", "Lamp", "LAMP-1", "30.00", 1).await;
+    app.events.set_failing(false);
+
+    let later = Timestamp::now().plus_seconds(90);
+    let report =
+        republish(app.store.as_ref(), app.events.as_ref(), later, 30, 10).await.expect("relay");
+    let [relayed, age] = report.metrics();
+    assert_eq!((relayed.name, relayed.value), ("OutboxEventsRelayed", 1.0));
+    assert_eq!(age.name, "OutboxOldestEventAgeSeconds");
+    assert!((90.0..100.0).contains(&age.value), "the event waited 90 s: {}", age.value);
+
+    let empty =
+        republish(app.store.as_ref(), app.events.as_ref(), later, 30, 10).await.expect("relay");
+    assert_eq!(empty.metrics().map(|m| m.value), [0.0, 0.0], "an empty outbox reports zero");
+}
+
+both_stores!(
+    checkouts_publish_orders_their_value_and_refusals_by_kind,
+    logins_publish_success_failure_and_lockout,
+    the_relay_reports_what_it_relayed_and_the_oldest_events_age,
+);
