@@ -103,7 +103,7 @@ pub async fn open_store(kind: StoreKind, table: &str) -> anyhow::Result<Arc<dyn 
 /// A [`DynamoStore`] over `table`, created from the template's definition if missing.
 pub async fn open_dynamo(table: &str) -> anyhow::Result<DynamoStore> {
     let sdk = aws_config::load_from_env().await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let client = DynamoStore::client(&sdk);
     let schema = TableSchema::from_template(TEMPLATE_YAML)?;
     let created = create_table(&client, table, &schema)
         .await

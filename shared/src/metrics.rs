@@ -54,7 +54,7 @@ impl Metric {
 /// Where metrics go.
 pub trait MetricsSink: Send + Sync {
     /// Records `metrics` of one `operation`.
-    fn publish(&self, operation: &'static str, metrics: &[Metric]);
+    fn publish(&self, operation: &str, metrics: &[Metric]);
 }
 
 /// Metrics nowhere (tests that do not look at them).
@@ -62,7 +62,7 @@ pub trait MetricsSink: Send + Sync {
 pub struct Discard;
 
 impl MetricsSink for Discard {
-    fn publish(&self, _: &'static str, _: &[Metric]) {}
+    fn publish(&self, _: &str, _: &[Metric]) {}
 }
 
 /// EMF lines on standard output.
@@ -121,7 +121,7 @@ impl Emf {
 }
 
 impl MetricsSink for Emf {
-    fn publish(&self, operation: &'static str, metrics: &[Metric]) {
+    fn publish(&self, operation: &str, metrics: &[Metric]) {
         if metrics.is_empty() {
             return;
         }
@@ -130,6 +130,27 @@ impl MetricsSink for Emf {
         // Straight to stdout, not through `tracing`: the line must be the bare EMF object.
         println!("{}", self.document(operation, metrics, millis));
     }
+}
+
+tokio::task_local! {
+    static DYNAMODB_REQUESTS: std::cell::Cell<u32>;
+}
+
+/// Runs `call` counting the DynamoDB requests made within it (see [`count_dynamodb_request`]);
+/// returns its output and the count.
+pub async fn counting_dynamodb_requests<F: Future>(call: F) -> (F::Output, u32) {
+    DYNAMODB_REQUESTS
+        .scope(std::cell::Cell::new(0), async move {
+            let output = call.await;
+            (output, DYNAMODB_REQUESTS.with(std::cell::Cell::get))
+        })
+        .await
+}
+
+/// Counts one DynamoDB request towards the enclosing [`counting_dynamodb_requests`], if any
+/// (the DynamoDB client's interceptor calls it before each transmission, retries included).
+pub fn count_dynamodb_request() {
+    let _ = DYNAMODB_REQUESTS.try_with(|count| count.set(count.get().saturating_add(1)));
 }
 
 /// A Lambda function's metrics: [`Emf::from_env`] for `function`, having published its
@@ -143,12 +164,12 @@ pub fn cold_start(function: &'static str) -> std::sync::Arc<Emf> {
 /// Keeps what is published, for tests and for a summary.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    published: Mutex<Vec<(&'static str, Metric)>>,
+    published: Mutex<Vec<(String, Metric)>>,
 }
 
 impl Recorder {
     /// Every metric published so far, with its operation.
-    pub fn published(&self) -> Vec<(&'static str, Metric)> {
+    pub fn published(&self) -> Vec<(String, Metric)> {
         self.published.lock().map(|p| p.clone()).unwrap_or_default()
     }
 
@@ -157,16 +178,16 @@ impl Recorder {
         let published = self.published();
         published
             .iter()
-            .filter(|(op, m)| *op == operation && m.name == name)
+            .filter(|(op, m)| op == operation && m.name == name)
             .map(|(_, m)| m.value)
             .sum()
     }
 }
 
 impl MetricsSink for Recorder {
-    fn publish(&self, operation: &'static str, metrics: &[Metric]) {
+    fn publish(&self, operation: &str, metrics: &[Metric]) {
         if let Ok(mut published) = self.published.lock() {
-            published.extend(metrics.iter().map(|m| (operation, m.clone())));
+            published.extend(metrics.iter().map(|m| (operation.to_owned(), m.clone())));
         }
     }
 }
@@ -217,6 +238,20 @@ mod tests {
             line["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().map(Vec::len),
             Some(2)
         );
+    }
+
+    #[tokio::test]
+    async fn dynamodb_requests_are_counted_within_their_scope_only() {
+        count_dynamodb_request(); // outside any scope: ignored
+        let ((), counted) = counting_dynamodb_requests(async {
+            count_dynamodb_request();
+            tokio::task::yield_now().await;
+            count_dynamodb_request();
+        })
+        .await;
+        assert_eq!(counted, 2);
+        let ((), none) = counting_dynamodb_requests(async {}).await;
+        assert_eq!(none, 0);
     }
 
     #[test]

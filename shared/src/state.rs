@@ -96,7 +96,7 @@ impl AppState {
     /// other clients).
     pub async fn from_sdk(sdk: &aws_config::SdkConfig) -> anyhow::Result<Self> {
         let config = Config::from_env()?;
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name);
+        let store = DynamoStore::new(DynamoStore::client(sdk), config.table_name);
         store.warm_up().await;
         Ok(Self::new(Arc::new(store), config.tokens)
             .with_login_policy(config.login)

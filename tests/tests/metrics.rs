@@ -84,7 +84,57 @@ async fn the_relay_reports_what_it_relayed_and_the_oldest_events_age(app: TestAp
     assert_eq!(empty.metrics().map(|m| m.value), [0.0, 0.0], "an empty outbox reports zero");
 }
 
+/// Log lines written while a test runs, as JSON.
+#[derive(Clone, Default)]
+struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+async fn each_request_logs_its_caller_and_publishes_its_dynamodb_requests(app: TestApp) {
+    let (app, metrics) = recorded(&app);
+    app.register("dee@shop.test", "a-good-password").await;
+    let (token, _) = app.login("dee@shop.test", "a-good-password").await;
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+    let me = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        app.get("/auth/protected", Some(&token)).await
+    };
+    assert_eq!(me.status, StatusCode::OK);
+
+    // One request, one read of the session on DynamoDB (none on the memory store).
+    let expected = match app.backend {
+        e2e::Backend::Memory => 0.0,
+        e2e::Backend::Dynamo => 1.0,
+    };
+    assert_eq!(metrics.total("GET /auth/protected", "DynamoDbRequests"), expected);
+    let text = String::from_utf8(lines.0.lock().expect("lines").clone()).expect("UTF-8");
+    let line: serde_json::Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|l: &serde_json::Value| l["fields"]["message"] == "request")
+        .expect("the request line");
+    let fields = &line["fields"];
+    assert_eq!(fields["user_id"], me.json["user_id"]);
+    assert_eq!(fields["route"], "/auth/protected");
+    assert_eq!(fields["dynamodb_requests"].as_f64(), Some(expected));
+    assert!(
+        !text.contains("dee@shop.test") && !text.contains(&token),
+        "no e-mail or token: {text}"
+    );
+}
+
 both_stores!(
+    each_request_logs_its_caller_and_publishes_its_dynamodb_requests,
     checkouts_publish_orders_their_value_and_refusals_by_kind,
     logins_publish_success_failure_and_lockout,
     the_relay_reports_what_it_relayed_and_the_oldest_events_age,

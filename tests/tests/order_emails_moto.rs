@@ -245,3 +245,29 @@ async fn with_sqs_down_during_checkout_the_e_mail_arrives_once_it_is_back() {
     assert_eq!(sent.len(), 1);
     assert!(parts(&sent[0]).0.contains(order["id"].as_str().expect("id")));
 }
+
+/// E-mail markers are bookkeeping: DynamoDB's TTL removes them 30 days after their claim.
+#[tokio::test]
+async fn an_e_mail_marker_expires_thirty_days_after_its_claim() {
+    let table = format!("shop-markers-{}", ulid::Ulid::new());
+    let store = local::open_dynamo(&table).await.expect("table");
+    let (order, at) = (shared::domain::OrderId::new(), Timestamp::now());
+    let marker = shared::store::EmailMarker { order, event: "placed" };
+    let claim = shared::store::Claim { at, stale_before: at.plus_seconds(-120) };
+    shared::store::SentEmailStore::claim_email(&store, marker, claim).await.expect("claimed");
+
+    let client = shared::store::DynamoStore::client(&aws_config::load_from_env().await);
+    let key = format!("SENT#{order}#placed");
+    let item = client
+        .get_item()
+        .table_name(&table)
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(key))
+        .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("SENT".into()))
+        .send()
+        .await
+        .expect("read")
+        .item
+        .expect("the marker");
+    let ttl = item.get("ttl").and_then(|v| v.as_n().ok()).expect("a ttl attribute");
+    assert_eq!(ttl.parse::<i64>().expect("number"), at.unix() + 30 * 86_400);
+}

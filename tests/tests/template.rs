@@ -811,6 +811,7 @@ fn published_metric_names() -> BTreeSet<String> {
         include_str!("../../shared/src/notify/worker.rs"),
         include_str!("../../shared/src/notify/relay.rs"),
         include_str!("../../shared/src/metrics.rs"),
+        include_str!("../../shared/src/http/log.rs"),
     ];
     let mut names = BTreeSet::new();
     for source in sources {
@@ -948,6 +949,7 @@ fn the_dashboard_is_json_and_shows_what_the_code_publishes() {
         "OutboxOldestEventAgeSeconds",
         "ColdStart",
         "OrderStatusChanged",
+        "DynamoDbRequests",
     ] {
         assert!(published.contains(metric) && shown.contains(metric), "{metric}");
     }

@@ -20,7 +20,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     shared::logging::init_lambda();
     let config = RelayConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name);
+    let store = DynamoStore::new(DynamoStore::client(&sdk), config.table_name);
     let publisher = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url);
     tokio::join!(store.warm_up(), publisher.warm_up());
     let metrics = shared::metrics::cold_start("outbox-relay");

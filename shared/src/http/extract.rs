@@ -6,7 +6,7 @@ use axum::{
     http::{header, request::Parts},
 };
 
-use super::ApiError;
+use super::{ApiError, log::CallerSlot};
 use crate::{
     auth::{AuthError, AuthUser},
     domain::Role,
@@ -56,7 +56,11 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(parts)?.ok_or(AuthError::MissingToken)?;
-        Ok(state.accounts().authenticate(token).await?)
+        let user = state.accounts().authenticate(token).await?;
+        if let Some(caller) = parts.extensions.get::<CallerSlot>() {
+            caller.set(user.id.to_string());
+        }
+        Ok(user)
     }
 }
 
@@ -79,7 +83,7 @@ impl FromRequestParts<AppState> for OptionalUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match bearer_token(parts)? {
             None => Ok(OptionalUser(None)),
-            Some(token) => Ok(OptionalUser(Some(state.accounts().authenticate(token).await?))),
+            Some(_) => Ok(OptionalUser(Some(AuthUser::from_request_parts(parts, state).await?))),
         }
     }
 }

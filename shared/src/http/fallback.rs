@@ -22,7 +22,7 @@ pub fn app(routes: Router<AppState>, state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors)
         .layer(middleware::from_fn(preflight_no_content))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 

@@ -41,6 +41,15 @@ impl DynamoStore {
         Self { client, table: table.into() }
     }
 
+    /// A DynamoDB client from the SDK configuration whose requests count towards
+    /// [`crate::metrics::counting_dynamodb_requests`] (the request log line and the
+    /// `DynamoDbRequests` metric).
+    pub fn client(sdk: &aws_config::SdkConfig) -> Client {
+        let config =
+            aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(RequestCounter).build();
+        Client::from_conf(config)
+    }
+
     /// One cheap read, so the TLS handshake and credential fetch happen during the cold
     /// start instead of in the first customer's request. Failures are only logged.
     pub async fn warm_up(&self) {
@@ -151,4 +160,24 @@ async fn transact(
     items: Vec<TransactWriteItem>,
 ) -> Result<(), SdkError<TransactWriteItemsError>> {
     store.client.transact_write_items().set_transact_items(Some(items)).send().await.map(|_| ())
+}
+
+/// Counts each DynamoDB request (retries included) towards the request being served.
+#[derive(Debug)]
+struct RequestCounter;
+
+impl aws_sdk_dynamodb::config::Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        crate::metrics::count_dynamodb_request();
+        Ok(())
+    }
 }
