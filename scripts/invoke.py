@@ -6,6 +6,8 @@ usage: invoke.py BIN_DIR FUNCTION [EVENT]   one event (default: the function's s
                                             lambda_rig.DEFAULT_EVENTS); prints the answer
        invoke.py BIN_DIR --all              one sample event through each of the seven
                                             functions; fails unless every answer succeeds
+                                            and printed its metrics (ColdStart and the
+                                            event's own, as CloudWatch EMF lines)
 EVENT is a name in events/ (without .json) or a path. Its {{placeholders}} are filled with
 real tokens and ids made through the local server on the same moto table.
 """
@@ -28,6 +30,30 @@ def succeeded(function, answer):
     return isinstance(status, int) and 200 <= status < 300
 
 
+def emf_metrics(output, function):
+    """The metric names of the EMF lines `function` printed (CloudWatch's format: a JSON
+    object whose `_aws` declares the metrics, dimensions function and operation)."""
+    names = set()
+    for line in output.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(document, dict) or document.get("function") != function:
+            continue
+        for directive in document.get("_aws", {}).get("CloudWatchMetrics", []):
+            if directive.get("Dimensions") == [["function", "operation"]]:
+                names.update(m["Name"] for m in directive["Metrics"] if m["Name"] in document)
+    return names
+
+
+def metrics_expected(function):
+    """What one sample event must make a binary print, besides its ColdStart."""
+    return {"order-emails": {"EmailsSent"},
+            "outbox-relay": {"OutboxEventsRelayed", "OutboxOldestEventAgeSeconds"}}.get(
+        function, {"DynamoDbRequests"}) | {"ColdStart"}
+
+
 def invoke(stack, bin_dir, function, event_name, logs=sys.stderr):
     event = lambda_rig.load_event(event_name, stack.values)
     result = lambda_rig.run(f"{bin_dir}/{function}", [event], stack.env, stderr=logs)
@@ -44,10 +70,13 @@ def main(argv):
             for name, event in lambda_rig.DEFAULT_EVENTS.items():
                 with open(f"{stack.log_dir}/{name}.log", "w") as logs:
                     answer, result = invoke(stack, bin_dir, name, event, logs)
-                ok = succeeded(name, answer)
+                with open(f"{stack.log_dir}/{name}.log") as logs:
+                    metrics = emf_metrics(logs.read(), name)
+                ok = succeeded(name, answer) and metrics_expected(name) <= metrics
                 print(f"{name:<13} {event or 'scheduled event':<24} "
                       f"{lambda_rig.status_of(answer)!s:<4} init {result['init_ms']:.0f} ms, "
-                      f"event {result['event_ms'][0]:.0f} ms {'' if ok else '  FAILED: ' + json.dumps(answer)}")
+                      f"event {result['event_ms'][0]:.0f} ms, metrics {sorted(metrics)}"
+                      f"{'' if ok else '  FAILED: ' + json.dumps(answer)}")
                 if not ok:
                     failed.append(name)
                     with open(f"{stack.log_dir}/{name}.log") as logs:

@@ -158,6 +158,18 @@ read -r demo_email demo_password < <(awk '/Admin:/ {print $2, $4; exit}' "$LOGS/
 [[ -n "${demo_password:-}" ]] || { cat "$LOGS/demo.log" >&2; echo "no demo admin printed" >&2; exit 1; }
 "$PY" scripts/explorer_browser.py "$demo" "$demo_email" "$demo_password" "$ROOT/target/explorer.png"
 "$PY" scripts/local_order_email.py "$demo" "$demo_email" "$demo_password" "$LOGS/demo-outbox"
+# The local server prints the functions' CloudWatch EMF lines: the order above is among them.
+"$PY" - "$LOGS/demo.log" <<'PY'
+import sys
+sys.path.insert(0, "scripts")
+from invoke import emf_metrics
+printed = emf_metrics(open(sys.argv[1]).read(), "local")
+expected = {"OrdersPlaced", "OrderValue", "LoginSucceeded", "DynamoDbRequests", "EmailsSent"}
+missing = expected - printed
+if missing:
+    sys.exit(f"the local server printed no EMF line for {sorted(missing)} (printed {sorted(printed)})")
+print(f"local EMF metrics: {sorted(printed)}")
+PY
 
 step "sam build (samconfig.toml; cargo lambda, arm64, debug profile)"
 rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \

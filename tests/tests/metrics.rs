@@ -105,9 +105,15 @@ async fn each_request_logs_its_caller_and_publishes_its_dynamodb_requests(app: T
     let lines = Lines::default();
     let writer = lines.clone();
     let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone()).finish();
+    let trace = "Root=1-6750e3a1-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1";
+    let request = axum::http::Request::get("/auth/protected")
+        .header("authorization", format!("Bearer {token}"))
+        .header("x-amzn-trace-id", trace)
+        .body(axum::body::Body::empty())
+        .expect("request");
     let me = {
         let _guard = tracing::subscriber::set_default(subscriber);
-        app.get("/auth/protected", Some(&token)).await
+        app.send(request).await
     };
     assert_eq!(me.status, StatusCode::OK);
 
@@ -126,6 +132,7 @@ async fn each_request_logs_its_caller_and_publishes_its_dynamodb_requests(app: T
     let fields = &line["fields"];
     assert_eq!(fields["user_id"], me.json["user_id"]);
     assert_eq!(fields["route"], "/auth/protected");
+    assert_eq!(fields["trace_id"], "1-6750e3a1-0123456789abcdef01234567");
     assert_eq!(fields["dynamodb_requests"].as_f64(), Some(expected));
     assert!(
         !text.contains("dee@shop.test") && !text.contains(&token),

@@ -3,6 +3,8 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use tracing::Instrument;
+
 use axum::{
     extract::{MatchedPath, Request, State},
     middleware::Next,
@@ -48,7 +50,10 @@ pub async fn log_request(
         .and_then(|v| v.split(';').find_map(|part| part.strip_prefix("Root=")).map(str::to_owned));
     let caller = CallerSlot::default();
     request.extensions_mut().insert(caller.clone());
-    let (response, dynamodb_requests) = counting_dynamodb_requests(next.run(request)).await;
+    // Every line logged while the request is served carries its ids (the span's fields).
+    let span = tracing::info_span!("request", request_id = %request_id, trace_id);
+    let served = counting_dynamodb_requests(next.run(request)).instrument(span);
+    let (response, dynamodb_requests) = served.await;
     tracing::info!(
         method = %method,
         route,
