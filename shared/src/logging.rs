@@ -20,6 +20,16 @@ pub fn level_from(lookup: impl Fn(&str) -> Option<String>) -> LevelFilter {
     }
 }
 
+/// The span of one invocation that is not an HTTP request (an SQS batch, a schedule): every
+/// line logged inside it carries the invocation's request id and X-Ray trace id (the `Root`
+/// part of Lambda's trace header).
+pub fn invocation_span(request_id: &str, trace_header: Option<&str>) -> tracing::Span {
+    let trace_id = trace_header
+        .and_then(|h| h.split(';').find_map(|part| part.strip_prefix("Root=")))
+        .unwrap_or(trace_header.unwrap_or_default());
+    tracing::info_span!("invocation", request_id, trace_id)
+}
+
 /// Installs the subscriber: JSON lines when Lambda asks for JSON, plain lines otherwise; no
 /// timestamps (Lambda adds its own) and no ANSI colours.
 pub fn init_lambda() {
@@ -39,6 +49,36 @@ mod tests {
 
     fn level(vars: &[(&str, &str)]) -> LevelFilter {
         level_from(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[derive(Clone, Default)]
+    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_of_an_invocation_carry_its_request_and_trace_ids() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt().json().with_writer(move || writer.clone());
+        tracing::subscriber::with_default(subscriber.finish(), || {
+            let header =
+                "Root=1-6750e3a1-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1";
+            let _entered = invocation_span("c0ffee", Some(header)).entered();
+            tracing::info!("order e-mail sent");
+        });
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(line["span"]["trace_id"], "1-6750e3a1-0123456789abcdef01234567");
+        assert_eq!(line["span"]["request_id"], "c0ffee");
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! [`order_emails::handle`] per SQS batch.
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use shared::logging::invocation_span;
 use shared::{
     config::{FromEnvironment, WorkerConfig},
     notify::{mail::SesMailer, worker::EmailWorker},
     store::DynamoStore,
 };
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -23,9 +25,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let metrics = metrics.as_ref();
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
-            Ok::<_, lambda_runtime::Error>(
-                order_emails::handle(worker, metrics, event.payload).await,
-            )
+            let context = &event.context;
+            let span = invocation_span(&context.request_id, context.xray_trace_id.as_deref());
+            let handled = order_emails::handle(worker, metrics, event.payload);
+            Ok::<_, lambda_runtime::Error>(handled.instrument(span).await)
         },
     ))
     .await

@@ -2,6 +2,7 @@
 //! whose publishing after commit failed, then deletes them from the outbox.
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use shared::logging::invocation_span;
 use shared::{
     config::{FromEnvironment, RelayConfig},
     domain::Timestamp,
@@ -9,6 +10,7 @@ use shared::{
     notify::{SqsPublisher, relay::republish},
     store::DynamoStore,
 };
+use tracing::Instrument;
 
 /// Events younger than this are probably still being published by their own request.
 const MIN_AGE_SECONDS: i64 = 30;
@@ -25,8 +27,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     tokio::join!(store.warm_up(), publisher.warm_up());
     let metrics = shared::metrics::cold_start("outbox-relay");
     let (store, publisher, metrics) = (&store, &publisher, metrics.as_ref());
-    lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
-        let report = republish(store, publisher, Timestamp::now(), MIN_AGE_SECONDS, BATCH).await?;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        let context = &event.context;
+        let span = invocation_span(&context.request_id, context.xray_trace_id.as_deref());
+        let relay = republish(store, publisher, Timestamp::now(), MIN_AGE_SECONDS, BATCH);
+        let report = relay.instrument(span.clone()).await?;
+        let _entered = span.enter();
         tracing::info!(
             published = report.published,
             failed = report.failed,

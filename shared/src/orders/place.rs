@@ -177,6 +177,32 @@ mod tests {
     use crate::domain::{OrderId, UserId};
 
     #[test]
+    fn each_checkout_outcome_has_its_metric() {
+        let names = |outcome: Result<Placed, OrderError>| -> Vec<&'static str> {
+            checkout_metrics(&outcome).iter().map(|m| m.name).collect()
+        };
+        let order: crate::domain::Order = serde_json::from_value(json!({
+            "id": OrderId::new(), "user_id": UserId::new(), "items": [],
+            "total_amount": "20.00", "discount_applied": "2.00", "final_amount": "18.00",
+            "coupon_code": null, "status": "Pending",
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap();
+        let placed = checkout_metrics(&Ok(Placed::New(order.clone())));
+        assert_eq!(placed[1].value, 18.0, "the value is the final amount");
+        assert_eq!(names(Ok(Placed::New(order.clone()))), ["OrdersPlaced", "OrderValue"]);
+        assert!(names(Ok(Placed::Replayed(order))).is_empty(), "a replay places nothing");
+        let stock = CheckoutError::InsufficientStock(vec![]);
+        assert_eq!(names(Err(OrderError::Checkout(stock))), ["CheckoutRefusedStock"]);
+        let coupon = CheckoutError::Coupon(crate::domain::CouponRejection::Expired);
+        assert_eq!(names(Err(OrderError::Checkout(coupon))), ["CheckoutRefusedCoupon"]);
+        assert_eq!(names(Err(OrderError::CouponNotFound)), ["CheckoutRefusedCoupon"]);
+        assert_eq!(names(Err(OrderError::KeyReused)), ["CheckoutRefusedConflict"]);
+        assert_eq!(names(Err(OrderError::CheckoutBusy)), ["CheckoutRefusedBusy"]);
+        assert!(names(Err(OrderError::Checkout(CheckoutError::EmptyCart))).is_empty());
+    }
+
+    #[test]
     fn idempotency_keys_are_visible_ascii_up_to_255() {
         assert!(IdempotencyKey::parse("order-2026-11-24#1").is_ok());
         assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
