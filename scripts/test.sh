@@ -15,8 +15,8 @@
 #      driven in headless Chromium (Debian's chromium and chromedriver, installed with apt-get
 #      when missing; screenshot in target/explorer.png), and an order whose e-mail file appears
 #   7. `sam build` with samconfig.toml (cargo lambda, arm64): each function's bootstrap is an
-#      arm64 executable. Debug profile (SAM_BUILD_MODE=debug): the path is the deploy's, the
-#      release profile's LTO would add ~10 minutes without checking anything more
+#      arm64 executable. Debug profile (SAM_BUILD_MODE=debug): the path is the deploy's; the
+#      release profile (fat LTO, one codegen unit) builds slower and checks nothing more
 #
 # Everything it starts is stopped on exit, failed or not.
 set -euo pipefail
