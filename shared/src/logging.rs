@@ -24,10 +24,14 @@ pub fn level_from(lookup: impl Fn(&str) -> Option<String>) -> LevelFilter {
 /// line logged inside it carries the invocation's request id and X-Ray trace id (the `Root`
 /// part of Lambda's trace header).
 pub fn invocation_span(request_id: &str, trace_header: Option<&str>) -> tracing::Span {
-    let trace_id = trace_header
-        .and_then(|h| h.split(';').find_map(|part| part.strip_prefix("Root=")))
-        .unwrap_or(trace_header.unwrap_or_default());
+    let trace_id = trace_header.map(trace_root);
     tracing::info_span!("invocation", request_id, trace_id)
+}
+
+/// The trace id of an X-Ray trace header (`Root=1-…;Parent=…;Sampled=1` → `1-…`); a header
+/// without a `Root` part is taken as the id itself.
+pub fn trace_root(header: &str) -> &str {
+    header.split(';').find_map(|part| part.strip_prefix("Root=")).unwrap_or(header)
 }
 
 /// Installs the subscriber: JSON lines when Lambda asks for JSON, plain lines otherwise; no

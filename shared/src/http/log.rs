@@ -47,7 +47,7 @@ pub async fn log_request(
         .unwrap_or_else(|| ulid::Ulid::new().to_string());
     // X-Ray's trace header (`Root=1-…;Parent=…;Sampled=1`), as API Gateway passes it on.
     let trace_id = header(&request, "x-amzn-trace-id")
-        .and_then(|v| v.split(';').find_map(|part| part.strip_prefix("Root=")).map(str::to_owned));
+        .map(|header| crate::logging::trace_root(&header).to_owned());
     let caller = CallerSlot::default();
     request.extensions_mut().insert(caller.clone());
     // Every line logged while the request is served carries its ids (the span's fields).
