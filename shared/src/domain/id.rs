@@ -91,6 +91,18 @@ ulid_id!(
     /// Identifies one order event (placed, status changed).
     EventId
 );
+ulid_id!(
+    /// Identifies a customer's shipping address.
+    AddressId
+);
+ulid_id!(
+    /// Identifies an audit-trail entry; sorts by creation time.
+    AuditId
+);
+ulid_id!(
+    /// Identifies a webhook subscription.
+    WebhookId
+);
 
 #[cfg(test)]
 mod tests {

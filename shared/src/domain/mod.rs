@@ -1,5 +1,7 @@
 //! Pure domain rules: no I/O, no AWS, no HTTP. Every type here is valid once built.
 
+mod address;
+mod audit;
 mod cart;
 mod coupon;
 mod email;
@@ -14,14 +16,22 @@ mod product;
 mod role;
 mod timestamp;
 mod user;
+mod webhook;
 
+pub use address::{
+    Address, AddressError, AddressInput, MAX_ADDRESSES, PostalAddress, add_address, remove_address,
+    shipping_address, update_address,
+};
+pub use audit::{AuditAction, AuditEntry};
 pub use cart::{
     CartItem, CartLine, CartView, LineStatus, MAX_LINES, MAX_QUANTITY, view as cart_view,
 };
 pub use coupon::{Coupon, CouponCode, CouponInput, CouponRejection, parse_instant};
 pub use email::Email;
 pub use field_errors::FieldErrors;
-pub use id::{EventId, OrderId, ProductId, SessionId, TokenId, UserId};
+pub use id::{
+    AddressId, AuditId, EventId, OrderId, ProductId, SessionId, TokenId, UserId, WebhookId,
+};
 pub use money::Money;
 pub use order::{
     Checkout, CheckoutError, CouponOffer, Order, OrderEvent, OrderEventKind, OrderLine, Shortage,
@@ -36,3 +46,8 @@ pub use product::{
 pub use role::Role;
 pub use timestamp::Timestamp;
 pub use user::User;
+pub use webhook::{
+    AttemptResult, DeliveryRecord, DeliveryState, UrlPolicy, Webhook, WebhookEventType,
+    WebhookInput, backoff_seconds, check_url, is_public, payload as webhook_payload, signature,
+};
+pub use webhook::{EVENT_ID_HEADER, MAX_ATTEMPTS, SIGNATURE_HEADER, TIMEOUT_SECONDS};

@@ -210,7 +210,7 @@ impl ProductPatch {
 }
 
 /// Trimmed text of `min..=max` characters.
-fn text(input: &str, min: usize, max: usize) -> Result<String, String> {
+pub(super) fn text(input: &str, min: usize, max: usize) -> Result<String, String> {
     let trimmed = input.trim();
     let length = trimmed.chars().count();
     if length < min || length > max {
