@@ -85,10 +85,18 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<Seeded> {
         customer: account(store, CUSTOMER_EMAIL, CUSTOMER_PASSWORD, Role::Customer).await?,
         ..Seeded::default()
     };
+    // The catalog is written as the demo admin, so the audit trail names who seeded it.
+    let admin_email = shared::domain::Email::parse(ADMIN_EMAIL).map_err(|e| anyhow::anyhow!(e))?;
+    let admin = store
+        .find_user_by_email(&admin_email)
+        .await?
+        .context("the demo admin was just ensured")?
+        .user
+        .id;
     let catalog = Catalog { store };
     for product in shop.products {
         let name = product.name.clone().unwrap_or_default();
-        match catalog.create(product).await {
+        match catalog.create(admin, product).await {
             Ok(_) => seeded.products_created += 1,
             Err(CatalogError::SkuTaken) => seeded.products_present += 1,
             Err(error) => return Err(anyhow::anyhow!("demo product {name:?}: {error}")),
@@ -99,7 +107,7 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<Seeded> {
     for coupon in shop.coupons {
         let code = coupon.code.clone();
         seeded.coupon_codes.push(code.clone());
-        match coupons.create(coupon.input(now)).await {
+        match coupons.create(admin, coupon.input(now)).await {
             Ok(_) => seeded.coupons_created += 1,
             Err(CouponError::Exists) => seeded.coupons_present += 1,
             Err(error) => return Err(anyhow::anyhow!("demo coupon {code}: {error}")),

@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::{
     domain::{
-        FieldErrors, Listing, Paging, Product, ProductId, ProductInput, ProductPatch, ProductSpec,
-        Timestamp, encode_cursor,
+        AuditAction, AuditEntry, FieldErrors, Listing, Paging, Product, ProductId, ProductInput,
+        ProductPatch, ProductSpec, Timestamp, UserId, encode_cursor,
     },
     retry::{Attempt, with_retries},
     store::{Conflict, ListStart, MAX_TRANSACTION_ACTIONS, ProductQuery, Store, StoreError},
@@ -86,6 +86,18 @@ fn written<T>(result: Result<(), StoreError>, value: T) -> Result<Attempt<T>, Ca
     }
 }
 
+/// A catalog write's audit entry: the product's name, category, SKUs and version after it.
+fn audit(actor: UserId, action: AuditAction, product: &Product, now: Timestamp) -> AuditEntry {
+    let skus: Vec<&str> = product.variants.iter().map(|v| v.sku.as_str()).collect();
+    let details = serde_json::json!({
+        "name": product.name,
+        "category": product.category,
+        "skus": skus,
+        "version": product.version,
+    });
+    AuditEntry::new(actor, action, product.id, details, now)
+}
+
 /// The catalog over a store.
 pub struct Catalog<'a> {
     /// The storage.
@@ -93,10 +105,16 @@ pub struct Catalog<'a> {
 }
 
 impl Catalog<'_> {
-    /// Creates a product from a client's input.
-    pub async fn create(&self, input: ProductInput) -> Result<Product, CatalogError> {
-        let product = Product::create(ProductSpec::parse(input)?, Timestamp::now());
-        self.store.create_product(&product).await?;
+    /// Creates a product from an admin's input (`actor`), with its audit entry.
+    pub async fn create(
+        &self,
+        actor: UserId,
+        input: ProductInput,
+    ) -> Result<Product, CatalogError> {
+        let now = Timestamp::now();
+        let product = Product::create(ProductSpec::parse(input)?, now);
+        let audit = audit(actor, AuditAction::ProductCreated, &product, now);
+        self.store.create_product(&product, &audit).await?;
         Ok(product)
     }
 
@@ -107,23 +125,33 @@ impl Catalog<'_> {
     }
 
     /// Applies a partial update, re-reading and re-applying it if a concurrent write won.
-    pub async fn update(&self, id: &str, input: ProductInput) -> Result<Product, CatalogError> {
+    pub async fn update(
+        &self,
+        actor: UserId,
+        id: &str,
+        input: ProductInput,
+    ) -> Result<Product, CatalogError> {
         let patch = &ProductPatch::parse(input)?;
         let updated = with_retries(ATTEMPTS, || async move {
             let current = self.get(id).await?;
-            let next = current.apply(patch.clone(), Timestamp::now());
-            current.check_update_size(&next, MAX_TRANSACTION_ACTIONS)?;
-            written(self.store.replace_product(&current, &next).await, next)
+            let now = Timestamp::now();
+            let next = current.apply(patch.clone(), now);
+            // One action of the transaction is the audit entry.
+            current.check_update_size(&next, MAX_TRANSACTION_ACTIONS - 1)?;
+            let audit = audit(actor, AuditAction::ProductUpdated, &next, now);
+            written(self.store.replace_product(&current, &next, &audit).await, next)
         })
         .await?;
         updated.ok_or(CatalogError::Contended)
     }
 
     /// Deletes a product with its SKU claims.
-    pub async fn delete(&self, id: &str) -> Result<(), CatalogError> {
+    pub async fn delete(&self, actor: UserId, id: &str) -> Result<(), CatalogError> {
         let deleted = with_retries(ATTEMPTS, || async move {
             let current = self.get(id).await?;
-            written(self.store.delete_product(&current).await, ())
+            let now = Timestamp::now();
+            let audit = audit(actor, AuditAction::ProductDeleted, &current, now);
+            written(self.store.delete_product(&current, &audit).await, ())
         })
         .await?;
         deleted.ok_or(CatalogError::Contended)

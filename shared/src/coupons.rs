@@ -2,7 +2,10 @@
 //! function only parse requests and shape responses around these.
 
 use crate::{
-    domain::{Coupon, CouponCode, CouponInput, FieldErrors, Role, Timestamp},
+    domain::{
+        AuditAction, AuditEntry, Coupon, CouponCode, CouponInput, FieldErrors, Role, Timestamp,
+        UserId,
+    },
     store::{Conflict, Store, StoreError},
 };
 
@@ -33,6 +36,17 @@ impl From<StoreError> for CouponError {
     }
 }
 
+/// A coupon write's audit entry: the coupon's admin-editable fields after it (not its use
+/// count, which checkouts own).
+fn audit(actor: UserId, action: AuditAction, coupon: &Coupon) -> AuditEntry {
+    let mut details = serde_json::to_value(coupon).unwrap_or_default();
+    if let Some(fields) = details.as_object_mut() {
+        fields.remove("uses");
+        fields.remove("code");
+    }
+    AuditEntry::new(actor, action, coupon.code.as_str(), details, Timestamp::now())
+}
+
 /// The coupon operations over a store.
 pub struct Coupons<'a> {
     /// The storage.
@@ -40,26 +54,41 @@ pub struct Coupons<'a> {
 }
 
 impl Coupons<'_> {
-    /// Creates a coupon from an admin's input.
-    pub async fn create(&self, input: CouponInput) -> Result<Coupon, CouponError> {
+    /// Creates a coupon from an admin's input (`actor`), with its audit entry.
+    pub async fn create(&self, actor: UserId, input: CouponInput) -> Result<Coupon, CouponError> {
         let coupon = Coupon::parse_new(input)?;
-        self.store.create_coupon(&coupon).await?;
+        let audit = audit(actor, AuditAction::CouponCreated, &coupon);
+        self.store.create_coupon(&coupon, &audit).await?;
         Ok(coupon)
     }
 
     /// Applies a partial update to the coupon named in the path.
-    pub async fn update(&self, code: &str, input: CouponInput) -> Result<Coupon, CouponError> {
+    pub async fn update(
+        &self,
+        actor: UserId,
+        code: &str,
+        input: CouponInput,
+    ) -> Result<Coupon, CouponError> {
         let code = CouponCode::parse(code).map_err(|_| CouponError::NotFound)?;
         let current = self.store.find_coupon(&code).await?.ok_or(CouponError::NotFound)?;
         let next = current.parse_update(input)?;
-        self.store.update_coupon(&next).await?;
+        let audit = audit(actor, AuditAction::CouponUpdated, &next);
+        self.store.update_coupon(&next, &audit).await?;
         Ok(next)
     }
 
     /// Deletes the coupon named in the path.
-    pub async fn delete(&self, code: &str) -> Result<(), CouponError> {
+    pub async fn delete(&self, actor: UserId, code: &str) -> Result<(), CouponError> {
         let code = CouponCode::parse(code).map_err(|_| CouponError::NotFound)?;
-        Ok(self.store.delete_coupon(&code).await?)
+        let now = Timestamp::now();
+        let audit = AuditEntry::new(
+            actor,
+            AuditAction::CouponDeleted,
+            code.as_str(),
+            serde_json::json!({}),
+            now,
+        );
+        Ok(self.store.delete_coupon(&code, &audit).await?)
     }
 
     /// Every coupon (admins).

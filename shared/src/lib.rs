@@ -9,11 +9,16 @@
 //! - [`store`]: storage traits with DynamoDB and in-memory implementations.
 //! - [`notify`]: order-event publishing (SQS, or an in-process queue).
 //! - [`orders`]: checkout, order tracking and status changes.
+//! - [`addresses`]: the customer's address book.
+//! - [`audit`]: the admin audit trail.
+//! - [`webhooks`]: signed order webhooks, their delivery worker and HTTP client.
 //! - [`retry`]: the one re-read-and-retry loop of optimistic writes.
 //! - [`http`]: the JSON error envelope, strict JSON bodies, fallbacks, request logging.
 //! - [`config`] and [`state`]: typed configuration and the shared application state.
 //! - [`logging`]: the Lambda functions' log subscriber (level and format from Lambda's settings).
 
+pub mod addresses;
+pub mod audit;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
@@ -29,5 +34,6 @@ pub mod orders;
 pub mod retry;
 pub mod state;
 pub mod store;
+pub mod webhooks;
 
 pub use state::AppState;

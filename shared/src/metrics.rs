@@ -49,6 +49,11 @@ impl Metric {
     pub fn count(name: &'static str) -> Self {
         Self { name, value: 1.0, unit: Unit::Count }
     }
+
+    /// `n` occurrences of `name`.
+    pub fn counted(name: &'static str, n: u32) -> Self {
+        Self { name, value: f64::from(n), unit: Unit::Count }
+    }
 }
 
 /// Where metrics go.

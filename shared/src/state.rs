@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::{
     auth::{Accounts, LoginPolicy, PasswordHasher, TokenConfig, Tokens},
     config::{Config, CorsOrigins, FromEnvironment},
+    domain::UrlPolicy,
     edge::{EdgeCache, NoEdgeCache},
     metrics::{Discard, MetricsSink},
     notify::{EventPublisher, NoQueue},
@@ -23,6 +24,7 @@ pub struct AppState {
     login: LoginPolicy,
     cors: Arc<CorsOrigins>,
     metrics: Arc<dyn MetricsSink>,
+    webhook_policy: UrlPolicy,
 }
 
 impl AppState {
@@ -37,7 +39,29 @@ impl AppState {
             login: LoginPolicy::default(),
             cors: Arc::new(CorsOrigins::Any),
             metrics: Arc::new(Discard),
+            webhook_policy: UrlPolicy::PublicHttps,
         }
+    }
+
+    /// The same state accepting webhook URLs under `policy` (deployed: public HTTPS only).
+    pub fn with_webhook_policy(mut self, policy: UrlPolicy) -> Self {
+        self.webhook_policy = policy;
+        self
+    }
+
+    /// The customer's address book.
+    pub fn addresses(&self) -> crate::addresses::Addresses<'_> {
+        crate::addresses::Addresses { store: self.store.as_ref() }
+    }
+
+    /// The admin audit trail.
+    pub fn audit(&self) -> crate::audit::AuditLog<'_> {
+        crate::audit::AuditLog { store: self.store.as_ref() }
+    }
+
+    /// Webhook administration.
+    pub fn webhooks(&self) -> crate::webhooks::Webhooks<'_> {
+        crate::webhooks::Webhooks { store: self.store.as_ref(), policy: self.webhook_policy }
     }
 
     /// The same state publishing business metrics to `metrics` ([`Discard`] unless set).

@@ -11,7 +11,22 @@ use std::{
 const LAYERS: &[(&str, &[&str])] = &[
     ("domain", &["domain", "config", "logging", "metrics"]),
     ("store", &["store"]),
-    ("services", &["auth", "cart", "catalog", "coupons", "orders", "notify", "edge", "retry"]),
+    (
+        "services",
+        &[
+            "addresses",
+            "audit",
+            "auth",
+            "cart",
+            "catalog",
+            "coupons",
+            "orders",
+            "notify",
+            "edge",
+            "retry",
+            "webhooks",
+        ],
+    ),
     ("state", &["state"]),
     ("http", &["http"]),
 ];

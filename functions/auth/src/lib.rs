@@ -1,17 +1,19 @@
-//! `/auth/*`: register, login, refresh, protected, logout. Handlers parse, call
-//! [`shared::auth::Accounts`] and shape the response; the rules live in `shared`.
+//! `/auth/*`: register, login, refresh, protected, logout; `/account/addresses`: the caller's
+//! address book. Handlers parse, call [`shared::auth::Accounts`] or
+//! [`shared::addresses::Addresses`] and shape the response; the rules live in `shared`.
 
 use axum::{
     Json, Router,
-    extract::State,
+    extract::{Path, State},
     http::{HeaderName, StatusCode, header},
-    routing::{get, post},
+    routing::{get, post, put},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     AppState,
     auth::AuthUser,
+    domain::AddressInput,
     http::{ApiError, BearerToken, JsonBody, OptionalUser},
 };
 
@@ -23,6 +25,41 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/refresh_access_token", get(refresh))
         .route("/auth/protected", get(protected))
         .route("/auth/logout", get(logout))
+        .route("/account/addresses", get(addresses).post(add_address))
+        .route("/account/addresses/{address_id}", put(update_address).delete(remove_address))
+}
+
+async fn addresses(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+    let addresses = state.addresses().list(user.id).await?;
+    Ok(Json(json!({ "addresses": addresses })))
+}
+
+async fn add_address(
+    State(state): State<AppState>,
+    user: AuthUser,
+    JsonBody(input): JsonBody<AddressInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let address = state.addresses().add(user.id, input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "message": "Address added", "address": address }))))
+}
+
+async fn update_address(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(address_id): Path<String>,
+    JsonBody(input): JsonBody<AddressInput>,
+) -> Result<Json<Value>, ApiError> {
+    let address = state.addresses().update(user.id, &address_id, input).await?;
+    Ok(Json(json!({ "message": "Address updated", "address": address })))
+}
+
+async fn remove_address(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(address_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.addresses().remove(user.id, &address_id).await?;
+    Ok(Json(json!({ "message": "Address deleted" })))
 }
 
 /// The complete application of this function, as Lambda serves it.

@@ -32,10 +32,10 @@ pub fn router(state: AppState) -> Router {
 
 async fn create(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     JsonBody(input): JsonBody<CouponInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let coupon = state.coupons().create(input).await?;
+    let coupon = state.coupons().create(admin.id, input).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "message": "Coupon created successfully", "coupon": coupon })),
@@ -44,20 +44,20 @@ async fn create(
 
 async fn update(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     Path(code): Path<String>,
     JsonBody(input): JsonBody<CouponInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let coupon = state.coupons().update(&code, input).await?;
+    let coupon = state.coupons().update(admin.id, &code, input).await?;
     Ok(Json(json!({ "message": "Coupon updated successfully", "coupon": coupon })))
 }
 
 async fn remove(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    state.coupons().delete(&code).await?;
+    state.coupons().delete(admin.id, &code).await?;
     Ok(Json(json!({ "message": "Coupon deleted successfully" })))
 }
 

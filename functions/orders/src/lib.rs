@@ -1,17 +1,20 @@
-//! `/orders/*`: checkout from the caller's cart, order tracking, and the admin status machine.
-//! Handlers parse, call [`shared::orders::Orders`] and shape the response.
+//! `/orders/*`: checkout from the caller's cart, order tracking, and the admin status machine;
+//! `/admin/*`: the audit trail and order webhooks. Handlers parse, call the services of
+//! `shared` and shape the response.
 
 use axum::{
     Json, Router,
     extract::{Path, State},
     http::{HeaderMap, HeaderName, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::{get, post, put},
+    routing::{delete, get, post, put},
 };
 use serde_json::{Value, json};
 use shared::{
     AppState,
+    audit::AuditParams,
     auth::AuthUser,
+    domain::WebhookInput,
     http::{AdminUser, ApiError, JsonBody, OptionalJsonBody, QueryParams},
     orders::{
         ChangeStatus, IdempotencyKey, ListScope, OrderListParams, OrdersPage, PlaceOrder, Placed,
@@ -31,6 +34,54 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/all", get(all))
         .route("/orders/{order_id}", get(one))
         .route("/orders/{order_id}/status", put(set_status))
+        .route("/admin/audit", get(audit))
+        .route("/admin/webhooks", get(webhooks).post(create_webhook))
+        .route("/admin/webhooks/{webhook_id}", delete(delete_webhook))
+        .route("/admin/webhooks/{webhook_id}/deliveries", get(deliveries))
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+    QueryParams(params): QueryParams<AuditParams>,
+) -> Result<Json<Value>, ApiError> {
+    let page = state.audit().list(params).await?;
+    Ok(Json(json!({ "entries": page.entries, "next_cursor": page.next_cursor })))
+}
+
+async fn webhooks(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "webhooks": state.webhooks().list().await? })))
+}
+
+async fn create_webhook(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    JsonBody(input): JsonBody<WebhookInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let webhook = state.webhooks().create(admin.id, input).await?;
+    let secret = webhook.secret.clone();
+    let body = json!({ "message": "Webhook created", "webhook": webhook, "secret": secret });
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+async fn delete_webhook(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(webhook_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.webhooks().delete(admin.id, &webhook_id).await?;
+    Ok(Json(json!({ "message": "Webhook deleted" })))
+}
+
+async fn deliveries(
+    State(state): State<AppState>,
+    AdminUser(_): AdminUser,
+    Path(webhook_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "deliveries": state.webhooks().deliveries(&webhook_id).await? })))
 }
 
 /// The complete application of this function, as Lambda serves it.
@@ -102,10 +153,10 @@ async fn all(
 
 async fn set_status(
     State(state): State<AppState>,
-    AdminUser(_): AdminUser,
+    AdminUser(admin): AdminUser,
     Path(order_id): Path<String>,
     JsonBody(body): JsonBody<ChangeStatus>,
 ) -> Result<Json<Value>, ApiError> {
-    let order = state.orders().set_status(&order_id, body).await?;
+    let order = state.orders().set_status(admin.id, &order_id, body).await?;
     Ok(Json(json!({ "message": "Order status updated successfully", "order": order })))
 }

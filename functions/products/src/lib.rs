@@ -52,11 +52,11 @@ async fn show(
 
 async fn create(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     served_by: ServedBy,
     JsonBody(input): JsonBody<ProductInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let product = state.catalog().create(input).await?;
+    let product = state.catalog().create(admin.id, input).await?;
     edge::flush_after_write(&state, served_by).await;
     Ok((
         StatusCode::CREATED,
@@ -66,23 +66,23 @@ async fn create(
 
 async fn update(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     served_by: ServedBy,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<ProductInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let product = state.catalog().update(&id, input).await?;
+    let product = state.catalog().update(admin.id, &id, input).await?;
     edge::flush_after_write(&state, served_by).await;
     Ok(Json(json!({ "message": "Product updated successfully", "product": product })))
 }
 
 async fn remove(
     State(state): State<AppState>,
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     served_by: ServedBy,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    state.catalog().delete(&id).await?;
+    state.catalog().delete(admin.id, &id).await?;
     edge::flush_after_write(&state, served_by).await;
     Ok(Json(json!({ "message": "Product deleted successfully" })))
 }

@@ -5,7 +5,10 @@ use super::{AuthError, AuthUser, PasswordHasher, TokenKind, TokenPair, Tokens};
 use crate::store::Conflict;
 use crate::{
     config::LoginPolicy,
-    domain::{Email, FieldErrors, Password, Role, SessionId, Timestamp, TokenId, User, UserId},
+    domain::{
+        AuditAction, AuditEntry, Email, FieldErrors, Password, Role, SessionId, Timestamp, TokenId,
+        User, UserId,
+    },
     metrics::{Metric, MetricsSink},
     store::{
         LoginFailures, RotateOutcome, Rotation, Session, SessionGuard, Store, StoreError,
@@ -86,18 +89,28 @@ impl Accounts<'_> {
                 "Only an admin can create prime_customer or admin accounts",
             ));
         }
-        self.create(email, password, role).await
+        let admin = requester.filter(|_| requester_is_admin).map(|r| r.id);
+        self.create(email, password, role, admin).await
     }
 
+    /// Creates the account; one an admin registers is an admin write, recorded in the audit
+    /// trail with the account.
     async fn create(
         &self,
         email: Email,
         password: Password,
         role: Role,
+        admin: Option<UserId>,
     ) -> Result<User, AuthError> {
         let password_hash = self.hasher.hash(password).await?;
-        let user = User { id: UserId::new(), email, role, created_at: Timestamp::now() };
-        match self.store.create_user(&UserRecord { user: user.clone(), password_hash }).await {
+        let now = Timestamp::now();
+        let user = User { id: UserId::new(), email, role, created_at: now };
+        let audit = admin.map(|actor| {
+            let details = serde_json::json!({ "role": role });
+            AuditEntry::new(actor, AuditAction::AccountRegistered, user.id, details, now)
+        });
+        let record = UserRecord { user: user.clone(), password_hash };
+        match self.store.create_user(&record, audit.as_ref()).await {
             Ok(()) => Ok(user),
             Err(StoreError::Conflict(_)) => Err(AuthError::EmailTaken),
             Err(error) => Err(error.into()),
@@ -325,7 +338,8 @@ pub async fn ensure_account(
         None => {
             let password_hash = PasswordHasher.hash(password).await?;
             let user = User { id: UserId::new(), email, role, created_at: Timestamp::now() };
-            store.create_user(&UserRecord { user, password_hash }).await?;
+            // An operator's bootstrap (create-admin, demo data), not an API write: no actor.
+            store.create_user(&UserRecord { user, password_hash }, None).await?;
             Ok("created")
         }
     }

@@ -23,6 +23,11 @@ macro_rules! ulid_id {
         pub struct $name(Ulid);
 
         impl $name {
+            /// The smallest id (for range bounds).
+            pub const MIN: Self = Self(Ulid(0));
+            /// The largest id (for range bounds).
+            pub const MAX: Self = Self(Ulid(u128::MAX));
+
             /// A fresh id; ids created later in this process sort after earlier ones, even
             /// within one millisecond.
             pub fn new() -> Self {

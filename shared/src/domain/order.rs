@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CartLine, Coupon, CouponCode, CouponRejection, EventId, Money, OrderId, OrderStatus, Product,
-    ProductId, Role, Sku, Timestamp, UserId,
+    CartLine, Coupon, CouponCode, CouponRejection, EventId, Money, OrderId, OrderStatus,
+    PostalAddress, Product, ProductId, Role, Sku, Timestamp, UserId,
 };
 
 /// One line of an order, at the catalog's price when it was placed.
@@ -45,6 +45,10 @@ pub struct Order {
     pub coupon_code: Option<CouponCode>,
     /// The status.
     pub status: OrderStatus,
+    /// Where it ships: a copy of the customer's address at checkout (later edits of the
+    /// address book never change it); none when the customer had no address.
+    #[serde(default)]
+    pub shipping_address: Option<PostalAddress>,
     /// When it was created (UTC).
     pub created_at: Timestamp,
     /// When it last changed (UTC).
@@ -135,6 +139,7 @@ pub fn checkout(
             final_amount,
             coupon_code: coupon.map(|offer| offer.coupon.code.clone()),
             status: OrderStatus::Pending,
+            shipping_address: None,
             created_at: now,
             updated_at: now,
         },

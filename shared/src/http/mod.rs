@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every function: the JSON error envelope, strict JSON bodies,
 //! JSON 404/405 fallbacks, CORS and the one-line-per-request log.
 
+mod admin_errors;
 mod cors;
 mod error;
 mod extract;

@@ -123,6 +123,9 @@ impl From<OrderError> for ApiError {
             OrderError::CouponNotFound => {
                 ApiError::bad_request("coupon_not_found", "Coupon not found")
             }
+            OrderError::AddressNotFound => {
+                ApiError::not_found("address_not_found", "Address not found")
+            }
             OrderError::Checkout(error) => checkout_error(error),
             OrderError::CheckoutBusy => ApiError::conflict(
                 "checkout_busy",

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::domain::{Order, OrderEvent, OrderEventKind, OrderStatus, Timestamp};
+use crate::domain::{Order, OrderEvent, OrderEventKind, OrderStatus, PostalAddress, Timestamp};
 
 /// A rendered e-mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,11 +88,22 @@ pub fn render(event: &OrderEvent, order: &Order, to: &str) -> OrderEmail {
             line_total(line)
         );
     }
+    let address = order.shipping_address.as_ref().map(address_lines).unwrap_or_default();
     let _ = write!(
         text,
-        "\nTotal: {}\nDiscount: {}{coupon}\nTo pay: {}\n\nThank you for shopping with us.\n",
+        "\nTotal: {}\nDiscount: {}{coupon}\nTo pay: {}\n",
         order.total_amount, order.discount_applied, order.final_amount
     );
+    if !address.is_empty() {
+        let _ = write!(text, "\nShip to:\n{}\n", address.join("\n"));
+    }
+    text.push_str("\nThank you for shopping with us.\n");
+    let ship_to = if address.is_empty() {
+        String::new()
+    } else {
+        let lines: Vec<String> = address.iter().map(|line| escape_html(line)).collect();
+        format!("<p>Ship to:<br>{}</p>\n", lines.join("<br>"))
+    };
 
     let mut rows = String::new();
     for line in &order.items {
@@ -107,7 +118,7 @@ pub fn render(event: &OrderEvent, order: &Order, to: &str) -> OrderEmail {
         );
     }
     let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n<p>Hello,</p>\n<p>{intro}</p>\n<p>Order <strong>{id}</strong> &middot; status <strong>{status}</strong> &middot; placed {placed}</p>\n<table>\n<thead><tr><th>Item</th><th>SKU</th><th>Quantity</th><th>Price</th><th>Line total</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n<p>Total: {total}<br>Discount: {discount}{coupon}<br><strong>To pay: {final_amount}</strong></p>\n<p>Thank you for shopping with us.</p>\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n<p>Hello,</p>\n<p>{intro}</p>\n<p>Order <strong>{id}</strong> &middot; status <strong>{status}</strong> &middot; placed {placed}</p>\n<table>\n<thead><tr><th>Item</th><th>SKU</th><th>Quantity</th><th>Price</th><th>Line total</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n<p>Total: {total}<br>Discount: {discount}{coupon}<br><strong>To pay: {final_amount}</strong></p>\n{ship_to}<p>Thank you for shopping with us.</p>\n</body>\n</html>\n",
         title = escape_html(&subject),
         intro = escape_html(&intro),
         id = order.id,
@@ -118,6 +129,17 @@ pub fn render(event: &OrderEvent, order: &Order, to: &str) -> OrderEmail {
         final_amount = order.final_amount,
     );
     OrderEmail { to: to.to_owned(), subject, text, html }
+}
+
+/// A shipping address as the lines of a label.
+fn address_lines(address: &PostalAddress) -> Vec<String> {
+    let mut lines = vec![address.full_name.clone(), address.line1.clone()];
+    lines.extend(address.line2.clone());
+    lines.push(format!("{} {}", address.postal_code, address.city));
+    lines.extend(address.region.clone());
+    lines.push(address.country.clone());
+    lines.extend(address.phone.as_ref().map(|phone| format!("Phone: {phone}")));
+    lines
 }
 
 fn line_total(line: &crate::domain::OrderLine) -> String {
@@ -214,6 +236,34 @@ mod tests {
             escape_html("<a href=\"x\">&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn the_shipping_address_is_on_the_e_mail_escaped_in_html() {
+        let mut order = order("Pending", None);
+        let email = render(&event(&order, OrderEventKind::OrderPlaced), &order, "ann@example.com");
+        assert!(!email.text.contains("Ship to:") && !email.html.contains("Ship to:"));
+        order.shipping_address = Some(PostalAddress {
+            full_name: "Ann <Admin> O'Neil".into(),
+            line1: "1 Main St".into(),
+            line2: Some("Flat 2".into()),
+            city: "Dublin".into(),
+            region: None,
+            postal_code: "D02 X285".into(),
+            country: "IE".into(),
+            phone: None,
+        });
+        let email = render(&event(&order, OrderEventKind::OrderPlaced), &order, "ann@example.com");
+        assert!(
+            email
+                .text
+                .contains("Ship to:\nAnn <Admin> O'Neil\n1 Main St\nFlat 2\nD02 X285 Dublin\nIE\n"),
+            "{}",
+            email.text
+        );
+        assert!(email.html.contains(
+            "<p>Ship to:<br>Ann &lt;Admin&gt; O&#39;Neil<br>1 Main St<br>Flat 2<br>D02 X285 Dublin<br>IE</p>"
+        ));
     }
 
     #[test]

@@ -14,6 +14,9 @@ pub enum OrderError {
     /// Coupon not found.
     #[error("coupon not found")]
     CouponNotFound,
+    /// The shipping address is not one of the caller's.
+    #[error("address not found")]
+    AddressNotFound,
     /// The cart cannot become an order.
     #[error(transparent)]
     Checkout(#[from] CheckoutError),

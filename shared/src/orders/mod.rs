@@ -44,6 +44,8 @@ pub const MAX_LIMIT: usize = 100;
 pub struct PlaceOrder {
     /// The coupon to apply, if any.
     pub coupon_code: Option<String>,
+    /// The address to ship to (one of the caller's); the default address when absent.
+    pub shipping_address_id: Option<String>,
     /// Ignored: the caller is always the token's user (the original API's clients send it).
     #[serde(default, rename = "user_id")]
     pub _user_id: Option<serde_json::Value>,

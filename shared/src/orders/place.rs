@@ -11,8 +11,8 @@ use super::{
 use crate::{
     auth::AuthUser,
     domain::{
-        Checkout, CheckoutError, CouponCode, CouponOffer, OrderEvent, OrderEventKind, ProductId,
-        Timestamp,
+        AddressId, Checkout, CheckoutError, CouponCode, CouponOffer, OrderEvent, OrderEventKind,
+        ProductId, Timestamp, shipping_address,
     },
     metrics::{Metric, Unit},
     retry::{Attempt, with_retries},
@@ -20,8 +20,15 @@ use crate::{
 };
 
 /// The request as compared between retries with one key: canonical JSON.
-pub(super) fn fingerprint(coupon: Option<&str>) -> String {
-    json!({ "coupon_code": coupon }).to_string()
+pub(super) fn fingerprint(coupon: Option<&str>, address: Option<&str>) -> String {
+    match address {
+        // Without an address the text is what it was before addresses existed, so keys
+        // recorded then still match.
+        None => json!({ "coupon_code": coupon }).to_string(),
+        Some(address) => {
+            json!({ "coupon_code": coupon, "shipping_address_id": address }).to_string()
+        }
+    }
 }
 
 /// The answer to a key already used: the same order if the body matches, an error otherwise.
@@ -38,6 +45,7 @@ struct Request<'a> {
     user: &'a AuthUser,
     key: Option<&'a str>,
     coupon: Option<&'a CouponCode>,
+    address: Option<AddressId>,
     /// The canonical request, kept with the idempotency key.
     text: &'a str,
 }
@@ -68,7 +76,12 @@ impl Orders<'_> {
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .map(str::to_ascii_uppercase);
-        let text = fingerprint(raw_code.as_deref());
+        let raw_address = request.shipping_address_id.as_deref().map(str::trim);
+        let text = fingerprint(raw_code.as_deref(), raw_address);
+        let address = raw_address
+            .map(str::parse::<AddressId>)
+            .transpose()
+            .map_err(|_| OrderError::AddressNotFound)?;
         let coupon = raw_code
             .as_deref()
             .map(CouponCode::parse)
@@ -78,6 +91,7 @@ impl Orders<'_> {
             user,
             key: key.as_ref().map(|k| k.0.as_str()),
             coupon: coupon.as_ref(),
+            address,
             text: &text,
         };
         let request = &request;
@@ -104,8 +118,11 @@ impl Orders<'_> {
             .coupon
             .as_ref()
             .map(|coupon| CouponOffer { coupon, used_by_customer: reads.coupon_uses_by_user });
-        let checkout: Checkout =
+        let shipping = shipping_address(&reads.addresses, request.address)
+            .map_err(|_| OrderError::AddressNotFound)?;
+        let mut checkout: Checkout =
             crate::domain::checkout(user.id, user.role, &cart.lines, &reads.products, offer, now)?;
+        checkout.order.shipping_address = shipping;
         let event = OrderEvent::new(&checkout.order, OrderEventKind::OrderPlaced, now);
         let record = request.key.map(|key| IdempotencyRecord {
             user: user.id,
@@ -226,9 +243,9 @@ mod tests {
             .unwrap(),
             expires_at: Timestamp::now(),
         };
-        let same = fingerprint(Some("SAVE10"));
+        let same = fingerprint(Some("SAVE10"), None);
         assert!(matches!(replay(record(&same), &same), Ok(Placed::Replayed(_))));
-        let other = replay(record(&same), &fingerprint(None));
+        let other = replay(record(&same), &fingerprint(None, None));
         assert!(matches!(other, Err(OrderError::KeyReused)));
     }
 }

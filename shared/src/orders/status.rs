@@ -4,8 +4,8 @@
 use super::{ATTEMPTS, ChangeStatus, OrderError, Orders};
 use crate::{
     domain::{
-        FieldErrors, Order, OrderEvent, OrderEventKind, OrderId, OrderStatus, ProductId, Timestamp,
-        UnitsByProduct,
+        AuditAction, AuditEntry, FieldErrors, Order, OrderEvent, OrderEventKind, OrderId,
+        OrderStatus, ProductId, Timestamp, UnitsByProduct, UserId,
     },
     metrics::Metric,
     retry::{Attempt, with_retries},
@@ -15,14 +15,19 @@ use crate::{
 impl Orders<'_> {
     /// Moves an order along the status machine (admins). A cancellation puts its units back
     /// in stock in the same transaction; lines whose product or SKU is gone are not restocked.
-    pub async fn set_status(&self, id: &str, request: ChangeStatus) -> Result<Order, OrderError> {
+    pub async fn set_status(
+        &self,
+        actor: UserId,
+        id: &str,
+        request: ChangeStatus,
+    ) -> Result<Order, OrderError> {
         let to: OrderStatus = request.status.parse().map_err(|problem: &str| {
             let mut errors = FieldErrors::new();
             errors.add("status", problem);
             OrderError::Validation(errors)
         })?;
         let id: OrderId = id.parse().map_err(|_| OrderError::NotFound)?;
-        let changed = with_retries(ATTEMPTS, || self.try_set_status(id, to)).await?;
+        let changed = with_retries(ATTEMPTS, || self.try_set_status(actor, id, to)).await?;
         let changed = changed.ok_or(OrderError::OrderBusy)?;
         self.metrics.publish("set_status", &[Metric::count("OrderStatusChanged")]);
         Ok(changed)
@@ -30,6 +35,7 @@ impl Orders<'_> {
 
     async fn try_set_status(
         &self,
+        actor: UserId,
         id: OrderId,
         to: OrderStatus,
     ) -> Result<Attempt<Order>, OrderError> {
@@ -44,8 +50,15 @@ impl Orders<'_> {
         };
         let kind = OrderEventKind::StatusChanged { from: current.status, to: status };
         let event = OrderEvent::new(&next, kind, now);
-        let change =
-            StatusChange { current: &current, next: &next, restock: &restock, event: &event };
+        let details = serde_json::json!({ "from": current.status, "to": status });
+        let audit = AuditEntry::new(actor, AuditAction::OrderStatusChanged, id, details, now);
+        let change = StatusChange {
+            current: &current,
+            next: &next,
+            restock: &restock,
+            event: &event,
+            audit: &audit,
+        };
         match self.store.change_order_status(&change).await {
             Ok(()) => {
                 self.publish(&event).await;

@@ -26,6 +26,8 @@ pub enum Conflict {
     IdempotencyKeyUsed,
     /// The cart changed since it was read.
     CartChanged,
+    /// The address book changed since it was read.
+    AddressesChanged,
     /// The order's status changed since it was read.
     OrderChanged,
     /// A variant has fewer units than the order takes.
@@ -56,6 +58,8 @@ pub enum Conflict {
     ProductExists,
     /// Another transaction held one of the items; retry.
     TransactionConflict,
+    /// The item to change is gone (a transaction's way of saying [`StoreError::NotFound`]).
+    Absent,
 }
 
 impl Conflict {
@@ -64,6 +68,7 @@ impl Conflict {
         match self {
             Conflict::IdempotencyKeyUsed => "idempotency_key_used",
             Conflict::CartChanged => "cart_changed",
+            Conflict::AddressesChanged => "addresses_changed",
             Conflict::OrderChanged => "order_changed",
             Conflict::InsufficientStock => "insufficient_stock",
             Conflict::ProductChanged => "product_changed",
@@ -79,6 +84,7 @@ impl Conflict {
             Conflict::OrderExists => "order_exists",
             Conflict::ProductExists => "product_exists",
             Conflict::TransactionConflict => "transaction_conflict",
+            Conflict::Absent => "not_found",
         }
     }
 }

@@ -18,14 +18,16 @@ pub use error::{Conflict, StoreError};
 pub type StoreResult<T> = Result<T, StoreError>;
 pub use memory::MemoryStore;
 pub use records::{
-    CheckoutReads, IdempotencyRecord, ListStart, LoginFailures, LoginRecord, NewOrder, OrderPage,
-    OrderQuery, OrderScope, ProductPage, ProductQuery, RotateOutcome, Session, SessionGuard,
-    StatusChange, StoredCart, UserRecord, sort_key,
+    AuditPage, AuditQuery, CheckoutReads, DeliveryClaim, IdempotencyRecord, ListStart,
+    LoginFailures, LoginRecord, NewOrder, OrderPage, OrderQuery, OrderScope, ProductPage,
+    ProductQuery, RotateOutcome, Session, SessionGuard, StatusChange, StoredAddresses, StoredCart,
+    UserRecord, sort_key,
 };
 
 use crate::domain::{
-    CartLine, Coupon, CouponCode, Email, EventId, Order, OrderEvent, OrderId, Product, ProductId,
-    Role, SessionId, Timestamp, TokenId, User, UserId,
+    Address, AuditEntry, CartLine, Coupon, CouponCode, DeliveryRecord, Email, EventId, Order,
+    OrderEvent, OrderId, Product, ProductId, Role, SessionId, Timestamp, TokenId, User, UserId,
+    Webhook, WebhookEventType, WebhookId,
 };
 
 /// The most records one atomic write may change (DynamoDB's limit on a transaction's
@@ -35,8 +37,10 @@ pub const MAX_TRANSACTION_ACTIONS: usize = 100;
 /// Accounts. E-mail addresses are unique (case-insensitively, as [`Email`] is lower-case).
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    /// Creates the account; [`StoreError::Conflict`] when the e-mail is taken.
-    async fn create_user(&self, record: &UserRecord) -> StoreResult<()>;
+    /// Creates the account, with its audit entry when an admin registers it;
+    /// [`StoreError::Conflict`] when the e-mail is taken.
+    async fn create_user(&self, record: &UserRecord, audit: Option<&AuditEntry>)
+    -> StoreResult<()>;
     /// The account and its password hash, for login (one read).
     async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<UserRecord>>;
     /// The account by id.
@@ -98,13 +102,13 @@ pub trait SessionStore: Send + Sync {
     async fn delete_session(&self, user: UserId, id: SessionId) -> StoreResult<()>;
 }
 
-/// The catalog. SKUs are unique across it; every write is atomic (the product, its SKU claims
-/// and the catalog counters change together or not at all).
+/// The catalog. SKUs are unique across it; every write is atomic (the product, its SKU claims,
+/// the catalog counters and the write's audit entry change together or not at all).
 #[async_trait]
 pub trait ProductStore: Send + Sync {
     /// Stores a new product, claiming its SKUs and counting it;
     /// [`StoreError::Conflict`]`("sku_taken")` when another product holds one of them.
-    async fn create_product(&self, product: &Product) -> StoreResult<()>;
+    async fn create_product(&self, product: &Product, audit: &AuditEntry) -> StoreResult<()>;
     /// The product with its variants (one read).
     async fn find_product(&self, id: ProductId) -> StoreResult<Option<Product>>;
     /// Several products at once (one batch read per 100), by id; absent ones are left out.
@@ -116,28 +120,33 @@ pub trait ProductStore: Send + Sync {
     /// the category count. [`StoreError::NotFound`] when it is gone,
     /// `Conflict(Conflict::ProductChanged)` when it changed since `current` was read,
     /// `Conflict(Conflict::SkuTaken)` when an added SKU belongs to another product.
-    async fn replace_product(&self, current: &Product, next: &Product) -> StoreResult<()>;
+    async fn replace_product(
+        &self,
+        current: &Product,
+        next: &Product,
+        audit: &AuditEntry,
+    ) -> StoreResult<()>;
     /// Deletes the product, releases its SKUs and uncounts it. [`StoreError::NotFound`] when
     /// it is gone, `Conflict(Conflict::ProductChanged)` when it changed since it was read.
-    async fn delete_product(&self, current: &Product) -> StoreResult<()>;
+    async fn delete_product(&self, current: &Product, audit: &AuditEntry) -> StoreResult<()>;
     /// One page, newest first, optionally of one category.
     async fn list_products(&self, query: &ProductQuery) -> StoreResult<ProductPage>;
     /// The exact number of products (in `category`), from the counter, not a scan.
     async fn count_products(&self, category: Option<&str>) -> StoreResult<u64>;
 }
 
-/// Coupons, unique by code.
+/// Coupons, unique by code. Every write stores its audit entry in the same transaction.
 #[async_trait]
 pub trait CouponStore: Send + Sync {
     /// Stores a new coupon; [`StoreError::Conflict`]`("coupon_exists")` when the code is taken.
-    async fn create_coupon(&self, coupon: &Coupon) -> StoreResult<()>;
+    async fn create_coupon(&self, coupon: &Coupon, audit: &AuditEntry) -> StoreResult<()>;
     /// The coupon with this code.
     async fn find_coupon(&self, code: &CouponCode) -> StoreResult<Option<Coupon>>;
     /// Writes the admin-editable fields (never the use count, which checkouts own);
     /// [`StoreError::NotFound`] when the coupon is gone.
-    async fn update_coupon(&self, coupon: &Coupon) -> StoreResult<()>;
+    async fn update_coupon(&self, coupon: &Coupon, audit: &AuditEntry) -> StoreResult<()>;
     /// Deletes the coupon; [`StoreError::NotFound`] when it is absent.
-    async fn delete_coupon(&self, code: &CouponCode) -> StoreResult<()>;
+    async fn delete_coupon(&self, code: &CouponCode, audit: &AuditEntry) -> StoreResult<()>;
     /// Every coupon, by code.
     async fn list_coupons(&self) -> StoreResult<Vec<Coupon>>;
 }
@@ -171,7 +180,8 @@ pub trait OrderStore: Send + Sync {
         key: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<(StoredCart, Option<IdempotencyRecord>)>;
-    /// The products, the coupon and the customer's uses of it (one batch read).
+    /// The products, the coupon, the customer's uses of it and their address book (one batch
+    /// read).
     async fn checkout_reads(
         &self,
         user: UserId,
@@ -186,7 +196,7 @@ pub trait OrderStore: Send + Sync {
     /// A page of orders, newest first.
     async fn list_orders(&self, query: &OrderQuery) -> StoreResult<OrderPage>;
     /// Moves the order to `next`'s status if it is still at `current`'s, restocking and
-    /// recording the event with it. `Conflict(Conflict::OrderChanged)` when the status moved
+    /// recording the event and the audit entry with it. `Conflict(Conflict::OrderChanged)` when the status moved
     /// meanwhile, `Conflict(Conflict::ProductChanged)` when a product to restock lost the SKU.
     async fn change_order_status(&self, change: &StatusChange<'_>) -> StoreResult<()>;
 }
@@ -244,9 +254,68 @@ pub trait SentEmailStore: Send + Sync {
     async fn release_email(&self, email: EmailMarker<'_>, claimed: Timestamp) -> StoreResult<()>;
 }
 
+/// A customer's address book: one record per account holding every address, written whole
+/// and conditionally on its version (so the limit and the single default hold under concurrent
+/// requests, and checkout reads it with the cart's other reads).
+#[async_trait]
+pub trait AddressStore: Send + Sync {
+    /// The book (one read); no addresses and version 0 when there is none.
+    async fn addresses(&self, user: UserId) -> StoreResult<StoredAddresses>;
+    /// Replaces the book if it is still at `version` and returns the new version;
+    /// `Conflict(Conflict::AddressesChanged)` when another write came first.
+    async fn save_addresses(
+        &self,
+        user: UserId,
+        version: u64,
+        addresses: &[Address],
+    ) -> StoreResult<u64>;
+}
+
+/// The admin audit trail; entries are written by the admin writes themselves.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// A page of entries, newest first.
+    async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<AuditPage>;
+}
+
+/// Webhook subscriptions and the delivery log of each event to each of them.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Stores a new webhook with its audit entry.
+    async fn create_webhook(&self, webhook: &Webhook, audit: &AuditEntry) -> StoreResult<()>;
+    /// Every webhook, oldest first, with their secrets.
+    async fn list_webhooks(&self) -> StoreResult<Vec<Webhook>>;
+    /// The webhook with this id.
+    async fn find_webhook(&self, id: WebhookId) -> StoreResult<Option<Webhook>>;
+    /// Deletes the webhook with its audit entry; [`StoreError::NotFound`] when absent. Its
+    /// delivery log expires with its items' TTL.
+    async fn delete_webhook(&self, id: WebhookId, audit: &AuditEntry) -> StoreResult<()>;
+    /// Claims an attempt to deliver `event` to `webhook` at `claim.at`: when there is no
+    /// record yet, when a retry is due, or when a `sending` claim older than
+    /// `claim.stale_before` belongs to a worker that died.
+    async fn claim_delivery(
+        &self,
+        webhook: WebhookId,
+        event: EventId,
+        event_type: WebhookEventType,
+        claim: Claim,
+    ) -> StoreResult<DeliveryClaim>;
+    /// Stores the record after an attempt.
+    async fn record_delivery(&self, record: &DeliveryRecord) -> StoreResult<()>;
+    /// The delivery log of a webhook, newest event first (at most `limit`).
+    async fn deliveries(
+        &self,
+        webhook: WebhookId,
+        limit: usize,
+    ) -> StoreResult<Vec<DeliveryRecord>>;
+}
+
 /// Everything the functions need from storage: every store trait, implemented by both stores.
 pub trait Store:
     UserStore
+    + AddressStore
+    + AuditStore
+    + WebhookStore
     + SessionStore
     + ProductStore
     + CouponStore

@@ -3,8 +3,9 @@
 
 use crate::domain::UnitsByProduct;
 use crate::domain::{
-    CartLine, Checkout, Coupon, Email, Order, OrderEvent, OrderStatus, Product, ProductId, Role,
-    SessionId, StoredHash, Timestamp, TokenId, User, UserId,
+    Address, AuditAction, AuditEntry, CartLine, Checkout, Coupon, DeliveryRecord, Email, Order,
+    OrderEvent, OrderStatus, Product, ProductId, Role, SessionId, StoredHash, Timestamp, TokenId,
+    User, UserId,
 };
 
 /// An account with its password hash: what login needs in one read.
@@ -169,6 +170,8 @@ pub struct CheckoutReads {
     pub coupon: Option<Coupon>,
     /// How often this customer has used it.
     pub coupon_uses_by_user: u32,
+    /// The customer's address book.
+    pub addresses: Vec<Address>,
 }
 
 /// A checkout kept under the customer's `Idempotency-Key` for 24 hours: the request it answered
@@ -216,6 +219,8 @@ pub struct StatusChange<'a> {
     pub restock: &'a UnitsByProduct,
     /// The status-change event, for the outbox.
     pub event: &'a OrderEvent,
+    /// The admin's audit entry.
+    pub audit: &'a AuditEntry,
 }
 
 /// Whose orders a listing shows.
@@ -245,4 +250,47 @@ pub struct OrderPage {
     pub orders: Vec<Order>,
     /// Where the next page starts (a sort key); none on the last.
     pub next: Option<String>,
+}
+
+/// A customer's address book as stored, and the version the next write must match (0 when
+/// there is none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredAddresses {
+    /// The addresses, oldest first.
+    pub addresses: Vec<Address>,
+    /// The version the next write must match.
+    pub version: u64,
+}
+
+/// An audit-trail listing: newest first, optionally one action, after an entry id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only this action.
+    pub action: Option<AuditAction>,
+    /// Continue after (older than) this entry id.
+    pub after: Option<crate::domain::AuditId>,
+    /// Entries per page.
+    pub limit: usize,
+}
+
+/// A page of audit entries, and the id to continue after when more follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditPage {
+    /// The entries, newest first.
+    pub entries: Vec<AuditEntry>,
+    /// The last entry's id when another page follows.
+    pub next: Option<crate::domain::AuditId>,
+}
+
+/// What a claim on delivering one event to one webhook found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryClaim {
+    /// This caller attempts it now; the record as claimed (attempts so far).
+    Claimed(DeliveryRecord),
+    /// Delivered or given up before: nothing to do.
+    Done(DeliveryRecord),
+    /// A retry is due later, at `next_attempt_at`.
+    NotYet(DeliveryRecord),
+    /// Another worker is attempting it now.
+    InFlight,
 }

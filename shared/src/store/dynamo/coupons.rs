@@ -9,14 +9,17 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{
-    DynamoStore, NOT_EXISTS,
+    DynamoStore,
+    admin::absent_is_not_found,
     attrs::{Item, n, s},
-    classify, is_condition_failure,
+    built,
+    transact::{Action, Expression},
 };
 use crate::{
-    domain::{Coupon, CouponCode, Money, Role, Timestamp},
+    domain::{AuditEntry, Coupon, CouponCode, Money, Role, Timestamp},
     store::{CouponStore, StoreError, StoreResult},
 };
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 
 /// The admin-editable attributes: `Some` values to set, `None` ones to remove.
 fn editable(coupon: &Coupon) -> Vec<(&'static str, Option<AttributeValue>)> {
@@ -93,22 +96,15 @@ impl TryFrom<&Item> for Coupon {
 
 #[async_trait]
 impl CouponStore for DynamoStore {
-    async fn create_coupon(&self, coupon: &Coupon) -> StoreResult<()> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(coupon)))
-            .condition_expression(NOT_EXISTS)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) if is_condition_failure(&error) => {
-                Err(StoreError::Conflict(Conflict::CouponExists))
-            }
-            Err(error) => Err(classify("PutItem", error)),
-        }
+    async fn create_coupon(&self, coupon: &Coupon, audit: &AuditEntry) -> StoreResult<()> {
+        let mut absent = Expression::default();
+        let pk = absent.name("PK");
+        let put = self.put(
+            to_item(coupon),
+            Some((&format!("attribute_not_exists({pk})"), absent)),
+            Some(Conflict::CouponExists),
+        )?;
+        self.transact_actions(vec![put, self.audit_put(audit)?]).await
     }
 
     async fn find_coupon(&self, code: &CouponCode) -> StoreResult<Option<Coupon>> {
@@ -118,52 +114,43 @@ impl CouponStore for DynamoStore {
             .transpose()
     }
 
-    async fn update_coupon(&self, coupon: &Coupon) -> StoreResult<()> {
+    async fn update_coupon(&self, coupon: &Coupon, audit: &AuditEntry) -> StoreResult<()> {
+        let mut expression = Expression::default();
         let mut sets = Vec::new();
         let mut removes = Vec::new();
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(keys::coupon(&coupon.code)))
-            .key("SK", s(keys::META))
-            .condition_expression("attribute_exists(PK)");
         for (name, value) in editable(coupon) {
-            request = request.expression_attribute_names(format!("#{name}"), name);
+            let placeholder = expression.name(name);
             match value {
-                Some(value) => {
-                    sets.push(format!("#{name} = :{name}"));
-                    request = request.expression_attribute_values(format!(":{name}"), value);
-                }
-                None => removes.push(format!("#{name}")),
+                Some(value) => sets.push(format!("{placeholder} = {}", expression.value(value))),
+                None => removes.push(placeholder),
             }
         }
-        let mut expression = format!("SET {}", sets.join(", "));
+        let mut set = format!("SET {}", sets.join(", "));
         if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+            set.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
-        match request.update_expression(expression).send().await {
-            Ok(_) => Ok(()),
-            Err(error) if is_condition_failure(&error) => Err(StoreError::NotFound),
-            Err(error) => Err(classify("UpdateItem", error)),
-        }
+        let update = self.update(
+            keys::coupon(&coupon.code),
+            keys::META,
+            &set,
+            Some("attribute_exists(PK)"),
+            expression,
+            Some(Conflict::Absent),
+        )?;
+        absent_is_not_found(self.transact_actions(vec![update, self.audit_put(audit)?]).await)
     }
 
-    async fn delete_coupon(&self, code: &CouponCode) -> StoreResult<()> {
-        let result = self
-            .client
-            .delete_item()
+    async fn delete_coupon(&self, code: &CouponCode, audit: &AuditEntry) -> StoreResult<()> {
+        let delete = Delete::builder()
             .table_name(&self.table)
             .key("PK", s(keys::coupon(code)))
             .key("SK", s(keys::META))
-            .condition_expression("attribute_exists(PK)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) if is_condition_failure(&error) => Err(StoreError::NotFound),
-            Err(error) => Err(classify("DeleteItem", error)),
-        }
+            .condition_expression("attribute_exists(PK)");
+        let action = Action {
+            item: TransactWriteItem::builder().delete(built(delete.build())?).build(),
+            conflict: Some(Conflict::Absent),
+        };
+        absent_is_not_found(self.transact_actions(vec![action, self.audit_put(audit)?]).await)
     }
 
     async fn list_coupons(&self) -> StoreResult<Vec<Coupon>> {

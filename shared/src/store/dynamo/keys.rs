@@ -7,7 +7,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::attrs::s;
-use crate::domain::{CouponCode, Email, EventId, OrderId, OrderStatus, ProductId, Sku, UserId};
+use crate::domain::{
+    AuditAction, AuditId, CouponCode, Email, EventId, OrderId, OrderStatus, ProductId, Sku, UserId,
+    WebhookId,
+};
 
 /// A table key (`PK` and `SK`).
 pub(super) type Key = HashMap<String, AttributeValue>;
@@ -27,6 +30,8 @@ pub(super) fn user(id: UserId) -> String {
 pub(super) const PROFILE: &str = "PROFILE";
 /// The cart in a user's partition.
 pub(super) const CART: &str = "CART";
+/// The address book in a user's partition.
+pub(super) const ADDRESSES: &str = "ADDRESSES";
 /// The prefix of every session's sort key in a user's partition.
 pub(super) const SESSION_PREFIX: &str = "SESSION#";
 
@@ -124,3 +129,33 @@ pub(super) fn sent_email(order: OrderId, event: &str) -> String {
 }
 /// The sort key of an e-mail marker.
 pub(super) const SENT_EMAIL: &str = "SENT";
+
+// The admin audit trail.
+
+/// An audit entry.
+pub(super) fn audit(id: AuditId) -> String {
+    format!("AUDIT#{id}")
+}
+/// The sort key of an audit entry, and GSI1's partition of all of them (sorted by id).
+pub(super) const AUDIT: &str = "AUDIT";
+/// GSI2's partition of the entries of one action (sorted by id).
+pub(super) fn audit_action(action: AuditAction) -> String {
+    format!("AUDIT#{action}")
+}
+
+// Webhooks.
+
+/// A webhook, and the partition of its delivery log.
+pub(super) fn webhook(id: WebhookId) -> String {
+    format!("WEBHOOK#{id}")
+}
+/// The sort key of a webhook.
+pub(super) const WEBHOOK: &str = "WEBHOOK";
+/// GSI1's partition of every webhook.
+pub(super) const ALL_WEBHOOKS: &str = "WEBHOOKS";
+/// The delivery record of one event in its webhook's partition.
+pub(super) fn delivery(event: EventId) -> String {
+    format!("{DELIVERY_PREFIX}{event}")
+}
+/// The prefix of those sort keys.
+pub(super) const DELIVERY_PREFIX: &str = "DELIVERY#";

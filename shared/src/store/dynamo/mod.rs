@@ -1,5 +1,6 @@
 //! The single-table DynamoDB implementation (README, "Table"; every key in `keys.rs`).
 
+mod admin;
 mod attrs;
 mod cart_items;
 mod coupons;

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 
 use super::{
-    DynamoStore,
+    DynamoStore, admin,
     attrs::{Item, n, s},
     built, classify, keys,
     order_item::{idempotency_item, json, order_item, outbox_item},
@@ -192,10 +192,13 @@ impl OrderStore for DynamoStore {
             keys.push(keys::key(keys::coupon(code), keys::META));
             keys.push(keys::key(keys::coupon(code), &keys::coupon_user(user)));
         }
+        keys.push(keys::key(keys::user(user), keys::ADDRESSES));
         let mut reads = CheckoutReads::default();
         for item in self.batch_get(keys).await? {
             let pk = item.s("PK")?;
-            if pk.starts_with("PRODUCT#") {
+            if admin::is_address_book(&item)? {
+                reads.addresses = admin::addresses_of(&item)?;
+            } else if pk.starts_with("PRODUCT#") {
                 let product = crate::domain::Product::try_from(&item)?;
                 reads.products.insert(product.id, product);
             } else if item.s("SK")? == keys::META {
@@ -300,6 +303,7 @@ impl OrderStore for DynamoStore {
             )?);
         }
         actions.push(self.put(outbox_item(change.event)?, None, None)?);
+        actions.push(self.audit_put(change.audit)?);
         match self.transact_actions(actions).await {
             // The order item is absent, not at another status.
             Err(StoreError::Conflict(Conflict::OrderChanged))

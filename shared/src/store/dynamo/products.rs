@@ -15,7 +15,7 @@ use super::{
     product_item::{self as item},
 };
 use crate::{
-    domain::{Product, ProductId, Sku},
+    domain::{AuditEntry, Product, ProductId, Sku},
     store::{
         ListStart, ProductPage, ProductQuery, ProductStore, StoreError, StoreResult, sort_key,
     },
@@ -127,12 +127,13 @@ enum TransactFailure {
 
 #[async_trait]
 impl ProductStore for DynamoStore {
-    async fn create_product(&self, product: &Product) -> StoreResult<()> {
+    async fn create_product(&self, product: &Product, audit: &AuditEntry) -> StoreResult<()> {
         let mut items = vec![self.put_new(item::to_item(product))?];
         for variant in &product.variants {
             items.push(self.put_new(item::sku_item(&variant.sku, product.id))?);
         }
         items.extend(self.count_changes(&product.category, 1)?);
+        items.push(self.audit_put(audit)?.item);
         match self.transact(items).await {
             Ok(()) => Ok(()),
             Err(TransactFailure::Conditions(failed)) if failed.first() == Some(&true) => {
@@ -154,7 +155,12 @@ impl ProductStore for DynamoStore {
         self.batch_products(ids).await
     }
 
-    async fn replace_product(&self, current: &Product, next: &Product) -> StoreResult<()> {
+    async fn replace_product(
+        &self,
+        current: &Product,
+        next: &Product,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
         let changes = current.sku_changes(next);
         let mut items = vec![self.put_over(next, current)?];
         for sku in &changes.added {
@@ -167,6 +173,7 @@ impl ProductStore for DynamoStore {
             items.push(self.add_to_counter(keys::category(&current.category), -1)?);
             items.push(self.add_to_counter(keys::category(&next.category), 1)?);
         }
+        items.push(self.audit_put(audit)?.item);
         match self.transact(items).await {
             Ok(()) => Ok(()),
             Err(TransactFailure::Conditions(failed)) if failed.first() == Some(&true) => {
@@ -184,7 +191,7 @@ impl ProductStore for DynamoStore {
         }
     }
 
-    async fn delete_product(&self, current: &Product) -> StoreResult<()> {
+    async fn delete_product(&self, current: &Product, audit: &AuditEntry) -> StoreResult<()> {
         let mut items = vec![self.delete_if(
             key(keys::product(current.id), keys::META),
             "version = :version",
@@ -194,6 +201,7 @@ impl ProductStore for DynamoStore {
             items.push(self.release_sku(&variant.sku, current.id)?);
         }
         items.extend(self.count_changes(&current.category, -1)?);
+        items.push(self.audit_put(audit)?.item);
         match self.transact(items).await {
             Ok(()) => Ok(()),
             Err(TransactFailure::Conditions(_)) => Err(self.missing_or_changed(current.id).await),

@@ -16,7 +16,7 @@ use super::{
     transact, user_item,
 };
 use crate::{
-    domain::{Email, Role, Timestamp, User, UserId},
+    domain::{AuditEntry, Email, Role, Timestamp, User, UserId},
     store::{LoginFailures, LoginRecord, StoreError, StoreResult, UserRecord, UserStore},
 };
 
@@ -150,20 +150,24 @@ impl DynamoStore {
 
 #[async_trait]
 impl UserStore for DynamoStore {
-    async fn create_user(&self, record: &UserRecord) -> StoreResult<()> {
-        let result = transact(
-            self,
-            vec![
-                put_new(&self.table, user_item::email_item(record))?,
-                put_new(&self.table, user_item::profile_item(&record.user))?,
-            ],
-        )
-        .await;
+    async fn create_user(
+        &self,
+        record: &UserRecord,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
+        let mut items = vec![
+            put_new(&self.table, user_item::email_item(record))?,
+            put_new(&self.table, user_item::profile_item(&record.user))?,
+        ];
+        if let Some(audit) = audit {
+            items.push(self.audit_put(audit)?.item);
+        }
+        let result = transact(self, items).await;
         match result {
             Ok(()) => Ok(()),
             Err(error) => match cancelled_conditions(&error).as_deref() {
                 Some([true, ..]) => Err(StoreError::Conflict(Conflict::EmailTaken)),
-                Some([_, true]) => Err(StoreError::Conflict(Conflict::UserExists)),
+                Some([_, true, ..]) => Err(StoreError::Conflict(Conflict::UserExists)),
                 _ => Err(classify("TransactWriteItems", error)),
             },
         }

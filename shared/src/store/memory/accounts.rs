@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::{
-    domain::{Email, Role, SessionId, Timestamp, User, UserId},
+    domain::{AuditEntry, Email, Role, SessionId, Timestamp, User, UserId},
     store::{
         LoginFailures, LoginRecord, RotateOutcome, Rotation, Session, SessionGuard, SessionStore,
         StoreError, StoreResult, UserRecord, UserStore,
@@ -14,7 +14,11 @@ use crate::{
 
 #[async_trait]
 impl UserStore for MemoryStore {
-    async fn create_user(&self, record: &UserRecord) -> StoreResult<()> {
+    async fn create_user(
+        &self,
+        record: &UserRecord,
+        audit: Option<&AuditEntry>,
+    ) -> StoreResult<()> {
         let mut inner = self.lock();
         if inner.users.contains_key(&record.user.email) {
             return Err(StoreError::Conflict(Conflict::EmailTaken));
@@ -24,6 +28,9 @@ impl UserStore for MemoryStore {
         }
         inner.emails_by_id.insert(record.user.id, record.user.email.clone());
         inner.users.insert(record.user.email.clone(), record.clone());
+        if let Some(audit) = audit {
+            inner.audit(audit);
+        }
         Ok(())
     }
 

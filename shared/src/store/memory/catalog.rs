@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::{
-    domain::{Coupon, CouponCode, Product, ProductId},
+    domain::{AuditEntry, Coupon, CouponCode, Product, ProductId},
     store::{
         Conflict, CouponStore, ListStart, ProductPage, ProductQuery, ProductStore, StoreError,
         StoreResult, sort_key,
@@ -16,7 +16,7 @@ use crate::{
 
 #[async_trait]
 impl ProductStore for MemoryStore {
-    async fn create_product(&self, product: &Product) -> StoreResult<()> {
+    async fn create_product(&self, product: &Product, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
         if inner.products.contains_key(&product.id) {
             return Err(StoreError::Conflict(Conflict::ProductExists));
@@ -30,6 +30,7 @@ impl ProductStore for MemoryStore {
         inner.count(&product.category, 1);
         inner.order.insert(sort_key(product), product.id);
         inner.products.insert(product.id, product.clone());
+        inner.audit(audit);
         Ok(())
     }
 
@@ -42,7 +43,12 @@ impl ProductStore for MemoryStore {
         Ok(ids.iter().filter_map(|id| inner.products.get(id).map(|p| (*id, p.clone()))).collect())
     }
 
-    async fn replace_product(&self, current: &Product, next: &Product) -> StoreResult<()> {
+    async fn replace_product(
+        &self,
+        current: &Product,
+        next: &Product,
+        audit: &AuditEntry,
+    ) -> StoreResult<()> {
         let mut inner = self.lock();
         inner.check_current(current)?;
         if !inner.skus_free_for(next) {
@@ -60,10 +66,11 @@ impl ProductStore for MemoryStore {
             inner.count(&next.category, 1);
         }
         inner.products.insert(next.id, next.clone());
+        inner.audit(audit);
         Ok(())
     }
 
-    async fn delete_product(&self, current: &Product) -> StoreResult<()> {
+    async fn delete_product(&self, current: &Product, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
         inner.check_current(current)?;
         for variant in &current.variants {
@@ -72,6 +79,7 @@ impl ProductStore for MemoryStore {
         inner.count(&current.category, -1);
         inner.order.remove(&sort_key(current));
         inner.products.remove(&current.id);
+        inner.audit(audit);
         Ok(())
     }
 
@@ -108,12 +116,13 @@ impl ProductStore for MemoryStore {
 
 #[async_trait]
 impl CouponStore for MemoryStore {
-    async fn create_coupon(&self, coupon: &Coupon) -> StoreResult<()> {
+    async fn create_coupon(&self, coupon: &Coupon, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
         if inner.coupons.contains_key(&coupon.code) {
             return Err(StoreError::Conflict(Conflict::CouponExists));
         }
         inner.coupons.insert(coupon.code.clone(), coupon.clone());
+        inner.audit(audit);
         Ok(())
     }
 
@@ -121,16 +130,20 @@ impl CouponStore for MemoryStore {
         Ok(self.lock().coupons.get(code).cloned())
     }
 
-    async fn update_coupon(&self, coupon: &Coupon) -> StoreResult<()> {
+    async fn update_coupon(&self, coupon: &Coupon, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
         let stored = inner.coupons.get_mut(&coupon.code).ok_or(StoreError::NotFound)?;
         let uses = stored.uses;
         *stored = Coupon { uses, ..coupon.clone() };
+        inner.audit(audit);
         Ok(())
     }
 
-    async fn delete_coupon(&self, code: &CouponCode) -> StoreResult<()> {
-        self.lock().coupons.remove(code).map(|_| ()).ok_or(StoreError::NotFound)
+    async fn delete_coupon(&self, code: &CouponCode, audit: &AuditEntry) -> StoreResult<()> {
+        let mut inner = self.lock();
+        inner.coupons.remove(code).ok_or(StoreError::NotFound)?;
+        inner.audit(audit);
+        Ok(())
     }
 
     async fn list_coupons(&self) -> StoreResult<Vec<Coupon>> {

@@ -1,6 +1,7 @@
 //! The in-memory store: one map per kind of item under one lock, one file per aggregate.
 
 mod accounts;
+mod admin;
 mod carts;
 mod catalog;
 mod emails;
@@ -12,12 +13,13 @@ use std::{
 };
 
 use super::{
-    Conflict, IdempotencyRecord, LoginFailures, Session, StoreError, StoreResult, StoredCart,
-    UserRecord,
+    Conflict, IdempotencyRecord, LoginFailures, Session, StoreError, StoreResult, StoredAddresses,
+    StoredCart, UserRecord,
 };
 use crate::domain::{
-    Coupon, CouponCode, Email, EventId, Order, OrderEvent, OrderId, Product, ProductId, SessionId,
-    Sku, Timestamp, UnitsByProduct, UserId,
+    AuditEntry, AuditId, Coupon, CouponCode, DeliveryRecord, Email, EventId, Order, OrderEvent,
+    OrderId, Product, ProductId, SessionId, Sku, Timestamp, UnitsByProduct, UserId, Webhook,
+    WebhookId,
 };
 
 /// An in-process store with the same semantics as [`super::DynamoStore`]: every operation
@@ -48,9 +50,18 @@ struct Inner {
     outbox: BTreeMap<EventId, OrderEvent>,
     /// (order, event) → (sent, claimed at).
     sent_emails: HashMap<(OrderId, String), (bool, Timestamp)>,
+    addresses: HashMap<UserId, StoredAddresses>,
+    audit: BTreeMap<AuditId, AuditEntry>,
+    webhooks: BTreeMap<WebhookId, Webhook>,
+    deliveries: BTreeMap<(WebhookId, EventId), DeliveryRecord>,
 }
 
 impl Inner {
+    /// Records an admin write's audit entry (under the lock of the write).
+    fn audit(&mut self, entry: &AuditEntry) {
+        self.audit.insert(entry.id, entry.clone());
+    }
+
     /// Whether every SKU `product` claims is free or already its own.
     fn skus_free_for(&self, product: &Product) -> bool {
         product.variants.iter().all(|variant| {

@@ -47,6 +47,11 @@ impl OrderStore for MemoryStore {
             coupon_uses_by_user: coupon
                 .and_then(|code| inner.coupon_uses.get(&(code.clone(), user)).copied())
                 .unwrap_or(0),
+            addresses: inner
+                .addresses
+                .get(&user)
+                .map(|book| book.addresses.clone())
+                .unwrap_or_default(),
         })
     }
 
@@ -147,6 +152,7 @@ impl OrderStore for MemoryStore {
         inner.move_stock(change.restock, false);
         inner.orders.insert(change.next.id, change.next.clone());
         inner.outbox.insert(change.event.id, change.event.clone());
+        inner.audit(change.audit);
         Ok(())
     }
 }

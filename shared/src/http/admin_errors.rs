@@ -1,0 +1,50 @@
+//! Address-book, audit-trail and webhook errors as API answers.
+
+use super::ApiError;
+use crate::{
+    addresses::AddressBookError, audit::AuditError, domain::FieldErrors, domain::MAX_ADDRESSES,
+    webhooks::WebhookError,
+};
+
+impl From<AddressBookError> for ApiError {
+    fn from(error: AddressBookError) -> Self {
+        match error {
+            AddressBookError::NotFound => {
+                ApiError::not_found("address_not_found", "Address not found")
+            }
+            AddressBookError::Full => {
+                let mut errors = FieldErrors::new();
+                errors.add(
+                    "addresses",
+                    format!("an account keeps at most {MAX_ADDRESSES} addresses"),
+                );
+                ApiError::validation(errors)
+            }
+            AddressBookError::Validation(errors) => ApiError::validation(errors),
+            AddressBookError::Busy => ApiError::conflict(
+                "addresses_changed",
+                "The address book was changed by another request; try again",
+            ),
+            AddressBookError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<AuditError> for ApiError {
+    fn from(error: AuditError) -> Self {
+        match error {
+            AuditError::Validation(errors) => ApiError::validation(errors),
+            AuditError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(error: WebhookError) -> Self {
+        match error {
+            WebhookError::NotFound => ApiError::not_found("webhook_not_found", "Webhook not found"),
+            WebhookError::Validation(errors) => ApiError::validation(errors),
+            WebhookError::Store(error) => error.into(),
+        }
+    }
+}

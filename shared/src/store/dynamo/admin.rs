@@ -1,0 +1,368 @@
+//! Address books (`USER#<uid>/ADDRESSES`, one JSON list and a version), audit entries
+//! (`AUDIT#<id>/AUDIT`, listed through GSI1 `AUDIT` and, per action, GSI2 `AUDIT#<action>`,
+//! both sorted by id), webhooks (`WEBHOOK#<id>/WEBHOOK`, listed through GSI1 `WEBHOOKS`) and
+//! their delivery log (`WEBHOOK#<id>/DELIVERY#<event id>`, expiring 30 days after the last
+//! attempt).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::{
+    DynamoStore,
+    attrs::{Item, malformed, n, s},
+    cart_items::version_condition,
+    classify, is_condition_failure, keys,
+    transact::{Action, Expression},
+};
+use crate::{
+    domain::{
+        Address, AuditEntry, DeliveryRecord, DeliveryState, EventId, Timestamp, UserId, Webhook,
+        WebhookEventType, WebhookId,
+    },
+    store::{
+        AddressStore, AuditPage, AuditQuery, AuditStore, Claim, Conflict, DeliveryClaim,
+        StoreError, StoreResult, StoredAddresses, WebhookStore,
+    },
+};
+
+/// Delivery records expire (DynamoDB TTL) 30 days after their last attempt.
+const DELIVERY_TTL_SECONDS: i64 = 30 * 86_400;
+
+fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<AttributeValue> {
+    serde_json::to_string(value).map(s).map_err(|e| StoreError::Unexpected(e.into()))
+}
+
+impl DynamoStore {
+    /// The put of an admin write's audit entry, for the write's transaction.
+    pub(super) fn audit_put(&self, entry: &AuditEntry) -> StoreResult<Action> {
+        let id = entry.id.to_string();
+        let item = HashMap::from([
+            ("PK".to_owned(), s(keys::audit(entry.id))),
+            ("SK".to_owned(), s(keys::AUDIT)),
+            ("GSI1PK".to_owned(), s(keys::AUDIT)),
+            ("GSI1SK".to_owned(), s(id.clone())),
+            ("GSI2PK".to_owned(), s(keys::audit_action(entry.action))),
+            ("GSI2SK".to_owned(), s(id)),
+            ("entry".to_owned(), to_json(entry)?),
+        ]);
+        let mut absent = Expression::default();
+        let pk = absent.name("PK");
+        self.put(item, Some((&format!("attribute_not_exists({pk})"), absent)), None)
+    }
+}
+
+/// A transaction whose only condition is the changed item's existence: its failure is
+/// [`StoreError::NotFound`].
+pub(super) fn absent_is_not_found(result: StoreResult<()>) -> StoreResult<()> {
+    match result {
+        Err(StoreError::Conflict(Conflict::Absent)) => Err(StoreError::NotFound),
+        other => other,
+    }
+}
+
+fn stored_addresses(item: &Item) -> StoreResult<StoredAddresses> {
+    Ok(StoredAddresses {
+        addresses: item.json("addresses")?,
+        version: u64::try_from(item.n("version")?).map_err(|_| malformed("version"))?,
+    })
+}
+
+/// The address book in a batch read's items (checkout), if there.
+pub(super) fn is_address_book(item: &Item) -> StoreResult<bool> {
+    Ok(item.s("SK")? == keys::ADDRESSES)
+}
+
+/// The addresses of an address-book item.
+pub(super) fn addresses_of(item: &Item) -> StoreResult<Vec<Address>> {
+    Ok(stored_addresses(item)?.addresses)
+}
+
+#[async_trait]
+impl AddressStore for DynamoStore {
+    async fn addresses(&self, user: UserId) -> StoreResult<StoredAddresses> {
+        match self.get(keys::user(user), keys::ADDRESSES).await? {
+            Some(item) => stored_addresses(&item),
+            None => Ok(StoredAddresses::default()),
+        }
+    }
+
+    async fn save_addresses(
+        &self,
+        user: UserId,
+        version: u64,
+        addresses: &[Address],
+    ) -> StoreResult<u64> {
+        let next = version + 1;
+        let (condition, expected) = version_condition(version);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", s(keys::user(user)))
+            .item("SK", s(keys::ADDRESSES))
+            .item("addresses", to_json(&addresses)?)
+            .item("version", n(i64::try_from(next).unwrap_or(i64::MAX)))
+            .condition_expression(condition)
+            .set_expression_attribute_values(
+                expected.map(|v| HashMap::from([(":version".to_owned(), v)])),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(next),
+            Err(error) if is_condition_failure(&error) => {
+                Err(StoreError::Conflict(Conflict::AddressesChanged))
+            }
+            Err(error) => Err(classify("PutItem", error)),
+        }
+    }
+}
+
+#[async_trait]
+impl AuditStore for DynamoStore {
+    async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<AuditPage> {
+        let (index, partition) = match query.action {
+            Some(action) => ("GSI2", keys::audit_action(action)),
+            None => ("GSI1", keys::AUDIT.to_owned()),
+        };
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .scan_index_forward(false)
+            .limit(i32::try_from(query.limit + 1).unwrap_or(i32::MAX))
+            .expression_attribute_names("#pk", format!("{index}PK"))
+            .expression_attribute_values(":pk", s(partition));
+        request = match query.after {
+            Some(after) => request
+                .key_condition_expression("#pk = :pk AND #sk < :after")
+                .expression_attribute_names("#sk", format!("{index}SK"))
+                .expression_attribute_values(":after", s(after.to_string())),
+            None => request.key_condition_expression("#pk = :pk"),
+        };
+        let output = request.send().await.map_err(|e| classify("Query", e))?;
+        let mut entries = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| Item(item).json::<AuditEntry>("entry"))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let more = entries.len() > query.limit;
+        entries.truncate(query.limit);
+        Ok(AuditPage { next: more.then(|| entries.last().map(|e| e.id)).flatten(), entries })
+    }
+}
+
+fn webhook_from(item: &Item) -> StoreResult<Webhook> {
+    let mut webhook: Webhook = item.json("webhook")?;
+    webhook.secret = item.s("secret")?.to_owned();
+    Ok(webhook)
+}
+
+/// A delivery record from its item (the JSON of the last recorded attempt, with the state and
+/// claim the conditional writes keep as attributes).
+fn delivery_from(webhook: WebhookId, event: EventId, item: &Item) -> StoreResult<DeliveryRecord> {
+    let state: DeliveryState =
+        serde_json::from_value(serde_json::Value::String(item.s("state")?.to_owned()))
+            .map_err(|_| malformed("state"))?;
+    let mut record = match item.0.get("record") {
+        Some(_) => item.json::<DeliveryRecord>("record")?,
+        None => DeliveryRecord {
+            webhook_id: webhook,
+            event_id: event,
+            event_type: item.json_str("event_type")?,
+            state,
+            attempts: 0,
+            last_status: None,
+            last_error: None,
+            delivered_at: None,
+            next_attempt_at: None,
+            claimed_at: None,
+        },
+    };
+    record.webhook_id = webhook;
+    record.state = state;
+    record.claimed_at = match item.0.get("claimed_at") {
+        Some(_) => Some(item.timestamp("claimed_at")?),
+        None => None,
+    };
+    Ok(record)
+}
+
+impl Item {
+    /// A string attribute holding a serde enum's name.
+    fn json_str<T: serde::de::DeserializeOwned>(&self, name: &str) -> StoreResult<T> {
+        serde_json::from_value(serde_json::Value::String(self.s(name)?.to_owned()))
+            .map_err(|_| malformed(name))
+    }
+}
+
+fn state_name(state: DeliveryState) -> &'static str {
+    match state {
+        DeliveryState::Sending => "sending",
+        DeliveryState::Retrying => "retrying",
+        DeliveryState::Delivered => "delivered",
+        DeliveryState::Failed => "failed",
+    }
+}
+
+#[async_trait]
+impl WebhookStore for DynamoStore {
+    async fn create_webhook(&self, webhook: &Webhook, audit: &AuditEntry) -> StoreResult<()> {
+        let item = HashMap::from([
+            ("PK".to_owned(), s(keys::webhook(webhook.id))),
+            ("SK".to_owned(), s(keys::WEBHOOK)),
+            ("GSI1PK".to_owned(), s(keys::ALL_WEBHOOKS)),
+            ("GSI1SK".to_owned(), s(webhook.id.to_string())),
+            ("webhook".to_owned(), to_json(webhook)?),
+            ("secret".to_owned(), s(webhook.secret.clone())),
+        ]);
+        let mut absent = Expression::default();
+        let pk = absent.name("PK");
+        let put = self.put(item, Some((&format!("attribute_not_exists({pk})"), absent)), None)?;
+        self.transact_actions(vec![put, self.audit_put(audit)?]).await
+    }
+
+    async fn list_webhooks(&self) -> StoreResult<Vec<Webhook>> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", s(keys::ALL_WEBHOOKS));
+        self.query_all(query).await?.iter().map(webhook_from).collect()
+    }
+
+    async fn find_webhook(&self, id: WebhookId) -> StoreResult<Option<Webhook>> {
+        self.get(keys::webhook(id), keys::WEBHOOK).await?.as_ref().map(webhook_from).transpose()
+    }
+
+    async fn delete_webhook(&self, id: WebhookId, audit: &AuditEntry) -> StoreResult<()> {
+        let mut present = Expression::default();
+        let pk = present.name("PK");
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .key("PK", s(keys::webhook(id)))
+            .key("SK", s(keys::WEBHOOK))
+            .condition_expression(format!("attribute_exists({pk})"))
+            .set_expression_attribute_names(present.names())
+            .build()
+            .map_err(|e| StoreError::Unexpected(e.into()))?;
+        let action = Action {
+            item: aws_sdk_dynamodb::types::TransactWriteItem::builder().delete(delete).build(),
+            conflict: Some(Conflict::Absent),
+        };
+        absent_is_not_found(self.transact_actions(vec![action, self.audit_put(audit)?]).await)
+    }
+
+    async fn claim_delivery(
+        &self,
+        webhook: WebhookId,
+        event: EventId,
+        event_type: WebhookEventType,
+        claim: Claim,
+    ) -> StoreResult<DeliveryClaim> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("PK", s(keys::webhook(webhook)))
+            .key("SK", s(keys::delivery(event)))
+            .update_expression(
+                "SET #state = :sending, claimed_at = :now, event_type = if_not_exists(event_type, :type), #ttl = :ttl",
+            )
+            .condition_expression(
+                "attribute_not_exists(PK) OR (#state = :retrying AND next_attempt_at <= :now) \
+                 OR (#state = :sending AND claimed_at < :stale)",
+            )
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":sending", s(state_name(DeliveryState::Sending)))
+            .expression_attribute_values(":retrying", s(state_name(DeliveryState::Retrying)))
+            .expression_attribute_values(":now", n(claim.at.unix()))
+            .expression_attribute_values(":stale", n(claim.stale_before.unix()))
+            .expression_attribute_values(":type", s(event_type.as_str()))
+            .expression_attribute_values(":ttl", n(claim.at.unix() + DELIVERY_TTL_SECONDS))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let item = Item(output.attributes.unwrap_or_default());
+                Ok(DeliveryClaim::Claimed(delivery_from(webhook, event, &item)?))
+            }
+            Err(error) if is_condition_failure(&error) => {
+                let Some(item) = self.get(keys::webhook(webhook), &keys::delivery(event)).await?
+                else {
+                    return Ok(DeliveryClaim::InFlight);
+                };
+                let record = delivery_from(webhook, event, &item)?;
+                Ok(match record.state {
+                    DeliveryState::Delivered | DeliveryState::Failed => DeliveryClaim::Done(record),
+                    DeliveryState::Retrying => DeliveryClaim::NotYet(record),
+                    DeliveryState::Sending => DeliveryClaim::InFlight,
+                })
+            }
+            Err(error) => Err(classify("UpdateItem", error)),
+        }
+    }
+
+    async fn record_delivery(&self, record: &DeliveryRecord) -> StoreResult<()> {
+        let now = Timestamp::now();
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", s(keys::webhook(record.webhook_id)))
+            .item("SK", s(keys::delivery(record.event_id)))
+            .item("state", s(state_name(record.state)))
+            .item("event_type", s(record.event_type.as_str()))
+            .item("record", to_json(record)?)
+            .item("ttl", n(now.unix() + DELIVERY_TTL_SECONDS));
+        if let Some(due) = record.next_attempt_at {
+            request = request.item("next_attempt_at", n(due.unix()));
+        }
+        if let Some(at) = record.claimed_at {
+            request = request.item("claimed_at", n(at.unix()));
+        }
+        request.send().await.map_err(|e| classify("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn deliveries(
+        &self,
+        webhook: WebhookId,
+        limit: usize,
+    ) -> StoreResult<Vec<DeliveryRecord>> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+            .expression_attribute_values(":pk", s(keys::webhook(webhook)))
+            .expression_attribute_values(":prefix", s(keys::DELIVERY_PREFIX))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| classify("Query", e))?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| {
+                let item = Item(item);
+                let event = item
+                    .s("SK")?
+                    .strip_prefix(keys::DELIVERY_PREFIX)
+                    .and_then(|id| id.parse().ok())
+                    .ok_or_else(|| malformed("SK"))?;
+                delivery_from(webhook, event, &item)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,146 @@
+//! Address books, the audit trail, webhooks and their delivery log in memory.
+
+use std::ops::Bound;
+
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::{
+    domain::{
+        Address, AuditEntry, DeliveryRecord, DeliveryState, EventId, UserId, Webhook,
+        WebhookEventType, WebhookId,
+    },
+    store::{
+        AddressStore, AuditPage, AuditQuery, AuditStore, Claim, Conflict, DeliveryClaim,
+        StoreError, StoreResult, StoredAddresses, WebhookStore,
+    },
+};
+
+#[async_trait]
+impl AddressStore for MemoryStore {
+    async fn addresses(&self, user: UserId) -> StoreResult<StoredAddresses> {
+        Ok(self.lock().addresses.get(&user).cloned().unwrap_or_default())
+    }
+
+    async fn save_addresses(
+        &self,
+        user: UserId,
+        version: u64,
+        addresses: &[Address],
+    ) -> StoreResult<u64> {
+        let mut inner = self.lock();
+        let current = inner.addresses.get(&user).map_or(0, |book| book.version);
+        if current != version {
+            return Err(StoreError::Conflict(Conflict::AddressesChanged));
+        }
+        let next = version + 1;
+        inner
+            .addresses
+            .insert(user, StoredAddresses { addresses: addresses.to_vec(), version: next });
+        Ok(next)
+    }
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<AuditPage> {
+        let inner = self.lock();
+        let upper = query.after.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut entries: Vec<AuditEntry> = inner
+            .audit
+            .range((Bound::Unbounded, upper))
+            .rev()
+            .map(|(_, entry)| entry)
+            .filter(|entry| query.action.is_none_or(|action| entry.action == action))
+            .take(query.limit + 1)
+            .cloned()
+            .collect();
+        let more = entries.len() > query.limit;
+        entries.truncate(query.limit);
+        Ok(AuditPage { next: more.then(|| entries.last().map(|e| e.id)).flatten(), entries })
+    }
+}
+
+#[async_trait]
+impl WebhookStore for MemoryStore {
+    async fn create_webhook(&self, webhook: &Webhook, audit: &AuditEntry) -> StoreResult<()> {
+        let mut inner = self.lock();
+        inner.webhooks.insert(webhook.id, webhook.clone());
+        inner.audit(audit);
+        Ok(())
+    }
+
+    async fn list_webhooks(&self) -> StoreResult<Vec<Webhook>> {
+        Ok(self.lock().webhooks.values().cloned().collect())
+    }
+
+    async fn find_webhook(&self, id: WebhookId) -> StoreResult<Option<Webhook>> {
+        Ok(self.lock().webhooks.get(&id).cloned())
+    }
+
+    async fn delete_webhook(&self, id: WebhookId, audit: &AuditEntry) -> StoreResult<()> {
+        let mut inner = self.lock();
+        inner.webhooks.remove(&id).ok_or(StoreError::NotFound)?;
+        inner.audit(audit);
+        Ok(())
+    }
+
+    async fn claim_delivery(
+        &self,
+        webhook: WebhookId,
+        event: EventId,
+        event_type: WebhookEventType,
+        claim: Claim,
+    ) -> StoreResult<DeliveryClaim> {
+        let mut inner = self.lock();
+        let record = inner.deliveries.entry((webhook, event)).or_insert_with(|| DeliveryRecord {
+            webhook_id: webhook,
+            event_id: event,
+            event_type,
+            state: DeliveryState::Retrying,
+            attempts: 0,
+            last_status: None,
+            last_error: None,
+            delivered_at: None,
+            next_attempt_at: None,
+            claimed_at: None,
+        });
+        let found = match record.state {
+            DeliveryState::Delivered | DeliveryState::Failed => {
+                return Ok(DeliveryClaim::Done(record.clone()));
+            }
+            DeliveryState::Sending
+                if record.claimed_at.is_some_and(|at| at >= claim.stale_before) =>
+            {
+                return Ok(DeliveryClaim::InFlight);
+            }
+            DeliveryState::Retrying if record.next_attempt_at.is_some_and(|due| due > claim.at) => {
+                return Ok(DeliveryClaim::NotYet(record.clone()));
+            }
+            _ => record,
+        };
+        found.state = DeliveryState::Sending;
+        found.claimed_at = Some(claim.at);
+        Ok(DeliveryClaim::Claimed(found.clone()))
+    }
+
+    async fn record_delivery(&self, record: &DeliveryRecord) -> StoreResult<()> {
+        self.lock().deliveries.insert((record.webhook_id, record.event_id), record.clone());
+        Ok(())
+    }
+
+    async fn deliveries(
+        &self,
+        webhook: WebhookId,
+        limit: usize,
+    ) -> StoreResult<Vec<DeliveryRecord>> {
+        let inner = self.lock();
+        Ok(inner
+            .deliveries
+            .range((webhook, EventId::MIN)..=(webhook, EventId::MAX))
+            .rev()
+            .take(limit)
+            .map(|(_, record)| record.clone())
+            .collect())
+    }
+}

@@ -1,0 +1,153 @@
+//! The webhook worker: one order event in, one signed POST per subscribed webhook out, each
+//! attempt recorded in the delivery log.
+//!
+//! Per (event, webhook) a claim in the log makes one delivery in the normal path: a delivered
+//! or given-up event is skipped when the message comes back, a retry that is not due yet is
+//! left for later. A failed attempt is retried after [`backoff_seconds`] (doubling from the
+//! configured base) until [`MAX_ATTEMPTS`], then recorded as failed. The worker says when the
+//! earliest retry is due; the caller brings the event back then (the queue's visibility on
+//! AWS, a timer locally).
+
+use crate::{
+    domain::{
+        DeliveryState, EVENT_ID_HEADER, MAX_ATTEMPTS, OrderEvent, OrderId, SIGNATURE_HEADER,
+        Timestamp, WebhookEventType, backoff_seconds, signature, webhook_payload,
+    },
+    metrics::Metric,
+    store::{Claim, DeliveryClaim, Store, StoreError},
+    webhooks::WebhookSender,
+};
+
+/// How long a claim protects an attempt in progress: the HTTP timeout with room to record the
+/// result.
+pub const CLAIM_LEASE_SECONDS: i64 = 60;
+
+/// What one event's delivery did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookReport {
+    /// Webhooks that answered 2xx now.
+    pub delivered: u32,
+    /// Attempts that failed now (each retried later or given up).
+    pub failed_attempts: u32,
+    /// Webhooks given up on now, after their last attempt.
+    pub given_up: u32,
+    /// Seconds until the earliest retry is due, if one is.
+    pub retry_in: Option<u64>,
+}
+
+impl WebhookReport {
+    fn retry_at(&mut self, due: Timestamp, now: Timestamp) {
+        let wait = u64::try_from((due.unix() - now.unix()).max(1)).unwrap_or(1);
+        self.retry_in = Some(self.retry_in.map_or(wait, |earlier| earlier.min(wait)));
+    }
+
+    /// The report as metrics (operation `webhooks`).
+    pub fn metrics(&self) -> Vec<Metric> {
+        vec![
+            Metric::counted("WebhooksDelivered", self.delivered),
+            Metric::counted("WebhookAttemptsFailed", self.failed_attempts),
+            Metric::counted("WebhooksFailed", self.given_up),
+        ]
+    }
+}
+
+/// Why an event could not be handled (its message is retried, then dead-lettered).
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookDeliveryError {
+    /// The message is not an order event: ….
+    #[error("the message is not an order event: {0}")]
+    Malformed(String),
+    /// Order … does not exist.
+    #[error("order {0} does not exist")]
+    UnknownOrder(OrderId),
+    /// Storage failed: ….
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Delivers order events to the webhooks subscribed to them.
+pub struct WebhookWorker<'a> {
+    /// The storage.
+    pub store: &'a dyn Store,
+    /// The HTTP client.
+    pub sender: &'a dyn WebhookSender,
+    /// The first retry's wait in seconds, doubling after.
+    pub retry_base_seconds: u64,
+}
+
+impl WebhookWorker<'_> {
+    /// Delivers the event in a queue message body.
+    pub async fn deliver(&self, body: &str) -> Result<WebhookReport, WebhookDeliveryError> {
+        let event: OrderEvent = serde_json::from_str(body)
+            .map_err(|e| WebhookDeliveryError::Malformed(e.to_string()))?;
+        self.deliver_event(&event).await
+    }
+
+    /// Delivers one event to every webhook subscribed to its type, one after another.
+    pub async fn deliver_event(
+        &self,
+        event: &OrderEvent,
+    ) -> Result<WebhookReport, WebhookDeliveryError> {
+        let mut report = WebhookReport::default();
+        let event_type = WebhookEventType::of(event);
+        let mut webhooks = self.store.list_webhooks().await?;
+        webhooks.retain(|webhook| webhook.wants(event_type));
+        if webhooks.is_empty() {
+            return Ok(report);
+        }
+        let order = self
+            .store
+            .find_order(event.order_id)
+            .await?
+            .ok_or(WebhookDeliveryError::UnknownOrder(event.order_id))?;
+        let body = serde_json::to_vec(&webhook_payload(event, &order))
+            .map_err(|e| WebhookDeliveryError::Malformed(e.to_string()))?;
+        for webhook in webhooks {
+            let now = Timestamp::now();
+            let claim = Claim { at: now, stale_before: now.plus_seconds(-CLAIM_LEASE_SECONDS) };
+            let record =
+                match self.store.claim_delivery(webhook.id, event.id, event_type, claim).await? {
+                    DeliveryClaim::Done(_) => continue,
+                    DeliveryClaim::InFlight => {
+                        report.retry_at(now.plus_seconds(CLAIM_LEASE_SECONDS), now);
+                        continue;
+                    }
+                    DeliveryClaim::NotYet(record) => {
+                        report.retry_at(record.next_attempt_at.unwrap_or(now), now);
+                        continue;
+                    }
+                    DeliveryClaim::Claimed(record) => record,
+                };
+            let sent_at = Timestamp::now().unix();
+            let headers = [
+                ("content-type", "application/json".to_owned()),
+                ("user-agent", "shop-webhooks/1".to_owned()),
+                (EVENT_ID_HEADER, event.id.to_string()),
+                (SIGNATURE_HEADER, signature(&webhook.secret, sent_at, &body)),
+            ];
+            let result = self.sender.post(&webhook.url, &headers, &body).await;
+            let done = Timestamp::now();
+            let next = record.after_attempt(result, done, self.retry_base_seconds);
+            self.store.record_delivery(&next).await?;
+            match next.state {
+                DeliveryState::Delivered => report.delivered += 1,
+                DeliveryState::Failed => {
+                    report.failed_attempts += 1;
+                    report.given_up += 1;
+                    tracing::warn!(webhook = %webhook.id, event = %event.id, attempts = MAX_ATTEMPTS, error = ?next.last_error, "webhook delivery given up");
+                }
+                DeliveryState::Retrying | DeliveryState::Sending => {
+                    report.failed_attempts += 1;
+                    report.retry_at(next.next_attempt_at.unwrap_or(done), done);
+                    tracing::info!(webhook = %webhook.id, event = %event.id, attempts = next.attempts, error = ?next.last_error, "webhook attempt failed; retrying later");
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// The wait before attempt `attempts + 1`, as configured.
+    pub fn backoff(&self, attempts: u32) -> u64 {
+        backoff_seconds(self.retry_base_seconds, attempts)
+    }
+}
