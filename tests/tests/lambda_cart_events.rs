@@ -12,7 +12,13 @@ async fn every_sample_event_is_answered_by_the_cart_function() {
         "name": "Trail shoe", "category": "shoes", "variants": [{ "sku": "TS-42", "stock": 10, "price": "89.90" }]
     }))
     .expect("input");
-    let product = state.catalog().create(input).await.expect("product").id.to_string();
+    let product = state
+        .catalog()
+        .create(shared::domain::UserId::new(), input)
+        .await
+        .expect("product")
+        .id
+        .to_string();
     let token = e2e::customer_token(&state, "c@shop.test").await;
     let router = cart::router(state);
     let values = [("access_token", token.as_str()), ("product_id", product.as_str())];

@@ -24,12 +24,13 @@ async fn every_sample_event_is_answered_by_the_orders_function() {
         "name": "Trail shoe", "category": "shoes", "variants": [{ "sku": "TS-42", "stock": 10, "price": "89.90" }]
     }))
     .expect("input");
-    let product = state.catalog().create(input).await.expect("product");
+    let product =
+        state.catalog().create(shared::domain::UserId::new(), input).await.expect("product");
     let coupon: CouponInput = serde_json::from_value(
         serde_json::json!({ "code": "WELCOME-10", "discount_percent": 10, "expiry": "2999-01-01T00:00:00Z" }),
     )
     .expect("coupon");
-    state.coupons().create(coupon).await.expect("coupon");
+    state.coupons().create(shared::domain::UserId::new(), coupon).await.expect("coupon");
     let admin = e2e::admin_token(&state).await;
     let token = e2e::customer_token(&state, "c@shop.test").await;
     let customer = state.accounts().authenticate(&token).await.expect("customer");

@@ -42,6 +42,17 @@ fn rotation(session: &Session, now: Timestamp) -> Rotation {
     }
 }
 
+/// An audit entry for a store write (the contract of entries is in `admin.rs`).
+fn audit() -> shared::domain::AuditEntry {
+    shared::domain::AuditEntry::new(
+        shared::domain::UserId::new(),
+        shared::domain::AuditAction::ProductUpdated,
+        "x",
+        serde_json::json!({}),
+        Timestamp::now(),
+    )
+}
+
 fn guard() -> SessionGuard {
     SessionGuard { max_failures: 3, now: Timestamp::now() }
 }
@@ -49,7 +60,7 @@ fn guard() -> SessionGuard {
 /// A stored account (unique e-mail per call) and a live session of it.
 async fn account_session(store: &dyn shared::store::Store, lifetime_seconds: i64) -> Session {
     let account = record(&format!("s-{}@shop.test", UserId::new()).to_lowercase());
-    store.create_user(&account).await.expect("account");
+    store.create_user(&account, None).await.expect("account");
     let s = session(&account.user, lifetime_seconds);
     store.create_session(&s, guard()).await.expect("created");
     s
@@ -111,8 +122,8 @@ fn coupon(code: &str, uses: u32) -> Coupon {
 async fn carts_are_per_user_and_written_only_at_the_version_read(app: TestApp) {
     let store = app.store.as_ref();
     let (mug, lamp) = (item("Mug", "k", &["M-1", "M-2"]), item("Lamp", "h", &["L-1"]));
-    store.create_product(&mug).await.expect("created");
-    store.create_product(&lamp).await.expect("created");
+    store.create_product(&mug, &audit()).await.expect("created");
+    store.create_product(&lamp, &audit()).await.expect("created");
     let (me, other) = (UserId::new(), UserId::new());
     assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
     let v1 = store
@@ -150,36 +161,36 @@ async fn carts_are_per_user_and_written_only_at_the_version_read(app: TestApp) {
 async fn coupons_are_unique_by_code_and_updates_never_touch_the_use_count(app: TestApp) {
     let store = app.store.as_ref();
     let used = coupon("USED-5", 5);
-    store.create_coupon(&used).await.expect("created");
+    store.create_coupon(&used, &audit()).await.expect("created");
     assert!(matches!(
-        store.create_coupon(&coupon("USED-5", 0)).await,
+        store.create_coupon(&coupon("USED-5", 0), &audit()).await,
         Err(StoreError::Conflict(Conflict::CouponExists))
     ));
     assert_eq!(store.find_coupon(&used.code).await.expect("read"), Some(used.clone()));
 
     let edited = Coupon { discount_percent: 40, max_uses: Some(9), uses: 0, ..used.clone() };
-    store.update_coupon(&edited).await.expect("updated");
+    store.update_coupon(&edited, &audit()).await.expect("updated");
     let stored = store.find_coupon(&used.code).await.expect("read").expect("exists");
     assert_eq!((stored.discount_percent, stored.max_uses, stored.uses), (40, Some(9), 5));
     let cleared = Coupon { max_uses: None, ..stored.clone() };
-    store.update_coupon(&cleared).await.expect("updated");
+    store.update_coupon(&cleared, &audit()).await.expect("updated");
     assert_eq!(store.find_coupon(&used.code).await.expect("read").expect("exists").max_uses, None);
 
-    store.create_coupon(&coupon("ABC", 0)).await.expect("created");
+    store.create_coupon(&coupon("ABC", 0), &audit()).await.expect("created");
     let listed: Vec<_> =
         store.list_coupons().await.expect("list").into_iter().map(|c| c.code).collect();
     assert_eq!(listed, [CouponCode::parse("ABC").expect("code"), used.code.clone()]);
 
-    store.delete_coupon(&used.code).await.expect("deleted");
-    assert!(matches!(store.delete_coupon(&used.code).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.update_coupon(&used).await, Err(StoreError::NotFound)));
+    store.delete_coupon(&used.code, &audit()).await.expect("deleted");
+    assert!(matches!(store.delete_coupon(&used.code, &audit()).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.update_coupon(&used, &audit()).await, Err(StoreError::NotFound)));
     assert_eq!(store.find_coupon(&used.code).await.expect("read"), None);
 }
 
 async fn a_product_reads_back_as_written_and_counts(app: TestApp) {
     let store = app.store.as_ref();
     let mug = item("Mug", "kitchen", &["M-1", "M-2"]);
-    store.create_product(&mug).await.expect("created");
+    store.create_product(&mug, &audit()).await.expect("created");
     assert_eq!(store.find_product(mug.id).await.expect("read"), Some(mug.clone()));
     assert_eq!(store.count_products(None).await.expect("count"), 1);
     assert_eq!(store.count_products(Some("kitchen")).await.expect("count"), 1);
@@ -188,22 +199,22 @@ async fn a_product_reads_back_as_written_and_counts(app: TestApp) {
 
 async fn a_taken_sku_refuses_the_whole_product(app: TestApp) {
     let store = app.store.as_ref();
-    store.create_product(&item("First", "a", &["S-1"])).await.expect("created");
+    store.create_product(&item("First", "a", &["S-1"]), &audit()).await.expect("created");
     let second = item("Second", "b", &["S-2", "S-1"]);
-    assert_eq!(conflict(store.create_product(&second).await), Conflict::SkuTaken);
+    assert_eq!(conflict(store.create_product(&second, &audit()).await), Conflict::SkuTaken);
     assert_eq!(store.find_product(second.id).await.expect("read"), None);
     assert_eq!(store.count_products(None).await.expect("count"), 1);
     assert_eq!(store.count_products(Some("b")).await.expect("count"), 0);
     // S-2 was not claimed by the refused product.
-    store.create_product(&item("Third", "b", &["S-2"])).await.expect("S-2 is free");
+    store.create_product(&item("Third", "b", &["S-2"]), &audit()).await.expect("S-2 is free");
 }
 
 async fn replace_is_conditional_on_the_version_read(app: TestApp) {
     let store = app.store.as_ref();
     let lamp = item("Lamp", "home", &["L-1", "L-2"]);
-    store.create_product(&lamp).await.expect("created");
+    store.create_product(&lamp, &audit()).await.expect("created");
     let moved = lamp.apply(patch(serde_json::json!({ "category": "office", "variants": [{ "sku": "L-2", "stock": 1, "price": 1 }, { "sku": "L-3", "stock": 1, "price": 1 }] })), Timestamp::now());
-    store.replace_product(&lamp, &moved).await.expect("replaced");
+    store.replace_product(&lamp, &moved, &audit()).await.expect("replaced");
     assert_eq!(store.find_product(lamp.id).await.expect("read"), Some(moved.clone()));
     assert_eq!(
         (
@@ -215,14 +226,17 @@ async fn replace_is_conditional_on_the_version_read(app: TestApp) {
 
     // A writer still holding the old version loses, and changes nothing.
     let stale = lamp.apply(patch(serde_json::json!({ "name": "Stale" })), Timestamp::now());
-    assert_eq!(conflict(store.replace_product(&lamp, &stale).await), Conflict::ProductChanged);
-    assert_eq!(conflict(store.delete_product(&lamp).await), Conflict::ProductChanged);
+    assert_eq!(
+        conflict(store.replace_product(&lamp, &stale, &audit()).await),
+        Conflict::ProductChanged
+    );
+    assert_eq!(conflict(store.delete_product(&lamp, &audit()).await), Conflict::ProductChanged);
     assert_eq!(store.find_product(lamp.id).await.expect("read"), Some(moved.clone()));
 
     // L-1 was released, L-3 claimed.
-    store.create_product(&item("Other", "x", &["L-1"])).await.expect("L-1 free");
+    store.create_product(&item("Other", "x", &["L-1"]), &audit()).await.expect("L-1 free");
     assert_eq!(
-        conflict(store.create_product(&item("Other", "x", &["L-3"])).await),
+        conflict(store.create_product(&item("Other", "x", &["L-3"]), &audit()).await),
         Conflict::SkuTaken
     );
 }
@@ -230,15 +244,18 @@ async fn replace_is_conditional_on_the_version_read(app: TestApp) {
 async fn delete_releases_everything_and_a_second_delete_is_not_found(app: TestApp) {
     let store = app.store.as_ref();
     let chair = item("Chair", "home", &["C-1"]);
-    store.create_product(&chair).await.expect("created");
-    store.delete_product(&chair).await.expect("deleted");
+    store.create_product(&chair, &audit()).await.expect("created");
+    store.delete_product(&chair, &audit()).await.expect("deleted");
     assert_eq!(store.find_product(chair.id).await.expect("read"), None);
     assert_eq!(store.count_products(None).await.expect("count"), 0);
     assert_eq!(store.count_products(Some("home")).await.expect("count"), 0);
-    assert!(matches!(store.delete_product(&chair).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.delete_product(&chair, &audit()).await, Err(StoreError::NotFound)));
     let replaced = chair.apply(patch(serde_json::json!({ "name": "x" })), Timestamp::now());
-    assert!(matches!(store.replace_product(&chair, &replaced).await, Err(StoreError::NotFound)));
-    store.create_product(&item("Chair again", "home", &["C-1"])).await.expect("C-1 free");
+    assert!(matches!(
+        store.replace_product(&chair, &replaced, &audit()).await,
+        Err(StoreError::NotFound)
+    ));
+    store.create_product(&item("Chair again", "home", &["C-1"]), &audit()).await.expect("C-1 free");
 }
 
 async fn listings_are_newest_first_by_offset_or_after_a_position(app: TestApp) {
@@ -247,7 +264,7 @@ async fn listings_are_newest_first_by_offset_or_after_a_position(app: TestApp) {
     for i in 0..7 {
         let product =
             item(&format!("P{i}"), if i % 2 == 0 { "even" } else { "odd" }, &[&format!("P-{i}")]);
-        store.create_product(&product).await.expect("created");
+        store.create_product(&product, &audit()).await.expect("created");
         made.push(product);
     }
     made.sort_by_key(|p| std::cmp::Reverse(sort_key(p)));
@@ -283,7 +300,7 @@ async fn listings_are_newest_first_by_offset_or_after_a_position(app: TestApp) {
 async fn a_created_user_is_found_by_email_and_by_id(app: TestApp) {
     let store = app.store.as_ref();
     let alice = record("alice@shop.test");
-    store.create_user(&alice).await.expect("created");
+    store.create_user(&alice, None).await.expect("created");
     let by_email = store.find_user_by_email(&alice.user.email).await.expect("read");
     assert_eq!(by_email.as_ref(), Some(&alice));
     assert_eq!(store.find_user(alice.user.id).await.expect("read"), Some(alice.user.clone()));
@@ -295,9 +312,9 @@ async fn a_created_user_is_found_by_email_and_by_id(app: TestApp) {
 async fn a_taken_email_is_a_conflict_and_writes_nothing(app: TestApp) {
     let store = app.store.as_ref();
     let first = record("dup@shop.test");
-    store.create_user(&first).await.expect("created");
+    store.create_user(&first, None).await.expect("created");
     let second = record("dup@shop.test");
-    let error = store.create_user(&second).await.expect_err("duplicate refused");
+    let error = store.create_user(&second, None).await.expect_err("duplicate refused");
     assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
     assert_eq!(store.find_user(second.user.id).await.expect("read"), None);
     let kept = store.find_user_by_email(&first.user.email).await.expect("read");
@@ -307,7 +324,7 @@ async fn a_taken_email_is_a_conflict_and_writes_nothing(app: TestApp) {
 async fn set_role_changes_both_views_of_the_user(app: TestApp) {
     let store = app.store.as_ref();
     let carol = record("carol@shop.test");
-    store.create_user(&carol).await.expect("created");
+    store.create_user(&carol, None).await.expect("created");
     store.set_role(&carol.user, Role::Admin).await.expect("role set");
     let by_id = store.find_user(carol.user.id).await.expect("read").expect("exists");
     let by_email =
@@ -339,7 +356,7 @@ async fn a_session_is_found_until_it_expires(app: TestApp) {
 async fn a_session_holds_the_accounts_current_role(app: TestApp) {
     let store = app.store.as_ref();
     let dave = record("dave@shop.test");
-    store.create_user(&dave).await.expect("created");
+    store.create_user(&dave, None).await.expect("created");
     let first = session(&dave.user, 3600);
     let second = session(&dave.user, 3600);
     store.create_session(&first, guard()).await.expect("created");
@@ -368,7 +385,7 @@ async fn a_session_holds_the_accounts_current_role(app: TestApp) {
 async fn failed_logins_count_in_one_window_and_lock_new_sessions(app: TestApp) {
     let store = app.store.as_ref();
     let erin = record("erin@shop.test");
-    store.create_user(&erin).await.expect("created");
+    store.create_user(&erin, None).await.expect("created");
     let email = &erin.user.email;
     let start = Timestamp::now();
     assert_eq!(store.find_login(email).await.expect("read").failures, None);
@@ -502,10 +519,10 @@ async fn concurrent_rotations_of_one_token_let_exactly_one_win(app: TestApp) {
 async fn place_order_is_all_or_nothing(app: TestApp) {
     let store = app.store.as_ref();
     let shirt = item("Shirt", "c", &["S-1", "S-2"]);
-    store.create_product(&shirt).await.expect("created");
+    store.create_product(&shirt, &audit()).await.expect("created");
     let mut limited = coupon("ONE-USE", 0);
     limited.max_uses = Some(1);
-    store.create_coupon(&limited).await.expect("coupon");
+    store.create_coupon(&limited, &audit()).await.expect("coupon");
     let user = UserId::new();
     let lines = [line(&shirt, "S-1", 2), line(&shirt, "S-2", 1)];
     let version = store.save_cart(user, 0, &lines).await.expect("cart");
@@ -629,7 +646,7 @@ async fn place_order_is_all_or_nothing(app: TestApp) {
 async fn status_changes_are_conditional_and_restock(app: TestApp) {
     let store = app.store.as_ref();
     let shirt = item("Shirt", "c", &["S-1"]);
-    store.create_product(&shirt).await.expect("created");
+    store.create_product(&shirt, &audit()).await.expect("created");
     let user = UserId::new();
     let lines = [line(&shirt, "S-1", 2)];
     let version = store.save_cart(user, 0, &lines).await.expect("cart");
@@ -664,8 +681,13 @@ async fn status_changes_are_conditional_and_restock(app: TestApp) {
         now,
     );
     let restock = current.units_by_product();
-    let change =
-        StatusChange { current: &current, next: &cancelled, restock: &restock, event: &event };
+    let change = StatusChange {
+        current: &current,
+        next: &cancelled,
+        restock: &restock,
+        event: &event,
+        audit: &audit(),
+    };
     store.change_order_status(&change).await.expect("cancelled");
     assert_eq!(
         store.find_order(current.id).await.expect("read").map(|o| o.status),
@@ -712,6 +734,7 @@ async fn status_changes_are_conditional_and_restock(app: TestApp) {
             next: &Order { status: OrderStatus::Shipped, ..missing.clone() },
             restock: &Default::default(),
             event: &event,
+            audit: &audit(),
         })
         .await;
     assert!(matches!(nowhere, Err(StoreError::NotFound)), "{nowhere:?}");
@@ -720,7 +743,7 @@ async fn status_changes_are_conditional_and_restock(app: TestApp) {
 async fn an_expired_idempotency_record_is_ignored_and_replaced(app: TestApp) {
     let store = app.store.as_ref();
     let shirt = item("Shirt", "c", &["S-1"]);
-    store.create_product(&shirt).await.expect("created");
+    store.create_product(&shirt, &audit()).await.expect("created");
     let user = UserId::new();
     let lines = [line(&shirt, "S-1", 1)];
     let now = Timestamp::now();

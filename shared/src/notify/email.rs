@@ -88,22 +88,12 @@ pub fn render(event: &OrderEvent, order: &Order, to: &str) -> OrderEmail {
             line_total(line)
         );
     }
-    let address = order.shipping_address.as_ref().map(address_lines).unwrap_or_default();
+    let (ship_to_text, ship_to) = ship_to(order);
     let _ = write!(
         text,
-        "\nTotal: {}\nDiscount: {}{coupon}\nTo pay: {}\n",
+        "\nTotal: {}\nDiscount: {}{coupon}\nTo pay: {}\n{ship_to_text}\nThank you for shopping with us.\n",
         order.total_amount, order.discount_applied, order.final_amount
     );
-    if !address.is_empty() {
-        let _ = write!(text, "\nShip to:\n{}\n", address.join("\n"));
-    }
-    text.push_str("\nThank you for shopping with us.\n");
-    let ship_to = if address.is_empty() {
-        String::new()
-    } else {
-        let lines: Vec<String> = address.iter().map(|line| escape_html(line)).collect();
-        format!("<p>Ship to:<br>{}</p>\n", lines.join("<br>"))
-    };
 
     let mut rows = String::new();
     for line in &order.items {
@@ -129,6 +119,19 @@ pub fn render(event: &OrderEvent, order: &Order, to: &str) -> OrderEmail {
         final_amount = order.final_amount,
     );
     OrderEmail { to: to.to_owned(), subject, text, html }
+}
+
+/// The "Ship to" block as text and as HTML; empty without an address.
+fn ship_to(order: &Order) -> (String, String) {
+    let Some(address) = &order.shipping_address else {
+        return (String::new(), String::new());
+    };
+    let lines = address_lines(address);
+    let html: Vec<String> = lines.iter().map(|line| escape_html(line)).collect();
+    (
+        format!("\nShip to:\n{}\n", lines.join("\n")),
+        format!("<p>Ship to:<br>{}</p>\n", html.join("<br>")),
+    )
 }
 
 /// A shipping address as the lines of a label.

@@ -20,6 +20,9 @@ impl UserStore for MemoryStore {
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()> {
         let mut inner = self.lock();
+        if let Some(audit) = audit {
+            inner.check_audit(audit)?;
+        }
         if inner.users.contains_key(&record.user.email) {
             return Err(StoreError::Conflict(Conflict::EmailTaken));
         }

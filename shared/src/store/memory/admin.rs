@@ -65,6 +65,7 @@ impl AuditStore for MemoryStore {
 impl WebhookStore for MemoryStore {
     async fn create_webhook(&self, webhook: &Webhook, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
+        inner.check_audit(audit)?;
         inner.webhooks.insert(webhook.id, webhook.clone());
         inner.audit(audit);
         Ok(())
@@ -80,6 +81,7 @@ impl WebhookStore for MemoryStore {
 
     async fn delete_webhook(&self, id: WebhookId, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
+        inner.check_audit(audit)?;
         inner.webhooks.remove(&id).ok_or(StoreError::NotFound)?;
         inner.audit(audit);
         Ok(())

@@ -18,6 +18,7 @@ use crate::{
 impl ProductStore for MemoryStore {
     async fn create_product(&self, product: &Product, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
+        inner.check_audit(audit)?;
         if inner.products.contains_key(&product.id) {
             return Err(StoreError::Conflict(Conflict::ProductExists));
         }
@@ -50,6 +51,7 @@ impl ProductStore for MemoryStore {
         audit: &AuditEntry,
     ) -> StoreResult<()> {
         let mut inner = self.lock();
+        inner.check_audit(audit)?;
         inner.check_current(current)?;
         if !inner.skus_free_for(next) {
             return Err(StoreError::Conflict(Conflict::SkuTaken));
@@ -72,6 +74,7 @@ impl ProductStore for MemoryStore {
 
     async fn delete_product(&self, current: &Product, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
+        inner.check_audit(audit)?;
         inner.check_current(current)?;
         for variant in &current.variants {
             inner.sku_owners.remove(&variant.sku);
@@ -118,6 +121,7 @@ impl ProductStore for MemoryStore {
 impl CouponStore for MemoryStore {
     async fn create_coupon(&self, coupon: &Coupon, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
+        inner.check_audit(audit)?;
         if inner.coupons.contains_key(&coupon.code) {
             return Err(StoreError::Conflict(Conflict::CouponExists));
         }
@@ -132,6 +136,7 @@ impl CouponStore for MemoryStore {
 
     async fn update_coupon(&self, coupon: &Coupon, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
+        inner.check_audit(audit)?;
         let stored = inner.coupons.get_mut(&coupon.code).ok_or(StoreError::NotFound)?;
         let uses = stored.uses;
         *stored = Coupon { uses, ..coupon.clone() };
@@ -141,6 +146,7 @@ impl CouponStore for MemoryStore {
 
     async fn delete_coupon(&self, code: &CouponCode, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
+        inner.check_audit(audit)?;
         inner.coupons.remove(code).ok_or(StoreError::NotFound)?;
         inner.audit(audit);
         Ok(())

@@ -57,9 +57,19 @@ struct Inner {
 }
 
 impl Inner {
-    /// Records an admin write's audit entry (under the lock of the write).
+    /// Records an admin write's audit entry (under the lock of the write, after
+    /// [`Inner::check_audit`]).
     fn audit(&mut self, entry: &AuditEntry) {
         self.audit.insert(entry.id, entry.clone());
+    }
+
+    /// Refuses a write whose audit entry cannot be stored (its id is taken), as the
+    /// conditional put of the entry fails the whole transaction on DynamoDB.
+    fn check_audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        if self.audit.contains_key(&entry.id) {
+            return Err(StoreError::Unexpected(anyhow::anyhow!("audit entry {} exists", entry.id)));
+        }
+        Ok(())
     }
 
     /// Whether every SKU `product` claims is free or already its own.

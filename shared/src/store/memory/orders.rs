@@ -136,6 +136,7 @@ impl OrderStore for MemoryStore {
 
     async fn change_order_status(&self, change: &StatusChange<'_>) -> StoreResult<()> {
         let mut inner = self.lock();
+        inner.check_audit(change.audit)?;
         match inner.orders.get(&change.current.id) {
             Some(stored) if stored.status == change.current.status => {}
             Some(_) => return Err(StoreError::Conflict(Conflict::OrderChanged)),
