@@ -3,6 +3,9 @@
 //! command line; tests build the same [`app`].
 
 pub mod demo;
+mod pipeline;
+
+pub use pipeline::{Consumers, in_process_queue};
 
 use std::sync::{Arc, OnceLock};
 
@@ -14,14 +17,6 @@ use shared::{
     AppState,
     auth::TokenConfig,
     config::{ConfigError, token_config},
-    domain::Timestamp,
-    metrics::MetricsSink,
-    notify::{
-        InProcessQueue,
-        mail::EmlFolder,
-        relay::republish,
-        worker::{Delivery, EmailWorker, delivery_metric},
-    },
     store::{DynamoStore, MemoryStore, Store, TableSchema, create_table},
 };
 
@@ -116,56 +111,6 @@ pub async fn open_dynamo(table: &str) -> anyhow::Result<DynamoStore> {
 
 /// The sender of the local server's e-mails when `SHOP_EMAIL_SENDER` is unset.
 pub const DEFAULT_SENDER: &str = "orders@shop.localhost";
-
-/// The local order-event queue: an in-process channel whose consumer is the e-mail worker
-/// (the same code as the order-emails Lambda), writing each e-mail as an `.eml` file into
-/// `outbox`. Also re-publishes, every minute, events left in the store's outbox. Returns the
-/// publisher to give the [`AppState`].
-pub fn in_process_queue(
-    store: Arc<dyn Store>,
-    outbox: EmlFolder,
-    sender: String,
-    metrics: Arc<dyn MetricsSink>,
-) -> Arc<InProcessQueue> {
-    let (queue, mut events) = InProcessQueue::new();
-    let worker_store = Arc::clone(&store);
-    let worker_metrics = Arc::clone(&metrics);
-    tokio::spawn(async move {
-        while let Some(event) = events.recv().await {
-            let worker =
-                EmailWorker { store: worker_store.as_ref(), mailer: &outbox, sender: &sender };
-            let outcome = worker.deliver_event(&event).await;
-            worker_metrics.publish("deliver", &[delivery_metric(&outcome)]);
-            match outcome {
-                Ok(Delivery::Sent) => {}
-                Ok(Delivery::AlreadySent) => {
-                    tracing::info!(order = %event.order_id, event = %event.name(), "e-mail already sent")
-                }
-                Err(error) => {
-                    tracing::error!(order = %event.order_id, event = %event.name(), error = %error, "e-mail not sent")
-                }
-            }
-        }
-    });
-    let queue = Arc::new(queue);
-    let relay = Arc::clone(&queue);
-    tokio::spawn(async move {
-        let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            every_minute.tick().await;
-            match republish(store.as_ref(), relay.as_ref(), Timestamp::now(), 30, 500).await {
-                Ok(report) => {
-                    metrics.publish("relay", &report.metrics());
-                    if report.published > 0 {
-                        tracing::info!(published = report.published, "outbox relayed");
-                    }
-                }
-                Err(error) => tracing::warn!(error = %error, "outbox relay failed"),
-            }
-        }
-    });
-    queue
-}
 
 /// Token settings for the local server: `JWT_SECRET` if set, otherwise a random secret for
 /// this run only (tokens then do not survive a restart). Returns whether it generated one.

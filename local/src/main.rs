@@ -5,15 +5,17 @@ use std::{env, net::IpAddr, path::PathBuf, sync::Arc};
 use anyhow::Context;
 use clap::Parser;
 use local::{
-    DEFAULT_SENDER, DEFAULT_TABLE, EXPLORER_PATH, StoreKind, app, demo, in_process_queue,
-    local_tokens, open_store,
+    Consumers, DEFAULT_SENDER, DEFAULT_TABLE, EXPLORER_PATH, StoreKind, app, demo,
+    in_process_queue, local_tokens, open_store,
 };
 use shared::metrics::{Emf, MetricsSink};
 use shared::notify::mail::EmlFolder;
 use shared::{
     AppState,
     auth::ensure_admin,
-    config::{cors_origins, login_policy},
+    config::{cors_origins, login_policy, webhook_retry_base},
+    domain::UrlPolicy,
+    webhooks::HttpSender,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -78,11 +80,18 @@ async fn main() -> anyhow::Result<()> {
 
     // The same EMF lines as the Lambda functions print, on standard output.
     let metrics: Arc<dyn MetricsSink> = Arc::new(Emf::from_env("local"));
-    let outbox = EmlFolder::new(&args.outbox);
-    let queue =
-        in_process_queue(Arc::clone(&store), outbox, args.sender.clone(), Arc::clone(&metrics));
+    // Webhooks: real HTTP, and receivers on this machine's loopback allowed (a receiver you
+    // run next to the server); other internal addresses are still refused.
+    let consumers = Consumers {
+        outbox: EmlFolder::new(&args.outbox),
+        sender: args.sender.clone(),
+        webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback)?),
+        retry_base_seconds: webhook_retry_base(&lookup)?,
+    };
+    let queue = in_process_queue(Arc::clone(&store), consumers, Arc::clone(&metrics));
     let state = AppState::new(Arc::clone(&store), tokens)
         .with_events(queue)
+        .with_webhook_policy(UrlPolicy::AllowLoopback)
         .with_metrics(metrics)
         .with_login_policy(login_policy(&lookup)?)
         .with_cors(cors_origins(&lookup)?);

@@ -150,14 +150,41 @@ pub fn login_policy(lookup: &impl Fn(&str) -> Option<String>) -> Result<LoginPol
 /// What the orders function needs besides [`Config`]: where order events go.
 #[derive(Debug, Clone)]
 pub struct EventsConfig {
-    /// `ORDER_EVENTS_QUEUE_URL`: the order-events SQS queue.
-    pub queue_url: String,
+    /// `ORDER_EVENTS_TOPIC_ARN`: the order-events SNS topic (one queue per consumer).
+    pub topic_arn: String,
 }
 
 impl FromEnvironment for EventsConfig {
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        Ok(Self { queue_url: required(&lookup, "ORDER_EVENTS_QUEUE_URL")? })
+        Ok(Self { topic_arn: required(&lookup, "ORDER_EVENTS_TOPIC_ARN")? })
     }
+}
+
+/// What the order-webhooks worker needs.
+#[derive(Debug, Clone)]
+pub struct WebhookWorkerConfig {
+    /// `TABLE_NAME`.
+    pub table_name: String,
+    /// `WEBHOOK_QUEUE_URL`: the worker's queue, whose messages it delays for retries.
+    pub queue_url: String,
+    /// `WEBHOOK_RETRY_BASE_SECONDS` (see [`webhook_retry_base`]).
+    pub retry_base_seconds: u64,
+}
+
+impl FromEnvironment for WebhookWorkerConfig {
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: required(&lookup, "TABLE_NAME")?,
+            queue_url: required(&lookup, "WEBHOOK_QUEUE_URL")?,
+            retry_base_seconds: webhook_retry_base(&lookup)?,
+        })
+    }
+}
+
+/// `WEBHOOK_RETRY_BASE_SECONDS`: the wait before a webhook's first retry, doubling after
+/// (default 10, 1 to 3600).
+pub fn webhook_retry_base(lookup: &impl Fn(&str) -> Option<String>) -> Result<u64, ConfigError> {
+    number(lookup, "WEBHOOK_RETRY_BASE_SECONDS", 10, 1..=3600).map(|n| n.unsigned_abs())
 }
 
 /// What the order-emails worker needs: the table and the From address.
@@ -182,20 +209,20 @@ impl FromEnvironment for WorkerConfig {
     }
 }
 
-/// What the outbox relay needs: the table and the queue.
+/// What the outbox relay needs: the table and the topic.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
     /// `TABLE_NAME`.
     pub table_name: String,
-    /// `ORDER_EVENTS_QUEUE_URL`.
-    pub queue_url: String,
+    /// `ORDER_EVENTS_TOPIC_ARN`.
+    pub topic_arn: String,
 }
 
 impl FromEnvironment for RelayConfig {
     fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: required(&lookup, "TABLE_NAME")?,
-            queue_url: required(&lookup, "ORDER_EVENTS_QUEUE_URL")?,
+            topic_arn: required(&lookup, "ORDER_EVENTS_TOPIC_ARN")?,
         })
     }
 }
@@ -335,9 +362,25 @@ mod tests {
         let worker = WorkerConfig::from_lookup(vars(&[("TABLE_NAME", "t")]));
         assert_eq!(worker.unwrap_err().name, "SENDER_ADDRESS");
         let relay = RelayConfig::from_lookup(vars(&[("TABLE_NAME", "t")]));
-        assert_eq!(relay.unwrap_err().name, "ORDER_EVENTS_QUEUE_URL");
-        let events = EventsConfig::from_lookup(vars(&[("ORDER_EVENTS_QUEUE_URL", "https://q")]));
-        assert_eq!(events.unwrap().queue_url, "https://q");
+        assert_eq!(relay.unwrap_err().name, "ORDER_EVENTS_TOPIC_ARN");
+        let events = EventsConfig::from_lookup(vars(&[("ORDER_EVENTS_TOPIC_ARN", "arn:t")]));
+        assert_eq!(events.unwrap().topic_arn, "arn:t");
+        let hooks = WebhookWorkerConfig::from_lookup(vars(&[("TABLE_NAME", "t")]));
+        assert_eq!(hooks.unwrap_err().name, "WEBHOOK_QUEUE_URL");
+        let hooks = WebhookWorkerConfig::from_lookup(vars(&[
+            ("TABLE_NAME", "t"),
+            ("WEBHOOK_QUEUE_URL", "q"),
+        ]));
+        assert_eq!(hooks.unwrap().retry_base_seconds, 10);
+        let base = |v: &'static str| {
+            webhook_retry_base(&|name: &str| {
+                (name == "WEBHOOK_RETRY_BASE_SECONDS").then(|| v.to_owned())
+            })
+        };
+        assert_eq!(base("3").unwrap(), 3);
+        for bad in ["0", "-5", "ten", "3601"] {
+            assert_eq!(base(bad).unwrap_err().name, "WEBHOOK_RETRY_BASE_SECONDS", "{bad}");
+        }
         let worker = WorkerConfig::from_lookup(vars(&[
             ("TABLE_NAME", "t"),
             ("SENDER_ADDRESS", "orders@shop.example"),

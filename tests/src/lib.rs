@@ -492,3 +492,6 @@ impl shared::edge::EdgeCache for RecordingEdgeCache {
         Ok(())
     }
 }
+
+pub mod fanout;
+pub mod receiver;

@@ -122,8 +122,8 @@ async fn orders_keep_a_snapshot_of_the_chosen_or_default_address(app: TestApp) {
     assert_eq!(placed.json["order"]["shipping_address"], Value::Null);
 
     let buyer = cart_ready(&app, &admin, "snap@example.com", "SNAP-1").await;
-    let home =
-        app.post("/account/addresses", Some(&buyer), self::home()).await.json["address"].clone();
+    let home_address =
+        app.post("/account/addresses", Some(&buyer), home()).await.json["address"].clone();
     let work = app
         .post("/account/addresses", Some(&buyer), json!({ "full_name": "Ada at work", "line1": "2 Office Rd", "city": "Leeds", "postal_code": "LS1 1AA", "country": "GB" }))
         .await
@@ -133,8 +133,7 @@ async fn orders_keep_a_snapshot_of_the_chosen_or_default_address(app: TestApp) {
     // Someone else's address, or an unknown one: 404 and nothing placed (the cart stays).
     let other = customer(&app, "other@example.com").await;
     let theirs =
-        app.post("/account/addresses", Some(&other), self::home()).await.json["address"]["id"]
-            .clone();
+        app.post("/account/addresses", Some(&other), home()).await.json["address"]["id"].clone();
     for id in [theirs.clone(), json!(shared::domain::AddressId::new().to_string()), json!("nope")] {
         let refused =
             app.post("/orders/create", Some(&buyer), json!({ "shipping_address_id": id })).await;
@@ -147,7 +146,7 @@ async fn orders_keep_a_snapshot_of_the_chosen_or_default_address(app: TestApp) {
     let by_default = app.post("/orders/create", Some(&buyer), json!({})).await;
     assert_eq!(by_default.status, StatusCode::CREATED, "{:?}", by_default.json);
     let snapshot = &by_default.json["order"]["shipping_address"];
-    assert_eq!(snapshot["full_name"], home["full_name"]);
+    assert_eq!(snapshot["full_name"], home_address["full_name"]);
     assert_eq!(snapshot["country"], "GB");
     assert!(snapshot.get("id").is_none() && snapshot.get("is_default").is_none());
 
@@ -160,7 +159,7 @@ async fn orders_keep_a_snapshot_of_the_chosen_or_default_address(app: TestApp) {
     assert_eq!(chosen.json["order"]["shipping_address"]["city"], "Leeds");
 
     // Editing or deleting the address never changes an order.
-    let home_path = format!("/account/addresses/{}", home["id"].as_str().unwrap());
+    let home_path = format!("/account/addresses/{}", home_address["id"].as_str().unwrap());
     app.put(&home_path, Some(&buyer), json!({ "city": "Moved" })).await;
     app.delete(&format!("/account/addresses/{}", work["id"].as_str().unwrap()), Some(&buyer)).await;
     for (order, city) in [(&by_default, "London"), (&chosen, "Leeds")] {

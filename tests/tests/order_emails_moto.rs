@@ -1,18 +1,18 @@
-//! Order e-mails end to end against moto (DynamoDB, SQS, SES) through the real SDKs: a
-//! checkout puts an event on the queue, the worker runs on the received batch, and the e-mail
+//! Order e-mails end to end against moto (DynamoDB, SNS, SQS, SES) through the real SDKs: a
+//! checkout publishes an event to the topic, which puts it on the e-mail queue; the worker runs on the received batch, and the e-mail
 //! shows up in SES (read back through moto's `/moto-api/data.json`) addressed to the customer.
 //! Also: redelivery sends nothing more, a poison message is the only one reported, and with
-//! SQS gone during checkout the e-mail still arrives once the queue is back.
+//! the topic gone during checkout the e-mail still arrives once it is back.
 
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use axum::http::StatusCode;
-use e2e::{Backend, TestApp};
+use e2e::{Backend, TestApp, fanout::FanOut};
 use serde_json::{Value, json};
 use shared::{
     domain::Timestamp,
-    notify::{SqsPublisher, mail::SesMailer, relay::republish, worker::EmailWorker},
+    notify::{mail::SesMailer, relay::republish, worker::EmailWorker},
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -29,18 +29,6 @@ async fn clients() -> (aws_sdk_sqs::Client, aws_sdk_sesv2::Client) {
     // Verified once per moto process; "already exists" afterwards is fine.
     let _ = ses.create_email_identity().email_identity(SENDER).send().await;
     (aws_sdk_sqs::Client::new(&sdk), ses)
-}
-
-async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> String {
-    // The template's visibility timeout: a received message stays hidden while it is handled.
-    let created = sqs
-        .create_queue()
-        .queue_name(name)
-        .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "180")
-        .send()
-        .await
-        .expect("queue");
-    created.queue_url().expect("url").to_owned()
 }
 
 /// What the SQS trigger does with a batch: the function handles it, then every message not
@@ -135,11 +123,12 @@ async fn checkout(app: &TestApp) -> (String, String, Value) {
 /// through a fresh configuration set (as deployed).
 async fn pipeline() -> (aws_sdk_sqs::Client, String, TestApp, SesMailer) {
     let (sqs, ses) = clients().await;
-    let url = create_queue(&sqs, &format!("order-events-{}", ulid::Ulid::new())).await;
+    let fan_out = FanOut::new(&["order-emails"]).await;
+    let url = fan_out.queues[0].clone();
     let app = TestApp::publishing_to(
         e2e::store(Backend::Dynamo).await,
         Backend::Dynamo,
-        Arc::new(SqsPublisher::new(sqs.clone(), &url)),
+        Arc::new(fan_out.publisher()),
     );
     let set = format!("order-emails-{}", ulid::Ulid::new());
     ses.create_configuration_set().configuration_set_name(&set).send().await.expect("set");
@@ -210,18 +199,18 @@ async fn a_poison_message_is_the_only_one_reported() {
 }
 
 #[tokio::test]
-async fn with_sqs_down_during_checkout_the_e_mail_arrives_once_it_is_back() {
+async fn with_the_topic_down_during_checkout_the_e_mail_arrives_once_it_is_back() {
     let (sqs, ses) = clients().await;
-    let name = format!("order-events-{}", ulid::Ulid::new());
-    let url = create_queue(&sqs, &name).await;
-    let publisher = Arc::new(SqsPublisher::new(sqs.clone(), &url));
+    let fan_out = FanOut::new(&["order-emails"]).await;
+    let url = fan_out.queues[0].clone();
+    let publisher = Arc::new(fan_out.publisher());
     let app = TestApp::publishing_to(
         e2e::store(Backend::Dynamo).await,
         Backend::Dynamo,
         publisher.clone(),
     );
-    // The queue goes away: the checkout still succeeds, its event stays in the outbox.
-    sqs.delete_queue().queue_url(&url).send().await.expect("deleted");
+    // The topic goes away: the checkout still succeeds, its event stays in the outbox.
+    fan_out.delete_topic().await;
     let (_, email, order) = checkout(&app).await;
     assert_eq!(app.store.outbox_events(10).await.expect("outbox").len(), 1);
     let idle = republish(app.store.as_ref(), publisher.as_ref(), Timestamp::now(), 0, 100)
@@ -229,9 +218,9 @@ async fn with_sqs_down_during_checkout_the_e_mail_arrives_once_it_is_back() {
         .expect("relay");
     assert_eq!((idle.published, idle.failed), (0, 1), "still down: kept for the next run");
 
-    // The queue is back (same name, same URL): the next relay run publishes it, the worker
+    // The topic is back (same name, same ARN): the next relay run publishes it, the worker
     // sends it, and the outbox is empty.
-    assert_eq!(create_queue(&sqs, &name).await, url);
+    fan_out.restore().await;
     let report = republish(app.store.as_ref(), publisher.as_ref(), Timestamp::now(), 0, 100)
         .await
         .expect("relay");

@@ -45,7 +45,7 @@ fn rotation(session: &Session, now: Timestamp) -> Rotation {
 /// An audit entry for a store write (the contract of entries is in `admin.rs`).
 fn audit() -> shared::domain::AuditEntry {
     shared::domain::AuditEntry::new(
-        shared::domain::UserId::new(),
+        UserId::new(),
         shared::domain::AuditAction::ProductUpdated,
         "x",
         serde_json::json!({}),

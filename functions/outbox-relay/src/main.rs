@@ -7,7 +7,7 @@ use shared::{
     config::{FromEnvironment, RelayConfig},
     domain::Timestamp,
     metrics::MetricsSink,
-    notify::{SqsPublisher, relay::republish},
+    notify::{SnsPublisher, relay::republish},
     store::DynamoStore,
 };
 use tracing::Instrument;
@@ -23,7 +23,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = RelayConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
     let store = DynamoStore::new(DynamoStore::client(&sdk), config.table_name);
-    let publisher = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk), config.queue_url);
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), config.topic_arn);
     tokio::join!(store.warm_up(), publisher.warm_up());
     let metrics = shared::metrics::cold_start("outbox-relay");
     let (store, publisher, metrics) = (&store, &publisher, metrics.as_ref());

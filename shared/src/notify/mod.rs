@@ -1,4 +1,4 @@
-//! Order-event publishing behind a trait: SQS on AWS ([`SqsPublisher`], feature `sqs`), an
+//! Order-event publishing behind a trait: SNS on AWS ([`SnsPublisher`], feature `sns`), an
 //! in-process queue locally ([`InProcessQueue`]). Events are first written to the outbox in the
 //! transaction that makes them true; publishing happens after commit, and an event whose
 //! publishing fails stays in the outbox for the re-publisher.
@@ -11,11 +11,11 @@ use crate::domain::OrderEvent;
 pub mod email;
 pub mod mail;
 pub mod relay;
-#[cfg(feature = "sqs")]
-mod sqs;
+#[cfg(feature = "sns")]
+mod sns;
 pub mod worker;
-#[cfg(feature = "sqs")]
-pub use sqs::SqsPublisher;
+#[cfg(feature = "sns")]
+pub use sns::SnsPublisher;
 
 /// Why an event was not published (it stays in the outbox).
 #[derive(Debug, thiserror::Error)]

@@ -20,14 +20,14 @@ impl UserStore for MemoryStore {
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()> {
         let mut inner = self.lock();
-        if let Some(audit) = audit {
-            inner.check_audit(audit)?;
-        }
         if inner.users.contains_key(&record.user.email) {
             return Err(StoreError::Conflict(Conflict::EmailTaken));
         }
         if inner.emails_by_id.contains_key(&record.user.id) {
             return Err(StoreError::Conflict(Conflict::UserExists));
+        }
+        if let Some(audit) = audit {
+            inner.check_audit(audit)?;
         }
         inner.emails_by_id.insert(record.user.id, record.user.email.clone());
         inner.users.insert(record.user.email.clone(), record.clone());

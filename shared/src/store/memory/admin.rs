@@ -81,8 +81,11 @@ impl WebhookStore for MemoryStore {
 
     async fn delete_webhook(&self, id: WebhookId, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
+        if !inner.webhooks.contains_key(&id) {
+            return Err(StoreError::NotFound);
+        }
         inner.check_audit(audit)?;
-        inner.webhooks.remove(&id).ok_or(StoreError::NotFound)?;
+        inner.webhooks.remove(&id);
         inner.audit(audit);
         Ok(())
     }

@@ -18,13 +18,13 @@ use crate::{
 impl ProductStore for MemoryStore {
     async fn create_product(&self, product: &Product, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
-        inner.check_audit(audit)?;
         if inner.products.contains_key(&product.id) {
             return Err(StoreError::Conflict(Conflict::ProductExists));
         }
         if !inner.skus_free_for(product) {
             return Err(StoreError::Conflict(Conflict::SkuTaken));
         }
+        inner.check_audit(audit)?;
         for variant in &product.variants {
             inner.sku_owners.insert(variant.sku.clone(), product.id);
         }
@@ -51,11 +51,11 @@ impl ProductStore for MemoryStore {
         audit: &AuditEntry,
     ) -> StoreResult<()> {
         let mut inner = self.lock();
-        inner.check_audit(audit)?;
         inner.check_current(current)?;
         if !inner.skus_free_for(next) {
             return Err(StoreError::Conflict(Conflict::SkuTaken));
         }
+        inner.check_audit(audit)?;
         let changes = current.sku_changes(next);
         for sku in &changes.removed {
             inner.sku_owners.remove(sku);
@@ -74,8 +74,8 @@ impl ProductStore for MemoryStore {
 
     async fn delete_product(&self, current: &Product, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
-        inner.check_audit(audit)?;
         inner.check_current(current)?;
+        inner.check_audit(audit)?;
         for variant in &current.variants {
             inner.sku_owners.remove(&variant.sku);
         }
@@ -121,10 +121,10 @@ impl ProductStore for MemoryStore {
 impl CouponStore for MemoryStore {
     async fn create_coupon(&self, coupon: &Coupon, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
-        inner.check_audit(audit)?;
         if inner.coupons.contains_key(&coupon.code) {
             return Err(StoreError::Conflict(Conflict::CouponExists));
         }
+        inner.check_audit(audit)?;
         inner.coupons.insert(coupon.code.clone(), coupon.clone());
         inner.audit(audit);
         Ok(())
@@ -136,6 +136,9 @@ impl CouponStore for MemoryStore {
 
     async fn update_coupon(&self, coupon: &Coupon, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
+        if !inner.coupons.contains_key(&coupon.code) {
+            return Err(StoreError::NotFound);
+        }
         inner.check_audit(audit)?;
         let stored = inner.coupons.get_mut(&coupon.code).ok_or(StoreError::NotFound)?;
         let uses = stored.uses;
@@ -146,8 +149,11 @@ impl CouponStore for MemoryStore {
 
     async fn delete_coupon(&self, code: &CouponCode, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
+        if !inner.coupons.contains_key(code) {
+            return Err(StoreError::NotFound);
+        }
         inner.check_audit(audit)?;
-        inner.coupons.remove(code).ok_or(StoreError::NotFound)?;
+        inner.coupons.remove(code);
         inner.audit(audit);
         Ok(())
     }

@@ -136,7 +136,6 @@ impl OrderStore for MemoryStore {
 
     async fn change_order_status(&self, change: &StatusChange<'_>) -> StoreResult<()> {
         let mut inner = self.lock();
-        inner.check_audit(change.audit)?;
         match inner.orders.get(&change.current.id) {
             Some(stored) if stored.status == change.current.status => {}
             Some(_) => return Err(StoreError::Conflict(Conflict::OrderChanged)),
@@ -150,6 +149,7 @@ impl OrderStore for MemoryStore {
         if !restockable {
             return Err(StoreError::Conflict(Conflict::ProductChanged));
         }
+        inner.check_audit(change.audit)?;
         inner.move_stock(change.restock, false);
         inner.orders.insert(change.next.id, change.next.clone());
         inner.outbox.insert(change.event.id, change.event.clone());
