@@ -1,0 +1,91 @@
+//! The order-webhooks Lambda's handler against moto (DynamoDB, SNS, SQS) and a receiver on
+//! loopback that fails first, then accepts: the checkout's event reaches the webhook queue
+//! through the fan-out; the failed attempt's message is reported and hidden until its retry is
+//! due (the backoff is the queue's visibility), then delivered. And the local server's
+//! in-process pipeline doing the same with timers.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::http::StatusCode;
+use e2e::{Backend, TestApp, fanout::FanOut, receiver::Receiver};
+use order_webhooks::SqsDelay;
+use serde_json::json;
+use shared::{
+    domain::UrlPolicy,
+    webhooks::{HttpSender, deliver::WebhookWorker},
+};
+
+async fn subscribe(app: &TestApp, admin: &str, url: &str) {
+    let body = json!({ "url": url, "events": ["order.placed"] });
+    let created = app.post("/admin/webhooks", Some(admin), body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json);
+}
+
+#[tokio::test]
+async fn a_failed_delivery_waits_in_the_queue_until_its_retry_is_due() {
+    let fan_out = FanOut::new(&["order-emails", "order-webhooks"]).await;
+    let store = e2e::store(Backend::Dynamo).await;
+    let state = shared::AppState::new(Arc::clone(&store), e2e::token_config())
+        .with_events(Arc::new(fan_out.publisher()))
+        .with_webhook_policy(UrlPolicy::AllowLoopback);
+    let app = TestApp { router: local::app(state), ..TestApp::over(store, Backend::Dynamo) };
+    let admin = app.admin().await;
+    let receiver = Receiver::start(&[502]).await;
+    subscribe(&app, &admin, &receiver.url).await;
+    e2e::place_order(&app, "queued@example.com", "Mug", "QHOOK-1", "3.00", 1).await;
+
+    let sender = HttpSender::new(UrlPolicy::AllowLoopback).expect("client");
+    let worker =
+        WebhookWorker { store: app.store.as_ref(), sender: &sender, retry_base_seconds: 2 };
+    let delay = SqsDelay { client: fan_out.sqs.clone(), queue_url: fan_out.queues[1].clone() };
+    let batch = fan_out.receive(1).await;
+    assert_eq!(batch.records.len(), 1);
+    let id = batch.records[0].message_id.clone().expect("id");
+    let response = order_webhooks::handle(&worker, &delay, &shared::metrics::Discard, batch).await;
+    let failed: Vec<_> =
+        response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+    assert_eq!(failed, [id.clone()], "reported for a retry");
+    assert_eq!(receiver.received().len(), 1);
+
+    // Hidden for the backoff (2 s), not the queue's 180 s visibility timeout.
+    assert!(fan_out.receive(1).await.records.is_empty(), "invisible until the retry is due");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let again = fan_out.receive(1).await;
+    assert_eq!(again.records.iter().filter_map(|m| m.message_id.clone()).collect::<Vec<_>>(), [id]);
+    let response = order_webhooks::handle(&worker, &delay, &shared::metrics::Discard, again).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(receiver.received().len(), 2);
+
+    // The e-mail queue got the same event, untouched by the webhook worker.
+    assert_eq!(fan_out.receive(0).await.records.len(), 1);
+}
+
+#[tokio::test]
+async fn the_local_pipeline_retries_on_a_timer_until_the_receiver_accepts() {
+    let outbox = std::env::temp_dir().join(format!("shop-outbox-{}", ulid::Ulid::new()));
+    let store = e2e::store(Backend::Memory).await;
+    let consumers = local::Consumers {
+        outbox: shared::notify::mail::EmlFolder::new(&outbox),
+        sender: "orders@shop.localhost".into(),
+        webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback).expect("client")),
+        retry_base_seconds: 1,
+    };
+    let queue =
+        local::in_process_queue(Arc::clone(&store), consumers, Arc::new(shared::metrics::Discard));
+    let state = shared::AppState::new(Arc::clone(&store), e2e::token_config())
+        .with_events(queue)
+        .with_webhook_policy(UrlPolicy::AllowLoopback);
+    let app = TestApp { router: local::app(state), ..TestApp::over(store, Backend::Memory) };
+    let admin = app.admin().await;
+    let receiver = Receiver::start(&[500]).await;
+    subscribe(&app, &admin, &receiver.url).await;
+    let placed = e2e::place_order(&app, "local@example.com", "Mug", "LHOOK-1", "3.00", 1).await;
+
+    let received = receiver.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(received.len(), 2, "failed once, retried about a second later");
+    let body: serde_json::Value = serde_json::from_slice(&received[1].body).expect("json");
+    assert_eq!(body["data"]["order"]["id"], placed.order["id"]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.received().len(), 2, "delivered: no more attempts");
+    let _ = std::fs::remove_dir_all(outbox);
+}
