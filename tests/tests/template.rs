@@ -618,7 +618,7 @@ fn the_cart_function_may_only_touch_what_it_uses() {
 }
 
 #[test]
-fn the_orders_function_may_only_touch_what_checkout_uses_and_send_to_its_queue() {
+fn the_orders_function_may_only_touch_what_checkout_uses_and_publish_to_its_topic() {
     let template = template();
     let (_, orders) = resources_of_type(&template, "AWS::Serverless::Function")
         .into_iter()
@@ -655,13 +655,13 @@ fn the_orders_function_may_only_touch_what_checkout_uses_and_send_to_its_queue()
     assert!(grants[0].1.contains("Table.Arn"));
     assert_eq!(grants[1].0, set(&["dynamodb:Query"]));
     assert!(grants[1].1.contains("/index/GSI1") && grants[1].1.contains("/index/GSI2"));
-    assert_eq!(grants[2].0, set(&["sqs:SendMessage", "sqs:GetQueueAttributes"]));
-    assert!(grants[2].1.contains("OrderEventsQueue.Arn"), "{}", grants[2].1);
-    let queue_url = serde_norway::to_string(
-        &orders["Properties"]["Environment"]["Variables"]["ORDER_EVENTS_QUEUE_URL"],
+    assert_eq!(grants[2].0, set(&["sns:Publish", "sns:GetTopicAttributes"]));
+    assert_eq!(grants[2].1.trim(), "!Ref OrderEventsTopic");
+    let topic = serde_norway::to_string(
+        &orders["Properties"]["Environment"]["Variables"]["ORDER_EVENTS_TOPIC_ARN"],
     )
     .expect("yaml");
-    assert!(queue_url.contains("OrderEventsQueue"), "{queue_url}");
+    assert!(topic.contains("OrderEventsTopic"), "{topic}");
 
     // The queue sends what it cannot deliver to a dead-letter queue.
     let (_, queue) = resources_of_type(&template, "AWS::SQS::Queue")
@@ -767,12 +767,12 @@ fn the_outbox_relay_runs_every_minute_and_may_only_publish_and_clear_the_outbox(
         "/index/GSI1",
         "dynamodb:DeleteItem",
         "OUTBOX#*",
-        "sqs:SendMessage",
-        "OrderEventsQueue.Arn",
+        "sns:Publish",
+        "OrderEventsTopic",
     ] {
         assert!(policy.contains(expected), "{expected}: {policy}");
     }
-    for forbidden in ["PutItem", "UpdateItem", "GetItem", "ses:"] {
+    for forbidden in ["PutItem", "UpdateItem", "GetItem", "ses:", "sqs:"] {
         assert!(!policy.contains(forbidden), "{forbidden}: {policy}");
     }
 }
@@ -812,6 +812,7 @@ fn published_metric_names() -> BTreeSet<String> {
         include_str!("../../shared/src/notify/relay.rs"),
         include_str!("../../shared/src/metrics.rs"),
         include_str!("../../shared/src/http/log.rs"),
+        include_str!("../../shared/src/webhooks/deliver.rs"),
     ];
     let mut names = BTreeSet::new();
     for source in sources {
@@ -913,7 +914,7 @@ fn every_function_and_dependency_has_alarms_notifying_the_topic() {
         .iter()
         .filter(|(_, a)| yaml(&a["Properties"]["Namespace"]).contains("MetricsNamespace"))
         .collect();
-    assert_eq!(ours.len(), 2, "outbox backlog and e-mail failures");
+    assert_eq!(ours.len(), 3, "outbox backlog, e-mail failures, webhook failures");
     for (name, alarm) in ours {
         let metric = alarm["Properties"]["MetricName"].as_str().expect("metric");
         assert!(published.contains(metric), "{name}: the code publishes no {metric}");
@@ -950,6 +951,8 @@ fn the_dashboard_is_json_and_shows_what_the_code_publishes() {
         "ColdStart",
         "OrderStatusChanged",
         "DynamoDbRequests",
+        "WebhooksDelivered",
+        "WebhooksFailed",
     ] {
         assert!(published.contains(metric) && shown.contains(metric), "{metric}");
     }
@@ -970,4 +973,86 @@ fn the_table_cannot_be_deleted_by_accident_and_emails_go_through_the_configurati
     let destination = &resource(&template, "OrderEmailsEventDestination")["Properties"];
     let events = yaml(&destination["EventDestination"]["MatchingEventTypes"]);
     assert!(events.contains("bounce") && events.contains("complaint"));
+}
+
+#[test]
+fn order_events_fan_out_to_one_queue_per_consumer_and_only_from_the_topic() {
+    let template = template();
+    let subscriptions = resources_of_type(&template, "AWS::SNS::Subscription");
+    let mut endpoints: Vec<String> = subscriptions
+        .iter()
+        .map(|(name, sub)| {
+            let p = &sub["Properties"];
+            assert_eq!(yaml(&p["TopicArn"]).trim(), "!Ref OrderEventsTopic", "{name}");
+            assert_eq!(
+                (p["Protocol"].as_str(), p["RawMessageDelivery"].as_bool()),
+                (Some("sqs"), Some(true)),
+                "{name}"
+            );
+            yaml(&p["Endpoint"]).trim().to_owned()
+        })
+        .collect();
+    endpoints.sort();
+    assert_eq!(endpoints, ["!GetAtt OrderEventsQueue.Arn", "!GetAtt WebhookQueue.Arn"]);
+    let policy = yaml(&resource(&template, "OrderEventQueuesPolicy")["Properties"]);
+    for expected in [
+        "sns.amazonaws.com",
+        "sqs:SendMessage",
+        "aws:SourceArn: !Ref OrderEventsTopic",
+        "OrderEventsQueue",
+        "WebhookQueue",
+    ] {
+        assert!(policy.contains(expected), "{expected}: {policy}");
+    }
+}
+
+#[test]
+fn the_webhook_worker_may_only_read_orders_and_webhooks_and_write_deliveries() {
+    let template = template();
+    let function = resource(&template, "OrderWebhooksFunction");
+    let properties = &function["Properties"];
+    let policy = yaml(&properties["Policies"]);
+    for expected in [
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "/index/GSI1",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "WEBHOOK#*",
+        "sqs:ChangeMessageVisibility",
+        "WebhookQueue.Arn",
+    ] {
+        assert!(policy.contains(expected), "{expected}: {policy}");
+    }
+    for forbidden in ["DeleteItem", "BatchGetItem", "ses:", "sns:", "sqs:SendMessage", "\"*\""] {
+        assert!(!policy.contains(forbidden), "{forbidden}: {policy}");
+    }
+    let statements = properties["Policies"][0]["Statement"].as_sequence().expect("statements");
+    let writes =
+        statements.iter().find(|s| yaml(&s["Action"]).contains("PutItem")).expect("writes");
+    assert!(yaml(&writes["Condition"]).contains("WEBHOOK#*"), "writes only in webhook partitions");
+
+    let trigger = &properties["Events"]["OrderEvents"]["Properties"];
+    assert_eq!(yaml(&trigger["Queue"]).trim(), "!GetAtt WebhookQueue.Arn");
+    assert!(yaml(&trigger["FunctionResponseTypes"]).contains("ReportBatchItemFailures"));
+    let variables = &properties["Environment"]["Variables"];
+    assert_eq!(yaml(&variables["WEBHOOK_QUEUE_URL"]).trim(), "!Ref WebhookQueue");
+    assert_eq!(
+        yaml(&variables["WEBHOOK_RETRY_BASE_SECONDS"]).trim(),
+        "!Ref WebhookRetryBaseSeconds"
+    );
+    assert_eq!(template["Parameters"]["WebhookRetryBaseSeconds"]["Default"].as_u64(), Some(10));
+
+    let queue = &resource(&template, "WebhookQueue")["Properties"];
+    let timeout = properties["Timeout"].as_u64().expect("timeout");
+    assert!(queue["VisibilityTimeout"].as_u64().is_some_and(|v| v >= 6 * timeout));
+    let receives = queue["RedrivePolicy"]["maxReceiveCount"].as_u64().expect("redrive");
+    assert!(
+        receives > u64::from(shared::domain::MAX_ATTEMPTS),
+        "every attempt before dead-lettering"
+    );
+    assert!(
+        yaml(&queue["RedrivePolicy"]["deadLetterTargetArn"]).contains("WebhookDeadLetterQueue")
+    );
+    assert!(resource(&template, "WebhookDeadLetterAlarm")["Properties"].is_mapping());
 }
