@@ -260,6 +260,17 @@ async fn cost_of_every_route(app: &TestApp, counter: &Counter) -> Vec<(String, u
     app.post("/cart/add_item", token, line).await;
     counter.take();
 
+    let address = json!({ "full_name": "Ann", "line1": "1 Main St", "city": "Cork", "postal_code": "T12", "country": "IE" });
+    let added = app.post("/account/addresses", token, address).await;
+    let address = measure("POST /account/addresses", added).await.json["address"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let reply =
+        app.put(&format!("/account/addresses/{address}"), token, json!({ "city": "Cobh" })).await;
+    measure("PUT /account/addresses/{address_id}", reply).await;
+    measure("GET /account/addresses", app.get("/account/addresses", token).await).await;
+
     let reply = app.post("/orders/create", token, json!({ "coupon_code": "RC-10" })).await;
     let order = measure("POST /orders/create", reply).await.json["order"]["id"]
         .as_str()
@@ -270,6 +281,23 @@ async fn cost_of_every_route(app: &TestApp, counter: &Counter) -> Vec<(String, u
     measure("GET /orders/{order_id}", app.get(&format!("/orders/{order}"), token).await).await;
     let reply = app.set_status(&admin, &order, "Shipped").await;
     measure("PUT /orders/{order_id}/status", reply).await;
+
+    let reply = app.delete(&format!("/account/addresses/{address}"), token).await;
+    measure("DELETE /account/addresses/{address_id}", reply).await;
+    let body = json!({ "url": "https://93.184.216.34/hook", "events": ["order.placed"] });
+    let hook =
+        measure("POST /admin/webhooks", app.post("/admin/webhooks", Some(&admin), body).await)
+            .await
+            .json["webhook"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+    measure("GET /admin/webhooks", app.get("/admin/webhooks", Some(&admin)).await).await;
+    let reply = app.get(&format!("/admin/webhooks/{hook}/deliveries"), Some(&admin)).await;
+    measure("GET /admin/webhooks/{webhook_id}/deliveries", reply).await;
+    let reply = app.delete(&format!("/admin/webhooks/{hook}"), Some(&admin)).await;
+    measure("DELETE /admin/webhooks/{webhook_id}", reply).await;
+    measure("GET /admin/audit", app.get("/admin/audit", Some(&admin)).await).await;
 
     let reply = app.delete("/coupons/delete/RC-10", Some(&admin)).await;
     measure("DELETE /coupons/delete/{coupon_code}", reply).await;

@@ -76,7 +76,8 @@ impl Orders<'_> {
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .map(str::to_ascii_uppercase);
-        let raw_address = request.shipping_address_id.as_deref().map(str::trim);
+        let raw_address =
+            request.shipping_address_id.as_deref().map(str::trim).filter(|a| !a.is_empty());
         let text = fingerprint(raw_code.as_deref(), raw_address);
         let address = raw_address
             .map(str::parse::<AddressId>)
