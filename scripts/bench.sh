@@ -4,7 +4,7 @@
 # Python 3, like the test command (tools go into ./.venv). Takes about 25 minutes on 2 cores.
 #
 #   1. release builds: x86-64 binaries for the timings, arm64 zips (cargo lambda) for sizes
-#   2. cold starts of the seven functions through TLS (scripts/cold_starts.py, RUNS each)
+#   2. cold starts of the eight functions through TLS (scripts/cold_starts.py, RUNS each)
 #   3. DynamoDB requests per route (tests/tests/request_counts.rs against moto)
 #   4. in-process latency of every route on the memory store (cargo bench --bench routes)
 #   5. a load test of the local server on the memory store, server and generator pinned to
@@ -16,7 +16,7 @@ RUNS="${RUNS:-21}"
 LOAD_SECONDS="${LOAD_SECONDS:-10}"
 OUT=target/bench
 mkdir -p "$OUT"
-functions=(auth products coupons cart orders order-emails outbox-relay)
+functions=(auth products coupons cart orders order-emails order-webhooks outbox-relay)
 pkgs=(); for f in "${functions[@]}"; do pkgs+=(-p "$f"); done
 
 wait_http() { "$PY" -c 'import sys,time,urllib.request

@@ -4,7 +4,7 @@
 
 usage: invoke.py BIN_DIR FUNCTION [EVENT]   one event (default: the function's sample in
                                             lambda_rig.DEFAULT_EVENTS); prints the answer
-       invoke.py BIN_DIR --all              one sample event through each of the seven
+       invoke.py BIN_DIR --all              one sample event through each of the eight
                                             functions; fails unless every answer succeeds
                                             and printed its metrics (ColdStart and the
                                             event's own, as CloudWatch EMF lines)
@@ -22,7 +22,7 @@ from stack import Stack
 def succeeded(function, answer):
     """Whether a function's answer is a success: a 2xx for the API functions, no failed
     message for the e-mail worker, a report for the relay."""
-    if function == "order-emails":
+    if function in ("order-emails", "order-webhooks"):
         return isinstance(answer, dict) and answer.get("batchItemFailures") == []
     if function == "outbox-relay":
         return isinstance(answer, dict) and "published" in answer
@@ -50,6 +50,7 @@ def emf_metrics(output, function):
 def metrics_expected(function):
     """What one sample event must make a binary print, besides its ColdStart."""
     return {"order-emails": {"EmailsSent"},
+            "order-webhooks": {"WebhooksDelivered", "WebhooksFailed"},
             "outbox-relay": {"OutboxEventsRelayed", "OutboxOldestEventAgeSeconds"}}.get(
         function, {"DynamoDbRequests"}) | {"ColdStart"}
 
@@ -73,7 +74,7 @@ def main(argv):
                 with open(f"{stack.log_dir}/{name}.log") as logs:
                     metrics = emf_metrics(logs.read(), name)
                 ok = succeeded(name, answer) and metrics_expected(name) <= metrics
-                print(f"{name:<13} {event or 'scheduled event':<24} "
+                print(f"{name:<15} {event or 'scheduled event':<24} "
                       f"{lambda_rig.status_of(answer)!s:<4} init {result['init_ms']:.0f} ms, "
                       f"event {result['event_ms'][0]:.0f} ms, metrics {sorted(metrics)}"
                       f"{'' if ok else '  FAILED: ' + json.dumps(answer)}")

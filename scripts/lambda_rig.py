@@ -28,6 +28,7 @@ DEFAULT_EVENTS = {
     "cart": "cart-details",
     "orders": "orders-mine",
     "order-emails": "order-emails-batch",
+    "order-webhooks": "order-webhooks-batch",
     "outbox-relay": None,  # a scheduled event: no file, any JSON
 }
 

@@ -117,12 +117,23 @@ class Stack:
                                            aws_access_key_id="test",
                                            aws_secret_access_key="test", verify=verify)
         tag = lambda_rig.ulid().lower()
-        queue = client("sqs").create_queue(QueueName=f"shop-events-{tag}")["QueueUrl"]
+        # The deployed fan-out: a topic, one queue per consumer, raw delivery.
+        sqs, sns = client("sqs"), client("sns")
+        topic = sns.create_topic(Name=f"shop-events-{tag}")["TopicArn"]
+        queues = {}
+        for consumer in ("emails", "webhooks"):
+            url = sqs.create_queue(QueueName=f"shop-{consumer}-{tag}")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+            sns.subscribe(TopicArn=topic, Protocol="sqs",
+                          Endpoint=arn["Attributes"]["QueueArn"],
+                          Attributes={"RawMessageDelivery": "true"})
+            queues[consumer] = url
         client("ses").verify_email_identity(EmailAddress=SENDER)
         env.update({
             "TABLE_NAME": f"shop-rig-{tag}",
             "JWT_SECRET": "a-benchmark-secret-of-at-least-32-bytes!",
-            "ORDER_EVENTS_QUEUE_URL": queue,
+            "ORDER_EVENTS_TOPIC_ARN": topic,
+            "WEBHOOK_QUEUE_URL": queues["webhooks"],
             "SENDER_ADDRESS": SENDER,
             "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH": "true",
         })

@@ -84,9 +84,9 @@ step "cfn-lint on the SAM-translated template"
 echo "cfn-lint: no findings"
 
 step "schemathesis against the local server (DynamoDB store on moto)"
-# The seven function binaries too (debug), for the real-binary invocations below.
+# The eight function binaries too (debug), for the real-binary invocations below.
 cargo build --locked -p local -p auth -p products -p coupons -p cart -p orders -p order-emails \
-    -p outbox-relay
+    -p order-webhooks -p outbox-relay
 api_port="$(free_port)"
 admin_email="schemathesis-admin@shop.test"
 admin_password="$("$PY" -c 'import secrets;print(secrets.token_urlsafe(24))')"
@@ -174,10 +174,10 @@ PY
 step "sam build (samconfig.toml; cargo lambda, arm64, debug profile)"
 rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
     || rustup target add aarch64-unknown-linux-gnu
-# One cargo invocation for all seven first, so their dependencies compile in parallel; sam
+# One cargo invocation for all eight first, so their dependencies compile in parallel; sam
 # build then runs cargo lambda per function, as a deployment does, over that cache.
 cargo lambda build --arm64 --locked -p auth -p products -p coupons -p cart -p orders -p order-emails \
-    -p outbox-relay >"$LOGS/cargo-lambda.log" 2>&1 \
+    -p order-webhooks -p outbox-relay >"$LOGS/cargo-lambda.log" 2>&1 \
     || { tail -40 "$LOGS/cargo-lambda.log" >&2; echo "cargo lambda build failed" >&2; exit 1; }
 SAM_CLI_TELEMETRY=0 SAM_BUILD_MODE=debug "$VENV/bin/sam" build --region us-east-1 \
     --build-dir "$ROOT/target/sam/build" --cache-dir "$ROOT/target/sam/cache" >"$LOGS/sam-build.log" 2>&1 \
