@@ -54,8 +54,12 @@ async fn the_book_is_validated_limited_and_keeps_one_default(app: TestApp) {
         .await;
     assert_eq!(second.json["address"]["is_default"], true);
     let listed = app.get("/account/addresses", Some(&ada)).await.json["addresses"].clone();
-    let defaults: Vec<bool> =
-        listed.as_array().unwrap().iter().map(|a| a["is_default"].as_bool().unwrap()).collect();
+    let defaults: Vec<bool> = listed
+        .as_array()
+        .expect("as set up")
+        .iter()
+        .map(|a| a["is_default"].as_bool().expect("as set up"))
+        .collect();
     assert_eq!(defaults, [false, true], "the default moved");
 
     for _ in 2..10 {
@@ -71,7 +75,7 @@ async fn only_the_owner_sees_or_changes_an_address(app: TestApp) {
     let ada = customer(&app, "ada2@example.com").await;
     let eve = customer(&app, "eve@example.com").await;
     let added = app.post("/account/addresses", Some(&ada), home()).await;
-    let id = added.json["address"]["id"].as_str().unwrap().to_owned();
+    let id = added.json["address"]["id"].as_str().expect("as set up").to_owned();
     let path = format!("/account/addresses/{id}");
 
     assert_eq!(app.get("/account/addresses", Some(&eve)).await.json["addresses"], json!([]));
@@ -101,7 +105,7 @@ async fn cart_ready(app: &TestApp, admin: &str, email: &str, sku: &str) -> Strin
     let buyer = customer(app, email).await;
     let body = json!({ "name": "Mug", "category": "c", "variants": [{ "sku": sku, "stock": 9, "price": "5.00" }] });
     let product = app.post("/products/create_product", Some(admin), body).await;
-    let id = product.json["product"]["id"].as_str().unwrap().to_owned();
+    let id = product.json["product"]["id"].as_str().expect("as set up").to_owned();
     fill(app, &buyer, &id).await;
     buyer
 }
@@ -151,7 +155,8 @@ async fn orders_keep_a_snapshot_of_the_chosen_or_default_address(app: TestApp) {
     assert!(snapshot.get("id").is_none() && snapshot.get("is_default").is_none());
 
     // The chosen one otherwise.
-    let product = by_default.json["order"]["items"][0]["product_id"].as_str().unwrap().to_owned();
+    let product =
+        by_default.json["order"]["items"][0]["product_id"].as_str().expect("as set up").to_owned();
     fill(&app, &buyer, &product).await;
     let chosen = app
         .post("/orders/create", Some(&buyer), json!({ "shipping_address_id": work["id"] }))
@@ -159,11 +164,16 @@ async fn orders_keep_a_snapshot_of_the_chosen_or_default_address(app: TestApp) {
     assert_eq!(chosen.json["order"]["shipping_address"]["city"], "Leeds");
 
     // Editing or deleting the address never changes an order.
-    let home_path = format!("/account/addresses/{}", home_address["id"].as_str().unwrap());
+    let home_path =
+        format!("/account/addresses/{}", home_address["id"].as_str().expect("as set up"));
     app.put(&home_path, Some(&buyer), json!({ "city": "Moved" })).await;
-    app.delete(&format!("/account/addresses/{}", work["id"].as_str().unwrap()), Some(&buyer)).await;
+    app.delete(
+        &format!("/account/addresses/{}", work["id"].as_str().expect("as set up")),
+        Some(&buyer),
+    )
+    .await;
     for (order, city) in [(&by_default, "London"), (&chosen, "Leeds")] {
-        let id = order.json["order"]["id"].as_str().unwrap();
+        let id = order.json["order"]["id"].as_str().expect("as set up");
         let read = app.get(&format!("/orders/{id}"), Some(&buyer)).await;
         assert_eq!(read.json["order"]["shipping_address"]["city"], city);
     }

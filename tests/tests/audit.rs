@@ -19,14 +19,18 @@ fn actions(entries: &[Value]) -> Vec<&str> {
 
 async fn every_admin_write_records_one_entry_newest_first(app: TestApp) {
     let admin = app.admin().await;
-    let email = shared::domain::Email::parse(e2e::ADMIN.0).unwrap();
-    let admin_id =
-        app.store.find_user_by_email(&email).await.unwrap().map(|r| r.user.id.to_string());
+    let email = shared::domain::Email::parse(e2e::ADMIN.0).expect("as set up");
+    let admin_id = app
+        .store
+        .find_user_by_email(&email)
+        .await
+        .expect("as set up")
+        .map(|r| r.user.id.to_string());
     assert!(admin_id.is_some());
 
     let product = json!({ "name": "Lamp", "category": "home", "variants": [{ "sku": "AUD-1", "stock": 3, "price": "10.00" }] });
     let created = app.post("/products/create_product", Some(&admin), product).await;
-    let product_id = created.json["product"]["id"].as_str().unwrap().to_owned();
+    let product_id = created.json["product"]["id"].as_str().expect("as set up").to_owned();
     app.put(
         &format!("/products/update_product/{product_id}"),
         Some(&admin),
@@ -45,7 +49,7 @@ async fn every_admin_write_records_one_entry_newest_first(app: TestApp) {
     // A customer registering themselves is not an admin write.
     app.register("self@example.com", "a-good-password").await;
     let placed = e2e::place_order(&app, "buyer@example.com", "Mug", "AUD-2", "4.00", 1).await;
-    let order = placed.order["id"].as_str().unwrap().to_owned();
+    let order = placed.order["id"].as_str().expect("as set up").to_owned();
     assert_eq!(app.set_status(&admin, &order, "Shipped").await.status, StatusCode::OK);
     let hook = app
         .post(
@@ -55,7 +59,7 @@ async fn every_admin_write_records_one_entry_newest_first(app: TestApp) {
         )
         .await;
     assert_eq!(hook.status, StatusCode::CREATED, "{:?}", hook.json);
-    let hook_id = hook.json["webhook"]["id"].as_str().unwrap().to_owned();
+    let hook_id = hook.json["webhook"]["id"].as_str().expect("as set up").to_owned();
     assert_eq!(
         app.delete(&format!("/admin/webhooks/{hook_id}"), Some(&admin)).await.status,
         StatusCode::OK
@@ -131,7 +135,7 @@ async fn refused_writes_leave_no_entry_and_only_admins_read_the_trail(app: TestA
         StatusCode::NOT_FOUND
     );
     let placed = e2e::place_order(&app, "b@example.com", "B", "TAKEN-2", "2.00", 1).await;
-    let order = placed.order["id"].as_str().unwrap();
+    let order = placed.order["id"].as_str().expect("as set up");
     assert_eq!(app.set_status(&admin, order, "Delivered").await.status, StatusCode::CONFLICT);
     let hook = json!({ "url": "http://93.184.216.34/", "events": ["order.placed"] });
     app.post("/admin/webhooks", Some(&admin), hook).await.assert_invalid("url");
@@ -164,25 +168,33 @@ async fn a_write_whose_entry_fails_does_not_happen(app: TestApp) {
         let input: CouponInput = serde_json::from_value(
             json!({ "code": code, "discount_percent": 5, "expiry": "2999-01-01T00:00:00Z" }),
         )
-        .unwrap();
-        Coupon::parse_new(input).unwrap()
+        .expect("as set up");
+        Coupon::parse_new(input).expect("as set up")
     };
     store.create_coupon(&coupon("FIRST"), &entry).await.expect("created with its entry");
     assert!(store.create_coupon(&coupon("SECOND"), &entry).await.is_err());
     assert!(
-        store.find_coupon(&coupon("SECOND").code).await.unwrap().is_none(),
+        store.find_coupon(&coupon("SECOND").code).await.expect("as set up").is_none(),
         "no change without its entry"
     );
     let mut edited = coupon("FIRST");
     edited.discount_percent = 50;
     assert!(store.update_coupon(&edited, &entry).await.is_err());
-    assert_eq!(store.find_coupon(&edited.code).await.unwrap().unwrap().discount_percent, 5);
+    assert_eq!(
+        store
+            .find_coupon(&edited.code)
+            .await
+            .expect("as set up")
+            .expect("as set up")
+            .discount_percent,
+        5
+    );
     assert!(store.delete_coupon(&edited.code, &entry).await.is_err());
-    assert!(store.find_coupon(&edited.code).await.unwrap().is_some());
+    assert!(store.find_coupon(&edited.code).await.expect("as set up").is_some());
     let page = store
         .audit_entries(&shared::store::AuditQuery { action: None, after: None, limit: 10 })
         .await
-        .unwrap();
+        .expect("as set up");
     assert_eq!(page.entries, vec![entry]);
 }
 

@@ -44,7 +44,7 @@ async fn a_failed_delivery_waits_in_the_queue_until_its_retry_is_due() {
     let response = order_webhooks::handle(&worker, &delay, &shared::metrics::Discard, batch).await;
     let failed: Vec<_> =
         response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
-    assert_eq!(failed, [id.clone()], "reported for a retry");
+    assert_eq!(failed, std::slice::from_ref(&id), "reported for a retry");
     assert_eq!(receiver.received().len(), 1);
 
     // Hidden for the backoff (2 s), not the queue's 180 s visibility timeout.

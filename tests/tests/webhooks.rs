@@ -25,8 +25,8 @@ async fn subscribe(app: &TestApp, admin: &str, url: &str, events: Value) -> (Str
     let created =
         app.post("/admin/webhooks", Some(admin), json!({ "url": url, "events": events })).await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json);
-    let id = created.json["webhook"]["id"].as_str().unwrap().to_owned();
-    (id, created.json["secret"].as_str().unwrap().to_owned())
+    let id = created.json["webhook"]["id"].as_str().expect("as set up").to_owned();
+    (id, created.json["secret"].as_str().expect("as set up").to_owned())
 }
 
 /// Verifies `Shop-Signature` with the receiver's own HMAC, as a receiver would.
@@ -34,7 +34,7 @@ fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
     let Some((t, v1)) = header.strip_prefix("t=").and_then(|rest| rest.split_once(",v1=")) else {
         return false;
     };
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("as set up");
     mac.update(format!("{t}.").as_bytes());
     mac.update(body);
     hex::decode(v1).is_ok_and(|v1| mac.verify_slice(&v1).is_ok())
@@ -46,7 +46,7 @@ async fn admins_manage_webhooks_and_secrets_are_shown_once(app: TestApp) {
         .post("/admin/webhooks", Some(&admin), json!({ "url": "https://93.184.216.34/shop", "events": ["order.placed", "order.status_changed"] }))
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json);
-    let secret = created.json["secret"].as_str().unwrap();
+    let secret = created.json["secret"].as_str().expect("as set up");
     assert!(secret.starts_with("whsec_"));
     let webhook = &created.json["webhook"];
     assert!(webhook.get("secret").is_none());
@@ -85,7 +85,7 @@ async fn admins_manage_webhooks_and_secrets_are_shown_once(app: TestApp) {
     bad.assert_invalid("events");
     app.post("/admin/webhooks", Some(&admin), json!({ "events": [] })).await.assert_invalid("url");
 
-    let id = webhook["id"].as_str().unwrap();
+    let id = webhook["id"].as_str().expect("as set up");
     let customer = {
         app.register("c@example.com", "a-good-password").await;
         app.login("c@example.com", "a-good-password").await.0
@@ -140,15 +140,15 @@ async fn a_delivery_fails_then_succeeds_signed_once_and_logged(app: TestApp) {
     let placed = e2e::place_order(&app, "hook@example.com", "Mug", "HOOK-1", "9.50", 2).await;
     let event = last_event(&app);
 
-    let sender = HttpSender::new(UrlPolicy::AllowLoopback).unwrap();
+    let sender = HttpSender::new(UrlPolicy::AllowLoopback).expect("as set up");
     // Base 0: a failed attempt is due again at once (the backoff itself is tested below).
     let worker =
         WebhookWorker { store: app.store.as_ref(), sender: &sender, retry_base_seconds: 0 };
-    let first = worker.deliver_event(&event).await.unwrap();
+    let first = worker.deliver_event(&event).await.expect("as set up");
     assert_eq!((first.delivered, first.failed_attempts, first.retry_in), (0, 1, Some(1)));
-    let second = worker.deliver_event(&event).await.unwrap();
+    let second = worker.deliver_event(&event).await.expect("as set up");
     assert_eq!((second.delivered, second.failed_attempts, second.retry_in), (1, 0, None));
-    let again = worker.deliver_event(&event).await.unwrap();
+    let again = worker.deliver_event(&event).await.expect("as set up");
     assert_eq!(again, Default::default(), "delivered once: nothing more is sent");
 
     let received = receiver.received();
@@ -165,7 +165,7 @@ async fn a_delivery_fails_then_succeeds_signed_once_and_logged(app: TestApp) {
             header("shop-signature")
         );
         assert!(!verify("whsec_wrong", header("shop-signature"), &request.body));
-        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let body: Value = serde_json::from_slice(&request.body).expect("as set up");
         assert_eq!(
             (body["id"].as_str(), body["type"].as_str()),
             (Some(event.id.to_string().as_str()), Some("order.placed"))
@@ -189,10 +189,10 @@ async fn a_delivery_fails_then_succeeds_signed_once_and_logged(app: TestApp) {
     assert!(delivery["delivered_at"].is_string() && delivery["next_attempt_at"].is_null());
 
     // A status change goes to the other webhook only, with the previous status.
-    app.set_status(&admin, placed.order["id"].as_str().unwrap(), "Shipped").await;
+    app.set_status(&admin, placed.order["id"].as_str().expect("as set up"), "Shipped").await;
     let changed = last_event(&app);
-    assert_eq!(worker.deliver_event(&changed).await.unwrap().delivered, 1);
-    let body: Value = serde_json::from_slice(&other.received()[0].body).unwrap();
+    assert_eq!(worker.deliver_event(&changed).await.expect("as set up").delivered, 1);
+    let body: Value = serde_json::from_slice(&other.received()[0].body).expect("as set up");
     assert_eq!(
         (body["type"].as_str(), body["data"]["previous_status"].as_str()),
         (Some("order.status_changed"), Some("Pending"))
@@ -208,13 +208,13 @@ async fn retries_back_off_and_the_last_failure_gives_up(app: TestApp) {
     let (id, _) = subscribe(&app, &admin, &never.url, json!(["order.placed"])).await;
     e2e::place_order(&app, "never@example.com", "Mug", "HOOK-2", "1.00", 1).await;
     let event = last_event(&app);
-    let sender = HttpSender::new(UrlPolicy::AllowLoopback).unwrap();
+    let sender = HttpSender::new(UrlPolicy::AllowLoopback).expect("as set up");
 
     // Base 10 s: after one failure the next attempt is 10 s away, and nothing is sent before.
     let patient =
         WebhookWorker { store: app.store.as_ref(), sender: &sender, retry_base_seconds: 10 };
-    assert_eq!(patient.deliver_event(&event).await.unwrap().retry_in, Some(10));
-    let early = patient.deliver_event(&event).await.unwrap();
+    assert_eq!(patient.deliver_event(&event).await.expect("as set up").retry_in, Some(10));
+    let early = patient.deliver_event(&event).await.expect("as set up");
     assert!(early.retry_in.is_some_and(|s| (9..=10).contains(&s)), "{early:?}");
     assert_eq!(never.received().len(), 1);
     let log = app.get(&format!("/admin/webhooks/{id}/deliveries"), Some(&admin)).await;
@@ -228,18 +228,18 @@ async fn retries_back_off_and_the_last_failure_gives_up(app: TestApp) {
     // Six attempts in all, then failed for good.
     let eager = WebhookWorker { store: app.store.as_ref(), sender: &sender, retry_base_seconds: 0 };
     // The record says the retry is due in 10 s; an eager worker still waits for it...
-    assert_eq!(eager.deliver_event(&event).await.unwrap().failed_attempts, 0);
+    assert_eq!(eager.deliver_event(&event).await.expect("as set up").failed_attempts, 0);
     // ...so this one comes from a fresh event of a new order.
     e2e::place_order(&app, "never2@example.com", "Cup", "HOOK-3", "1.00", 1).await;
     let fresh = last_event(&app);
     let mut given_up = 0;
     for attempt in 1..=6 {
-        let report = eager.deliver_event(&fresh).await.unwrap();
+        let report = eager.deliver_event(&fresh).await.expect("as set up");
         assert_eq!(report.failed_attempts, 1, "attempt {attempt}");
         given_up += report.given_up;
     }
     assert_eq!(given_up, 1);
-    assert_eq!(eager.deliver_event(&fresh).await.unwrap(), Default::default());
+    assert_eq!(eager.deliver_event(&fresh).await.expect("as set up"), Default::default());
     assert_eq!(never.received().len(), 7);
     let log = app.get(&format!("/admin/webhooks/{id}/deliveries"), Some(&admin)).await;
     let newest = &log.json["deliveries"][0];
@@ -257,7 +257,7 @@ both_stores!(
 #[tokio::test]
 async fn the_deployed_client_never_reaches_internal_addresses() {
     let receiver = Receiver::start(&[]).await;
-    let strict = HttpSender::new(UrlPolicy::PublicHttps).unwrap();
+    let strict = HttpSender::new(UrlPolicy::PublicHttps).expect("as set up");
     let port = receiver.port;
     for url in [
         format!("https://localhost:{port}/hook"),
@@ -274,7 +274,7 @@ async fn the_deployed_client_never_reaches_internal_addresses() {
     }
     assert!(receiver.received().is_empty(), "nothing reached the receiver");
     // The same receiver is reachable under the local policy.
-    let local = HttpSender::new(UrlPolicy::AllowLoopback).unwrap();
+    let local = HttpSender::new(UrlPolicy::AllowLoopback).expect("as set up");
     assert_eq!(local.post(&receiver.url, &[], b"{}").await, AttemptResult::Answered(200));
     let by_name = format!("http://localhost:{port}/hook");
     assert_eq!(local.post(&by_name, &[], b"{}").await, AttemptResult::Answered(200));
@@ -284,7 +284,7 @@ async fn the_deployed_client_never_reaches_internal_addresses() {
 async fn a_receiver_slower_than_five_seconds_is_a_timeout() {
     let receiver = Receiver::start(&[]).await;
     receiver.slow(Duration::from_secs(7));
-    let sender = HttpSender::new(UrlPolicy::AllowLoopback).unwrap();
+    let sender = HttpSender::new(UrlPolicy::AllowLoopback).expect("as set up");
     let started = std::time::Instant::now();
     let result = sender.post(&receiver.url, &[], b"{}").await;
     assert_eq!(result, AttemptResult::NoAnswer("timed out after 5 s".into()));

@@ -256,10 +256,10 @@ pub fn update_address(
 pub fn remove_address(book: &mut Vec<Address>, id: AddressId) -> Result<Address, AddressError> {
     let at = book.iter().position(|a| a.id == id).ok_or(AddressError::NotFound)?;
     let removed = book.remove(at);
-    if removed.is_default {
-        if let Some(first) = book.first_mut() {
-            first.is_default = true;
-        }
+    if removed.is_default
+        && let Some(first) = book.first_mut()
+    {
+        first.is_default = true;
     }
     Ok(removed)
 }
