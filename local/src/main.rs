@@ -44,6 +44,18 @@ struct Args {
     demo: bool,
 }
 
+/// The order events' consumers: e-mails as `.eml` files, and webhooks over real HTTP with
+/// receivers on this machine's loopback allowed (a receiver run next to the server); other
+/// internal addresses are still refused.
+fn consumers(args: &Args) -> anyhow::Result<Consumers> {
+    Ok(Consumers {
+        outbox: EmlFolder::new(&args.outbox),
+        sender: args.sender.clone(),
+        webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback)?),
+        retry_base_seconds: webhook_retry_base(&|name: &str| env::var(name).ok())?,
+    })
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -80,15 +92,7 @@ async fn main() -> anyhow::Result<()> {
 
     // The same EMF lines as the Lambda functions print, on standard output.
     let metrics: Arc<dyn MetricsSink> = Arc::new(Emf::from_env("local"));
-    // Webhooks: real HTTP, and receivers on this machine's loopback allowed (a receiver you
-    // run next to the server); other internal addresses are still refused.
-    let consumers = Consumers {
-        outbox: EmlFolder::new(&args.outbox),
-        sender: args.sender.clone(),
-        webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback)?),
-        retry_base_seconds: webhook_retry_base(&lookup)?,
-    };
-    let queue = in_process_queue(Arc::clone(&store), consumers, Arc::clone(&metrics));
+    let queue = in_process_queue(Arc::clone(&store), consumers(&args)?, Arc::clone(&metrics));
     let state = AppState::new(Arc::clone(&store), tokens)
         .with_events(queue)
         .with_webhook_policy(UrlPolicy::AllowLoopback)
