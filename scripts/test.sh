@@ -8,7 +8,8 @@
 #   3. sam validate, and cfn-lint on the SAM-translated template
 #   4. the local server (DynamoDB mode, against moto), then schemathesis on every operation
 #      of its OpenAPI document: no 5xx, responses match the document; then a full order over
-#      HTTP whose e-mail must appear in the server's outbox folder as a MIME .eml
+#      HTTP whose e-mail must appear in the server's outbox folder as a MIME .eml, and a signed
+#      webhook delivered to a receiver on loopback after one failed attempt
 #   5. the post-deploy smoke test (scripts/smoke.py) against that local server, and one sample
 #      event through each function's real Lambda binary (scripts/invoke.py --all)
 #   6. the quick start's demo server (--demo): its printed accounts, its API explorer (/docs)
@@ -91,7 +92,7 @@ api_port="$(free_port)"
 admin_email="schemathesis-admin@shop.test"
 admin_password="$("$PY" -c 'import secrets;print(secrets.token_urlsafe(24))')"
 TABLE_NAME="shop-schemathesis-$api_port-$$" SHOP_ADMIN_EMAIL="$admin_email" SHOP_ADMIN_PASSWORD="$admin_password" \
-    RUST_LOG=warn "$ROOT/target/debug/local" --port "$api_port" --store dynamodb --outbox "$LOGS/outbox" \
+    WEBHOOK_RETRY_BASE_SECONDS=1 RUST_LOG=warn "$ROOT/target/debug/local" --port "$api_port" --store dynamodb --outbox "$LOGS/outbox" \
     >"$LOGS/local.log" 2>&1 &
 pids+=($!)
 api="http://127.0.0.1:$api_port"
@@ -127,6 +128,9 @@ schemathesis --include-path /auth/logout
 
 step "a full order over HTTP against the local server writes the customer's e-mail"
 "$PY" scripts/local_order_email.py "$api" "$admin_email" "$admin_password" "$LOGS/outbox"
+
+step "webhooks against the local server: a receiver that fails, then accepts (scripts/local_webhook.py)"
+"$PY" scripts/local_webhook.py "$api" "$admin_email" "$admin_password"
 
 step "the post-deploy smoke test against the local server (scripts/smoke.py)"
 SMOKE_ADMIN_EMAIL="$admin_email" SMOKE_ADMIN_PASSWORD="$admin_password" "$PY" scripts/smoke.py "$api"

@@ -1,0 +1,73 @@
+"""Webhooks end to end against the running local server (the real binary): an admin
+subscribes a receiver on loopback that fails the first delivery and accepts the second; a
+customer with a shipping address places an order; the receiver must get the same signed event
+twice, about WEBHOOK_RETRY_BASE_SECONDS apart, carrying the order and its address; the delivery
+log must say delivered after 2 attempts, and the audit trail must name the webhook's creation.
+
+usage: local_webhook.py API_URL ADMIN_EMAIL ADMIN_PASSWORD
+"""
+
+import json
+import sys
+import uuid
+
+from local_order_email import call
+from webhook_receiver import Receiver, verify
+
+
+def main():
+    api, admin_email, admin_password = sys.argv[1:]
+    _, login = call(api, "POST", "/auth/login", {"email": admin_email, "password": admin_password})
+    admin = login["tokens"]["access_token"]
+    # Start from no webhooks (earlier checks may have left some, to unreachable receivers, and
+    # an event's webhooks are called one after the other).
+    _, existing = call(api, "GET", "/admin/webhooks", token=admin)
+    for hook in existing["webhooks"]:
+        call(api, "DELETE", f"/admin/webhooks/{hook['id']}", token=admin)
+    receiver = Receiver(answers=[500])
+    status, created = call(api, "POST", "/admin/webhooks",
+                           {"url": receiver.url, "events": ["order.placed"]}, admin)
+    assert status == 201, (status, created)
+    secret, webhook = created["secret"], created["webhook"]["id"]
+
+    suffix = uuid.uuid4().hex[:12]
+    _, product = call(api, "POST", "/products/create_product", {
+        "name": "Webhook mug", "category": "e2e",
+        "variants": [{"sku": f"WH-{suffix}", "stock": 3, "price": "7.25"}],
+    }, admin)
+    customer = f"wh-{suffix}@shop.test"
+    call(api, "POST", "/auth/register", {"email": customer, "password": "a-good-password"})
+    _, login = call(api, "POST", "/auth/login", {"email": customer, "password": "a-good-password"})
+    token = login["tokens"]["access_token"]
+    call(api, "POST", "/account/addresses", {
+        "full_name": "Wanda Hook", "line1": "9 Quay St", "city": "Galway",
+        "postal_code": "H91 A2B3", "country": "ie"}, token)
+    call(api, "POST", "/cart/add_item", {"product_id": product["product"]["id"], "quantity": 2}, token)
+    status, placed = call(api, "POST", "/orders/create", {}, token)
+    assert status == 201, (status, placed)
+    order = placed["order"]
+    assert order["shipping_address"]["city"] == "Galway", order
+
+    received = receiver.wait_for(2, 30)
+    if len(received) < 2:
+        sys.exit(f"the receiver got {len(received)} requests, expected a failed one and its retry")
+    ids = {headers.get("Shop-Event-Id") for headers, _ in received}
+    assert len(ids) == 1, ids
+    for headers, body in received:
+        assert verify(secret, headers.get("Shop-Signature", ""), body), headers
+        assert not verify("whsec_" + "0" * 64, headers.get("Shop-Signature", ""), body)
+        event = json.loads(body)
+        assert event["type"] == "order.placed" and event["data"]["order"]["id"] == order["id"], event
+        assert event["data"]["order"]["shipping_address"]["full_name"] == "Wanda Hook", event
+    _, log = call(api, "GET", f"/admin/webhooks/{webhook}/deliveries", token=admin)
+    delivery = log["deliveries"][0]
+    assert (delivery["state"], delivery["attempts"], delivery["last_status"]) == ("delivered", 2, 200), log
+    _, audit = call(api, "GET", "/admin/audit?action=webhook.created", token=admin)
+    assert any(entry["target_id"] == webhook for entry in audit["entries"]), audit
+    call(api, "DELETE", f"/admin/webhooks/{webhook}", token=admin)
+    print(f"local webhook: order {order['id']} delivered signed after one failure (2 attempts), "
+          f"logged and audited")
+
+
+if __name__ == "__main__":
+    main()
