@@ -7,8 +7,10 @@ usage: smoke.py API_URL
   SMOKE_ADMIN_EMAIL / SMOKE_ADMIN_PASSWORD (optional): an admin, to create the product the
            order buys; without them the first product in stock is bought.
 
-Steps: register a new customer → log in → list products → add one to the cart → place the
-order (with an Idempotency-Key) → read the order back → find it in the customer's orders.
+Steps: register a new customer → log in → add a shipping address → list products → add one
+to the cart → place the order (with an Idempotency-Key), which must carry the address → read
+the order back → find it in the customer's orders; with an admin, the product's creation must
+be in the audit trail.
 Each step prints its status and time. Nothing is cleaned up: the customer and the order stay
 (the e-mail goes to a `@example.com` address, which SES refuses in the sandbox; the order
 stands either way).
@@ -65,7 +67,12 @@ def product_to_buy(base):
                 "variants": [{"sku": sku, "stock": 5, "price": "1.00"}]}
         created = step(base, "admin creates a product", 201, "POST", "/products/create_product",
                        token, body)
-        return created["product"]["id"], sku
+        product = created["product"]["id"]
+        audit = step(base, "admin reads the audit trail", 200, "GET",
+                     "/admin/audit?action=product.created&limit=20", token)
+        if not any(entry["target_id"] == product for entry in audit.get("entries", [])):
+            sys.exit(f"the product's creation is not in the audit trail: {audit}")
+        return product, sku
     listed = step(base, "list products (per_page=100)", 200, "GET",
                   "/products/all_products?per_page=100")
     for product in listed.get("products", []):
@@ -83,6 +90,9 @@ def main(base):
     tokens = step(base, "log in", 200, "POST", "/auth/login", body=account)["tokens"]
     token = tokens["access_token"]
     step(base, "protected route", 200, "GET", "/auth/protected", token)
+    address = {"full_name": "Smoke Test", "line1": "1 Test Street", "city": "Testville",
+               "postal_code": "T35 7ST", "country": "ie"}
+    step(base, "add a shipping address", 201, "POST", "/account/addresses", token, address)
     product, sku = product_to_buy(base)
     step(base, "read the product", 200, "GET", f"/products/{product}")
     line = {"product_id": product, "sku": sku, "quantity": 1}
@@ -93,6 +103,8 @@ def main(base):
     key = {"Idempotency-Key": str(uuid.uuid4())}
     placed = step(base, "place the order", 201, "POST", "/orders/create", token, {}, key)
     order = placed["order"]["id"]
+    if (placed["order"].get("shipping_address") or {}).get("city") != "Testville":
+        sys.exit(f"the order does not carry the default address: {placed}")
     replay = step(base, "retry with the same key (same order)", 201, "POST", "/orders/create",
                   token, {}, key)
     if replay["order"]["id"] != order:
