@@ -7,12 +7,10 @@ use super::{AddressId, FieldErrors, Timestamp, product::text};
 
 /// How many addresses one account may keep.
 pub const MAX_ADDRESSES: usize = 10;
-/// The longest name, street line, city or region, in characters.
+/// The longest name, street line, city, region or phone number, in characters.
 pub(super) const MAX_TEXT: usize = 100;
 /// The longest postal code, in characters.
 pub(super) const MAX_POSTAL_CODE: usize = 16;
-/// The longest phone number, in characters.
-pub(super) const MAX_PHONE: usize = 32;
 
 /// Where to ship: what an order keeps, unchanged whatever happens to the address book later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,7 +70,7 @@ pub struct AddressInput {
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 code, any case.
     pub country: Option<String>,
-    /// Phone (1–32), or null.
+    /// Phone (1–100), or null.
     #[serde(default, with = "clearable")]
     pub phone: Option<Option<String>>,
     /// Make it the default.
@@ -198,7 +196,7 @@ impl PostalAddress {
                 "phone",
                 input.phone,
                 current.and_then(|c| c.phone.clone()),
-                MAX_PHONE,
+                MAX_TEXT,
                 &mut errors,
             ),
         };
