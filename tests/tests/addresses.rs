@@ -163,6 +163,28 @@ async fn orders_keep_a_snapshot_of_the_chosen_or_default_address(app: TestApp) {
         .await;
     assert_eq!(chosen.json["order"]["shipping_address"]["city"], "Leeds");
 
+    // The order e-mail prints the address it ships to.
+    let placed_id = by_default.json["order"]["id"].as_str().unwrap_or_default().to_owned();
+    let placed_event =
+        app.events.recorded().into_iter().find(|e| e.order_id.to_string() == placed_id);
+    let folder = std::env::temp_dir().join(format!("shop-address-mail-{}", ulid::Ulid::new()));
+    let mailer = shared::notify::mail::EmlFolder::new(&folder);
+    let worker = shared::notify::worker::EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: "orders@shop.test",
+    };
+    worker.deliver_event(&placed_event.expect("the placed event")).await.expect("sent");
+    let file = std::fs::read_dir(&folder).expect("outbox").next().expect("an e-mail");
+    let raw = std::fs::read(file.expect("entry").path()).expect("readable");
+    let message = mail_parser::MessageParser::default().parse(&raw).expect("MIME");
+    let text = message.body_text(0).expect("text part").replace("\r\n", "\n");
+    assert!(
+        text.contains("Ship to:\nAda Lovelace\n12 St James's Square\nSW1Y 4JH London\nGB"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(folder);
+
     // Editing or deleting the address never changes an order.
     let home_path =
         format!("/account/addresses/{}", home_address["id"].as_str().expect("as set up"));
