@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use crate::{
-    domain::{AuditAction, AuditEntry, AuditId, FieldErrors},
+    domain::{AuditAction, AuditEntry, AuditId, FieldErrors, query_number},
     store::{AuditQuery, Store, StoreError},
 };
 
@@ -55,16 +55,7 @@ impl AuditLog<'_> {
     /// ULIDs, so sortable and not secret).
     pub async fn list(&self, params: AuditParams) -> Result<AuditEntries, AuditError> {
         let mut errors = FieldErrors::new();
-        let limit = match params.limit.as_deref().map(str::trim) {
-            None => DEFAULT_LIMIT,
-            Some(text) => match text.parse::<usize>() {
-                Ok(n @ 1..=MAX_LIMIT) => n,
-                _ => {
-                    errors.add("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"));
-                    DEFAULT_LIMIT
-                }
-            },
-        };
+        let limit = query_number(&mut errors, "limit", params.limit, DEFAULT_LIMIT, MAX_LIMIT);
         let after = params.cursor.as_deref().filter(|c| !c.is_empty()).and_then(|c| {
             errors
                 .check("cursor", c.parse::<AuditId>().map_err(|_| "is not a cursor this API gave"))

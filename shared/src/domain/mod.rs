@@ -38,7 +38,9 @@ pub use order::{
     UnitsByProduct, checkout,
 };
 pub use order_status::{InvalidTransition, OrderStatus};
-pub use paging::{ListParams, Listing, Paging, decode_cursor, encode_cursor};
+pub use paging::{
+    ListParams, Listing, Paging, decode_cursor, encode_cursor, number as query_number,
+};
 pub use password::{Password, StoredHash};
 pub use product::{
     Product, ProductInput, ProductPatch, ProductSpec, Sku, SkuChanges, Variant, VariantInput,

@@ -99,7 +99,9 @@ impl Listing {
     }
 }
 
-fn number(
+/// A whole number from 1 to `max` read from a query parameter (`default` when absent); a
+/// bad one is recorded against `field` and `default` returned, so every error is reported.
+pub fn number(
     errors: &mut FieldErrors,
     field: &str,
     raw: Option<String>,

@@ -23,6 +23,7 @@ use crate::{
     auth::AuthUser,
     domain::{
         FieldErrors, Order, OrderEvent, OrderId, OrderStatus, Role, decode_cursor, encode_cursor,
+        query_number,
     },
     metrics::MetricsSink,
     notify::EventPublisher,
@@ -147,16 +148,7 @@ impl Orders<'_> {
         params: OrderListParams,
     ) -> Result<OrdersPage, OrderError> {
         let mut errors = FieldErrors::new();
-        let limit = match params.limit.as_deref().map(str::trim) {
-            None => DEFAULT_LIMIT,
-            Some(text) => match text.parse::<usize>() {
-                Ok(n @ 1..=MAX_LIMIT) => n,
-                _ => {
-                    errors.add("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"));
-                    DEFAULT_LIMIT
-                }
-            },
-        };
+        let limit = query_number(&mut errors, "limit", params.limit, DEFAULT_LIMIT, MAX_LIMIT);
         let after = params
             .cursor
             .as_deref()
