@@ -48,7 +48,7 @@ wait_http "http://127.0.0.1:$port/moto-api/"
 AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
 AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null \
 AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-    cargo test --quiet -p e2e --test request_counts no_route_costs -- --nocapture 2>/dev/null \
+    cargo test --quiet -p e2e --test suite request_counts::no_route_costs -- --nocapture 2>/dev/null \
     | grep '^|' > "$OUT/requests.md"
 
 echo "== in-process latency per route"
