@@ -192,3 +192,23 @@ fn production_modules_and_functions_stay_small() {
     assert!(files.len() > 50, "read {} files", files.len());
     assert!(too_big.is_empty(), "{}", too_big.join("\n"));
 }
+
+/// `tests/Cargo.toml` turns off test discovery (the files are modules of `suite.rs`), so a
+/// file that `suite.rs` does not name would never be compiled nor run.
+#[test]
+fn every_test_file_is_a_module_of_the_suite_or_a_declared_binary() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let suite = std::fs::read_to_string(dir.join("suite.rs")).expect("suite.rs");
+    let manifest = std::fs::read_to_string(dir.join("../Cargo.toml")).expect("Cargo.toml");
+    let mut files = Vec::new();
+    sources(&dir, &mut files);
+    assert!(files.len() > 20, "the test files were not found in {}", dir.display());
+    let forgotten: Vec<String> = files
+        .iter()
+        .filter_map(|file| file.file_stem()?.to_str().map(str::to_owned))
+        .filter(|stem| stem != "suite")
+        .filter(|stem| !suite.lines().any(|line| line.trim() == format!("mod {stem};")))
+        .filter(|stem| !manifest.contains(&format!("path = \"tests/{stem}.rs\"")))
+        .collect();
+    assert!(forgotten.is_empty(), "add `mod …;` to tests/tests/suite.rs for {forgotten:?}");
+}
