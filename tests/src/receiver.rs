@@ -1,9 +1,13 @@
 //! A webhook receiver on loopback: records every request (headers and raw body) and answers
-//! with the statuses it is given, in order (then 200), optionally after a delay.
+//! with the statuses it is given, in order (then 200), optionally after a delay, or only once
+//! the other receivers of a [`Gate`] got their requests too.
 
 use std::{
     collections::VecDeque,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -18,11 +22,43 @@ pub struct Received {
     pub body: Bytes,
 }
 
+/// Receivers that answer only when each of them has a request in hand at the same time: a
+/// request waits for the others' (at most [`Gate::PATIENCE`], then it is answered 503).
+#[derive(Debug, Clone)]
+pub struct Gate {
+    arrived: Arc<AtomicUsize>,
+    expected: usize,
+}
+
+impl Gate {
+    /// How long a request waits for the others'.
+    pub const PATIENCE: Duration = Duration::from_secs(3);
+
+    /// A gate for `expected` requests.
+    pub fn new(expected: usize) -> Self {
+        Self { arrived: Arc::default(), expected }
+    }
+
+    /// Counts a request in, then waits for all: whether they all arrived in time.
+    async fn pass(&self) -> bool {
+        self.arrived.fetch_add(1, Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + Self::PATIENCE;
+        while self.arrived.load(Ordering::SeqCst) < self.expected {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+}
+
 #[derive(Default)]
 struct Script {
     received: Vec<Received>,
     answers: VecDeque<u16>,
     delay: Option<Duration>,
+    gate: Option<Gate>,
 }
 
 /// The receiver; stops with the test's runtime.
@@ -54,6 +90,11 @@ impl Receiver {
         self.lock().delay = Some(delay);
     }
 
+    /// Answers only through `gate` from now on.
+    pub fn meet(&self, gate: &Gate) {
+        self.lock().gate = Some(gate.clone());
+    }
+
     /// Every request so far.
     pub fn received(&self) -> Vec<Received> {
         self.lock().received.clone()
@@ -81,13 +122,18 @@ async fn hook(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    let (answer, delay) = {
+    let (answer, delay, gate) = {
         let mut script = script.lock().unwrap_or_else(|e| e.into_inner());
         script.received.push(Received { headers, body });
-        (script.answers.pop_front().unwrap_or(200), script.delay)
+        (script.answers.pop_front().unwrap_or(200), script.delay, script.gate.clone())
     };
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
+    }
+    if let Some(gate) = gate
+        && !gate.pass().await
+    {
+        return StatusCode::SERVICE_UNAVAILABLE;
     }
     StatusCode::from_u16(answer).unwrap_or(StatusCode::OK)
 }

@@ -1,12 +1,15 @@
 //! Signed order webhooks: administration (admins only, secret shown once, SSRF refusals),
 //! deliveries to a real receiver on loopback that fails first and then accepts (signature,
 //! retries with backoff, one delivery per event, the delivery log), giving up after the last
-//! attempt, timeouts; on both stores.
+//! attempt, one event's webhooks called at the same time, timeouts; on both stores.
 
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use e2e::{TestApp, both_stores, receiver::Receiver};
+use e2e::{
+    TestApp, both_stores,
+    receiver::{Gate, Receiver},
+};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use shared::{
@@ -248,7 +251,28 @@ async fn retries_back_off_and_the_last_failure_gives_up(app: TestApp) {
     assert!(newest["next_attempt_at"].is_null());
 }
 
+async fn one_events_webhooks_are_called_at_the_same_time(app: TestApp) {
+    let app = loopback(&app);
+    let admin = app.admin().await;
+    // Each receiver answers 200 only once both have a request in hand (503 after waiting 3 s
+    // alone): called one after the other, neither would be delivered.
+    let gate = Gate::new(2);
+    let (first, second) = (Receiver::start(&[]).await, Receiver::start(&[]).await);
+    for receiver in [&first, &second] {
+        receiver.meet(&gate);
+        subscribe(&app, &admin, &receiver.url, json!(["order.placed"])).await;
+    }
+    e2e::place_order(&app, "both@example.com", "Mug", "HOOK-4", "2.00", 1).await;
+    let sender = HttpSender::new(UrlPolicy::AllowLoopback).expect("as set up");
+    let worker =
+        WebhookWorker { store: app.store.as_ref(), sender: &sender, retry_base_seconds: 1 };
+    let report = worker.deliver_event(&last_event(&app)).await.expect("as set up");
+    assert_eq!((report.delivered, report.failed_attempts), (2, 0), "{report:?}");
+    assert_eq!((first.received().len(), second.received().len()), (1, 1));
+}
+
 both_stores!(
+    one_events_webhooks_are_called_at_the_same_time,
     admins_manage_webhooks_and_secrets_are_shown_once,
     a_delivery_fails_then_succeeds_signed_once_and_logged,
     retries_back_off_and_the_last_failure_gives_up,

@@ -1,22 +1,27 @@
 //! The webhook worker: one order event in, one signed POST per subscribed webhook out, each
 //! attempt recorded in the delivery log.
 //!
-//! Per (event, webhook) a claim in the log makes one delivery in the normal path: a delivered
+//! The webhooks of one event are called concurrently. Per (event, webhook) a claim in the log makes one delivery in the normal path: a delivered
 //! or given-up event is skipped when the message comes back, a retry that is not due yet is
 //! left for later. A failed attempt is retried after [`backoff_seconds`] (doubling from the
 //! configured base) until [`MAX_ATTEMPTS`], then recorded as failed. The worker says when the
 //! earliest retry is due; the caller brings the event back then (the queue's visibility on
 //! AWS, a timer locally).
 
+use futures_util::{StreamExt, stream};
+
 use crate::{
     domain::{
         DeliveryState, EVENT_ID_HEADER, MAX_ATTEMPTS, OrderEvent, OrderId, SIGNATURE_HEADER,
-        Timestamp, WebhookEventType, backoff_seconds, signature, webhook_payload,
+        Timestamp, Webhook, WebhookEventType, backoff_seconds, signature, webhook_payload,
     },
     metrics::Metric,
-    store::{Claim, DeliveryClaim, Store, StoreError},
+    store::{Claim, DeliveryClaim, Store, StoreError, StoreResult},
     webhooks::WebhookSender,
 };
+
+/// Webhooks called at once for one event.
+pub const CONCURRENT_DELIVERIES: usize = 8;
 
 /// How long a claim protects an attempt in progress: the HTTP timeout with room to record the
 /// result.
@@ -35,7 +40,37 @@ pub struct WebhookReport {
     pub retry_in: Option<u64>,
 }
 
+/// What one webhook's turn did.
+enum Outcome {
+    /// Delivered or given up before: nothing to do.
+    Done,
+    /// Not due yet, or another worker's attempt is in flight: look again at `due`.
+    Later { due: Timestamp, now: Timestamp },
+    /// Answered 2xx now.
+    Delivered,
+    /// Failed now; the next attempt is due at `due`.
+    Failed { due: Timestamp, now: Timestamp },
+    /// Failed now, for the last time.
+    GivenUp,
+}
+
 impl WebhookReport {
+    fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Done => {}
+            Outcome::Later { due, now } => self.retry_at(due, now),
+            Outcome::Delivered => self.delivered += 1,
+            Outcome::Failed { due, now } => {
+                self.failed_attempts += 1;
+                self.retry_at(due, now);
+            }
+            Outcome::GivenUp => {
+                self.failed_attempts += 1;
+                self.given_up += 1;
+            }
+        }
+    }
+
     fn retry_at(&mut self, due: Timestamp, now: Timestamp) {
         let wait = u64::try_from((due.unix() - now.unix()).max(1)).unwrap_or(1);
         self.retry_in = Some(self.retry_in.map_or(wait, |earlier| earlier.min(wait)));
@@ -83,7 +118,10 @@ impl WebhookWorker<'_> {
         self.deliver_event(&event).await
     }
 
-    /// Delivers one event to every webhook subscribed to its type, one after another.
+    /// Delivers one event to every webhook subscribed to its type, up to
+    /// [`CONCURRENT_DELIVERIES`] at a time, so one slow receiver does not hold the others back.
+    /// A storage failure fails the event once every attempt has ended (those recorded are not
+    /// repeated when it comes back).
     pub async fn deliver_event(
         &self,
         event: &OrderEvent,
@@ -102,48 +140,63 @@ impl WebhookWorker<'_> {
             .ok_or(WebhookDeliveryError::UnknownOrder(event.order_id))?;
         let body = serde_json::to_vec(&webhook_payload(event, &order))
             .map_err(|e| WebhookDeliveryError::Malformed(e.to_string()))?;
-        for webhook in webhooks {
-            let now = Timestamp::now();
-            let claim = Claim { at: now, stale_before: now.plus_seconds(-CLAIM_LEASE_SECONDS) };
-            let record =
-                match self.store.claim_delivery(webhook.id, event.id, event_type, claim).await? {
-                    DeliveryClaim::Done(_) => continue,
-                    DeliveryClaim::InFlight => {
-                        report.retry_at(now.plus_seconds(CLAIM_LEASE_SECONDS), now);
-                        continue;
-                    }
-                    DeliveryClaim::NotYet(record) => {
-                        report.retry_at(record.next_attempt_at.unwrap_or(now), now);
-                        continue;
-                    }
-                    DeliveryClaim::Claimed(record) => record,
-                };
-            let sent_at = Timestamp::now().unix();
-            let headers = [
-                ("content-type", "application/json".to_owned()),
-                ("user-agent", "shop-webhooks/1".to_owned()),
-                (EVENT_ID_HEADER, event.id.to_string()),
-                (SIGNATURE_HEADER, signature(&webhook.secret, sent_at, &body)),
-            ];
-            let result = self.sender.post(&webhook.url, &headers, &body).await;
-            let done = Timestamp::now();
-            let next = record.after_attempt(result, done, self.retry_base_seconds);
-            self.store.record_delivery(&next).await?;
-            match next.state {
-                DeliveryState::Delivered => report.delivered += 1,
-                DeliveryState::Failed => {
-                    report.failed_attempts += 1;
-                    report.given_up += 1;
-                    tracing::warn!(webhook = %webhook.id, event = %event.id, attempts = MAX_ATTEMPTS, error = ?next.last_error, "webhook delivery given up");
-                }
-                DeliveryState::Retrying | DeliveryState::Sending => {
-                    report.failed_attempts += 1;
-                    report.retry_at(next.next_attempt_at.unwrap_or(done), done);
-                    tracing::info!(webhook = %webhook.id, event = %event.id, attempts = next.attempts, error = ?next.last_error, "webhook attempt failed; retrying later");
-                }
-            }
+        // Collected first: a lazy `map` held across the `await` makes the future fail the
+        // compiler's `Send` check ("FnOnce is not general enough") where it is spawned.
+        let attempts: Vec<_> =
+            webhooks.iter().map(|webhook| self.attempt(webhook, event, &body)).collect();
+        let outcomes: Vec<StoreResult<Outcome>> = stream::iter(attempts)
+            .buffer_unordered(CONCURRENT_DELIVERIES)
+            .collect()
+            .await;
+        for outcome in outcomes {
+            report.add(outcome?);
         }
         Ok(report)
+    }
+
+    /// One attempt at one webhook, if its delivery is due and not already claimed.
+    async fn attempt(
+        &self,
+        webhook: &Webhook,
+        event: &OrderEvent,
+        body: &[u8],
+    ) -> StoreResult<Outcome> {
+        let event_type = WebhookEventType::of(event);
+        let now = Timestamp::now();
+        let claim = Claim { at: now, stale_before: now.plus_seconds(-CLAIM_LEASE_SECONDS) };
+        let record =
+            match self.store.claim_delivery(webhook.id, event.id, event_type, claim).await? {
+                DeliveryClaim::Done(_) => return Ok(Outcome::Done),
+                DeliveryClaim::InFlight => {
+                    return Ok(Outcome::Later { due: now.plus_seconds(CLAIM_LEASE_SECONDS), now });
+                }
+                DeliveryClaim::NotYet(record) => {
+                    return Ok(Outcome::Later { due: record.next_attempt_at.unwrap_or(now), now });
+                }
+                DeliveryClaim::Claimed(record) => record,
+            };
+        let sent_at = Timestamp::now().unix();
+        let headers = [
+            ("content-type", "application/json".to_owned()),
+            ("user-agent", "shop-webhooks/1".to_owned()),
+            (EVENT_ID_HEADER, event.id.to_string()),
+            (SIGNATURE_HEADER, signature(&webhook.secret, sent_at, body)),
+        ];
+        let result = self.sender.post(&webhook.url, &headers, body).await;
+        let done = Timestamp::now();
+        let next = record.after_attempt(result, done, self.retry_base_seconds);
+        self.store.record_delivery(&next).await?;
+        Ok(match next.state {
+            DeliveryState::Delivered => Outcome::Delivered,
+            DeliveryState::Failed => {
+                tracing::warn!(webhook = %webhook.id, event = %event.id, attempts = MAX_ATTEMPTS, error = ?next.last_error, "webhook delivery given up");
+                Outcome::GivenUp
+            }
+            DeliveryState::Retrying | DeliveryState::Sending => {
+                tracing::info!(webhook = %webhook.id, event = %event.id, attempts = next.attempts, error = ?next.last_error, "webhook attempt failed; retrying later");
+                Outcome::Failed { due: next.next_attempt_at.unwrap_or(done), now: done }
+            }
+        })
     }
 
     /// The wait before attempt `attempts + 1`, as configured.
