@@ -271,7 +271,58 @@ async fn one_events_webhooks_are_called_at_the_same_time(app: TestApp) {
     assert_eq!((first.received().len(), second.received().len()), (1, 1));
 }
 
+async fn a_shop_keeps_at_most_sixteen_webhooks_even_when_created_at_once(app: TestApp) {
+    let admin = app.admin().await;
+    let body = json!({ "url": "https://93.184.216.34/shop", "events": ["order.placed"] });
+    let mut creations = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (app, admin, body) = (app.clone(), admin.clone(), body.clone());
+        creations.spawn(async move { app.post("/admin/webhooks", Some(&admin), body).await });
+    }
+    let replies = creations.join_all().await;
+    let (created, refused): (Vec<_>, Vec<_>) =
+        replies.iter().partition(|reply| reply.status == StatusCode::CREATED);
+    assert_eq!((created.len(), refused.len()), (16, 4));
+    for reply in refused {
+        reply.assert_invalid("webhooks");
+    }
+    let listed = app.get("/admin/webhooks", Some(&admin)).await.json["webhooks"].clone();
+    assert_eq!(listed.as_array().map(Vec::len), Some(16));
+    let audit = app.get("/admin/audit?action=webhook.created&limit=100", Some(&admin)).await;
+    assert_eq!(audit.json["entries"].as_array().map(Vec::len), Some(16), "refusals leave none");
+
+    // Deleting one makes room for one.
+    let id = listed[0]["id"].as_str().expect("as set up");
+    let deleted = app.delete(&format!("/admin/webhooks/{id}"), Some(&admin)).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{:?}", deleted.json);
+    let again = app.post("/admin/webhooks", Some(&admin), body.clone()).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{:?}", again.json);
+    app.post("/admin/webhooks", Some(&admin), body).await.assert_invalid("webhooks");
+    // Deleting an unknown one moves nothing.
+    let unknown = format!("/admin/webhooks/{}", ulid::Ulid::new());
+    assert_eq!(app.delete(&unknown, Some(&admin)).await.status, StatusCode::NOT_FOUND);
+    let id = listed[1]["id"].as_str().expect("as set up");
+    app.delete(&format!("/admin/webhooks/{id}"), Some(&admin)).await;
+    let last = app
+        .post(
+            "/admin/webhooks",
+            Some(&admin),
+            json!({ "url": "https://93.184.216.34/x", "events": ["order.placed"] }),
+        )
+        .await;
+    assert_eq!(last.status, StatusCode::CREATED, "{:?}", last.json);
+    let full = app
+        .post(
+            "/admin/webhooks",
+            Some(&admin),
+            json!({ "url": "https://93.184.216.34/y", "events": ["order.placed"] }),
+        )
+        .await;
+    full.assert_invalid("webhooks");
+}
+
 both_stores!(
+    a_shop_keeps_at_most_sixteen_webhooks_even_when_created_at_once,
     one_events_webhooks_are_called_at_the_same_time,
     admins_manage_webhooks_and_secrets_are_shown_once,
     a_delivery_fails_then_succeeds_signed_once_and_logged,

@@ -52,4 +52,4 @@ pub use webhook::{
     AttemptResult, DeliveryRecord, DeliveryState, UrlPolicy, Webhook, WebhookEventType,
     WebhookInput, backoff_seconds, check_url, is_public, payload as webhook_payload, signature,
 };
-pub use webhook::{EVENT_ID_HEADER, MAX_ATTEMPTS, SIGNATURE_HEADER, TIMEOUT_SECONDS};
+pub use webhook::{EVENT_ID_HEADER, MAX_ATTEMPTS, MAX_WEBHOOKS, SIGNATURE_HEADER, TIMEOUT_SECONDS};

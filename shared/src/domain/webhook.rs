@@ -11,6 +11,9 @@ use super::{EventId, FieldErrors, Order, OrderEvent, OrderEventKind, Timestamp, 
 
 /// The longest accepted URL, in characters.
 pub(super) const MAX_URL: usize = 2048;
+/// How many webhooks a shop may have: one event's deliveries, 8 at a time within 5 s each,
+/// then fit the worker's batch in its timeout.
+pub const MAX_WEBHOOKS: u32 = 16;
 /// Delivery attempts per event and webhook before it is recorded as failed.
 pub const MAX_ATTEMPTS: u32 = 6;
 /// How long a receiver has to answer, in seconds.

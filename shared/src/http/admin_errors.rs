@@ -2,7 +2,9 @@
 
 use super::ApiError;
 use crate::{
-    addresses::AddressBookError, audit::AuditError, domain::FieldErrors, domain::MAX_ADDRESSES,
+    addresses::AddressBookError,
+    audit::AuditError,
+    domain::{FieldErrors, MAX_ADDRESSES, MAX_WEBHOOKS},
     webhooks::WebhookError,
 };
 
@@ -43,6 +45,14 @@ impl From<WebhookError> for ApiError {
     fn from(error: WebhookError) -> Self {
         match error {
             WebhookError::NotFound => ApiError::not_found("webhook_not_found", "Webhook not found"),
+            WebhookError::Full => {
+                let mut errors = FieldErrors::new();
+                errors.add(
+                    "webhooks",
+                    format!("a shop has at most {MAX_WEBHOOKS} webhooks; delete one first"),
+                );
+                ApiError::validation(errors)
+            }
             WebhookError::Validation(errors) => ApiError::validation(errors),
             WebhookError::Store(error) => error.into(),
         }

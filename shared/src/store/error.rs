@@ -56,6 +56,8 @@ pub enum Conflict {
     OrderExists,
     /// A product with this id exists.
     ProductExists,
+    /// The shop has the most webhooks allowed.
+    WebhookLimit,
     /// Another transaction held one of the items; retry.
     TransactionConflict,
     /// The item to change is gone (a transaction's way of saying [`StoreError::NotFound`]).
@@ -83,6 +85,7 @@ impl Conflict {
             Conflict::CouponExists => "coupon_exists",
             Conflict::OrderExists => "order_exists",
             Conflict::ProductExists => "product_exists",
+            Conflict::WebhookLimit => "webhook_limit",
             Conflict::TransactionConflict => "transaction_conflict",
             Conflict::Absent => "not_found",
         }

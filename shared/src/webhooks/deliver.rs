@@ -144,10 +144,8 @@ impl WebhookWorker<'_> {
         // compiler's `Send` check ("FnOnce is not general enough") where it is spawned.
         let attempts: Vec<_> =
             webhooks.iter().map(|webhook| self.attempt(webhook, event, &body)).collect();
-        let outcomes: Vec<StoreResult<Outcome>> = stream::iter(attempts)
-            .buffer_unordered(CONCURRENT_DELIVERIES)
-            .collect()
-            .await;
+        let outcomes: Vec<StoreResult<Outcome>> =
+            stream::iter(attempts).buffer_unordered(CONCURRENT_DELIVERIES).collect().await;
         for outcome in outcomes {
             report.add(outcome?);
         }

@@ -12,7 +12,8 @@ use crate::{
         AttemptResult, AuditAction, AuditEntry, DeliveryRecord, FieldErrors, Timestamp, UrlPolicy,
         UserId, Webhook, WebhookId, WebhookInput,
     },
-    store::{Store, StoreError},
+    retry::{Attempt, with_retries},
+    store::{Conflict, Store, StoreError},
 };
 
 #[cfg(feature = "webhook-client")]
@@ -42,6 +43,9 @@ pub enum WebhookError {
     /// No such webhook.
     #[error("webhook not found")]
     NotFound,
+    /// The shop has [`crate::domain::MAX_WEBHOOKS`] webhooks.
+    #[error("too many webhooks")]
+    Full,
     /// Invalid fields.
     #[error(transparent)]
     Validation(#[from] FieldErrors),
@@ -96,7 +100,7 @@ impl Webhooks<'_> {
         }
         let details = serde_json::json!({ "url": webhook.url, "events": webhook.events });
         let audit = AuditEntry::new(actor, AuditAction::WebhookCreated, webhook.id, details, now);
-        self.store.create_webhook(&webhook, &audit).await?;
+        counted(|| self.store.create_webhook(&webhook, &audit)).await?;
         Ok(webhook)
     }
 
@@ -116,10 +120,7 @@ impl Webhooks<'_> {
             details,
             Timestamp::now(),
         );
-        match self.store.delete_webhook(webhook.id, &audit).await {
-            Err(StoreError::NotFound) => Err(WebhookError::NotFound),
-            other => Ok(other?),
-        }
+        counted(|| self.store.delete_webhook(webhook.id, &audit)).await
     }
 
     /// The delivery log of the webhook with the id in the path, newest event first.
@@ -132,6 +133,26 @@ impl Webhooks<'_> {
         let id: WebhookId = id.parse().map_err(|_| WebhookError::NotFound)?;
         self.store.find_webhook(id).await?.ok_or(WebhookError::NotFound)
     }
+}
+
+/// A write that moves the shared webhook count: cancelled by the database when another one
+/// held the count at the same moment, so it is tried again after a short pause (4 times).
+async fn counted<F, Fut>(write: F) -> Result<(), WebhookError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), StoreError>>,
+{
+    let done = with_retries(4, || async {
+        match write().await {
+            Ok(()) => Ok(Attempt::Done(())),
+            Err(StoreError::Conflict(Conflict::TransactionConflict)) => Ok(Attempt::Backoff),
+            Err(StoreError::Conflict(Conflict::WebhookLimit)) => Err(WebhookError::Full),
+            Err(StoreError::NotFound) => Err(WebhookError::NotFound),
+            Err(error) => Err(error.into()),
+        }
+    })
+    .await?;
+    done.ok_or(WebhookError::Store(StoreError::Conflict(Conflict::TransactionConflict)))
 }
 
 fn invalid_url(message: impl Into<String>) -> WebhookError {

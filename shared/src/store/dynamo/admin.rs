@@ -1,6 +1,6 @@
 //! Address books (`USER#<uid>/ADDRESSES`, one JSON list and a version), audit entries
 //! (`AUDIT#<id>/AUDIT`, listed through GSI1 `AUDIT` and, per action, GSI2 `AUDIT#<action>`,
-//! both sorted by id), webhooks (`WEBHOOK#<id>/WEBHOOK`, listed through GSI1 `WEBHOOKS`) and
+//! both sorted by id), webhooks (`WEBHOOK#<id>/WEBHOOK`, listed through GSI1 `WEBHOOKS`, counted in `WEBHOOKS/COUNT`) and
 //! their delivery log (`WEBHOOK#<id>/DELIVERY#<event id>`, expiring 30 days after the last
 //! attempt).
 
@@ -18,8 +18,8 @@ use super::{
 };
 use crate::{
     domain::{
-        Address, AuditEntry, DeliveryRecord, DeliveryState, EventId, Timestamp, UserId, Webhook,
-        WebhookEventType, WebhookId,
+        Address, AuditEntry, DeliveryRecord, DeliveryState, EventId, MAX_WEBHOOKS, Timestamp,
+        UserId, Webhook, WebhookEventType, WebhookId,
     },
     store::{
         AddressStore, AuditPage, AuditQuery, AuditStore, Claim, Conflict, DeliveryClaim,
@@ -223,7 +223,18 @@ impl WebhookStore for DynamoStore {
         let mut absent = Expression::default();
         let pk = absent.name("PK");
         let put = self.put(item, Some((&format!("attribute_not_exists({pk})"), absent)), None)?;
-        self.transact_actions(vec![put, self.audit_put(audit)?]).await
+        let mut below = Expression::default();
+        let (count_name, one, max) =
+            (below.name("n"), below.value(n(1)), below.value(n(MAX_WEBHOOKS.into())));
+        let count = self.update(
+            keys::ALL_WEBHOOKS.to_owned(),
+            keys::WEBHOOK_COUNT,
+            &format!("ADD {count_name} {one}"),
+            Some(&format!("attribute_not_exists({count_name}) OR {count_name} < {max}")),
+            below,
+            Some(Conflict::WebhookLimit),
+        )?;
+        self.transact_actions(vec![put, count, self.audit_put(audit)?]).await
     }
 
     async fn list_webhooks(&self) -> StoreResult<Vec<Webhook>> {
@@ -256,7 +267,18 @@ impl WebhookStore for DynamoStore {
             item: aws_sdk_dynamodb::types::TransactWriteItem::builder().delete(delete).build(),
             conflict: Some(Conflict::Absent),
         };
-        absent_is_not_found(self.transact_actions(vec![action, self.audit_put(audit)?]).await)
+        let mut fewer = Expression::default();
+        let (count_name, minus_one) = (fewer.name("n"), fewer.value(n(-1)));
+        let count = self.update(
+            keys::ALL_WEBHOOKS.to_owned(),
+            keys::WEBHOOK_COUNT,
+            &format!("ADD {count_name} {minus_one}"),
+            None,
+            fewer,
+            None,
+        )?;
+        let actions = vec![action, count, self.audit_put(audit)?];
+        absent_is_not_found(self.transact_actions(actions).await)
     }
 
     async fn claim_delivery(

@@ -151,8 +151,10 @@ pub(super) fn webhook(id: WebhookId) -> String {
 }
 /// The sort key of a webhook.
 pub(super) const WEBHOOK: &str = "WEBHOOK";
-/// GSI1's partition of every webhook.
+/// GSI1's partition of every webhook, and the partition of their count.
 pub(super) const ALL_WEBHOOKS: &str = "WEBHOOKS";
+/// The sort key of the number of webhooks (kept below the limit by the creating transaction).
+pub(super) const WEBHOOK_COUNT: &str = "COUNT";
 /// The delivery record of one event in its webhook's partition.
 pub(super) fn delivery(event: EventId) -> String {
     format!("{DELIVERY_PREFIX}{event}")

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::{
     domain::{
-        Address, AuditEntry, DeliveryRecord, DeliveryState, EventId, UserId, Webhook,
+        Address, AuditEntry, DeliveryRecord, DeliveryState, EventId, MAX_WEBHOOKS, UserId, Webhook,
         WebhookEventType, WebhookId,
     },
     store::{
@@ -65,6 +65,9 @@ impl AuditStore for MemoryStore {
 impl WebhookStore for MemoryStore {
     async fn create_webhook(&self, webhook: &Webhook, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
+        if inner.webhooks.len() >= MAX_WEBHOOKS as usize {
+            return Err(StoreError::Conflict(Conflict::WebhookLimit));
+        }
         inner.check_audit(audit)?;
         inner.webhooks.insert(webhook.id, webhook.clone());
         inner.audit(audit);
