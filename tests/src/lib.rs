@@ -17,6 +17,7 @@ use serde_json::Value;
 use shared::{
     AppState,
     auth::{TokenConfig, Tokens},
+    domain::{AuditAction, AuditEntry, Timestamp},
     notify::RecordingQueue,
     store::{MemoryStore, Store},
 };
@@ -43,6 +44,12 @@ pub async fn admin_token(state: &AppState) -> String {
     shared::auth::ensure_admin(state.store(), email, password).await.expect("admin created");
     let logged_in = state.accounts().login(email, password).await.expect("login");
     logged_in.tokens.access_token
+}
+
+/// The audit entry of an operator's role change of `user` to `role`.
+pub fn role_change(user: &shared::domain::User, role: shared::domain::Role) -> AuditEntry {
+    let details = serde_json::json!({ "from": user.role, "to": role, "by": "operator" });
+    AuditEntry::new(user.id, AuditAction::AccountRoleChanged, user.id, details, Timestamp::now())
 }
 
 /// Registers a customer in `state`'s store and returns an access token for them.
@@ -276,7 +283,7 @@ impl TestApp {
     /// `create-admin` does.
     pub async fn set_role(&self, id: shared::domain::UserId, role: shared::domain::Role) {
         let user = self.store.find_user(id).await.expect("read").expect("exists");
-        self.store.set_role(&user, role).await.expect("role set");
+        self.store.set_role(&user, role, &role_change(&user, role)).await.expect("role set");
     }
 
     /// Registers a customer and returns the reply.

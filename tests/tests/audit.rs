@@ -1,6 +1,7 @@
 //! The admin audit trail: every admin write leaves exactly one entry, written atomically with
 //! the change (a refused write leaves none; a write whose entry cannot be stored changes
-//! nothing), listed newest first to admins only, on both stores.
+//! nothing), listed newest first to admins only, on both stores; the operator's bootstrap of
+//! accounts too.
 
 use axum::http::StatusCode;
 use e2e::{TestApp, both_stores};
@@ -82,6 +83,7 @@ async fn every_admin_write_records_one_entry_newest_first(app: TestApp) {
             "coupon.created",
             "product.updated",
             "product.created",
+            "account.registered",
         ]
     );
     for entry in &all {
@@ -103,6 +105,9 @@ async fn every_admin_write_records_one_entry_newest_first(app: TestApp) {
     assert_eq!(all[5]["details"], json!({ "role": "prime_customer" }));
     assert_eq!(all[10]["details"]["skus"], json!(["AUD-1"]));
     assert!(!all[2].to_string().contains("whsec_"), "no secret in the trail");
+    // The oldest: the admin itself, created by the operator (the test's `ensure_admin`).
+    assert_eq!(all[11]["target_id"].as_str().map(str::to_owned), admin_id);
+    assert_eq!(all[11]["details"], json!({ "role": "admin", "by": "operator" }));
 
     // Filter by action, and page with the cursor.
     let created = entries(&app, &admin, "?action=product.created").await;
@@ -141,7 +146,7 @@ async fn refused_writes_leave_no_entry_and_only_admins_read_the_trail(app: TestA
     app.post("/admin/webhooks", Some(&admin), hook).await.assert_invalid("url");
     assert_eq!(
         actions(&entries(&app, &admin, "").await),
-        ["product.created", "product.created", "coupon.created"]
+        ["product.created", "product.created", "coupon.created", "account.registered"]
     );
 
     assert_eq!(app.get("/admin/audit", None).await.status, StatusCode::UNAUTHORIZED);
@@ -198,7 +203,36 @@ async fn a_write_whose_entry_fails_does_not_happen(app: TestApp) {
     assert_eq!(page.entries, vec![entry]);
 }
 
+/// The operator's bootstrap (`create-admin`, `SHOP_ADMIN_*`, `--demo`) has no admin acting:
+/// its creations and role changes are recorded with the account as its own actor.
+async fn the_operators_creations_and_promotions_are_in_the_trail(app: TestApp) {
+    let admin = app.admin().await;
+    let store = app.store.as_ref();
+    let registered = app.register("promoted@shop.test", "a-good-password").await;
+    let promoted = registered.json["user"]["id"].as_str().expect("as set up").to_owned();
+    let (customer, _) = app.login("promoted@shop.test", "a-good-password").await;
+    assert_eq!(app.get("/admin/audit", Some(&customer)).await.status, StatusCode::FORBIDDEN);
+    let ensure = |email, password| shared::auth::ensure_admin(store, email, password);
+    assert_eq!(ensure("promoted@shop.test", "a-good-password").await.ok(), Some("role changed"));
+    assert_eq!(ensure("promoted@shop.test", "a-good-password").await.ok(), Some("exists"));
+    app.register("victim@shop.test", "a-good-password").await;
+    assert!(ensure("victim@shop.test", "not-its-password").await.is_err(), "not promoted");
+
+    let all = entries(&app, &admin, "").await;
+    assert_eq!(actions(&all), ["account.role_changed", "account.registered"]);
+    assert_eq!(
+        (all[0]["actor_id"].as_str(), all[0]["target_id"].as_str()),
+        (Some(&*promoted), Some(&*promoted))
+    );
+    assert_eq!(all[0]["details"], json!({ "from": "customer", "to": "admin", "by": "operator" }));
+    assert_eq!(all[1]["details"], json!({ "role": "admin", "by": "operator" }));
+    // The promotion reached the live session: it reads the trail now.
+    let now = entries(&app, &customer, "?action=account.role_changed").await;
+    assert_eq!(now.len(), 1);
+}
+
 both_stores!(
+    the_operators_creations_and_promotions_are_in_the_trail,
     every_admin_write_records_one_entry_newest_first,
     refused_writes_leave_no_entry_and_only_admins_read_the_trail,
     a_write_whose_entry_fails_does_not_happen,

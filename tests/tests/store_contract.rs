@@ -325,15 +325,33 @@ async fn set_role_changes_both_views_of_the_user(app: TestApp) {
     let store = app.store.as_ref();
     let carol = record("carol@shop.test");
     store.create_user(&carol, None).await.expect("created");
-    store.set_role(&carol.user, Role::Admin).await.expect("role set");
+    store
+        .set_role(&carol.user, Role::Admin, &e2e::role_change(&carol.user, Role::Admin))
+        .await
+        .expect("role set");
     let by_id = store.find_user(carol.user.id).await.expect("read").expect("exists");
     let by_email =
         store.find_user_by_email(&carol.user.email).await.expect("read").expect("exists");
     assert_eq!((by_id.role, by_email.user.role), (Role::Admin, Role::Admin));
     assert_eq!(by_email.password_hash, carol.password_hash);
+    // With its audit entry; one whose entry cannot be stored (its id taken) changes nothing.
+    let entry = e2e::role_change(&by_id, Role::Customer);
+    store.set_role(&by_id, Role::Customer, &entry).await.expect("role set");
+    assert!(store.set_role(&by_id, Role::PrimeCustomer, &entry).await.is_err());
+    let kept = store.find_user(carol.user.id).await.expect("read").expect("exists");
+    assert_eq!(kept.role, Role::Customer);
+    let query = shared::store::AuditQuery { action: None, after: None, limit: 10 };
+    let trail = store.audit_entries(&query).await.expect("read").entries;
+    assert_eq!(
+        trail.iter().map(|e| e.details["to"].clone()).collect::<Vec<_>>(),
+        ["customer", "admin"]
+    );
 
     let ghost = record("ghost@shop.test");
-    let error = store.set_role(&ghost.user, Role::Admin).await.expect_err("absent");
+    let error = store
+        .set_role(&ghost.user, Role::Admin, &e2e::role_change(&ghost.user, Role::Admin))
+        .await
+        .expect_err("absent");
     assert!(matches!(error, StoreError::NotFound), "{error:?}");
     assert_eq!(store.find_user_by_email(&ghost.user.email).await.expect("read"), None);
 }
@@ -362,19 +380,32 @@ async fn a_session_holds_the_accounts_current_role(app: TestApp) {
     store.create_session(&first, guard()).await.expect("created");
     store.create_session(&second, guard()).await.expect("created");
 
-    store.set_role(&dave.user, Role::Admin).await.expect("promoted");
+    store
+        .set_role(&dave.user, Role::Admin, &e2e::role_change(&dave.user, Role::Admin))
+        .await
+        .expect("promoted");
     let now = Timestamp::now();
     for s in [&first, &second] {
         let stored = read_session(store, dave.user.id, s.id, now).await.expect("live");
         assert_eq!(stored.role, Role::Admin);
     }
-    store.set_role(&dave.user, Role::Customer).await.expect("demoted");
+    store
+        .set_role(&dave.user, Role::Customer, &e2e::role_change(&dave.user, Role::Customer))
+        .await
+        .expect("demoted");
     let stored = read_session(store, dave.user.id, first.id, now).await.expect("live");
     assert_eq!(stored.role, Role::Customer);
 
     // A session read before a role change is not opened with the old role.
     let stale = session(&dave.user, 3600);
-    store.set_role(&dave.user, Role::PrimeCustomer).await.expect("changed");
+    store
+        .set_role(
+            &dave.user,
+            Role::PrimeCustomer,
+            &e2e::role_change(&dave.user, Role::PrimeCustomer),
+        )
+        .await
+        .expect("changed");
     assert_eq!(conflict(store.create_session(&stale, guard()).await), Conflict::RoleChanged);
     assert_eq!(read_session(store, dave.user.id, stale.id, now).await, None);
     // Nor for an account that does not exist.

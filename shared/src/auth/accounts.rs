@@ -308,7 +308,8 @@ pub async fn ensure_admin(
 
 /// Creates the account `email` with `role` if absent (`"created"`), leaves it if it has the
 /// role (`"exists"`), or gives it the role when `password` is that account's password
-/// (`"role changed"`); an account whose password differs keeps its role (403).
+/// (`"role changed"`); an account whose password differs keeps its role (403). A creation or a
+/// role change is in the audit trail (`"by": "operator"`, the account itself as actor).
 pub async fn ensure_account(
     store: &dyn Store,
     email: &str,
@@ -332,15 +333,24 @@ pub async fn ensure_account(
                     "an account with this e-mail exists and the password given is not its password; role not changed",
                 ));
             }
-            store.set_role(&record.user, role).await?;
+            let details =
+                serde_json::json!({ "from": record.user.role, "to": role, "by": "operator" });
+            let audit = operator_entry(&record.user, AuditAction::AccountRoleChanged, details);
+            store.set_role(&record.user, role, &audit).await?;
             Ok("role changed")
         }
         None => {
             let password_hash = PasswordHasher.hash(password).await?;
             let user = User { id: UserId::new(), email, role, created_at: Timestamp::now() };
-            // An operator's bootstrap (create-admin, demo data), not an API write: no actor.
-            store.create_user(&UserRecord { user, password_hash }, None).await?;
+            let details = serde_json::json!({ "role": role, "by": "operator" });
+            let audit = operator_entry(&user, AuditAction::AccountRegistered, details);
+            store.create_user(&UserRecord { user, password_hash }, Some(&audit)).await?;
             Ok("created")
         }
     }
+}
+
+/// An operator's change to `account`: no admin acts, so the account is its own actor.
+fn operator_entry(account: &User, action: AuditAction, details: serde_json::Value) -> AuditEntry {
+    AuditEntry::new(account.id, action, account.id, details, Timestamp::now())
 }

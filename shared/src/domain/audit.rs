@@ -24,8 +24,10 @@ pub enum AuditAction {
     CouponDeleted,
     /// `order.status_changed`
     OrderStatusChanged,
-    /// `account.registered` (an account with a privileged role, registered by an admin)
+    /// `account.registered` (an account an admin registers, or an operator's bootstrap)
     AccountRegistered,
+    /// `account.role_changed` (by an operator's bootstrap: `create-admin`, `SHOP_ADMIN_*`)
+    AccountRoleChanged,
     /// `webhook.created`
     WebhookCreated,
     /// `webhook.deleted`
@@ -34,7 +36,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for validation messages and documentation.
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 11] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -43,6 +45,7 @@ impl AuditAction {
         Self::CouponDeleted,
         Self::OrderStatusChanged,
         Self::AccountRegistered,
+        Self::AccountRoleChanged,
         Self::WebhookCreated,
         Self::WebhookDeleted,
     ];
@@ -58,6 +61,7 @@ impl AuditAction {
             Self::CouponDeleted => "coupon.deleted",
             Self::OrderStatusChanged => "order.status_changed",
             Self::AccountRegistered => "account.registered",
+            Self::AccountRoleChanged => "account.role_changed",
             Self::WebhookCreated => "webhook.created",
             Self::WebhookDeleted => "webhook.deleted",
         }
@@ -108,7 +112,8 @@ pub struct AuditEntry {
     pub id: AuditId,
     /// When (UTC).
     pub at: Timestamp,
-    /// The admin.
+    /// The admin; for an operator's bootstrap (no admin acting), the account itself, with
+    /// `"by": "operator"` in the details.
     pub actor_id: UserId,
     /// What was done.
     pub action: AuditAction,

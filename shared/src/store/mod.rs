@@ -46,8 +46,9 @@ pub trait UserStore: Send + Sync {
     /// The account by id.
     async fn find_user(&self, id: UserId) -> StoreResult<Option<User>>;
     /// Changes an account's role, and the role held by each of its live sessions, so the
-    /// change takes effect at the next request; [`StoreError::NotFound`] when it does not exist.
-    async fn set_role(&self, user: &User, role: Role) -> StoreResult<()>;
+    /// change takes effect at the next request, with its audit entry; [`StoreError::NotFound`]
+    /// when it does not exist.
+    async fn set_role(&self, user: &User, role: Role, audit: &AuditEntry) -> StoreResult<()>;
     /// What a login needs (one read): the account by e-mail and the e-mail's failed logins.
     async fn find_login(&self, email: &Email) -> StoreResult<LoginRecord>;
     /// Counts a failed login for `email` (an account or not), atomically: in the open window,

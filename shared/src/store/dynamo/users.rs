@@ -114,7 +114,7 @@ impl DynamoStore {
     }
 
     /// One attempt at a role change: `Ok(false)` when a login or logout raced it.
-    async fn try_set_role(&self, user: &User, role: Role) -> StoreResult<bool> {
+    async fn try_set_role(&self, user: &User, role: Role, audit: &AuditEntry) -> StoreResult<bool> {
         let email =
             self.get(keys::email(&user.email), keys::EMAIL).await?.ok_or(StoreError::NotFound)?;
         if email.s("user_id")? != user.id.to_string() {
@@ -125,10 +125,14 @@ impl DynamoStore {
         let generation = email.0.get("session_gen").cloned();
         let sessions = self.session_keys(user.id).await?;
         let mut actions = self.account_role_actions(user, role, generation)?;
-        let mut batches = Vec::new();
+        let mut rest = Vec::new();
         for sk in sessions {
             let key = (keys::user(user.id), sk);
-            let action = set_role_action(&self.table, key, role, "attribute_exists(PK)", &[])?;
+            rest.push(set_role_action(&self.table, key, role, "attribute_exists(PK)", &[])?);
+        }
+        rest.push(self.audit_put(audit)?.item);
+        let mut batches = Vec::new();
+        for action in rest {
             if actions.len() == MAX_ACTIONS {
                 batches.push(std::mem::take(&mut actions));
             }
@@ -136,7 +140,8 @@ impl DynamoStore {
         }
         batches.push(actions);
         // The first transaction holds the account and up to 98 sessions: an account with more
-        // sessions than that has the rest updated right after (each still conditional).
+        // sessions than that has the rest updated right after (each still conditional). The
+        // audit entry goes in the last one, so a retry after a later batch failed records once.
         for batch in batches {
             match transact(self, batch).await {
                 Ok(()) => {}
@@ -183,9 +188,9 @@ impl UserStore for DynamoStore {
         item.map(|item| User::try_from(&item)).transpose()
     }
 
-    async fn set_role(&self, user: &User, role: Role) -> StoreResult<()> {
+    async fn set_role(&self, user: &User, role: Role, audit: &AuditEntry) -> StoreResult<()> {
         for _ in 0..ROLE_CHANGE_ATTEMPTS {
-            if self.try_set_role(user, role).await? {
+            if self.try_set_role(user, role, audit).await? {
                 return Ok(());
             }
         }

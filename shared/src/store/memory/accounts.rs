@@ -47,12 +47,16 @@ impl UserStore for MemoryStore {
         Ok(record.map(|r| r.user.clone()))
     }
 
-    async fn set_role(&self, user: &User, role: Role) -> StoreResult<()> {
+    async fn set_role(&self, user: &User, role: Role, audit: &AuditEntry) -> StoreResult<()> {
         let mut inner = self.lock();
-        match inner.users.get_mut(&user.email) {
-            Some(record) if record.user.id == user.id => record.user.role = role,
-            _ => return Err(StoreError::NotFound),
+        if inner.users.get(&user.email).is_none_or(|record| record.user.id != user.id) {
+            return Err(StoreError::NotFound);
         }
+        inner.check_audit(audit)?;
+        if let Some(record) = inner.users.get_mut(&user.email) {
+            record.user.role = role;
+        }
+        inner.audit(audit);
         for session in inner.sessions.values_mut() {
             if session.user_id == user.id {
                 session.role = role;
