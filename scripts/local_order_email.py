@@ -29,24 +29,37 @@ def call(api, method, path, body=None, token=None):
         return response.status, json.load(response)
 
 
-def main():
-    api, admin_email, admin_password, outbox = sys.argv[1:]
-    outbox = pathlib.Path(outbox)
-    _, login = call(api, "POST", "/auth/login", {"email": admin_email, "password": admin_password})
-    admin = login["tokens"]["access_token"]
+def login(api, email, password):
+    """An access token for the account."""
+    _, answer = call(api, "POST", "/auth/login", {"email": email, "password": password})
+    return answer["tokens"]["access_token"]
+
+
+def place_order(api, admin, name, price, prefix, address=None):
+    """An admin's new product (3 units at `price`) of which a new customer, who first saves
+    `address` when one is given, orders 2. Returns the customer's e-mail and the order."""
     suffix = uuid.uuid4().hex[:12]
     _, created = call(api, "POST", "/products/create_product", {
-        "name": "Tasse « Café » <fine> & co", "category": "e2e",
-        "variants": [{"sku": f"EML-{suffix}", "stock": 3, "price": "12.50"}],
+        "name": name, "category": "e2e",
+        "variants": [{"sku": f"{prefix}-{suffix}", "stock": 3, "price": price}],
     }, admin)
-    customer = f"eml-{suffix}@shop.test"
+    customer = f"{prefix.lower()}-{suffix}@shop.test"
     call(api, "POST", "/auth/register", {"email": customer, "password": "a-good-password"})
-    _, login = call(api, "POST", "/auth/login", {"email": customer, "password": "a-good-password"})
-    token = login["tokens"]["access_token"]
+    token = login(api, customer, "a-good-password")
+    if address:
+        call(api, "POST", "/account/addresses", address, token)
     call(api, "POST", "/cart/add_item", {"product_id": created["product"]["id"], "quantity": 2}, token)
     status, placed = call(api, "POST", "/orders/create", {}, token)
     assert status == 201, (status, placed)
-    order = placed["order"]["id"]
+    return customer, placed["order"]
+
+
+def main():
+    api, admin_email, admin_password, outbox = sys.argv[1:]
+    outbox = pathlib.Path(outbox)
+    admin = login(api, admin_email, admin_password)
+    customer, placed = place_order(api, admin, "Tasse « Café » <fine> & co", "12.50", "EML")
+    order = placed["id"]
 
     path = outbox / f"{order}-placed.eml"
     for _ in range(100):

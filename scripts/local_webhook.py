@@ -9,18 +9,16 @@ usage: local_webhook.py API_URL ADMIN_EMAIL ADMIN_PASSWORD
 
 import json
 import sys
-import uuid
 
-from local_order_email import call
+from local_order_email import call, login, place_order
 from webhook_receiver import Receiver, verify
 
 
 def main():
     api, admin_email, admin_password = sys.argv[1:]
-    _, login = call(api, "POST", "/auth/login", {"email": admin_email, "password": admin_password})
-    admin = login["tokens"]["access_token"]
+    admin = login(api, admin_email, admin_password)
     # Start from no webhooks (earlier checks may have left some, to unreachable receivers, and
-    # an event's webhooks are called one after the other).
+    # a shop keeps at most 16).
     _, existing = call(api, "GET", "/admin/webhooks", token=admin)
     for hook in existing["webhooks"]:
         call(api, "DELETE", f"/admin/webhooks/{hook['id']}", token=admin)
@@ -30,22 +28,9 @@ def main():
     assert status == 201, (status, created)
     secret, webhook = created["secret"], created["webhook"]["id"]
 
-    suffix = uuid.uuid4().hex[:12]
-    _, product = call(api, "POST", "/products/create_product", {
-        "name": "Webhook mug", "category": "e2e",
-        "variants": [{"sku": f"WH-{suffix}", "stock": 3, "price": "7.25"}],
-    }, admin)
-    customer = f"wh-{suffix}@shop.test"
-    call(api, "POST", "/auth/register", {"email": customer, "password": "a-good-password"})
-    _, login = call(api, "POST", "/auth/login", {"email": customer, "password": "a-good-password"})
-    token = login["tokens"]["access_token"]
-    call(api, "POST", "/account/addresses", {
+    _, order = place_order(api, admin, "Webhook mug", "7.25", "WH", address={
         "full_name": "Wanda Hook", "line1": "9 Quay St", "city": "Galway",
-        "postal_code": "H91 A2B3", "country": "ie"}, token)
-    call(api, "POST", "/cart/add_item", {"product_id": product["product"]["id"], "quantity": 2}, token)
-    status, placed = call(api, "POST", "/orders/create", {}, token)
-    assert status == 201, (status, placed)
-    order = placed["order"]
+        "postal_code": "H91 A2B3", "country": "ie"})
     assert order["shipping_address"]["city"] == "Galway", order
 
     received = receiver.wait_for(2, 30)
