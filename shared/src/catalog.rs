@@ -138,7 +138,8 @@ impl Catalog<'_> {
             let next = current.apply(patch.clone(), now);
             // One action of the transaction is the audit entry.
             current.check_update_size(&next, MAX_TRANSACTION_ACTIONS - 1)?;
-            let audit = audit(actor, AuditAction::ProductUpdated, &next, now);
+            let mut audit = audit(actor, AuditAction::ProductUpdated, &next, now);
+            audit.details["changes"] = current.changes_to(&next);
             written(self.store.replace_product(&current, &next, &audit).await, next)
         })
         .await?;

@@ -4,7 +4,7 @@
 use crate::{
     domain::{
         AuditAction, AuditEntry, Coupon, CouponCode, CouponInput, FieldErrors, Role, Timestamp,
-        UserId,
+        UserId, field_changes,
     },
     store::{Conflict, Store, StoreError},
 };
@@ -72,7 +72,12 @@ impl Coupons<'_> {
         let code = CouponCode::parse(code).map_err(|_| CouponError::NotFound)?;
         let current = self.store.find_coupon(&code).await?.ok_or(CouponError::NotFound)?;
         let next = current.parse_update(input)?;
-        let audit = audit(actor, AuditAction::CouponUpdated, &next);
+        let mut audit = audit(actor, AuditAction::CouponUpdated, &next);
+        // Each changed setting with its old and new value (the use count is not a setting).
+        let (before, after) = (serde_json::to_value(&current), serde_json::to_value(&next));
+        if let (Ok(before), Ok(after)) = (before, after) {
+            audit.details["changes"] = field_changes(&before, &after, &["uses", "code"]).into();
+        }
         self.store.update_coupon(&next, &audit).await?;
         Ok(next)
     }

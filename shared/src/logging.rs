@@ -1,6 +1,10 @@
 //! Log set-up for the Lambda functions: one `tracing` subscriber that follows Lambda's
-//! advanced logging controls (`AWS_LAMBDA_LOG_FORMAT=JSON`, `AWS_LAMBDA_LOG_LEVEL`), or
-//! `RUST_LOG` holding a single level, `INFO` by default.
+//! advanced logging controls (`AWS_LAMBDA_LOG_FORMAT=JSON`) and filters at `LOG_LEVEL` (the
+//! template's LogLevel), else `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, `INFO` by default.
+//!
+//! The template leaves Lambda's own filter at TRACE and sets `LOG_LEVEL`: Lambda reads a JSON
+//! line without a `level` (every embedded-metric line) as INFO and would drop it under WARN,
+//! so the functions filter their own log lines and Lambda filters nothing.
 //!
 //! Levels only, no per-module directives: a level filter needs no regular-expression engine,
 //! which keeps one out of every function (together with dropping the SSO and
@@ -8,11 +12,13 @@
 
 use tracing_subscriber::filter::LevelFilter;
 
-/// The level named by `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else `INFO`. Lambda's own
+/// The level named by `LOG_LEVEL`, else `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else `INFO`. Lambda's own
 /// names (`TRACE` … `FATAL`) and tracing's (`trace` … `error`, `off`) are both understood; an
 /// unknown value means `INFO`.
 pub fn level_from(lookup: impl Fn(&str) -> Option<String>) -> LevelFilter {
-    let value = lookup("AWS_LAMBDA_LOG_LEVEL").or_else(|| lookup("RUST_LOG"));
+    let value = lookup("LOG_LEVEL")
+        .or_else(|| lookup("AWS_LAMBDA_LOG_LEVEL"))
+        .or_else(|| lookup("RUST_LOG"));
     match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
         Some("fatal") => LevelFilter::ERROR,
         Some(other) => other.parse().unwrap_or(LevelFilter::INFO),
@@ -88,6 +94,9 @@ mod tests {
     #[test]
     fn lambdas_level_wins_over_rust_log_and_info_is_the_default() {
         assert_eq!(level(&[]), LevelFilter::INFO);
+        // The template's LOG_LEVEL wins over Lambda's filter, which it leaves at TRACE.
+        let deployed = [("LOG_LEVEL", "WARN"), ("AWS_LAMBDA_LOG_LEVEL", "TRACE")];
+        assert_eq!(level(&deployed), LevelFilter::WARN);
         assert_eq!(level(&[("RUST_LOG", "debug")]), LevelFilter::DEBUG);
         assert_eq!(
             level(&[("RUST_LOG", "debug"), ("AWS_LAMBDA_LOG_LEVEL", "WARN")]),

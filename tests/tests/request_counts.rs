@@ -156,28 +156,32 @@ async fn a_checkout_is_one_cart_read_one_batch_read_and_one_transaction() {
 }
 
 #[tokio::test]
-async fn a_login_costs_two_requests_and_a_failure_two() {
+async fn a_login_costs_two_requests_a_failure_one_and_a_refusal_one() {
     let (app, counter) = counted_app().await;
     app.register("count@shop.test", "a-good-password").await;
     let login = |password: &'static str| {
         app.post("/auth/login", None, json!({ "email": "count@shop.test", "password": password }))
     };
 
-    // Success: one BatchGetItem (account + failed logins), one transaction (session, account's
-    // session generation, clearing failures) — as many requests as before the lockout existed.
+    // Success: one UpdateItem (counts the attempt on the account's e-mail item and returns it,
+    // hash included), one transaction (session, account's session generation and clearing the
+    // count) — as many requests as before attempts were counted ahead of the hash.
     counter.take();
     assert_eq!(login("a-good-password").await.status, StatusCode::OK);
     assert_eq!(counter.take(), 2, "successful login");
 
-    // Failure: the read and one UpdateItem counting it.
+    // A failure that opens a window, and one that counts in it: the one UpdateItem.
     assert_eq!(login("wrong").await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(counter.take(), 2, "failed login");
+    assert_eq!(counter.take(), 1, "failed login, no window open");
+    assert_eq!(login("wrong").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(counter.take(), 1, "failed login in an open window");
 
     // A success after failures clears them in the same transaction: still two.
     assert_eq!(login("a-good-password").await.status, StatusCode::OK);
     assert_eq!(counter.take(), 2, "successful login after a failure");
 
-    // A locked account is refused after the read alone (no hashing, no write).
+    // A locked account is refused by the refused step alone (it returns the item): no
+    // hashing, no second request.
     for _ in 0..10 {
         login("wrong").await;
     }

@@ -9,9 +9,9 @@ use shared::{
         Role, SessionId, Sku, StoredHash, Timestamp, TokenId, User, UserId, checkout,
     },
     store::{
-        Claim, EmailClaim, EmailMarker, IdempotencyRecord, ListStart, LoginFailures, NewOrder,
-        OrderQuery, OrderScope, ProductQuery, RotateOutcome, Rotation, Session, SessionGuard,
-        StatusChange, StoreError, StoredCart, UserRecord, sort_key,
+        Claim, EmailClaim, EmailMarker, IdempotencyRecord, ListStart, LoginAdmission,
+        LoginFailures, NewOrder, OrderQuery, OrderScope, ProductQuery, RotateOutcome, Rotation,
+        Session, StatusChange, StoreError, StoredCart, UserRecord, sort_key,
     },
 };
 
@@ -53,16 +53,12 @@ fn audit() -> shared::domain::AuditEntry {
     )
 }
 
-fn guard() -> SessionGuard {
-    SessionGuard { max_failures: 3, now: Timestamp::now() }
-}
-
 /// A stored account (unique e-mail per call) and a live session of it.
 async fn account_session(store: &dyn shared::store::Store, lifetime_seconds: i64) -> Session {
     let account = record(&format!("s-{}@shop.test", UserId::new()).to_lowercase());
     store.create_user(&account, None).await.expect("account");
     let s = session(&account.user, lifetime_seconds);
-    store.create_session(&s, guard()).await.expect("created");
+    store.create_session(&s).await.expect("created");
     s
 }
 
@@ -368,7 +364,7 @@ async fn a_session_is_found_until_it_expires(app: TestApp) {
     // Found only under its own user: a token naming another `sub` finds nothing.
     assert_eq!(read_session(store, UserId::new(), live.id, now).await, None);
 
-    assert_eq!(conflict(store.create_session(&live, guard()).await), Conflict::SessionExists);
+    assert_eq!(conflict(store.create_session(&live).await), Conflict::SessionExists);
 }
 
 async fn a_session_holds_the_accounts_current_role(app: TestApp) {
@@ -377,8 +373,8 @@ async fn a_session_holds_the_accounts_current_role(app: TestApp) {
     store.create_user(&dave, None).await.expect("created");
     let first = session(&dave.user, 3600);
     let second = session(&dave.user, 3600);
-    store.create_session(&first, guard()).await.expect("created");
-    store.create_session(&second, guard()).await.expect("created");
+    store.create_session(&first).await.expect("created");
+    store.create_session(&second).await.expect("created");
 
     store
         .set_role(&dave.user, Role::Admin, &e2e::role_change(&dave.user, Role::Admin))
@@ -406,75 +402,103 @@ async fn a_session_holds_the_accounts_current_role(app: TestApp) {
         )
         .await
         .expect("changed");
-    assert_eq!(conflict(store.create_session(&stale, guard()).await), Conflict::RoleChanged);
+    assert_eq!(conflict(store.create_session(&stale).await), Conflict::RoleChanged);
     assert_eq!(read_session(store, dave.user.id, stale.id, now).await, None);
     // Nor for an account that does not exist.
     let ghost = session(&record("ghost@shop.test").user, 3600);
-    assert_eq!(conflict(store.create_session(&ghost, guard()).await), Conflict::RoleChanged);
+    assert_eq!(conflict(store.create_session(&ghost).await), Conflict::RoleChanged);
 }
 
-async fn failed_logins_count_in_one_window_and_lock_new_sessions(app: TestApp) {
+fn admitted(admission: LoginAdmission) -> (bool, u32, Timestamp) {
+    match admission {
+        LoginAdmission::Admitted { account, attempts } => {
+            (account.is_some(), attempts.count, attempts.window_ends)
+        }
+        LoginAdmission::Locked { retry_after_seconds } => {
+            panic!("locked for {retry_after_seconds} s")
+        }
+    }
+}
+
+async fn login_attempts_count_in_one_window_and_a_session_clears_them(app: TestApp) {
     let store = app.store.as_ref();
-    let erin = record("erin@shop.test");
+    let erin = record(&format!("erin-{}@shop.test", UserId::new()).to_lowercase());
     store.create_user(&erin, None).await.expect("created");
     let email = &erin.user.email;
     let start = Timestamp::now();
-    assert_eq!(store.find_login(email).await.expect("read").failures, None);
-    assert_eq!(store.find_login(email).await.expect("read").account, Some(erin.clone()));
-
-    let first = store.record_login_failure(email, None, start, 60).await.expect("counted");
-    assert_eq!(first, LoginFailures { count: 1, window_ends: start.plus_seconds(60) });
-    let third = {
-        // The hint is only a hint: a wrong one gives the same count.
-        store
-            .record_login_failure(email, Some(first), start.plus_seconds(1), 60)
-            .await
-            .expect("counted");
-        store.record_login_failure(email, None, start.plus_seconds(2), 60).await.expect("counted")
-    };
-    // Later failures count in the window the first one opened.
-    assert_eq!(third, LoginFailures { count: 3, window_ends: start.plus_seconds(60) });
-    assert_eq!(store.find_login(email).await.expect("read").failures, Some(third));
-
-    // Locked (3 of 3): no session opens, and the failures stay.
+    // An admitted attempt carries the account, hash included.
+    match store.admit_login(email, start, 3, 60).await.expect("admit") {
+        LoginAdmission::Admitted { account, attempts } => {
+            assert_eq!(account, Some(erin.clone()));
+            assert_eq!(attempts, LoginFailures { count: 1, window_ends: start.plus_seconds(60) });
+        }
+        locked => panic!("{locked:?}"),
+    }
+    // Later attempts count in the window the first one opened, up to the limit.
+    for (second, count) in [(1, 2), (2, 3)] {
+        let at = start.plus_seconds(second);
+        let admission = store.admit_login(email, at, 3, 60).await.expect("admit");
+        assert_eq!(admitted(admission), (true, count, start.plus_seconds(60)));
+    }
+    // At the limit: refused until the window ends, without counting.
+    for _ in 0..2 {
+        let refused = store.admit_login(email, start.plus_seconds(3), 3, 60).await.expect("admit");
+        assert_eq!(refused, LoginAdmission::Locked { retry_after_seconds: 57 });
+    }
+    // After the window, a new one opens.
+    let later = start.plus_seconds(61);
+    let admission = store.admit_login(email, later, 3, 60).await.expect("admit");
+    assert_eq!(admitted(admission), (true, 1, start.plus_seconds(121)));
+    // A session (a login that succeeded) clears the count: the next attempt opens a window.
     let s = session(&erin.user, 3600);
-    let locked = SessionGuard { max_failures: 3, now: start.plus_seconds(3) };
-    assert_eq!(conflict(store.create_session(&s, locked).await), Conflict::LoginLocked);
-    assert_eq!(read_session(store, erin.user.id, s.id, start).await, None);
-    // Under a higher limit it opens, and clears the failures.
-    let lenient = SessionGuard { max_failures: 4, now: start.plus_seconds(3) };
-    store.create_session(&s, lenient).await.expect("opened");
-    assert_eq!(store.find_login(email).await.expect("read").failures, None);
+    store.create_session(&s).await.expect("opened");
+    let after = start.plus_seconds(62);
+    let admission = store.admit_login(email, after, 3, 60).await.expect("admit");
+    assert_eq!(admitted(admission), (true, 1, start.plus_seconds(122)));
 
-    // After the window a failure opens a new one; an unknown e-mail counts the same way.
-    let reopened = store.record_login_failure(email, None, start, 60).await.expect("counted");
-    let fresh = store
-        .record_login_failure(email, Some(reopened), start.plus_seconds(61), 60)
-        .await
-        .expect("counted");
-    assert_eq!(fresh, LoginFailures { count: 1, window_ends: start.plus_seconds(121) });
-    let nobody = Email::parse("nobody@shop.test").expect("email");
-    store.record_login_failure(&nobody, Some(third), start, 60).await.expect("counted");
-    let read = store.find_login(&nobody).await.expect("read");
-    assert_eq!((read.account, read.failures.map(|f| f.count)), (None, Some(1)));
+    // An address without an account counts the same way, and locks the same way.
+    let nobody =
+        Email::parse(&format!("nobody-{}@shop.test", UserId::new()).to_lowercase()).expect("email");
+    for count in 1..=3 {
+        let admission = store.admit_login(&nobody, start, 3, 60).await.expect("admit");
+        assert_eq!(admitted(admission), (false, count, start.plus_seconds(60)));
+    }
+    let refused = store.admit_login(&nobody, start.plus_seconds(10), 3, 60).await.expect("admit");
+    assert_eq!(refused, LoginAdmission::Locked { retry_after_seconds: 50 });
+    // Another address is not affected by either.
+    let other = record(&format!("other-{}@shop.test", UserId::new()).to_lowercase());
+    store.create_user(&other, None).await.expect("created");
+    let admission = store.admit_login(&other.user.email, start, 3, 60).await.expect("admit");
+    assert_eq!(admitted(admission), (true, 1, start.plus_seconds(60)));
 }
 
-async fn concurrent_login_failures_are_all_counted(app: TestApp) {
-    let email = Email::parse("frank@shop.test").expect("email");
+/// 24 attempts at once against a limit of 5, for an account and for an unknown address:
+/// exactly 5 are admitted (counts 1 to 5), the others refused.
+async fn concurrent_login_attempts_never_pass_the_limit(app: TestApp) {
+    let account = record(&format!("frank-{}@shop.test", UserId::new()).to_lowercase());
+    app.store.create_user(&account, None).await.expect("created");
+    let unknown =
+        Email::parse(&format!("ghost-{}@shop.test", UserId::new()).to_lowercase()).expect("email");
     let now = Timestamp::now();
-    let mut racers = tokio::task::JoinSet::new();
-    let open = LoginFailures { count: 1, window_ends: now.plus_seconds(900) };
-    for n in 0..8 {
-        let store = std::sync::Arc::clone(&app.store);
-        let email = email.clone();
-        let seen = (n % 2 == 0).then_some(open);
-        racers.spawn(async move {
-            store.record_login_failure(&email, seen, now, 900).await.expect("counted").count
-        });
+    for email in [account.user.email.clone(), unknown] {
+        let mut racers = tokio::task::JoinSet::new();
+        for _ in 0..24 {
+            let store = std::sync::Arc::clone(&app.store);
+            let email = email.clone();
+            racers.spawn(async move { store.admit_login(&email, now, 5, 900).await });
+        }
+        let mut counts = Vec::new();
+        let mut refused = 0;
+        for admission in racers.join_all().await {
+            match admission.expect("admit") {
+                LoginAdmission::Admitted { attempts, .. } => counts.push(attempts.count),
+                LoginAdmission::Locked { .. } => refused += 1,
+            }
+        }
+        counts.sort_unstable();
+        assert_eq!(counts, (1..=5).collect::<Vec<u32>>(), "{email}");
+        assert_eq!(refused, 19, "{email}");
     }
-    let mut counts = racers.join_all().await;
-    counts.sort_unstable();
-    assert_eq!(counts, (1..=8).collect::<Vec<u32>>());
 }
 
 async fn rotation_accepts_the_current_token_once(app: TestApp) {
@@ -869,8 +893,8 @@ both_stores!(
     set_role_changes_both_views_of_the_user,
     a_session_is_found_until_it_expires,
     a_session_holds_the_accounts_current_role,
-    failed_logins_count_in_one_window_and_lock_new_sessions,
-    concurrent_login_failures_are_all_counted,
+    login_attempts_count_in_one_window_and_a_session_clears_them,
+    concurrent_login_attempts_never_pass_the_limit,
     rotation_accepts_the_current_token_once,
     rotation_of_an_ended_session_is_gone,
     concurrent_rotations_of_one_token_let_exactly_one_win,

@@ -123,7 +123,11 @@ fn each_function_serves_exactly_its_routes_through_the_rest_api() {
             });
         }
     }
-    // Every path also takes OPTIONS (CORS preflights), to the function that serves it.
+    // Every path also takes OPTIONS (CORS preflights), and ANY (its other methods, answered
+    // 405 by the router: API Gateway alone would answer them as an unknown path), to the
+    // function that serves it.
+    let (others, declared): (BTreeSet<_>, BTreeSet<_>) =
+        declared.into_iter().partition(|route| route.method == "ANY");
     let (preflights, declared): (BTreeSet<_>, BTreeSet<_>) =
         declared.into_iter().partition(|route| route.method == "OPTIONS");
     let routed: BTreeSet<_> = source_routes().into_iter().collect();
@@ -134,6 +138,9 @@ fn each_function_serves_exactly_its_routes_through_the_rest_api() {
         .map(|route| SourceRoute { method: "OPTIONS".into(), ..route.clone() })
         .collect();
     assert_eq!(preflights, paths, "an OPTIONS event for every path");
+    let paths: BTreeSet<_> =
+        paths.into_iter().map(|route| SourceRoute { method: "ANY".into(), ..route }).collect();
+    assert_eq!(others, paths, "an ANY event for every path");
 }
 
 #[test]
@@ -721,7 +728,10 @@ fn order_emails_are_an_sqs_worker_reporting_partial_failures_with_a_dead_letter_
     assert!(
         yaml(&ses[1]["Resource"]).contains(":configuration-set/${OrderEmailsConfigurationSet}")
     );
-    assert_eq!(yaml(&ses[0]["Action"]).trim(), "- ses:SendEmail");
+    // SESv2's SendEmail of a raw MIME message is authorised as ses:SendRawEmail too.
+    for statement in &ses {
+        assert_eq!(yaml(&statement["Action"]).trim(), "- ses:SendEmail\n- ses:SendRawEmail");
+    }
     // Any verified identity (the address or its domain), only as From SenderAddress.
     assert!(yaml(&ses[0]["Resource"]).contains(":identity/*"));
     assert_eq!(
@@ -829,18 +839,23 @@ fn published_metric_names() -> BTreeSet<String> {
 }
 
 #[test]
-fn lambda_filters_json_logs_at_the_log_level_parameter_and_traces_every_function() {
+fn functions_filter_json_logs_at_the_log_level_parameter_lambda_never_and_trace_everything() {
     let template = template();
     let globals = &template["Globals"]["Function"];
     assert_eq!(globals["Tracing"].as_str(), Some("Active"));
-    assert_eq!(yaml(&globals["LoggingConfig"]["ApplicationLogLevel"]).trim(), "!Ref LogLevel");
+    // Lambda drops nothing (a metric line has no level, which Lambda reads as INFO): the
+    // functions filter their own lines at LOG_LEVEL.
+    assert_eq!(globals["LoggingConfig"]["ApplicationLogLevel"].as_str(), Some("TRACE"));
+    assert_eq!(yaml(&globals["Environment"]["Variables"]["LOG_LEVEL"]).trim(), "!Ref LogLevel");
     assert_eq!(globals["LoggingConfig"]["LogFormat"].as_str(), Some("JSON"));
     assert!(globals["Environment"]["Variables"]["RUST_LOG"].is_null(), "one source of the level");
     for level in template["Parameters"]["LogLevel"]["AllowedValues"].as_sequence().expect("levels")
     {
         let level = level.as_str().expect("level");
-        let read = shared::logging::level_from(|name| {
-            (name == "AWS_LAMBDA_LOG_LEVEL").then(|| level.to_owned())
+        let read = shared::logging::level_from(|name| match name {
+            "LOG_LEVEL" => Some(level.to_owned()),
+            "AWS_LAMBDA_LOG_LEVEL" => Some("TRACE".to_owned()),
+            _ => None,
         });
         let expected = if level == "FATAL" { "ERROR" } else { level };
         assert_eq!(read.to_string().to_uppercase(), expected, "the functions read {level}");

@@ -10,10 +10,7 @@ use crate::{
         User, UserId,
     },
     metrics::{Metric, MetricsSink},
-    store::{
-        LoginFailures, RotateOutcome, Rotation, Session, SessionGuard, Store, StoreError,
-        UserRecord,
-    },
+    store::{LoginAdmission, RotateOutcome, Rotation, Session, Store, StoreError, UserRecord},
 };
 
 /// What to do with a refresh token that is not the session's current one.
@@ -140,69 +137,55 @@ impl Accounts<'_> {
             self.hasher.verify(password.to_owned(), None).await;
             return Err(AuthError::InvalidCredentials);
         };
-        // A role change between reading the account and opening the session is re-read once
-        // more, so the session never holds a stale role.
+        let now = Timestamp::now();
+        // The attempt is counted before the password is checked, atomically: a burst of
+        // concurrent guesses gets at most `max_failures` checks per window, and the others,
+        // the right password among them, are refused alike without hashing anything.
+        let admission = self
+            .store
+            .admit_login(&email, now, self.policy.max_failures, self.policy.window_seconds)
+            .await?;
+        let (account, attempts) = match admission {
+            LoginAdmission::Locked { retry_after_seconds } => {
+                return Err(AuthError::TooManyAttempts { retry_after_seconds });
+            }
+            LoginAdmission::Admitted { account, attempts } => (account, attempts),
+        };
+        let stored = account.as_ref().map(|a| a.password_hash.clone());
+        let right = self.hasher.verify(password.to_owned(), stored).await;
+        let (Some(account), true) = (account, right) else {
+            if attempts.count == self.policy.max_failures {
+                tracing::warn!(
+                    attempts = attempts.count,
+                    "login locked for an account until its window ends"
+                );
+            }
+            return Err(AuthError::InvalidCredentials);
+        };
+        // A role change between reading the account and opening the session: the account is
+        // read again (the password was checked already), so the session never holds a stale
+        // role.
+        let mut user = account.user;
         for _ in 0..3 {
-            match self.try_login(&email, password).await {
-                Err(AuthError::Store(StoreError::Conflict(Conflict::RoleChanged))) => continue,
+            match self.open_session(&user, now).await {
+                Err(AuthError::Store(StoreError::Conflict(Conflict::RoleChanged))) => {
+                    match self.store.find_user_by_email(&email).await? {
+                        Some(current) if current.user.id == user.id => user = current.user,
+                        _ => return Err(AuthError::InvalidCredentials),
+                    }
+                }
                 outcome => return outcome,
             }
         }
         Err(StoreError::Conflict(Conflict::TransactionConflict).into())
     }
 
-    async fn try_login(&self, email: &Email, password: &str) -> Result<LoggedIn, AuthError> {
-        let now = Timestamp::now();
-        let record = self.store.find_login(email).await?;
-        let locked = |failures: Option<LoginFailures>, now| {
-            failures.and_then(|f| f.lockout(self.policy.max_failures, now))
-        };
-        if let Some(retry_after_seconds) = locked(record.failures, now) {
-            return Err(AuthError::TooManyAttempts { retry_after_seconds });
-        }
-        let Some(account) = record.account else {
-            self.hasher.verify(password.to_owned(), None).await;
-            self.count_failure(email, record.failures, now).await?;
-            return Err(AuthError::InvalidCredentials);
-        };
-        let stored = Some(account.password_hash.clone());
-        if !self.hasher.verify(password.to_owned(), stored).await {
-            self.count_failure(email, record.failures, now).await?;
-            return Err(AuthError::InvalidCredentials);
-        }
-        let user = account.user;
-        let session = Session::open(&user, now, self.tokens.refresh_ttl_seconds());
-        let guard = SessionGuard { max_failures: self.policy.max_failures, now };
-        match self.store.create_session(&session, guard).await {
-            Ok(()) => {}
-            // Failures from concurrent attempts locked the account meanwhile.
-            Err(StoreError::Conflict(Conflict::LoginLocked)) => {
-                let failures = self.store.find_login(email).await?.failures;
-                return Err(AuthError::TooManyAttempts {
-                    retry_after_seconds: locked(failures, now).unwrap_or(1),
-                });
-            }
-            Err(error) => return Err(error.into()),
-        }
-        let tokens = self.pair(&user, session.id, session.refresh_jti, now)?;
-        Ok(LoggedIn { tokens, user })
-    }
-
-    async fn count_failure(
-        &self,
-        email: &Email,
-        seen: Option<LoginFailures>,
-        now: Timestamp,
-    ) -> Result<(), AuthError> {
-        let failures =
-            self.store.record_login_failure(email, seen, now, self.policy.window_seconds).await?;
-        if failures.count == self.policy.max_failures {
-            tracing::warn!(
-                failures = failures.count,
-                "login locked for an account until its window ends"
-            );
-        }
-        Ok(())
+    /// Opens a session (and clears the login attempts) for `user`, who gave the right password.
+    async fn open_session(&self, user: &User, now: Timestamp) -> Result<LoggedIn, AuthError> {
+        let session = Session::open(user, now, self.tokens.refresh_ttl_seconds());
+        self.store.create_session(&session).await?;
+        let tokens = self.pair(user, session.id, session.refresh_jti, now)?;
+        Ok(LoggedIn { tokens, user: user.clone() })
     }
 
     fn pair(

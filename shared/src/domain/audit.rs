@@ -146,6 +146,33 @@ impl AuditEntry {
     }
 }
 
+/// The fields of `before` and `after` (two JSON objects) that differ, each as
+/// `{"from": old, "to": new}`, leaving out `ignored` ones: what an `*.updated` audit entry
+/// records so that the values an admin changed can be read back.
+pub fn field_changes(
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+    ignored: &[&str],
+) -> serde_json::Map<String, serde_json::Value> {
+    let empty = serde_json::Map::new();
+    let before = before.as_object().unwrap_or(&empty);
+    let after = after.as_object().unwrap_or(&empty);
+    let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|name| !ignored.contains(&name.as_str()))
+        .filter_map(|name| {
+            let (from, to) = (before.get(name), after.get(name));
+            (from != to).then(|| {
+                let value = |v: Option<&serde_json::Value>| v.cloned().unwrap_or_default();
+                (name.clone(), serde_json::json!({ "from": value(from), "to": value(to) }))
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

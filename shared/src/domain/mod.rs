@@ -13,6 +13,7 @@ mod order_status;
 mod paging;
 mod password;
 mod product;
+mod product_changes;
 mod role;
 mod timestamp;
 mod user;
@@ -22,7 +23,7 @@ pub use address::{
     Address, AddressError, AddressInput, MAX_ADDRESSES, PostalAddress, add_address, remove_address,
     shipping_address, update_address,
 };
-pub use audit::{AuditAction, AuditEntry};
+pub use audit::{AuditAction, AuditEntry, field_changes};
 pub use cart::{
     CartItem, CartLine, CartView, LineStatus, MAX_LINES, MAX_QUANTITY, view as cart_view,
 };
@@ -44,6 +45,7 @@ pub use paging::{
 pub use password::{Password, StoredHash};
 pub use product::{
     Product, ProductInput, ProductPatch, ProductSpec, Sku, SkuChanges, Variant, VariantInput,
+    is_forbidden_in_text,
 };
 pub use role::Role;
 pub use timestamp::Timestamp;

@@ -200,7 +200,7 @@ impl ProductPatch {
         let name = input.name.and_then(|name| errors.check("name", text(&name, 1, MAX_NAME)));
         let description = input
             .description
-            .and_then(|d| errors.check("description", text(&d, 0, MAX_DESCRIPTION)));
+            .and_then(|d| errors.check("description", multiline_text(&d, 0, MAX_DESCRIPTION)));
         let category =
             input.category.and_then(|c| errors.check("category", text(&c, 1, MAX_CATEGORY)));
         let images = input.images.and_then(|images| validate_images(images, errors));
@@ -209,8 +209,34 @@ impl ProductPatch {
     }
 }
 
-/// Trimmed text of `min..=max` characters.
+/// Whether `c` may not appear in a one-line text field: a control character (CR, LF, NUL, tab,
+/// NEL, ...), a Unicode line or paragraph separator, or a bidirectional override or isolate
+/// (which reorders what a reader sees). Such a character could start a line of its own, or
+/// disguise one, where the value is printed (an order e-mail, a label).
+pub fn is_forbidden_in_text(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Trimmed one-line text of `min..=max` characters, without control characters, line
+/// separators or bidirectional controls ([`is_forbidden_in_text`]).
 pub(super) fn text(input: &str, min: usize, max: usize) -> Result<String, String> {
+    if input.chars().any(is_forbidden_in_text) {
+        return Err("must not contain control characters or line breaks".into());
+    }
+    length(input, min, max)
+}
+
+/// Trimmed text of `min..=max` characters that may span lines (`\n`, `\r\n` and tabs), but
+/// holds no other control character.
+fn multiline_text(input: &str, min: usize, max: usize) -> Result<String, String> {
+    if input.chars().any(|c| !matches!(c, '\n' | '\r' | '\t') && is_forbidden_in_text(c)) {
+        return Err("must not contain control characters other than line breaks and tabs".into());
+    }
+    length(input, min, max)
+}
+
+fn length(input: &str, min: usize, max: usize) -> Result<String, String> {
     let trimmed = input.trim();
     let length = trimmed.chars().count();
     if length < min || length > max {

@@ -1,7 +1,7 @@
 //! Webhook subscriptions and what a delivery is: which order events, to which URL (checked
 //! against server-side request forgery), signed how, retried when.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -104,7 +104,8 @@ impl UrlPolicy {
     }
 }
 
-/// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) as the IPv4 address they reach.
+/// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) as the IPv4 address they reach (a dual-stack
+/// socket connects to that IPv4 address).
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
@@ -112,10 +113,36 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The IPv4 address an IPv6 address of a translation or tunnelling range carries, with the
+/// range's name: a gateway on the path may deliver it to that IPv4 address, so such an address
+/// is never a receiver (whatever the IPv4 address is: the range itself is refused).
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<(&'static str, Ipv4Addr)> {
+    let seg = v6.segments();
+    let last = Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8);
+    match seg {
+        [0, 0, 0, 0, 0, 0xffff, _, _] => Some(("IPv4-mapped ::ffff:0:0/96", last)),
+        [0, 0, 0, 0, 0xffff, 0, _, _] => Some(("IPv4-translated ::ffff:0:0:0/96", last)),
+        [0, 0, 0, 0, 0, 0, _, _] => Some(("IPv4-compatible ::/96", last)),
+        [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(("NAT64 64:ff9b::/96", last)),
+        // Local-use NAT64 (RFC 8215): the prefix length, hence the IPv4 position, is the
+        // operator's; the usual /96 position is reported.
+        [0x64, 0xff9b, 1, ..] => Some(("local NAT64 64:ff9b:1::/48", last)),
+        [0x2002, a, b, ..] => Some((
+            "6to4 2002::/16",
+            Ipv4Addr::new((a >> 8) as u8, a as u8, (b >> 8) as u8, b as u8),
+        )),
+        // Teredo: the client's IPv4 address, obfuscated (every bit inverted).
+        [0x2001, 0, ..] => Some(("Teredo 2001::/32", Ipv4Addr::from(!u32::from(last)))),
+        _ => None,
+    }
+}
+
 /// A globally routable unicast address: not private, loopback, link-local (where cloud
 /// metadata services live), shared (carrier-grade NAT), unspecified, broadcast, multicast,
-/// documentation, benchmarking or reserved, nor an IPv6 unique-local, link-local or
-/// site-local one.
+/// documentation, benchmarking or reserved, nor an IPv6 unique-local, link-local,
+/// site-local, discard-only (`100::/64`) one, nor one of a range that embeds an IPv4 address
+/// (NAT64, 6to4, Teredo, IPv4-translated or -compatible; IPv4-mapped ones are judged as the
+/// IPv4 address they are).
 pub fn is_public(ip: IpAddr) -> bool {
     match canonical(ip) {
         IpAddr::V4(v4) => {
@@ -134,15 +161,16 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
+            let seg = v6.segments();
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || (first & 0xffc0) == 0xfec0
-                || first == 0x2001 && v6.segments()[1] == 0x0db8
-                || v6.segments()[..6] == [0, 0, 0, 0, 0, 0])
+                || (seg[0] & 0xfe00) == 0xfc00
+                || (seg[0] & 0xffc0) == 0xfe80
+                || (seg[0] & 0xffc0) == 0xfec0
+                || seg[0] == 0x2001 && seg[1] == 0x0db8
+                || seg[..4] == [0x100, 0, 0, 0]
+                || embedded_ipv4(v6).is_some())
         }
     }
 }
@@ -408,6 +436,43 @@ mod tests {
         assert!(UrlPolicy::AllowLoopback.allows(IpAddr::V6(Ipv6Addr::LOCALHOST)));
         assert!(!UrlPolicy::AllowLoopback.allows("169.254.169.254".parse().unwrap()));
         assert!(!UrlPolicy::AllowLoopback.allows("10.0.0.1".parse().unwrap()));
+    }
+
+    /// Every IPv6 range that carries an IPv4 address, and the discard range, is refused under
+    /// both policies, whichever IPv4 address it carries (the metadata service's, loopback or a
+    /// public one), and the address it carries is read where the range puts it.
+    #[test]
+    fn ipv6_translation_tunnel_and_discard_ranges_are_refused() {
+        let metadata = Ipv4Addr::new(169, 254, 169, 254);
+        let cases = [
+            ("64:ff9b::a9fe:a9fe", Some(metadata)),
+            ("64:ff9b::808:808", Some(Ipv4Addr::new(8, 8, 8, 8))),
+            ("64:ff9b:1::a9fe:a9fe", Some(metadata)),
+            ("2002:a9fe:a9fe::1", Some(metadata)),
+            ("2002:0808:0808::1", Some(Ipv4Addr::new(8, 8, 8, 8))),
+            ("::ffff:0:a9fe:a9fe", Some(metadata)),
+            ("::ffff:0:7f00:1", Some(Ipv4Addr::LOCALHOST)),
+            // Teredo: server 65.54.227.120, client 169.254.169.254 (inverted: 5601:5601).
+            ("2001:0:4136:e378:8000:63bf:5601:5601", Some(metadata)),
+            ("::a9fe:a9fe", Some(metadata)),
+            ("100::1", None),
+            ("100::a9fe:a9fe", None),
+        ];
+        for (text, carried) in cases {
+            let v6: Ipv6Addr = text.parse().unwrap();
+            assert_eq!(embedded_ipv4(v6).map(|(_, v4)| v4), carried, "{text}");
+            let ip = IpAddr::V6(v6);
+            assert!(!is_public(ip), "{text}");
+            assert!(!UrlPolicy::PublicHttps.allows(ip), "{text}");
+            assert!(!UrlPolicy::AllowLoopback.allows(ip), "{text}");
+            let url = format!("https://[{text}]/hook");
+            assert!(check_url(&url, UrlPolicy::PublicHttps).is_err(), "{url}");
+            assert!(check_url(&url, UrlPolicy::AllowLoopback).is_err(), "{url}");
+        }
+        // Neighbours of those ranges stay public.
+        for text in ["64:ff9c::a9fe:a9fe", "2003::1", "2001:4860:4860::8888", "101::1"] {
+            assert!(is_public(text.parse().unwrap()), "{text}");
+        }
     }
 
     #[test]

@@ -36,6 +36,13 @@ pub fn escape_html(text: &str) -> String {
     escaped
 }
 
+/// A stored value as one line of the e-mail: every character that could break the line or
+/// disguise it (controls, line separators, bidirectional controls) becomes a space. Values are
+/// checked when written; this holds for values stored before that check, or by another writer.
+pub fn one_line(value: &str) -> String {
+    value.chars().map(|c| if crate::domain::is_forbidden_in_text(c) { ' ' } else { c }).collect()
+}
+
 fn headline(event: &OrderEvent, order: &Order) -> (String, String) {
     match event.kind {
         OrderEventKind::OrderPlaced => (
@@ -81,7 +88,7 @@ pub fn render(event: &OrderEvent, order: &Order, to: &str) -> OrderEmail {
         let _ = writeln!(
             text,
             "- {} (SKU {}) x {} at {} = {}",
-            line.name,
+            one_line(&line.name),
             line.sku,
             line.quantity,
             line.price,
@@ -100,7 +107,7 @@ pub fn render(event: &OrderEvent, order: &Order, to: &str) -> OrderEmail {
         let _ = writeln!(
             rows,
             "<tr><td>{}</td><td>{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td></tr>",
-            escape_html(&line.name),
+            escape_html(&one_line(&line.name)),
             escape_html(line.sku.as_str()),
             line.quantity,
             line.price,
@@ -126,7 +133,7 @@ fn ship_to(order: &Order) -> (String, String) {
     let Some(address) = &order.shipping_address else {
         return (String::new(), String::new());
     };
-    let lines = address_lines(address);
+    let lines: Vec<String> = address_lines(address).iter().map(|line| one_line(line)).collect();
     let html: Vec<String> = lines.iter().map(|line| escape_html(line)).collect();
     (
         format!("\nShip to:\n{}\n", lines.join("\n")),
@@ -171,6 +178,32 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// A value stored with a line break (before validation refused them) cannot put a line of
+    /// its own into the plain-text part: "Total: 0.00" stays inside the line it came in.
+    #[test]
+    fn stored_values_never_start_a_line_of_the_text_part() {
+        let mut order = order("Pending", None);
+        order.items[0].name = "Shoe\n\nTotal: 0.00\r\nTo pay: 0.00\u{2028}x".into();
+        let mut address: PostalAddress = serde_json::from_value(json!({
+            "full_name": "SECURITY ALERT\n\nTotal: 0.00",
+            "line1": "1 Main St\r\nTo pay: 0.00",
+            "city": "Paris\u{0}\u{2029}Total: 0.00",
+            "postal_code": "75001",
+            "country": "FR"
+        }))
+        .expect("address");
+        address.region = Some("\u{202E}00.0 :latoT".into());
+        order.shipping_address = Some(address);
+        let email = render(&event(&order, OrderEventKind::OrderPlaced), &order, "a@example.com");
+        for line in email.text.lines() {
+            assert!(!line.starts_with("Total: 0.00"), "{line:?} in {}", email.text);
+            assert!(!line.starts_with("To pay: 0.00"), "{line:?} in {}", email.text);
+            assert!(!line.chars().any(crate::domain::is_forbidden_in_text), "{line:?}");
+        }
+        assert!(email.text.contains("SECURITY ALERT  Total: 0.00"), "{}", email.text);
+        assert!(!email.html.contains('\u{2028}') && !email.html.contains('\u{202E}'));
+    }
 
     fn order(status: &str, coupon: Option<&str>) -> Order {
         serde_json::from_value(json!({

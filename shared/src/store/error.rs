@@ -46,8 +46,6 @@ pub enum Conflict {
     SessionExists,
     /// The account's role is not the one the session was opened with.
     RoleChanged,
-    /// The address has too many failed logins in its open window.
-    LoginLocked,
     /// A SKU belongs to another product.
     SkuTaken,
     /// A coupon with this code exists.
@@ -80,7 +78,6 @@ impl Conflict {
             Conflict::UserExists => "user_exists",
             Conflict::SessionExists => "session_exists",
             Conflict::RoleChanged => "role_changed",
-            Conflict::LoginLocked => "login_locked",
             Conflict::SkuTaken => "sku_taken",
             Conflict::CouponExists => "coupon_exists",
             Conflict::OrderExists => "order_exists",

@@ -19,9 +19,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub use memory::MemoryStore;
 pub use records::{
     AuditPage, AuditQuery, CheckoutReads, DeliveryClaim, IdempotencyRecord, ListStart,
-    LoginFailures, LoginRecord, NewOrder, OrderPage, OrderQuery, OrderScope, ProductPage,
-    ProductQuery, RotateOutcome, Session, SessionGuard, StatusChange, StoredAddresses, StoredCart,
-    UserRecord, sort_key,
+    LoginAdmission, LoginFailures, NewOrder, OrderPage, OrderQuery, OrderScope, ProductPage,
+    ProductQuery, RotateOutcome, Session, StatusChange, StoredAddresses, StoredCart, UserRecord,
+    sort_key,
 };
 
 use crate::domain::{
@@ -49,19 +49,19 @@ pub trait UserStore: Send + Sync {
     /// change takes effect at the next request, with its audit entry; [`StoreError::NotFound`]
     /// when it does not exist.
     async fn set_role(&self, user: &User, role: Role, audit: &AuditEntry) -> StoreResult<()>;
-    /// What a login needs (one read): the account by e-mail and the e-mail's failed logins.
-    async fn find_login(&self, email: &Email) -> StoreResult<LoginRecord>;
-    /// Counts a failed login for `email` (an account or not), atomically: in the open window,
-    /// or in a new one of `window_seconds` from `now` when there is none. The count expires
-    /// with its window. `seen` is what the caller read (a hint for which case to try first;
-    /// the result is the same whatever it says).
-    async fn record_login_failure(
+    /// Counts a login attempt for `email` (an account or not) before its password is
+    /// checked, atomically: in the open window, or in a new one of `window_seconds` from `now`
+    /// when there is none, unless the open window already holds `max_attempts`. An admitted
+    /// attempt carries the account (one request in the usual case: the count lives on the
+    /// account's e-mail item, which holds the password hash). Concurrent attempts never admit
+    /// more than `max_attempts` per window.
+    async fn admit_login(
         &self,
         email: &Email,
-        seen: Option<LoginFailures>,
         now: Timestamp,
+        max_attempts: u32,
         window_seconds: i64,
-    ) -> StoreResult<LoginFailures>;
+    ) -> StoreResult<LoginAdmission>;
 }
 
 /// A refresh: the session (by user and id), the refresh token presented, the one to replace
@@ -85,10 +85,10 @@ pub struct Rotation {
 /// removes it.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Stores a new session and clears the e-mail's failed logins, atomically, if the account
-    /// still has `session.role` and the e-mail is not locked out under `guard`. Conflicts:
-    /// `role_changed` (read the account again), `login_locked`, `session_exists`.
-    async fn create_session(&self, session: &Session, guard: SessionGuard) -> StoreResult<()>;
+    /// Stores a new session and clears the e-mail's login attempts, atomically, if the account
+    /// still has `session.role`. Conflicts: `role_changed` (read the account again),
+    /// `session_exists`.
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
     /// The session if it exists, belongs to `user` and has not expired at `now`.
     async fn find_session(
         &self,

@@ -74,17 +74,18 @@ pub enum RotateOutcome {
     Gone,
 }
 
-/// Failed logins for one e-mail address within a fixed window.
+/// Login attempts for one e-mail address within a fixed window: each attempt is counted
+/// before its password is checked, and a successful one clears the count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginFailures {
-    /// Failures so far in the window.
+    /// Attempts so far in the window that did not (yet) succeed.
     pub count: u32,
-    /// When the window that started with the first failure ends.
+    /// When the window that started with the first attempt ends.
     pub window_ends: Timestamp,
 }
 
 impl LoginFailures {
-    /// If logins are refused at `now` under a limit of `max` failures: the seconds until the
+    /// If logins are refused at `now` under a limit of `max` attempts: the seconds until the
     /// window ends (at least 1).
     pub fn lockout(&self, max: u32, now: Timestamp) -> Option<i64> {
         let left = self.window_ends.unix() - now.unix();
@@ -92,23 +93,22 @@ impl LoginFailures {
     }
 }
 
-/// What a login reads in one request: the account (if any) and its recent failures (if any).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LoginRecord {
-    /// The account with this e-mail, if any.
-    pub account: Option<UserRecord>,
-    /// The e-mail's failed logins in an open or closed window, if any.
-    pub failures: Option<LoginFailures>,
-}
-
-/// What a new session is conditional on: the account still has the session's role, and the
-/// e-mail has fewer than `max_failures` failures in an open window at `now`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionGuard {
-    /// Failures that lock the address.
-    pub max_failures: u32,
-    /// The time of the request.
-    pub now: Timestamp,
+/// The answer to a login attempt's request to check a password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginAdmission {
+    /// The attempt is counted (`attempts` includes it): check the password against
+    /// `account` (`None`: no account has this e-mail).
+    Admitted {
+        /// The account with this e-mail, if any, with its password hash.
+        account: Option<UserRecord>,
+        /// The attempts in the open window, this one included.
+        attempts: LoginFailures,
+    },
+    /// The window already holds the maximum: refuse without checking anything.
+    Locked {
+        /// Seconds until the window ends (at least 1).
+        retry_after_seconds: i64,
+    },
 }
 
 /// Where a product listing starts.

@@ -160,3 +160,33 @@ fn invalid_url(message: impl Into<String>) -> WebhookError {
     errors.add("url", message);
     WebhookError::Validation(errors)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A host is resolved by the system resolver (an address literal resolves to itself), and
+    /// refused when an answer is an IPv6 address that carries an IPv4 one, or discards.
+    #[tokio::test]
+    async fn resolved_translation_and_discard_addresses_are_refused() {
+        let refused = [
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
+            "::ffff:0:a9fe:a9fe",
+            "2001:0:4136:e378:8000:63bf:5601:5601",
+            "100::1",
+            "::ffff:169.254.169.254",
+        ];
+        for host in refused {
+            for policy in [UrlPolicy::PublicHttps, UrlPolicy::AllowLoopback] {
+                let answer = resolve_allowed(host, 443, policy).await;
+                assert!(answer.is_err(), "{host} under {policy:?}: {answer:?}");
+            }
+        }
+        let loopback = resolve_allowed("::1", 8080, UrlPolicy::AllowLoopback).await;
+        assert_eq!(loopback.expect("loopback is allowed locally").len(), 1);
+        let public = resolve_allowed("2606:4700:4700::1111", 443, UrlPolicy::PublicHttps).await;
+        assert_eq!(public.expect("a public address").len(), 1);
+    }
+}

@@ -1,6 +1,7 @@
 //! Address books (`USER#<uid>/ADDRESSES`, one JSON list and a version), audit entries
 //! (`AUDIT#<id>/AUDIT`, listed through GSI1 `AUDIT` and, per action, GSI2 `AUDIT#<action>`,
-//! both sorted by id), webhooks (`WEBHOOK#<id>/WEBHOOK`, listed through GSI1 `WEBHOOKS`, counted in `WEBHOOKS/COUNT`) and
+//! both sorted by id), webhooks (`WEBHOOK#<id>/WEBHOOK`, listed through GSI1 `WEBHOOKS`, their secrets in
+//! `WEBHOOK#<id>/SECRET` (in no index), counted in `WEBHOOKS/COUNT`) and
 //! their delivery log (`WEBHOOK#<id>/DELIVERY#<event id>`, expiring 30 days after the last
 //! attempt).
 
@@ -15,6 +16,7 @@ use super::{
     cart_items::version_condition,
     classify, is_condition_failure, keys,
     transact::{Action, Expression},
+    webhook_secret::{self, webhook_from},
 };
 use crate::{
     domain::{
@@ -156,12 +158,6 @@ impl AuditStore for DynamoStore {
     }
 }
 
-fn webhook_from(item: &Item) -> StoreResult<Webhook> {
-    let mut webhook: Webhook = item.json("webhook")?;
-    webhook.secret = item.s("secret")?.to_owned();
-    Ok(webhook)
-}
-
 /// A delivery record from its item (the JSON of the last recorded attempt, with the state and
 /// claim the conditional writes keep as attributes).
 fn delivery_from(webhook: WebhookId, event: EventId, item: &Item) -> StoreResult<DeliveryRecord> {
@@ -218,8 +214,10 @@ impl WebhookStore for DynamoStore {
             ("GSI1PK".to_owned(), s(keys::ALL_WEBHOOKS)),
             ("GSI1SK".to_owned(), s(webhook.id.to_string())),
             ("webhook".to_owned(), to_json(webhook)?),
-            ("secret".to_owned(), s(webhook.secret.clone())),
         ]);
+        // Written with the webhook (a retry whose first attempt committed fails on the
+        // webhook's absence condition, as before).
+        let secret = self.put(webhook_secret::item(webhook), None, None)?;
         let mut absent = Expression::default();
         let pk = absent.name("PK");
         let put = self.put(item, Some((&format!("attribute_not_exists({pk})"), absent)), None)?;
@@ -234,7 +232,7 @@ impl WebhookStore for DynamoStore {
             below,
             Some(Conflict::WebhookLimit),
         )?;
-        self.transact_actions(vec![put, count, self.audit_put(audit)?]).await
+        self.transact_actions(vec![put, secret, count, self.audit_put(audit)?]).await
     }
 
     async fn list_webhooks(&self) -> StoreResult<Vec<Webhook>> {
@@ -245,11 +243,13 @@ impl WebhookStore for DynamoStore {
             .index_name("GSI1")
             .key_condition_expression("GSI1PK = :pk")
             .expression_attribute_values(":pk", s(keys::ALL_WEBHOOKS));
-        self.query_all(query).await?.iter().map(webhook_from).collect()
+        let items = self.query_all(query).await?;
+        let secrets = self.webhook_secrets(&items).await?;
+        items.iter().map(|item| webhook_from(item, &secrets)).collect()
     }
 
     async fn find_webhook(&self, id: WebhookId) -> StoreResult<Option<Webhook>> {
-        self.get(keys::webhook(id), keys::WEBHOOK).await?.as_ref().map(webhook_from).transpose()
+        self.webhook_with_secret(id).await
     }
 
     async fn delete_webhook(&self, id: WebhookId, audit: &AuditEntry) -> StoreResult<()> {
@@ -277,7 +277,8 @@ impl WebhookStore for DynamoStore {
             fewer,
             None,
         )?;
-        let actions = vec![action, count, self.audit_put(audit)?];
+        let secret = webhook_secret::delete(&self.table, id)?;
+        let actions = vec![action, secret, count, self.audit_put(audit)?];
         absent_is_not_found(self.transact_actions(actions).await)
     }
 

@@ -151,6 +151,10 @@ pub(super) fn webhook(id: WebhookId) -> String {
 }
 /// The sort key of a webhook.
 pub(super) const WEBHOOK: &str = "WEBHOOK";
+/// The sort key of a webhook's signing secret: an item of its own, without index keys, so the
+/// secret is in no index (any function that may query an index could read it there); only
+/// the functions allowed `WEBHOOK#*` keys read it.
+pub(super) const WEBHOOK_SECRET: &str = "SECRET";
 /// GSI1's partition of every webhook, and the partition of their count.
 pub(super) const ALL_WEBHOOKS: &str = "WEBHOOKS";
 /// The sort key of the number of webhooks (kept below the limit by the creating transaction).

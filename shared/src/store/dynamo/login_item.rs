@@ -1,5 +1,6 @@
-//! Failed logins per e-mail address (an account or not): `LOGIN#<email>/FAILURES`, with the
-//! count, the end of its window, and `ttl` at that end so the table sweeps it.
+//! Login attempts per e-mail address: `failures` and `window_ends` on the account's e-mail
+//! item (`EMAIL#<email>/EMAIL`), or, for an address without an account,
+//! `LOGIN#<email>/FAILURES` with `ttl` at the window's end so the table sweeps it.
 
 use super::attrs::Item;
 use crate::{

@@ -19,6 +19,7 @@ mod sessions;
 mod transact;
 mod user_item;
 mod users;
+mod webhook_secret;
 
 use aws_sdk_dynamodb::{
     Client,

@@ -1,5 +1,5 @@
 //! Sessions on DynamoDB: opened in one transaction with the account's role check and the
-//! clearing of failed logins; refresh tokens rotated by a conditional update.
+//! clearing of the account's login attempts; refresh tokens rotated by a conditional update.
 
 use super::keys;
 use crate::store::Conflict;
@@ -10,29 +10,25 @@ use super::{
     DynamoStore,
     attrs::{Item, n, s},
     cancelled_conditions, classify, is_condition_failure, session_item, transact,
-    users::{bump_session_gen, clear_failures, put_new},
+    users::{bump_session_gen, put_new},
 };
 use crate::{
     domain::{SessionId, Timestamp, UserId},
-    store::{
-        RotateOutcome, Rotation, Session, SessionGuard, SessionStore, StoreError, StoreResult,
-    },
+    store::{RotateOutcome, Rotation, Session, SessionStore, StoreError, StoreResult},
 };
 
 #[async_trait]
 impl SessionStore for DynamoStore {
-    async fn create_session(&self, session: &Session, guard: SessionGuard) -> StoreResult<()> {
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
         let actions = vec![
             put_new(&self.table, session_item::to_item(session))?,
             bump_session_gen(&self.table, &session.email, session.user_id, session.role)?,
-            clear_failures(&self.table, &session.email, guard.max_failures, guard.now)?,
         ];
         match transact(self, actions).await {
             Ok(()) => Ok(()),
             Err(error) => match cancelled_conditions(&error).as_deref() {
-                Some([_, _, true]) => Err(StoreError::Conflict(Conflict::LoginLocked)),
-                Some([_, true, _]) => Err(StoreError::Conflict(Conflict::RoleChanged)),
-                Some([true, _, _]) => Err(StoreError::Conflict(Conflict::SessionExists)),
+                Some([_, true]) => Err(StoreError::Conflict(Conflict::RoleChanged)),
+                Some([true, _]) => Err(StoreError::Conflict(Conflict::SessionExists)),
                 _ => Err(classify("TransactWriteItems", error)),
             },
         }

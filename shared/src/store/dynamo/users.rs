@@ -5,19 +5,18 @@ use super::keys;
 use crate::store::Conflict;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update,
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
 };
 
 use super::{
     DynamoStore, NOT_EXISTS,
     attrs::{Item, n, s},
-    built, cancelled_conditions, classify, is_condition_failure,
-    keys::key,
-    transact, user_item,
+    built, cancelled_conditions, classify, is_condition_failure, transact, user_item,
 };
 use crate::{
     domain::{AuditEntry, Email, Role, Timestamp, User, UserId},
-    store::{LoginFailures, LoginRecord, StoreError, StoreResult, UserRecord, UserStore},
+    store::{LoginAdmission, LoginFailures, StoreError, StoreResult, UserRecord, UserStore},
 };
 
 /// At most this many actions per transaction (DynamoDB's limit).
@@ -197,135 +196,177 @@ impl UserStore for DynamoStore {
         Err(StoreError::Conflict(Conflict::TransactionConflict))
     }
 
-    async fn find_login(&self, email: &Email) -> StoreResult<LoginRecord> {
-        let items = self
-            .batch_get(vec![
-                key(keys::email(email), keys::EMAIL),
-                key(keys::login(email), keys::FAILURES),
-            ])
-            .await?;
-        let mut record = LoginRecord::default();
-        for item in items {
-            if item.s("SK")? == keys::FAILURES {
-                record.failures = Some(LoginFailures::try_from(&item)?);
-            } else {
-                record.account = Some(UserRecord::try_from(&item)?);
-            }
-        }
-        Ok(record)
-    }
-
-    async fn record_login_failure(
+    async fn admit_login(
         &self,
         email: &Email,
-        seen: Option<LoginFailures>,
         now: Timestamp,
+        max_attempts: u32,
         window_seconds: i64,
-    ) -> StoreResult<LoginFailures> {
-        // Count in the open window, or open a new one; each step is conditional, so concurrent
-        // failures never lose a count, and a step whose condition fails hands over to the
-        // other. The caller's read picks the likely one first: one request in the usual case.
-        let mut open_window = seen.is_some_and(|f| f.window_ends > now);
-        for _ in 0..4 {
-            let outcome = if open_window {
-                self.count_failure(email, now).await?
-            } else {
-                self.open_failure_window(email, now, window_seconds).await?
-            };
-            if let Some(failures) = outcome {
-                return Ok(failures);
+    ) -> StoreResult<LoginAdmission> {
+        // The count of an account lives on its e-mail item, beside the password hash, so an
+        // admitted attempt reads the hash in the same request (a successful login costs this
+        // update and the session's transaction). An address without an account counts on
+        // `LOGIN#<email>`, which expires with its window.
+        let account = (keys::email(email), keys::EMAIL);
+        let attempts = AttemptCounter { now, max_attempts, window_seconds };
+        match attempts.admit(self, account, true).await? {
+            Some(admission) => Ok(admission),
+            None => {
+                let unknown = (keys::login(email), keys::FAILURES);
+                attempts.admit(self, unknown, false).await?.ok_or_else(|| {
+                    StoreError::Unexpected(anyhow::anyhow!("login attempt counter vanished"))
+                })
             }
-            open_window = !open_window;
+        }
+    }
+}
+
+/// Counts login attempts on one item, each step a conditional update so that concurrent
+/// attempts never admit more than `max_attempts` in a window.
+struct AttemptCounter {
+    now: Timestamp,
+    max_attempts: u32,
+    window_seconds: i64,
+}
+
+/// What one conditional step did.
+enum Step {
+    Admitted(Item),
+    /// Its condition failed; the item as it was, if there is one.
+    Refused(Option<Item>),
+}
+
+impl AttemptCounter {
+    /// Admits or refuses an attempt on the item `pk`/`sk`. With `account`, the item must
+    /// exist (the e-mail item of an account): `None` when it does not.
+    ///
+    /// Requests: 1 in the usual cases (no window: the update opens one; an open window below
+    /// the limit: it counts; at the limit: the refused update returns the item). A window that
+    /// ended without a success since is replaced by a second, compare-and-swap update.
+    ///
+    /// Retry safety: an attempt counted twice (an SDK retry after a lost answer) only brings
+    /// the lockout one attempt closer; it is never admitted beyond the limit.
+    async fn admit(
+        &self,
+        store: &DynamoStore,
+        (pk, sk): (String, &str),
+        account: bool,
+    ) -> StoreResult<Option<LoginAdmission>> {
+        for _ in 0..4 {
+            let ended = match step(self.update(store, (&pk, sk), account, None).send().await)? {
+                Step::Admitted(item) => return self.admitted(&item, account).map(Some),
+                Step::Refused(None) if account => return Ok(None),
+                Step::Refused(None) => continue,
+                Step::Refused(Some(old)) => {
+                    if let Some(locked) = self.locked(&old) {
+                        return Ok(Some(locked));
+                    }
+                    LoginFailures::try_from(&old)?.window_ends
+                }
+            };
+            // The window ended: open a new one holding this attempt, unless a concurrent
+            // attempt did first (then count in that one, from the top).
+            let reopen = self.update(store, (&pk, sk), account, Some(ended)).send().await;
+            if let Step::Admitted(item) = step(reopen)? {
+                return self.admitted(&item, account).map(Some);
+            }
         }
         Err(StoreError::Conflict(Conflict::TransactionConflict))
     }
-}
 
-impl DynamoStore {
-    /// One more failure in the open window; `None` when no window is open.
-    async fn count_failure(
+    /// Counts the attempt in the open window, or opens one where there is none; with
+    /// `ended`, replaces that ended window by a new one. It returns the item as it is after
+    /// the update, or as it was when its condition failed.
+    fn update(
         &self,
-        email: &Email,
-        now: Timestamp,
-    ) -> StoreResult<Option<LoginFailures>> {
-        let counted = self
+        store: &DynamoStore,
+        (pk, sk): (&str, &str),
+        account: bool,
+        ended: Option<Timestamp>,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let exists = if account { "attribute_exists(PK) AND " } else { "" };
+        // The address item (no account) goes when its window ends.
+        let (ttl, reopened_ttl) = if account {
+            ("", "")
+        } else {
+            (", #ttl = if_not_exists(window_ends, :ends)", ", #ttl = :ends")
+        };
+        let ends = self.now.plus_seconds(self.window_seconds);
+        let request = store
             .client
             .update_item()
-            .table_name(&self.table)
-            .key("PK", s(keys::login(email)))
-            .key("SK", s(keys::FAILURES))
-            .update_expression("SET failures = failures + :one")
-            .condition_expression("window_ends > :now")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":now", n(now.unix()))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match counted {
-            Ok(output) => {
-                LoginFailures::try_from(&Item::from(output.attributes.unwrap_or_default()))
-                    .map(Some)
-            }
-            Err(error) if is_condition_failure(&error) => Ok(None),
-            Err(error) => Err(classify("UpdateItem", error)),
-        }
-    }
-
-    /// A new window holding one failure; `None` when a window is still open.
-    async fn open_failure_window(
-        &self,
-        email: &Email,
-        now: Timestamp,
-        window_seconds: i64,
-    ) -> StoreResult<Option<LoginFailures>> {
-        let ends = now.plus_seconds(window_seconds);
-        let opened = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(keys::login(email)))
-            .key("SK", s(keys::FAILURES))
-            .update_expression("SET failures = :one, window_ends = :ends, #ttl = :ends")
-            .condition_expression("attribute_not_exists(window_ends) OR window_ends <= :now")
-            .expression_attribute_names("#ttl", "ttl")
+            .table_name(&store.table)
+            .key("PK", s(pk))
+            .key("SK", s(sk))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":ends", n(ends.unix()))
-            .expression_attribute_values(":now", n(now.unix()))
-            .send()
-            .await;
-        match opened {
-            Ok(_) => Ok(Some(LoginFailures { count: 1, window_ends: ends })),
-            Err(error) if is_condition_failure(&error) => Ok(None),
-            Err(error) => Err(classify("UpdateItem", error)),
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let request =
+            if account { request } else { request.expression_attribute_names("#ttl", "ttl") };
+        match ended {
+            None => request
+                .update_expression(format!(
+                    "SET failures = if_not_exists(failures, :zero) + :one, \
+                     window_ends = if_not_exists(window_ends, :ends){ttl}"
+                ))
+                .condition_expression(format!(
+                    "{exists}(attribute_not_exists(window_ends) \
+                     OR (window_ends > :now AND failures < :max))"
+                ))
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":now", n(self.now.unix()))
+                .expression_attribute_values(":max", n(i64::from(self.max_attempts))),
+            Some(ended) => request
+                .update_expression(format!(
+                    "SET failures = :one, window_ends = :ends{reopened_ttl}"
+                ))
+                .condition_expression(format!("{exists}window_ends = :ended"))
+                .expression_attribute_values(":ended", n(ended.unix())),
         }
+    }
+
+    /// The refusal `old` (the item a refused update saw) calls for, if it is locked.
+    fn locked(&self, old: &Item) -> Option<LoginAdmission> {
+        let current = LoginFailures::try_from(old).ok()?;
+        let retry_after_seconds = current.lockout(self.max_attempts, self.now)?;
+        Some(LoginAdmission::Locked { retry_after_seconds })
+    }
+
+    fn admitted(&self, item: &Item, account: bool) -> StoreResult<LoginAdmission> {
+        let attempts = LoginFailures::try_from(item)?;
+        let account = if account { Some(UserRecord::try_from(item)?) } else { None };
+        Ok(LoginAdmission::Admitted { account, attempts })
     }
 }
 
-/// Deletes the e-mail's failed logins if they do not lock it out (a delete of an absent item
-/// is a no-op): part of the transaction that opens a session.
-pub(super) fn clear_failures(
-    table: &str,
-    email: &Email,
-    max_failures: u32,
-    now: Timestamp,
-) -> StoreResult<TransactWriteItem> {
-    let delete = built(
-        Delete::builder()
-            .table_name(table)
-            .key("PK", s(keys::login(email)))
-            .key("SK", s(keys::FAILURES))
-            .condition_expression(
-                "attribute_not_exists(PK) OR failures < :max OR window_ends <= :now",
-            )
-            .expression_attribute_values(":max", n(i64::from(max_failures)))
-            .expression_attribute_values(":now", n(now.unix()))
-            .build(),
-    )?;
-    Ok(TransactWriteItem::builder().delete(delete).build())
+fn step(
+    result: Result<
+        aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+        >,
+    >,
+) -> StoreResult<Step> {
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    match result {
+        Ok(output) => Ok(Step::Admitted(Item::from(output.attributes.unwrap_or_default()))),
+        Err(error) if is_condition_failure(&error) => {
+            let old = match error.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    failed.item().cloned().map(Item::from)
+                }
+                _ => None,
+            };
+            Ok(Step::Refused(old))
+        }
+        Err(error) => Err(classify("UpdateItem", error)),
+    }
 }
 
-/// Bumps the account's session generation if it still has `role`: part of the transaction
-/// that opens a session (see `try_set_role`).
+/// Bumps the account's session generation if it still has `role`, and clears its login
+/// attempts (the login succeeded): part of the transaction that opens a session (see
+/// `try_set_role`).
 pub(super) fn bump_session_gen(
     table: &str,
     email: &Email,
@@ -337,7 +378,10 @@ pub(super) fn bump_session_gen(
             .table_name(table)
             .key("PK", s(keys::email(email)))
             .key("SK", s(keys::EMAIL))
-            .update_expression("SET session_gen = if_not_exists(session_gen, :zero) + :one")
+            .update_expression(
+                "SET session_gen = if_not_exists(session_gen, :zero) + :one \
+                 REMOVE failures, window_ends",
+            )
             .condition_expression("user_id = :uid AND #role = :role")
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":zero", n(0))

@@ -7,8 +7,8 @@ use super::MemoryStore;
 use crate::{
     domain::{AuditEntry, Email, Role, SessionId, Timestamp, User, UserId},
     store::{
-        LoginFailures, LoginRecord, RotateOutcome, Rotation, Session, SessionGuard, SessionStore,
-        StoreError, StoreResult, UserRecord, UserStore,
+        LoginAdmission, LoginFailures, RotateOutcome, Rotation, Session, SessionStore, StoreError,
+        StoreResult, UserRecord, UserStore,
     },
 };
 
@@ -65,40 +65,33 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
-    async fn find_login(&self, email: &Email) -> StoreResult<LoginRecord> {
-        let inner = self.lock();
-        Ok(LoginRecord {
-            account: inner.users.get(email).cloned(),
-            failures: inner.login_failures.get(email).copied(),
-        })
-    }
-
-    async fn record_login_failure(
+    async fn admit_login(
         &self,
         email: &Email,
-        _seen: Option<LoginFailures>,
         now: Timestamp,
+        max_attempts: u32,
         window_seconds: i64,
-    ) -> StoreResult<LoginFailures> {
+    ) -> StoreResult<LoginAdmission> {
+        // One lock: the check and the count are one step, as the conditional update is.
         let mut inner = self.lock();
-        let failures = inner
-            .login_failures
-            .entry(email.clone())
-            .and_modify(|f| {
-                if f.window_ends > now {
-                    f.count = f.count.saturating_add(1);
-                } else {
-                    *f = LoginFailures { count: 1, window_ends: now.plus_seconds(window_seconds) };
+        let fresh = LoginFailures { count: 1, window_ends: now.plus_seconds(window_seconds) };
+        let attempts = match inner.login_failures.get(email).copied() {
+            Some(open) if open.window_ends > now => {
+                if let Some(retry_after_seconds) = open.lockout(max_attempts, now) {
+                    return Ok(LoginAdmission::Locked { retry_after_seconds });
                 }
-            })
-            .or_insert(LoginFailures { count: 1, window_ends: now.plus_seconds(window_seconds) });
-        Ok(*failures)
+                LoginFailures { count: open.count.saturating_add(1), ..open }
+            }
+            _ => fresh,
+        };
+        inner.login_failures.insert(email.clone(), attempts);
+        Ok(LoginAdmission::Admitted { account: inner.users.get(email).cloned(), attempts })
     }
 }
 
 #[async_trait]
 impl SessionStore for MemoryStore {
-    async fn create_session(&self, session: &Session, guard: SessionGuard) -> StoreResult<()> {
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
         let mut inner = self.lock();
         let current_role = inner
             .emails_by_id
@@ -107,13 +100,6 @@ impl SessionStore for MemoryStore {
             .map(|record| record.user.role);
         if current_role != Some(session.role) {
             return Err(StoreError::Conflict(Conflict::RoleChanged));
-        }
-        let locked = inner
-            .login_failures
-            .get(&session.email)
-            .is_some_and(|f| f.lockout(guard.max_failures, guard.now).is_some());
-        if locked {
-            return Err(StoreError::Conflict(Conflict::LoginLocked));
         }
         if inner.sessions.contains_key(&session.id) {
             return Err(StoreError::Conflict(Conflict::SessionExists));
