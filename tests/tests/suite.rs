@@ -6,6 +6,7 @@
 //! One file's tests: `cargo test -p e2e --test suite orders::`.
 
 mod addresses;
+mod attacks;
 mod audit;
 mod auth_flows;
 mod cart;
