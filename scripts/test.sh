@@ -5,7 +5,8 @@
 #   1. cargo fmt --check, cargo clippy (all targets, warnings are errors)
 #   2. moto server on 127.0.0.1 (a free port, scripts/moto_server.py), then every cargo test: unit, store contract
 #      and end-to-end suites on the memory store and on DynamoDB through the real AWS SDK
-#   3. sam validate, and cfn-lint on the SAM-translated template
+#   3. sam validate, cfn-lint on the SAM-translated template, and the checks only the
+#      translated template allows (scripts/check_translated_template.py)
 #   4. the local server (DynamoDB mode, against moto), then schemathesis on every operation
 #      of its OpenAPI document: no 5xx, responses match the document; then a full order over
 #      HTTP whose e-mail must appear in the server's outbox folder as a MIME .eml, and a signed
@@ -86,6 +87,9 @@ step "cfn-lint on the SAM-translated template"
 "$PY" scripts/sam_translate.py template.yaml >"$ROOT/target/template.cfn.json"
 "$VENV/bin/cfn-lint" --regions us-east-1 -- "$ROOT/target/template.cfn.json"
 echo "cfn-lint: no findings"
+# What only the translated template shows: one stage, the gateway's 404 and every path's ANY,
+# creation order and retained resources, FILLed alarms, the WAF's path match, IAM by key.
+"$PY" scripts/check_translated_template.py "$ROOT/target/template.cfn.json"
 
 step "schemathesis against the local server (DynamoDB store on moto)"
 # The eight function binaries too (debug), for the real-binary invocations below.
@@ -183,10 +187,11 @@ rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu 
     || rustup target add aarch64-unknown-linux-gnu
 # One cargo invocation for all eight first, so their dependencies compile in parallel; sam
 # build then runs cargo lambda per function, as a deployment does, over that cache.
-cargo lambda build --arm64 --locked -p auth -p products -p coupons -p cart -p orders -p order-emails \
+env -u CARGO_TARGET_DIR cargo lambda build --arm64 --locked -p auth -p products -p coupons -p cart -p orders -p order-emails \
     -p order-webhooks -p outbox-relay >"$LOGS/cargo-lambda.log" 2>&1 \
     || { tail -40 "$LOGS/cargo-lambda.log" >&2; echo "cargo lambda build failed" >&2; exit 1; }
-SAM_CLI_TELEMETRY=0 SAM_BUILD_MODE=debug "$VENV/bin/sam" build --region us-east-1 \
+# sam build copies each bootstrap from <CodeUri>/target: a CARGO_TARGET_DIR elsewhere breaks it.
+env -u CARGO_TARGET_DIR SAM_CLI_TELEMETRY=0 SAM_BUILD_MODE=debug "$VENV/bin/sam" build --region us-east-1 \
     --build-dir "$ROOT/target/sam/build" --cache-dir "$ROOT/target/sam/cache" >"$LOGS/sam-build.log" 2>&1 \
     || { tail -40 "$LOGS/sam-build.log" >&2; echo "sam build failed" >&2; exit 1; }
 "$PY" scripts/check_sam_build.py template.yaml "$ROOT/target/sam/build"
