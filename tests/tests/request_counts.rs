@@ -3,9 +3,11 @@
 //! the catalog and however deep the page.
 
 use std::sync::{
-    Arc,
+    Arc, Mutex,
     atomic::{AtomicUsize, Ordering},
 };
+
+use crate::iam_keys::{Access, accesses_of, allowed, statements_of};
 
 use aws_sdk_dynamodb::config::{
     ConfigBag, Intercept, RuntimeComponents, interceptors::BeforeTransmitInterceptorContextRef,
@@ -15,8 +17,9 @@ use e2e::TestApp;
 use serde_json::json;
 use shared::store::{DynamoStore, TableSchema, create_table};
 
+/// Counts the requests the SDK sends, and records what IAM would authorise for each.
 #[derive(Debug, Clone, Default)]
-struct Counter(Arc<AtomicUsize>);
+struct Counter(Arc<AtomicUsize>, Arc<Mutex<Vec<Access>>>);
 
 impl Intercept for Counter {
     fn name(&self) -> &'static str {
@@ -25,11 +28,19 @@ impl Intercept for Counter {
 
     fn read_before_transmit(
         &self,
-        _: &BeforeTransmitInterceptorContextRef<'_>,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
         _: &RuntimeComponents,
         _: &mut ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         self.0.fetch_add(1, Ordering::SeqCst);
+        let request = context.request();
+        let operation = request.headers().get("x-amz-target").unwrap_or_default();
+        let operation = operation.rsplit('.').next().unwrap_or_default().to_owned();
+        let body = request.body().bytes().unwrap_or_default();
+        let body = serde_json::from_slice(body).unwrap_or_default();
+        if let Ok(mut accesses) = self.1.lock() {
+            accesses.extend(accesses_of(&operation, &body));
+        }
         Ok(())
     }
 }
@@ -37,6 +48,10 @@ impl Intercept for Counter {
 impl Counter {
     fn take(&self) -> usize {
         self.0.swap(0, Ordering::SeqCst)
+    }
+
+    fn take_accesses(&self) -> Vec<Access> {
+        self.1.lock().map(|mut accesses| std::mem::take(&mut *accesses)).unwrap_or_default()
     }
 }
 
@@ -207,15 +222,19 @@ fn documented_costs() -> std::collections::BTreeMap<String, usize> {
 
 /// One call of every route, in an order where each finds what it needs; each call's
 /// requests are counted alone. Returns `METHOD path` (as the router declares it) → requests.
-async fn cost_of_every_route(app: &TestApp, counter: &Counter) -> Vec<(String, usize)> {
+async fn cost_of_every_route(
+    app: &TestApp,
+    counter: &Counter,
+) -> Vec<(String, usize, Vec<Access>)> {
     let admin = app.admin().await;
     let mut costs = Vec::new();
     let mut measure = async |route: &str, reply: e2e::Reply| {
         assert!(reply.status.is_success(), "{route}: {} {:?}", reply.status, reply.json);
-        costs.push((route.to_owned(), counter.take()));
+        costs.push((route.to_owned(), counter.take(), counter.take_accesses()));
         reply
     };
     counter.take();
+    counter.take_accesses();
     let body = json!({ "email": "route@shop.test", "password": "a-good-password" });
     measure("POST /auth/register", app.post("/auth/register", None, body.clone()).await).await;
     let login = measure("POST /auth/login", app.post("/auth/login", None, body).await).await;
@@ -263,6 +282,7 @@ async fn cost_of_every_route(app: &TestApp, counter: &Counter) -> Vec<(String, u
     measure("POST /cart/remove_item", reply).await;
     app.post("/cart/add_item", token, line).await;
     counter.take();
+    counter.take_accesses();
 
     let address = json!({ "full_name": "Ann", "line1": "1 Main St", "city": "Cork", "postal_code": "T12", "country": "IE" });
     let added = app.post("/account/addresses", token, address).await;
@@ -316,23 +336,52 @@ async fn no_route_costs_more_requests_than_the_readme_says() {
     let (app, counter) = counted_app().await;
     let measured = cost_of_every_route(&app, &counter).await;
     println!("| route | DynamoDB requests |\n|---|---|");
-    for (route, count) in &measured {
+    for (route, count, _) in &measured {
         println!("| `{route}` | {count} |");
     }
     let routes: Vec<String> =
         e2e::source_routes().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
-    let mut covered: Vec<String> = measured.iter().map(|(route, _)| route.clone()).collect();
+    let mut covered: Vec<String> = measured.iter().map(|(route, _, _)| route.clone()).collect();
     covered.sort();
     let mut every = routes.clone();
     every.sort();
     assert_eq!(covered, every, "every route is measured once");
     let documented = documented_costs();
     assert_eq!(documented.keys().cloned().collect::<Vec<_>>(), every, "README names every route");
-    for (route, count) in measured {
+    for (route, count, _) in measured {
         assert!(
             count <= documented[&route],
             "{route}: {count} requests, README says {}",
             documented[&route]
         );
     }
+}
+
+/// Every DynamoDB request of every route is allowed by the IAM statements of the function that
+/// serves the route: its action, its table or index, and each partition key against the
+/// statement's `dynamodb:LeadingKeys`.
+#[tokio::test]
+async fn every_route_touches_only_keys_its_function_may() {
+    let (app, counter) = counted_app().await;
+    let measured = cost_of_every_route(&app, &counter).await;
+    let template = e2e::template();
+    let routes = e2e::source_routes();
+    let mut refused = Vec::new();
+    let mut checked = 0;
+    for (route, _, accesses) in &measured {
+        let function = routes
+            .iter()
+            .find(|r| format!("{} {}", r.method, r.path) == *route)
+            .map(|r| r.function.clone())
+            .unwrap_or_else(|| panic!("no function serves {route}"));
+        let statements = statements_of(&template, &function);
+        for access in accesses {
+            checked += 1;
+            if !allowed(&statements, access) {
+                refused.push(format!("{function}: {route}: {access:?}"));
+            }
+        }
+    }
+    assert!(checked > measured.len(), "{checked} requests recorded");
+    assert!(refused.is_empty(), "IAM would refuse:\n{}", refused.join("\n"));
 }

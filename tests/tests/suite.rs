@@ -14,6 +14,7 @@ mod compatibility;
 mod coupons;
 mod demo;
 mod hardening;
+mod iam_keys;
 mod lambda_account_admin_events;
 mod lambda_cart_events;
 mod lambda_coupons_events;
