@@ -385,3 +385,65 @@ async fn every_route_touches_only_keys_its_function_may() {
     assert!(checked > measured.len(), "{checked} requests recorded");
     assert!(refused.is_empty(), "IAM would refuse:\n{}", refused.join("\n"));
 }
+
+/// The IAM statements of `function` allow every access recorded since the last call.
+fn check_function(counter: &Counter, template: &serde_norway::Value, function: &str) {
+    let statements = statements_of(template, function);
+    let accesses = counter.take_accesses();
+    assert!(!accesses.is_empty(), "{function} made no request");
+    let refused: Vec<_> = accesses.iter().filter(|a| !allowed(&statements, a)).collect();
+    assert!(refused.is_empty(), "IAM would refuse {function}: {refused:?}");
+}
+
+/// The workers' DynamoDB requests — the outbox relay republishing an event, the webhook
+/// sender delivering it (signed with the secret it reads), the e-mail sender sending it — are
+/// allowed by their functions' IAM statements.
+#[tokio::test]
+async fn the_workers_touch_only_keys_their_functions_may() {
+    use shared::domain::{AuditAction, AuditEntry, Timestamp, UrlPolicy, Webhook, WebhookInput};
+    let (app, counter) = counted_app().await;
+    let receiver = e2e::receiver::Receiver::start(&[200]).await;
+    // A loopback receiver, so the webhook is stored directly (the API refuses loopback URLs).
+    let input =
+        WebhookInput { url: Some(receiver.url.clone()), events: Some(vec!["order.placed".into()]) };
+    let now = Timestamp::now();
+    let webhook = Webhook::parse_new(input, UrlPolicy::AllowLoopback, now).expect("webhook");
+    let actor = shared::domain::UserId::new();
+    let audit = AuditEntry::new(actor, AuditAction::WebhookCreated, webhook.id, json!({}), now);
+    app.store.create_webhook(&webhook, &audit).await.expect("stored");
+    // The queue is down at checkout: the event stays in the outbox for the relay.
+    app.events.set_failing(true);
+    e2e::place_order(&app, "workers@shop.test", "Mug", "WK-1", "3.00", 1).await;
+    app.events.set_failing(false);
+    let template = e2e::template();
+    counter.take_accesses();
+
+    let later = Timestamp::now().plus_seconds(600);
+    let report =
+        shared::notify::relay::republish(app.store.as_ref(), app.events.as_ref(), later, 0, 10)
+            .await
+            .expect("relayed");
+    assert_eq!(report.published, 1, "{report:?}");
+    check_function(&counter, &template, "outbox-relay");
+    let event = app.events.recorded().pop().expect("the event");
+
+    let sender = shared::webhooks::HttpSender::new(UrlPolicy::AllowLoopback).expect("client");
+    let worker = shared::webhooks::deliver::WebhookWorker {
+        store: app.store.as_ref(),
+        sender: &sender,
+        retry_base_seconds: 2,
+    };
+    worker.deliver_event(&event).await.expect("delivered");
+    assert_eq!(receiver.received().len(), 1);
+    check_function(&counter, &template, "order-webhooks");
+
+    let mailer = shared::notify::mail::RecordingMailer::default();
+    let emails = shared::notify::worker::EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: "orders@shop.example",
+    };
+    emails.deliver_event(&event).await.expect("sent");
+    assert_eq!(mailer.recorded().len(), 1);
+    check_function(&counter, &template, "order-emails");
+}
