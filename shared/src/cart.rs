@@ -159,9 +159,29 @@ impl Carts<'_> {
         let written = with_retries(ATTEMPTS, || async move {
             let cart = self.store.cart(user).await?;
             let lines = change(cart.lines).await?;
-            match self.store.save_cart(user, cart.version, &lines).await {
+            // Retry safety: the write is conditional on the version read and marked with an id
+            // of its own. When its answer is lost (the SDK's retry then fails on the version
+            // the write itself moved, or the database does not answer), the cart is read back:
+            // its own id there means it landed, and it is not applied again.
+            let write_id = crate::domain::new_write_id();
+            match self.store.save_cart(user, cart.version, &lines, &write_id).await {
                 Ok(_) => Ok(Attempt::Done(lines)),
-                Err(StoreError::Conflict(Conflict::CartChanged)) => Ok(Attempt::Retry),
+                Err(
+                    error @ (StoreError::Conflict(Conflict::CartChanged)
+                    | StoreError::Unavailable(_)),
+                ) => {
+                    let now = self.store.cart(user).await?;
+                    let landed = if lines.is_empty() {
+                        now.version == 0
+                    } else {
+                        now.write_id.as_deref() == Some(write_id.as_str())
+                    };
+                    match (landed, error) {
+                        (true, _) => Ok(Attempt::Done(lines)),
+                        (false, StoreError::Conflict(_)) => Ok(Attempt::Retry),
+                        (false, _) => Ok(Attempt::Backoff),
+                    }
+                }
                 Err(other) => Err(CartError::Store(other)),
             }
         })

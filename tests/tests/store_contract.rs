@@ -123,29 +123,30 @@ async fn carts_are_per_user_and_written_only_at_the_version_read(app: TestApp) {
     let (me, other) = (UserId::new(), UserId::new());
     assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
     let v1 = store
-        .save_cart(me, 0, &[line(&lamp, "L-1", 1), line(&mug, "M-2", 1)])
+        .save_cart(me, 0, &[line(&lamp, "L-1", 1), line(&mug, "M-2", 1)], "w")
         .await
         .expect("created");
-    let stale = store.save_cart(me, 0, &[line(&mug, "M-1", 1)]).await;
+    let stale = store.save_cart(me, 0, &[line(&mug, "M-1", 1)], "w").await;
     assert!(matches!(stale, Err(StoreError::Conflict(Conflict::CartChanged))), "{stale:?}");
     let v2 = store
-        .save_cart(me, v1, &[line(&mug, "M-2", 4), line(&lamp, "L-1", 1)])
+        .save_cart(me, v1, &[line(&mug, "M-2", 4), line(&lamp, "L-1", 1)], "w2")
         .await
         .expect("replaced");
     assert!(v2 > v1);
     assert!(matches!(
-        store.save_cart(me, v1, &[]).await,
+        store.save_cart(me, v1, &[], "w").await,
         Err(StoreError::Conflict(Conflict::CartChanged))
     ));
-    store.save_cart(other, 0, &[line(&mug, "M-1", 9)]).await.expect("created");
+    store.save_cart(other, 0, &[line(&mug, "M-1", 9)], "w").await.expect("created");
 
     let mine = store.cart(me).await.expect("read");
     let mut expected = vec![line(&mug, "M-2", 4), line(&lamp, "L-1", 1)];
     expected.sort_by(|a, b| (a.product_id, &a.sku).cmp(&(b.product_id, &b.sku)));
-    assert_eq!(mine, StoredCart { lines: expected, version: v2 }, "by product id, then SKU");
+    assert_eq!((mine.lines, mine.version), (expected, v2), "by product id, then SKU");
+    assert_eq!(mine.write_id.as_deref(), Some("w2"), "the last write's id is kept");
     assert_eq!(store.cart(other).await.expect("read").lines, [line(&mug, "M-1", 9)]);
 
-    assert_eq!(store.save_cart(me, v2, &[]).await.expect("emptied"), 0);
+    assert_eq!(store.save_cart(me, v2, &[], "w").await.expect("emptied"), 0);
     assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
 
     let found =
@@ -580,7 +581,7 @@ async fn place_order_is_all_or_nothing(app: TestApp) {
     store.create_coupon(&limited, &audit()).await.expect("coupon");
     let user = UserId::new();
     let lines = [line(&shirt, "S-1", 2), line(&shirt, "S-2", 1)];
-    let version = store.save_cart(user, 0, &lines).await.expect("cart");
+    let version = store.save_cart(user, 0, &lines, "w").await.expect("cart");
     let now = Timestamp::now();
     let products = store.find_products(&[shirt.id]).await.expect("read");
     let offer = CouponOffer { coupon: &limited, used_by_customer: 0 };
@@ -654,7 +655,7 @@ async fn place_order_is_all_or_nothing(app: TestApp) {
     );
 
     // Again with the same key, and (with a fresh cart) with a used-up coupon.
-    let version = store.save_cart(user, 0, &[line(&shirt, "S-2", 1)]).await.expect("cart");
+    let version = store.save_cart(user, 0, &[line(&shirt, "S-2", 1)], "w").await.expect("cart");
     let again = store.place_order(&new(version, &done)).await;
     assert!(matches!(again, Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed))), "{again:?}");
     let small = checkout(
@@ -704,7 +705,7 @@ async fn status_changes_are_conditional_and_restock(app: TestApp) {
     store.create_product(&shirt, &audit()).await.expect("created");
     let user = UserId::new();
     let lines = [line(&shirt, "S-1", 2)];
-    let version = store.save_cart(user, 0, &lines).await.expect("cart");
+    let version = store.save_cart(user, 0, &lines, "w").await.expect("cart");
     let now = Timestamp::now();
     let done = checkout(
         user,
@@ -803,7 +804,7 @@ async fn an_expired_idempotency_record_is_ignored_and_replaced(app: TestApp) {
     let lines = [line(&shirt, "S-1", 1)];
     let now = Timestamp::now();
     for _ in 0..2 {
-        let version = store.save_cart(user, 0, &lines).await.expect("cart");
+        let version = store.save_cart(user, 0, &lines, "w").await.expect("cart");
         let done = checkout(
             user,
             Role::Customer,

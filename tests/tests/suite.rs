@@ -22,6 +22,7 @@ mod lambda_events;
 mod lambda_orders_events;
 mod lambda_products_events;
 mod layers;
+mod lost_answers;
 mod openapi;
 mod order_emails;
 mod order_emails_moto;

@@ -15,6 +15,12 @@ fn monotonic() -> Ulid {
     generator.generate().unwrap_or_else(|_| Ulid::new())
 }
 
+/// A fresh id for one conditional write, stored with what it wrote, so that a write whose
+/// answer was lost can find out whether it landed.
+pub fn new_write_id() -> String {
+    monotonic().to_string()
+}
+
 macro_rules! ulid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*

@@ -32,6 +32,7 @@ pub use email::Email;
 pub use field_errors::FieldErrors;
 pub use id::{
     AddressId, AuditId, EventId, OrderId, ProductId, SessionId, TokenId, UserId, WebhookId,
+    new_write_id,
 };
 pub use money::Money;
 pub use order::{

@@ -165,6 +165,10 @@ impl From<StoreError> for ApiError {
                 Self::conflict(conflict.code(), "The request conflicts with the current state")
             }
             StoreError::Throttled => Self::unavailable(),
+            StoreError::Unavailable(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "the database did not answer");
+                Self::unavailable()
+            }
             StoreError::Unexpected(cause) => Self::internal(cause),
         }
     }

@@ -143,11 +143,37 @@ impl Orders<'_> {
                 now,
             })
             .await;
+        self.settle(placed, checkout.order, &event).await
+    }
+
+    /// The attempt's outcome from its write's.
+    ///
+    /// Retry safety: the order id is new to this attempt and the transaction is conditional
+    /// on the cart version, the stock and the order's absence, so it applies at most once.
+    /// When its answer is lost (the SDK's retry then fails on the conditions the write itself
+    /// changed, or the database does not answer), the order is read back: there, it landed.
+    async fn settle(
+        &self,
+        placed: Result<(), StoreError>,
+        order: crate::domain::Order,
+        event: &OrderEvent,
+    ) -> Result<Attempt<Placed>, OrderError> {
+        let placed = match placed {
+            Err(StoreError::Conflict(_) | StoreError::Unavailable(_)) => {
+                match self.store.find_order(order.id).await? {
+                    Some(_) => Ok(()),
+                    None => placed,
+                }
+            }
+            other => other,
+        };
         match placed {
             Ok(()) => {
-                self.publish(&event).await;
-                Ok(Attempt::Done(Placed::New(checkout.order)))
+                self.publish(event).await;
+                Ok(Attempt::Done(Placed::New(order)))
             }
+            // Not applied, the answer is unknown: try again (a new decision, a new order id).
+            Err(StoreError::Unavailable(_)) => Ok(Attempt::Backoff),
             // Lost a race: read again; the next pass answers with the real cause.
             Err(StoreError::Conflict(
                 Conflict::IdempotencyKeyUsed

@@ -12,6 +12,11 @@ pub enum StoreError {
     /// The database asked us to slow down.
     #[error("throttled by the database")]
     Throttled,
+    /// The database could not answer (a timeout, a dropped connection, a 5xx) after the SDK's
+    /// retries: a write may or may not have been applied. A service reads back a marker of its
+    /// write before answering; what is left is answered 503 with `Retry-After`.
+    #[error("the database did not answer: {0:#}")]
+    Unavailable(anyhow::Error),
     /// Anything else: logged with context, never shown to a client.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),

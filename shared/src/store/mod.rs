@@ -159,10 +159,16 @@ pub trait CouponStore: Send + Sync {
 pub trait CartStore: Send + Sync {
     /// The user's cart (one read); no lines and version 0 when there is none.
     async fn cart(&self, user: UserId) -> StoreResult<StoredCart>;
-    /// Replaces the lines if the cart is still at `version` (0: no cart yet) and returns the
-    /// new version; `Conflict(Conflict::CartChanged)` when another write came first. No lines
-    /// deletes the cart.
-    async fn save_cart(&self, user: UserId, version: u64, lines: &[CartLine]) -> StoreResult<u64>;
+    /// Replaces the lines if the cart is still at `version` (0: no cart yet), marked with
+    /// `write_id`, and returns the new version; `Conflict(Conflict::CartChanged)` when another
+    /// write came first. No lines deletes the cart.
+    async fn save_cart(
+        &self,
+        user: UserId,
+        version: u64,
+        lines: &[CartLine],
+        write_id: &str,
+    ) -> StoreResult<u64>;
 }
 
 /// Orders, checkout and the order-event outbox.

@@ -153,6 +153,9 @@ pub struct StoredCart {
     pub lines: Vec<CartLine>,
     /// The version the next write must match.
     pub version: u64,
+    /// The id of the write that stored these lines: a write whose answer was lost finds its
+    /// own id here (and knows it landed) when its retry fails on the version.
+    pub write_id: Option<String>,
 }
 
 /// Puts cart lines in their stored order: by product id (so by product age), then SKU.

@@ -54,7 +54,8 @@ impl TryFrom<&Item> for StoredCart {
             _ => return Err(malformed("lines")),
         };
         let version = u64::try_from(item.n("version")?).map_err(|_| malformed("version"))?;
-        Ok(StoredCart { lines, version })
+        let write_id = item.0.get("write_id").and_then(|v| v.as_s().ok()).cloned();
+        Ok(StoredCart { lines, version, write_id })
     }
 }
 
@@ -129,7 +130,13 @@ impl CartStore for DynamoStore {
         }
     }
 
-    async fn save_cart(&self, user: UserId, version: u64, lines: &[CartLine]) -> StoreResult<u64> {
+    async fn save_cart(
+        &self,
+        user: UserId,
+        version: u64,
+        lines: &[CartLine],
+        write_id: &str,
+    ) -> StoreResult<u64> {
         let (condition, value) = version_condition(version);
         let result = if lines.is_empty() {
             self.client
@@ -154,6 +161,7 @@ impl CartStore for DynamoStore {
                 ("SK".to_owned(), s(keys::CART)),
                 ("lines".to_owned(), AttributeValue::L(sorted.iter().map(line_to_value).collect())),
                 ("version".to_owned(), n(next as i64)),
+                ("write_id".to_owned(), s(write_id)),
             ]);
             self.client
                 .put_item()

@@ -115,12 +115,23 @@ fn classify<E>(operation: &'static str, error: SdkError<E>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    let server_failed = error.raw_response().is_some_and(|r| r.status().is_server_error());
+    let unanswered = matches!(
+        error,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+    );
     match error.code() {
         Some(
             "ProvisionedThroughputExceededException"
             | "ThrottlingException"
             | "RequestLimitExceeded",
         ) => StoreError::Throttled,
+        _ if server_failed || unanswered => {
+            let text = error_text(&error);
+            StoreError::Unavailable(
+                anyhow::Error::new(error).context(format!("{operation} failed ({text})")),
+            )
+        }
         _ => {
             let text = error_text(&error);
             StoreError::Unexpected(

@@ -14,7 +14,13 @@ impl CartStore for MemoryStore {
         Ok(self.lock().carts.get(&user).cloned().unwrap_or_default())
     }
 
-    async fn save_cart(&self, user: UserId, version: u64, lines: &[CartLine]) -> StoreResult<u64> {
+    async fn save_cart(
+        &self,
+        user: UserId,
+        version: u64,
+        lines: &[CartLine],
+        write_id: &str,
+    ) -> StoreResult<u64> {
         let mut inner = self.lock();
         let current = inner.carts.get(&user).map_or(0, |cart| cart.version);
         if current != version {
@@ -22,12 +28,13 @@ impl CartStore for MemoryStore {
         }
         if lines.is_empty() {
             inner.carts.remove(&user);
-            return Ok(0);
+            return inner.answer(Ok(0));
         }
         let mut lines = lines.to_vec();
         sort_lines(&mut lines);
         let next = version + 1;
-        inner.carts.insert(user, StoredCart { lines, version: next });
-        Ok(next)
+        let write_id = Some(write_id.to_owned());
+        inner.carts.insert(user, StoredCart { lines, version: next, write_id });
+        inner.answer(Ok(next))
     }
 }

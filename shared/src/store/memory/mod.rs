@@ -54,9 +54,28 @@ struct Inner {
     audit: BTreeMap<AuditId, AuditEntry>,
     webhooks: BTreeMap<WebhookId, Webhook>,
     deliveries: BTreeMap<(WebhookId, EventId), DeliveryRecord>,
+    /// Writes still to be applied but answered as failed (a lost answer), for tests.
+    lost_answers: usize,
+}
+
+impl MemoryStore {
+    /// Applies the next `count` cart saves and checkouts but answers each as failed with
+    /// [`StoreError::Unavailable`], as a database whose answer is lost after it committed.
+    pub fn lose_next_answers(&self, count: usize) {
+        self.lock().lost_answers = count;
+    }
 }
 
 impl Inner {
+    /// The answer to a write just applied: `result`, or a lost answer if some are due.
+    fn answer<T>(&mut self, result: StoreResult<T>) -> StoreResult<T> {
+        if result.is_ok() && self.lost_answers > 0 {
+            self.lost_answers -= 1;
+            return Err(StoreError::Unavailable(anyhow::anyhow!("answer lost after the write")));
+        }
+        result
+    }
+
     /// Records an admin write's audit entry (under the lock of the write, after
     /// [`Inner::check_audit`]).
     fn audit(&mut self, entry: &AuditEntry) {

@@ -105,7 +105,7 @@ impl OrderStore for MemoryStore {
         inner.order_keys.insert(order.sort_key(), order.id);
         inner.orders.insert(order.id, order.clone());
         inner.outbox.insert(new.event.id, new.event.clone());
-        Ok(())
+        inner.answer(Ok(()))
     }
 
     async fn find_order(&self, id: OrderId) -> StoreResult<Option<Order>> {

@@ -1,0 +1,139 @@
+//! Writes whose answer is lost after they committed, on both stores: the memory store's
+//! "applied but answered as failed" mode, and on DynamoDB (moto) an SDK interceptor that turns
+//! a committed write's answer into a 500, so the SDK retries it as it would after a dropped
+//! connection. The service must find its own write and answer as if the first attempt had
+//! succeeded: one unit in the cart, one order, stock taken once.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use aws_sdk_dynamodb::config::{
+    ConfigBag, Intercept, RuntimeComponents,
+    interceptors::{
+        BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+    },
+};
+use axum::http::StatusCode;
+use e2e::{Backend, TestApp};
+use serde_json::json;
+use shared::store::{DynamoStore, MemoryStore, TableSchema, create_table};
+
+/// Answers the next `armed` writes (Put, Update, Delete, TransactWrite) that DynamoDB applied
+/// with a 500 InternalServerError instead. (The operation is noted when the request leaves:
+/// the request is gone by the time its answer is read. The tests send one at a time.)
+#[derive(Debug, Clone, Default)]
+struct LoseAnswers(Arc<AtomicUsize>, Arc<std::sync::Mutex<String>>);
+
+impl Intercept for LoseAnswers {
+    fn name(&self) -> &'static str {
+        "LoseAnswers"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context.request().headers().get("x-amz-target").unwrap_or_default();
+        *self.1.lock().map_err(|_| "poisoned")? = target.to_owned();
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = self.1.lock().map_err(|_| "poisoned")?.clone();
+        let write = ["PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"]
+            .iter()
+            .any(|op| target.ends_with(&format!(".{op}")));
+        let applied = context.response().status().is_success();
+        if write
+            && applied
+            && self.0.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+        {
+            let response = context.response_mut();
+            *response.status_mut() = 500u16.try_into()?;
+            *response.body_mut() = aws_smithy_types::body::SdkBody::from(
+                r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"answer lost after the write"}"#,
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The app over a store, and a switch that loses the answers of the next `n` writes.
+async fn lossy(backend: Backend) -> (TestApp, Box<dyn Fn(usize) + Send + Sync>) {
+    match backend {
+        Backend::Memory => {
+            let store = Arc::new(MemoryStore::default());
+            let app = TestApp::over(store.clone(), backend);
+            (app, Box::new(move |n| store.lose_next_answers(n)))
+        }
+        Backend::Dynamo => {
+            assert!(std::env::var_os("AWS_ENDPOINT_URL").is_some(), "run through scripts/test.sh");
+            let sdk = aws_config::load_from_env().await;
+            let lose = LoseAnswers::default();
+            let config =
+                aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(lose.clone()).build();
+            let client = aws_sdk_dynamodb::Client::from_conf(config);
+            let table = format!("shop-lost-{}", ulid::Ulid::new());
+            let schema = TableSchema::from_template(local::TEMPLATE_YAML).expect("schema");
+            create_table(&client, &table, &schema).await.expect("table");
+            let app = TestApp::over(Arc::new(DynamoStore::new(client, table)), backend);
+            (app, Box::new(move |n| lose.0.store(n, Ordering::SeqCst)))
+        }
+    }
+}
+
+async fn a_lost_answer_is_neither_applied_twice_nor_reported_as_failed(backend: Backend) {
+    let (app, lose) = lossy(backend).await;
+    let admin = app.admin().await;
+    let body = json!({ "name": "Mug", "category": "c", "variants": [{ "sku": "LOST-1", "stock": 5, "price": "4.00" }] });
+    let created = app.post("/products/create_product", Some(&admin), body).await;
+    let product = created.json["product"]["id"].as_str().expect("id").to_owned();
+    app.register("lost@shop.test", "a-good-password").await;
+    let buyer = app.login("lost@shop.test", "a-good-password").await.0;
+    let buyer = Some(buyer.as_str());
+
+    // "+1" whose answer is lost: one unit, answered 200.
+    lose(1);
+    let added = app.post("/cart/add_item", buyer, json!({ "product_id": product })).await;
+    assert_eq!(added.status, StatusCode::OK, "{:?}", added.json);
+    let cart = app.get("/cart/details", buyer).await;
+    assert_eq!(cart.json["items"][0]["quantity"], 1, "{:?}", cart.json);
+
+    // A quantity change whose answer is lost: applied once, answered 200.
+    lose(1);
+    let body = json!({ "product_id": product, "quantity": 2 });
+    let set = app.post("/cart/update_item_quantity", buyer, body).await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.json);
+
+    // A checkout without an Idempotency-Key whose answer is lost: one order of 2, answered as
+    // placed, the stock taken once.
+    lose(1);
+    let placed = app.post("/orders/create", buyer, json!({})).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
+    let orders = app.get("/orders", buyer).await;
+    let orders = orders.json["orders"].as_array().cloned().unwrap_or_default();
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    assert_eq!(orders[0]["id"], placed.json["order"]["id"]);
+    assert_eq!(orders[0]["items"][0]["quantity"], 2);
+    let product = app.get(&format!("/products/{product}"), None).await;
+    assert_eq!(product.json["variants"][0]["stock"], 3, "{:?}", product.json);
+}
+
+#[tokio::test]
+async fn memory() {
+    a_lost_answer_is_neither_applied_twice_nor_reported_as_failed(Backend::Memory).await;
+}
+
+#[tokio::test]
+async fn dynamodb() {
+    a_lost_answer_is_neither_applied_twice_nor_reported_as_failed(Backend::Dynamo).await;
+}
