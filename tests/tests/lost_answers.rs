@@ -20,11 +20,12 @@ use e2e::{Backend, TestApp};
 use serde_json::json;
 use shared::store::{DynamoStore, MemoryStore, TableSchema, create_table};
 
-/// Answers the next `armed` writes (Put, Update, Delete, TransactWrite) that DynamoDB applied
-/// with a 500 InternalServerError instead. (The operation is noted when the request leaves:
-/// the request is gone by the time its answer is read. The tests send one at a time.)
+/// Answers the next `armed` requests of one operation (`PutItem`, `UpdateItem`,
+/// `TransactWriteItems`) that DynamoDB applied with a 500 InternalServerError instead. (The
+/// operation is noted when the request leaves: the request is gone by the time its answer is
+/// read. The tests send one at a time.)
 #[derive(Debug, Clone, Default)]
-struct LoseAnswers(Arc<AtomicUsize>, Arc<std::sync::Mutex<String>>);
+struct LoseAnswers(Arc<AtomicUsize>, Arc<std::sync::Mutex<String>>, Arc<std::sync::Mutex<String>>);
 
 impl Intercept for LoseAnswers {
     fn name(&self) -> &'static str {
@@ -49,9 +50,8 @@ impl Intercept for LoseAnswers {
         _: &mut ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         let target = self.1.lock().map_err(|_| "poisoned")?.clone();
-        let write = ["PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"]
-            .iter()
-            .any(|op| target.ends_with(&format!(".{op}")));
+        let wanted = self.2.lock().map_err(|_| "poisoned")?.clone();
+        let write = target.ends_with(&format!(".{wanted}"));
         let applied = context.response().status().is_success();
         if write
             && applied
@@ -67,13 +67,18 @@ impl Intercept for LoseAnswers {
     }
 }
 
-/// The app over a store, and a switch that loses the answers of the next `n` writes.
-async fn lossy(backend: Backend) -> (TestApp, Box<dyn Fn(usize) + Send + Sync>) {
+/// Loses the answer of the next write of an operation: `lose("PutItem")`.
+type Lose = Box<dyn Fn(&str) + Send + Sync>;
+
+/// The app over a store, and a switch that loses the answer of the next write. (The memory
+/// store loses the next cart save, checkout, session opening or rotation, whatever the
+/// operation named.)
+async fn lossy(backend: Backend) -> (TestApp, Lose) {
     match backend {
         Backend::Memory => {
             let store = Arc::new(MemoryStore::default());
             let app = TestApp::over(store.clone(), backend);
-            (app, Box::new(move |n| store.lose_next_answers(n)))
+            (app, Box::new(move |_| store.lose_next_answers(1)))
         }
         Backend::Dynamo => {
             assert!(std::env::var_os("AWS_ENDPOINT_URL").is_some(), "run through scripts/test.sh");
@@ -86,7 +91,13 @@ async fn lossy(backend: Backend) -> (TestApp, Box<dyn Fn(usize) + Send + Sync>) 
             let schema = TableSchema::from_template(local::TEMPLATE_YAML).expect("schema");
             create_table(&client, &table, &schema).await.expect("table");
             let app = TestApp::over(Arc::new(DynamoStore::new(client, table)), backend);
-            (app, Box::new(move |n| lose.0.store(n, Ordering::SeqCst)))
+            let switch = move |operation: &str| {
+                if let Ok(mut wanted) = lose.2.lock() {
+                    *wanted = operation.to_owned();
+                }
+                lose.0.store(1, Ordering::SeqCst);
+            };
+            (app, Box::new(switch))
         }
     }
 }
@@ -98,25 +109,36 @@ async fn a_lost_answer_is_neither_applied_twice_nor_reported_as_failed(backend: 
     let created = app.post("/products/create_product", Some(&admin), body).await;
     let product = created.json["product"]["id"].as_str().expect("id").to_owned();
     app.register("lost@shop.test", "a-good-password").await;
-    let buyer = app.login("lost@shop.test", "a-good-password").await.0;
+    // A login whose session write's answer is lost: 200, and the session is live.
+    lose("TransactWriteItems");
+    let (buyer, refresh) = app.login("lost@shop.test", "a-good-password").await;
+    assert_eq!(app.get("/auth/protected", Some(&buyer)).await.status, StatusCode::OK);
+    // A refresh whose rotation's answer is lost: 200 with the rotated token, which works
+    // (the session is not taken for a replay and revoked).
+    lose("UpdateItem");
+    let rotated = app.get("/auth/refresh_access_token", Some(&refresh)).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{:?}", rotated.json);
+    let next = rotated.json["refresh_token"].as_str().expect("refresh token").to_owned();
+    let again = app.get("/auth/refresh_access_token", Some(&next)).await;
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.json);
     let buyer = Some(buyer.as_str());
 
     // "+1" whose answer is lost: one unit, answered 200.
-    lose(1);
+    lose("PutItem");
     let added = app.post("/cart/add_item", buyer, json!({ "product_id": product })).await;
     assert_eq!(added.status, StatusCode::OK, "{:?}", added.json);
     let cart = app.get("/cart/details", buyer).await;
     assert_eq!(cart.json["items"][0]["quantity"], 1, "{:?}", cart.json);
 
     // A quantity change whose answer is lost: applied once, answered 200.
-    lose(1);
+    lose("PutItem");
     let body = json!({ "product_id": product, "quantity": 2 });
     let set = app.post("/cart/update_item_quantity", buyer, body).await;
     assert_eq!(set.status, StatusCode::OK, "{:?}", set.json);
 
     // A checkout without an Idempotency-Key whose answer is lost: one order of 2, answered as
     // placed, the stock taken once.
-    lose(1);
+    lose("TransactWriteItems");
     let placed = app.post("/orders/create", buyer, json!({})).await;
     assert_eq!(placed.status, StatusCode::CREATED, "{:?}", placed.json);
     let orders = app.get("/orders", buyer).await;

@@ -183,7 +183,22 @@ impl Accounts<'_> {
     /// Opens a session (and clears the login attempts) for `user`, who gave the right password.
     async fn open_session(&self, user: &User, now: Timestamp) -> Result<LoggedIn, AuthError> {
         let session = Session::open(user, now, self.tokens.refresh_ttl_seconds());
-        self.store.create_session(&session).await?;
+        // Retry safety: the session id is new and the put is conditional on its absence, so
+        // it applies once. When its answer is lost (the SDK's retry then finds the session it
+        // created, or the database does not answer), the session is read back: there, it
+        // landed, and the login succeeded.
+        match self.store.create_session(&session).await {
+            Ok(()) => {}
+            Err(
+                error
+                @ (StoreError::Conflict(Conflict::SessionExists) | StoreError::Unavailable(_)),
+            ) => {
+                if self.store.find_session(user.id, session.id, now).await?.is_none() {
+                    return Err(error.into());
+                }
+            }
+            Err(error) => return Err(error.into()),
+        }
         let tokens = self.pair(user, session.id, session.refresh_jti, now)?;
         Ok(LoggedIn { tokens, user: user.clone() })
     }
@@ -228,18 +243,26 @@ impl Accounts<'_> {
         let claims = self.tokens.verify(token, TokenKind::Refresh)?;
         let now = Timestamp::now();
         let next = TokenId::new();
-        match self
-            .store
-            .rotate_refresh(&Rotation {
-                user: claims.sub,
-                session: claims.sid,
-                presented: claims.jti,
-                next,
-                now,
-            })
-            .await?
-        {
+        let rotation =
+            Rotation { user: claims.sub, session: claims.sid, presented: claims.jti, next, now };
+        // Retry safety: the rotation is conditional on the presented token being current, and
+        // `next` is new. When its answer is lost (the SDK's retry then finds the session
+        // rotated, by itself, to `next`; or the database does not answer), the session read
+        // back holding `next` means it landed.
+        let outcome = match self.store.rotate_refresh(&rotation).await {
+            Err(StoreError::Unavailable(cause)) => {
+                match self.store.find_session(claims.sub, claims.sid, now).await? {
+                    Some(session) => RotateOutcome::Stale(session),
+                    None => return Err(StoreError::Unavailable(cause).into()),
+                }
+            }
+            other => other?,
+        };
+        match outcome {
             RotateOutcome::Rotated(session) => self.session_pair(&session, next, now),
+            RotateOutcome::Stale(session) if session.refresh_jti == next => {
+                self.session_pair(&session, next, now)
+            }
             RotateOutcome::Stale(session) => {
                 let grace = self.tokens.refresh_reuse_grace_seconds();
                 match stale_refresh(&session, claims.jti, now, grace) {

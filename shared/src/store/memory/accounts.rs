@@ -106,7 +106,7 @@ impl SessionStore for MemoryStore {
         }
         inner.login_failures.remove(&session.email);
         inner.sessions.insert(session.id, session.clone());
-        Ok(())
+        inner.answer(Ok(()))
     }
 
     async fn find_session(
@@ -132,7 +132,8 @@ impl SessionStore for MemoryStore {
         }
         session.previous_jti = Some((presented, now));
         session.refresh_jti = next;
-        Ok(RotateOutcome::Rotated(session.clone()))
+        let rotated = RotateOutcome::Rotated(session.clone());
+        inner.answer(Ok(rotated))
     }
 
     async fn delete_session(&self, user: UserId, id: SessionId) -> StoreResult<()> {

@@ -59,7 +59,8 @@ struct Inner {
 }
 
 impl MemoryStore {
-    /// Applies the next `count` cart saves and checkouts but answers each as failed with
+    /// Applies the next `count` cart saves, checkouts, session openings and refresh rotations
+    /// but answers each as failed with
     /// [`StoreError::Unavailable`], as a database whose answer is lost after it committed.
     pub fn lose_next_answers(&self, count: usize) {
         self.lock().lost_answers = count;
