@@ -93,9 +93,22 @@ impl Addresses<'_> {
             let stored = self.store.addresses(user).await?;
             let mut book = stored.addresses;
             let changed = change(&mut book)?;
-            match self.store.save_addresses(user, stored.version, &book).await {
+            // Retry safety: conditional on the version read, marked with an id of its own; a
+            // write whose answer was lost finds its id on the book read back (see the cart).
+            let write_id = crate::domain::new_write_id();
+            match self.store.save_addresses(user, stored.version, &book, &write_id).await {
                 Ok(_) => Ok(Attempt::Done(changed)),
-                Err(StoreError::Conflict(Conflict::AddressesChanged)) => Ok(Attempt::Retry),
+                Err(
+                    error @ (StoreError::Conflict(Conflict::AddressesChanged)
+                    | StoreError::Unavailable(_)),
+                ) => {
+                    let now = self.store.addresses(user).await?;
+                    match (now.write_id.as_deref() == Some(write_id.as_str()), error) {
+                        (true, _) => Ok(Attempt::Done(changed)),
+                        (false, StoreError::Conflict(_)) => Ok(Attempt::Retry),
+                        (false, _) => Ok(Attempt::Backoff),
+                    }
+                }
                 Err(other) => Err(AddressBookError::Store(other)),
             }
         })

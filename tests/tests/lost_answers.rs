@@ -123,6 +123,17 @@ async fn a_lost_answer_is_neither_applied_twice_nor_reported_as_failed(backend: 
     assert_eq!(again.status, StatusCode::OK, "{:?}", again.json);
     let buyer = Some(buyer.as_str());
 
+    // An address whose book write's answer is lost: added once, answered 201.
+    lose("PutItem");
+    let address = json!({
+        "full_name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
+        "postal_code": "SW1Y 4JH", "country": "gb"
+    });
+    let added = app.post("/account/addresses", buyer, address).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.json);
+    let book = app.get("/account/addresses", buyer).await;
+    assert_eq!(book.json["addresses"].as_array().map(Vec::len), Some(1), "{:?}", book.json);
+
     // "+1" whose answer is lost: one unit, answered 200.
     lose("PutItem");
     let added = app.post("/cart/add_item", buyer, json!({ "product_id": product })).await;

@@ -268,13 +268,14 @@ pub trait SentEmailStore: Send + Sync {
 pub trait AddressStore: Send + Sync {
     /// The book (one read); no addresses and version 0 when there is none.
     async fn addresses(&self, user: UserId) -> StoreResult<StoredAddresses>;
-    /// Replaces the book if it is still at `version` and returns the new version;
-    /// `Conflict(Conflict::AddressesChanged)` when another write came first.
+    /// Replaces the book if it is still at `version`, marked with `write_id`, and returns the
+    /// new version; `Conflict(Conflict::AddressesChanged)` when another write came first.
     async fn save_addresses(
         &self,
         user: UserId,
         version: u64,
         addresses: &[Address],
+        write_id: &str,
     ) -> StoreResult<u64>;
 }
 

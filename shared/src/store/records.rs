@@ -263,6 +263,8 @@ pub struct StoredAddresses {
     pub addresses: Vec<Address>,
     /// The version the next write must match.
     pub version: u64,
+    /// The id of the write that stored this book (see [`StoredCart::write_id`]).
+    pub write_id: Option<String>,
 }
 
 /// An audit-trail listing: newest first, optionally one action, after an entry id.

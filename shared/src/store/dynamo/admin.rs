@@ -68,6 +68,7 @@ fn stored_addresses(item: &Item) -> StoreResult<StoredAddresses> {
     Ok(StoredAddresses {
         addresses: item.json("addresses")?,
         version: u64::try_from(item.n("version")?).map_err(|_| malformed("version"))?,
+        write_id: item.0.get("write_id").and_then(|v| v.as_s().ok()).cloned(),
     })
 }
 
@@ -95,6 +96,7 @@ impl AddressStore for DynamoStore {
         user: UserId,
         version: u64,
         addresses: &[Address],
+        write_id: &str,
     ) -> StoreResult<u64> {
         let next = version + 1;
         let (condition, expected) = version_condition(version);
@@ -106,6 +108,7 @@ impl AddressStore for DynamoStore {
             .item("SK", s(keys::ADDRESSES))
             .item("addresses", to_json(&addresses)?)
             .item("version", n(i64::try_from(next).unwrap_or(i64::MAX)))
+            .item("write_id", s(write_id))
             .condition_expression(condition)
             .set_expression_attribute_values(
                 expected.map(|v| HashMap::from([(":version".to_owned(), v)])),

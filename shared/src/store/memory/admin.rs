@@ -27,6 +27,7 @@ impl AddressStore for MemoryStore {
         user: UserId,
         version: u64,
         addresses: &[Address],
+        write_id: &str,
     ) -> StoreResult<u64> {
         let mut inner = self.lock();
         let current = inner.addresses.get(&user).map_or(0, |book| book.version);
@@ -34,10 +35,13 @@ impl AddressStore for MemoryStore {
             return Err(StoreError::Conflict(Conflict::AddressesChanged));
         }
         let next = version + 1;
-        inner
-            .addresses
-            .insert(user, StoredAddresses { addresses: addresses.to_vec(), version: next });
-        Ok(next)
+        let book = StoredAddresses {
+            addresses: addresses.to_vec(),
+            version: next,
+            write_id: Some(write_id.to_owned()),
+        };
+        inner.addresses.insert(user, book);
+        inner.answer(Ok(next))
     }
 }
 
