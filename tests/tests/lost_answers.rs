@@ -157,6 +157,14 @@ async fn a_lost_answer_is_neither_applied_twice_nor_reported_as_failed(backend: 
     assert_eq!(orders.len(), 1, "{orders:?}");
     assert_eq!(orders[0]["id"], placed.json["order"]["id"]);
     assert_eq!(orders[0]["items"][0]["quantity"], 2);
+    // The admin ships it; the answer is lost: answered 200, Shipped once (one audit entry).
+    lose("TransactWriteItems");
+    let order = placed.json["order"]["id"].as_str().expect("id").to_owned();
+    let shipped = app.set_status(&admin, &order, "Shipped").await;
+    assert_eq!(shipped.status, StatusCode::OK, "{:?}", shipped.json);
+    let trail = app.get("/admin/audit?action=order.status_changed", Some(&admin)).await;
+    assert_eq!(trail.json["entries"].as_array().map(Vec::len), Some(1), "{:?}", trail.json);
+
     let product = app.get(&format!("/products/{product}"), None).await;
     assert_eq!(product.json["variants"][0]["stock"], 3, "{:?}", product.json);
 }

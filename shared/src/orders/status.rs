@@ -59,7 +59,23 @@ impl Orders<'_> {
             event: &event,
             audit: &audit,
         };
-        match self.store.change_order_status(&change).await {
+        // Retry safety: conditional on the status read (and on the restocked products), so it
+        // applies once. When its answer is lost (the SDK's retry then fails on the status the
+        // write itself changed, or the database does not answer), the order is read back: the
+        // new status with this write's time means it landed.
+        let written = match self.store.change_order_status(&change).await {
+            Err(
+                error @ (StoreError::Conflict(Conflict::OrderChanged | Conflict::ProductChanged)
+                | StoreError::Unavailable(_)),
+            ) => match self.store.find_order(id).await? {
+                Some(now) if now.status == next.status && now.updated_at == next.updated_at => {
+                    Ok(())
+                }
+                _ => Err(error),
+            },
+            other => other,
+        };
+        match written {
             Ok(()) => {
                 self.publish(&event).await;
                 Ok(Attempt::Done(next))
@@ -68,7 +84,9 @@ impl Orders<'_> {
             Err(StoreError::Conflict(Conflict::OrderChanged | Conflict::ProductChanged)) => {
                 Ok(Attempt::Retry)
             }
-            Err(StoreError::Conflict(Conflict::TransactionConflict)) => Ok(Attempt::Backoff),
+            Err(
+                StoreError::Conflict(Conflict::TransactionConflict) | StoreError::Unavailable(_),
+            ) => Ok(Attempt::Backoff),
             Err(other) => Err(other.into()),
         }
     }

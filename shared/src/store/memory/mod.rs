@@ -59,8 +59,8 @@ struct Inner {
 }
 
 impl MemoryStore {
-    /// Applies the next `count` cart and address-book saves, checkouts, session openings and
-    /// refresh rotations
+    /// Applies the next `count` cart and address-book saves, checkouts, status changes,
+    /// session openings and refresh rotations
     /// but answers each as failed with
     /// [`StoreError::Unavailable`], as a database whose answer is lost after it committed.
     pub fn lose_next_answers(&self, count: usize) {

@@ -154,7 +154,7 @@ impl OrderStore for MemoryStore {
         inner.orders.insert(change.next.id, change.next.clone());
         inner.outbox.insert(change.event.id, change.event.clone());
         inner.audit(change.audit);
-        Ok(())
+        inner.answer(Ok(()))
     }
 }
 
