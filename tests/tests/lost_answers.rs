@@ -105,6 +105,23 @@ async fn lossy(backend: Backend) -> (TestApp, Lose) {
 async fn a_lost_answer_is_neither_applied_twice_nor_reported_as_failed(backend: Backend) {
     let (app, lose) = lossy(backend).await;
     let admin = app.admin().await;
+    // Product writes whose answers are lost: created, changed and deleted once, each 2xx.
+    let body = json!({ "name": "Lamp", "category": "c", "variants": [{ "sku": "LOST-0", "stock": 1, "price": "9.00" }] });
+    lose("TransactWriteItems");
+    let lamp = app.post("/products/create_product", Some(&admin), body).await;
+    assert_eq!(lamp.status, StatusCode::CREATED, "{:?}", lamp.json);
+    let lamp = lamp.json["product"]["id"].as_str().expect("id").to_owned();
+    lose("TransactWriteItems");
+    let change = json!({ "name": "Desk lamp" });
+    let path = format!("/products/update_product/{lamp}");
+    let changed = app.put(&path, Some(&admin), change).await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.json);
+    lose("TransactWriteItems");
+    let deleted = app.delete(&format!("/products/delete_product/{lamp}"), Some(&admin)).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{:?}", deleted.json);
+    let trail = app.get("/admin/audit?action=product.updated", Some(&admin)).await;
+    assert_eq!(trail.json["entries"].as_array().map(Vec::len), Some(1), "{:?}", trail.json);
+
     let body = json!({ "name": "Mug", "category": "c", "variants": [{ "sku": "LOST-1", "stock": 5, "price": "4.00" }] });
     let created = app.post("/products/create_product", Some(&admin), body).await;
     let product = created.json["product"]["id"].as_str().expect("id").to_owned();

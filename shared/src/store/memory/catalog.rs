@@ -32,7 +32,7 @@ impl ProductStore for MemoryStore {
         inner.order.insert(sort_key(product), product.id);
         inner.products.insert(product.id, product.clone());
         inner.audit(audit);
-        Ok(())
+        inner.answer(Ok(()))
     }
 
     async fn find_product(&self, id: ProductId) -> StoreResult<Option<Product>> {
@@ -69,7 +69,7 @@ impl ProductStore for MemoryStore {
         }
         inner.products.insert(next.id, next.clone());
         inner.audit(audit);
-        Ok(())
+        inner.answer(Ok(()))
     }
 
     async fn delete_product(&self, current: &Product, audit: &AuditEntry) -> StoreResult<()> {
@@ -83,7 +83,7 @@ impl ProductStore for MemoryStore {
         inner.order.remove(&sort_key(current));
         inner.products.remove(&current.id);
         inner.audit(audit);
-        Ok(())
+        inner.answer(Ok(()))
     }
 
     async fn list_products(&self, query: &ProductQuery) -> StoreResult<ProductPage> {
