@@ -8,6 +8,23 @@ use crate::{
     store::{AuditQuery, Store, StoreError},
 };
 
+/// `result` of an admin write, or `Ok` when it failed as a write whose answer was lost would
+/// (a conflict with itself — its audit entry or its own change already there —, its target
+/// gone, no answer) and its audit entry exists: the entry is written in the write's own
+/// transaction, so the write landed. How coupon and webhook writes are retry-safe.
+pub async fn settled(
+    store: &dyn Store,
+    result: Result<(), StoreError>,
+    audit: AuditId,
+) -> Result<(), StoreError> {
+    match result {
+        Err(StoreError::Conflict(_) | StoreError::NotFound | StoreError::Unavailable(_)) => {
+            if store.audit_entry(audit).await?.is_some() { Ok(()) } else { result }
+        }
+        other => other,
+    }
+}
+
 /// Entries per page when the client gives no `limit`.
 pub const DEFAULT_LIMIT: usize = 50;
 /// The most entries a page may ask for.

@@ -58,7 +58,10 @@ impl Coupons<'_> {
     pub async fn create(&self, actor: UserId, input: CouponInput) -> Result<Coupon, CouponError> {
         let coupon = Coupon::parse_new(input)?;
         let audit = audit(actor, AuditAction::CouponCreated, &coupon);
-        self.store.create_coupon(&coupon, &audit).await?;
+        // Retry safety: conditional on the code's absence; a lost answer is settled by the
+        // write's audit entry (see `settled`). So are the update and the deletion.
+        let created = self.store.create_coupon(&coupon, &audit).await;
+        crate::audit::settled(self.store, created, audit.id).await?;
         Ok(coupon)
     }
 
@@ -78,7 +81,8 @@ impl Coupons<'_> {
         if let (Ok(before), Ok(after)) = (before, after) {
             audit.details["changes"] = field_changes(&before, &after, &["uses", "code"]).into();
         }
-        self.store.update_coupon(&next, &audit).await?;
+        let updated = self.store.update_coupon(&next, &audit).await;
+        crate::audit::settled(self.store, updated, audit.id).await?;
         Ok(next)
     }
 
@@ -93,7 +97,8 @@ impl Coupons<'_> {
             serde_json::json!({}),
             now,
         );
-        Ok(self.store.delete_coupon(&code, &audit).await?)
+        let deleted = self.store.delete_coupon(&code, &audit).await;
+        Ok(crate::audit::settled(self.store, deleted, audit.id).await?)
     }
 
     /// Every coupon (admins).

@@ -122,6 +122,31 @@ async fn a_lost_answer_is_neither_applied_twice_nor_reported_as_failed(backend: 
     let trail = app.get("/admin/audit?action=product.updated", Some(&admin)).await;
     assert_eq!(trail.json["entries"].as_array().map(Vec::len), Some(1), "{:?}", trail.json);
 
+    // Coupon and webhook writes whose answers are lost: each applied once, answered 2xx (the
+    // write's own audit entry tells it landed).
+    let coupon =
+        json!({ "code": "LOST10", "discount_percent": 10, "expiry": "2999-01-01T00:00:00Z" });
+    lose("TransactWriteItems");
+    let created = app.post("/coupons/create", Some(&admin), coupon).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json);
+    lose("TransactWriteItems");
+    let change = json!({ "discount_percent": 15 });
+    let changed = app.put("/coupons/update/LOST10", Some(&admin), change).await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.json);
+    lose("TransactWriteItems");
+    let deleted = app.delete("/coupons/delete/LOST10", Some(&admin)).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{:?}", deleted.json);
+    let hook = json!({ "url": "https://93.184.216.34/hook", "events": ["order.placed"] });
+    lose("TransactWriteItems");
+    let hook = app.post("/admin/webhooks", Some(&admin), hook).await;
+    assert_eq!(hook.status, StatusCode::CREATED, "{:?}", hook.json);
+    let hook = hook.json["webhook"]["id"].as_str().expect("id").to_owned();
+    lose("TransactWriteItems");
+    let gone = app.delete(&format!("/admin/webhooks/{hook}"), Some(&admin)).await;
+    assert!(gone.status.is_success(), "{:?}", gone.json);
+    let listed = app.get("/admin/webhooks", Some(&admin)).await;
+    assert_eq!(listed.json["webhooks"], json!([]));
+
     let body = json!({ "name": "Mug", "category": "c", "variants": [{ "sku": "LOST-1", "stock": 5, "price": "4.00" }] });
     let created = app.post("/products/create_product", Some(&admin), body).await;
     let product = created.json["product"]["id"].as_str().expect("id").to_owned();

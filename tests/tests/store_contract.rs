@@ -343,6 +343,10 @@ async fn set_role_changes_both_views_of_the_user(app: TestApp) {
         trail.iter().map(|e| e.details["to"].clone()).collect::<Vec<_>>(),
         ["customer", "admin"]
     );
+    // An entry is found by its id (how a write whose answer was lost finds it landed).
+    assert_eq!(store.audit_entry(entry.id).await.expect("read"), Some(entry.clone()));
+    let unknown = shared::domain::AuditId::new();
+    assert_eq!(store.audit_entry(unknown).await.expect("read"), None);
 
     let ghost = record("ghost@shop.test");
     let error = store

@@ -65,6 +65,9 @@ pub enum Conflict {
     TransactionConflict,
     /// The item to change is gone (a transaction's way of saying [`StoreError::NotFound`]).
     Absent,
+    /// The write's audit entry exists: the write itself landed before (its answer was lost),
+    /// as the entry is written in the write's own transaction.
+    AuditExists,
 }
 
 impl Conflict {
@@ -89,6 +92,7 @@ impl Conflict {
             Conflict::ProductExists => "product_exists",
             Conflict::WebhookLimit => "webhook_limit",
             Conflict::TransactionConflict => "transaction_conflict",
+            Conflict::AuditExists => "audit_entry_exists",
             Conflict::Absent => "not_found",
         }
     }

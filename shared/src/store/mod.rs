@@ -282,6 +282,9 @@ pub trait AddressStore: Send + Sync {
 /// The admin audit trail; entries are written by the admin writes themselves.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
+    /// One entry by id: how an admin write whose answer was lost finds out it landed (its
+    /// entry is written in its own transaction).
+    async fn audit_entry(&self, id: crate::domain::AuditId) -> StoreResult<Option<AuditEntry>>;
     /// A page of entries, newest first.
     async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<AuditPage>;
 }

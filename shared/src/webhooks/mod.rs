@@ -100,7 +100,14 @@ impl Webhooks<'_> {
         }
         let details = serde_json::json!({ "url": webhook.url, "events": webhook.events });
         let audit = AuditEntry::new(actor, AuditAction::WebhookCreated, webhook.id, details, now);
-        counted(|| self.store.create_webhook(&webhook, &audit)).await?;
+        // Retry safety: conditional on the new id's absence (and the count); a lost answer is
+        // settled by the write's audit entry. So is the deletion.
+        let store = self.store;
+        counted(|| async {
+            crate::audit::settled(store, store.create_webhook(&webhook, &audit).await, audit.id)
+                .await
+        })
+        .await?;
         Ok(webhook)
     }
 
@@ -120,7 +127,12 @@ impl Webhooks<'_> {
             details,
             Timestamp::now(),
         );
-        counted(|| self.store.delete_webhook(webhook.id, &audit)).await
+        let store = self.store;
+        counted(|| async {
+            let deleted = store.delete_webhook(webhook.id, &audit).await;
+            crate::audit::settled(store, deleted, audit.id).await
+        })
+        .await
     }
 
     /// The delivery log of the webhook with the id in the path, newest event first.

@@ -51,7 +51,8 @@ impl DynamoStore {
         ]);
         let mut absent = Expression::default();
         let pk = absent.name("PK");
-        self.put(item, Some((&format!("attribute_not_exists({pk})"), absent)), None)
+        let exists = Some(Conflict::AuditExists);
+        self.put(item, Some((&format!("attribute_not_exists({pk})"), absent)), exists)
     }
 }
 
@@ -127,6 +128,11 @@ impl AddressStore for DynamoStore {
 
 #[async_trait]
 impl AuditStore for DynamoStore {
+    async fn audit_entry(&self, id: crate::domain::AuditId) -> StoreResult<Option<AuditEntry>> {
+        let item = self.get(keys::audit(id), keys::AUDIT).await?;
+        item.map(|item| item.json("entry")).transpose()
+    }
+
     async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<AuditPage> {
         let (index, partition) = match query.action {
             Some(action) => ("GSI2", keys::audit_action(action)),

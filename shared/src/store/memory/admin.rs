@@ -47,6 +47,10 @@ impl AddressStore for MemoryStore {
 
 #[async_trait]
 impl AuditStore for MemoryStore {
+    async fn audit_entry(&self, id: crate::domain::AuditId) -> StoreResult<Option<AuditEntry>> {
+        Ok(self.lock().audit.get(&id).cloned())
+    }
+
     async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<AuditPage> {
         let inner = self.lock();
         let upper = query.after.map_or(Bound::Unbounded, Bound::Excluded);
@@ -75,7 +79,7 @@ impl WebhookStore for MemoryStore {
         inner.check_audit(audit)?;
         inner.webhooks.insert(webhook.id, webhook.clone());
         inner.audit(audit);
-        Ok(())
+        inner.answer(Ok(()))
     }
 
     async fn list_webhooks(&self) -> StoreResult<Vec<Webhook>> {
@@ -94,7 +98,7 @@ impl WebhookStore for MemoryStore {
         inner.check_audit(audit)?;
         inner.webhooks.remove(&id);
         inner.audit(audit);
-        Ok(())
+        inner.answer(Ok(()))
     }
 
     async fn claim_delivery(

@@ -127,7 +127,7 @@ impl CouponStore for MemoryStore {
         inner.check_audit(audit)?;
         inner.coupons.insert(coupon.code.clone(), coupon.clone());
         inner.audit(audit);
-        Ok(())
+        inner.answer(Ok(()))
     }
 
     async fn find_coupon(&self, code: &CouponCode) -> StoreResult<Option<Coupon>> {
@@ -144,7 +144,7 @@ impl CouponStore for MemoryStore {
         let uses = stored.uses;
         *stored = Coupon { uses, ..coupon.clone() };
         inner.audit(audit);
-        Ok(())
+        inner.answer(Ok(()))
     }
 
     async fn delete_coupon(&self, code: &CouponCode, audit: &AuditEntry) -> StoreResult<()> {
@@ -155,7 +155,7 @@ impl CouponStore for MemoryStore {
         inner.check_audit(audit)?;
         inner.coupons.remove(code);
         inner.audit(audit);
-        Ok(())
+        inner.answer(Ok(()))
     }
 
     async fn list_coupons(&self) -> StoreResult<Vec<Coupon>> {

@@ -60,7 +60,7 @@ struct Inner {
 
 impl MemoryStore {
     /// Applies the next `count` cart and address-book saves, checkouts, status changes,
-    /// product writes, session openings and refresh rotations
+    /// product, coupon and webhook writes, session openings and refresh rotations
     /// but answers each as failed with
     /// [`StoreError::Unavailable`], as a database whose answer is lost after it committed.
     pub fn lose_next_answers(&self, count: usize) {
