@@ -117,14 +117,10 @@ impl Catalog<'_> {
         // Retry safety: the product id is new and the write is conditional on its absence and
         // on its SKUs being free, so it applies once. When its answer is lost (the SDK's retry
         // then finds the product and SKUs it claimed itself, or the database does not answer),
-        // the product is read back: there, it landed.
+        // the write's own audit entry, written in its transaction, tells whether it landed. The
+        // same holds for the update and the deletion.
         let created = self.store.create_product(&product, &audit).await;
-        if let Err(StoreError::Conflict(_) | StoreError::Unavailable(_)) = created
-            && self.store.find_product(product.id).await?.is_some()
-        {
-            return Ok(product);
-        }
-        created?;
+        crate::audit::settled(self.store, created, audit.id).await?;
         Ok(product)
     }
 
@@ -150,11 +146,8 @@ impl Catalog<'_> {
             current.check_update_size(&next, MAX_TRANSACTION_ACTIONS - 1)?;
             let mut audit = audit(actor, AuditAction::ProductUpdated, &next, now);
             audit.details["changes"] = current.changes_to(&next);
-            // Retry safety: conditional on the version read; a write whose answer was lost
-            // finds the product read back equal to what it wrote (version and time included).
             let replaced = self.store.replace_product(&current, &next, &audit).await;
-            let replaced = self.landed(replaced, current.id, |now| now == Some(&next)).await?;
-            written(replaced, next)
+            written(crate::audit::settled(self.store, replaced, audit.id).await, next)
         })
         .await?;
         updated.ok_or(CatalogError::Contended)
@@ -166,31 +159,11 @@ impl Catalog<'_> {
             let current = self.get(id).await?;
             let now = Timestamp::now();
             let audit = audit(actor, AuditAction::ProductDeleted, &current, now);
-            // Retry safety: conditional on the version read; when its answer is lost, the
-            // product read back gone means it was deleted.
             let deleted = self.store.delete_product(&current, &audit).await;
-            let deleted = self.landed(deleted, current.id, |now| now.is_none()).await?;
-            written(deleted, ())
+            written(crate::audit::settled(self.store, deleted, audit.id).await, ())
         })
         .await?;
         deleted.ok_or(CatalogError::Contended)
-    }
-
-    /// `result`, or `Ok` when it failed in a way a lost answer would (a conflict with itself,
-    /// no answer) and the product read back shows the write (`shows`).
-    async fn landed(
-        &self,
-        result: Result<(), StoreError>,
-        id: ProductId,
-        shows: impl FnOnce(Option<&Product>) -> bool,
-    ) -> Result<Result<(), StoreError>, CatalogError> {
-        match result {
-            Err(StoreError::Conflict(_) | StoreError::NotFound | StoreError::Unavailable(_)) => {
-                let now = self.store.find_product(id).await.map_err(CatalogError::from)?;
-                Ok(if shows(now.as_ref()) { Ok(()) } else { result })
-            }
-            other => Ok(other),
-        }
     }
 
     /// A page of the catalog, newest first.

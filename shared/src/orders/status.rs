@@ -61,20 +61,10 @@ impl Orders<'_> {
         };
         // Retry safety: conditional on the status read (and on the restocked products), so it
         // applies once. When its answer is lost (the SDK's retry then fails on the status the
-        // write itself changed, or the database does not answer), the order is read back: the
-        // new status with this write's time means it landed.
-        let written = match self.store.change_order_status(&change).await {
-            Err(
-                error @ (StoreError::Conflict(Conflict::OrderChanged | Conflict::ProductChanged)
-                | StoreError::Unavailable(_)),
-            ) => match self.store.find_order(id).await? {
-                Some(now) if now.status == next.status && now.updated_at == next.updated_at => {
-                    Ok(())
-                }
-                _ => Err(error),
-            },
-            other => other,
-        };
+        // write itself changed, or the database does not answer), the write's own audit entry,
+        // written in its transaction, tells whether it landed.
+        let written = self.store.change_order_status(&change).await;
+        let written = crate::audit::settled(self.store, written, audit.id).await;
         match written {
             Ok(()) => {
                 self.publish(&event).await;
