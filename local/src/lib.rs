@@ -5,7 +5,7 @@
 pub mod demo;
 mod pipeline;
 
-pub use pipeline::{Consumers, in_process_queue};
+pub use pipeline::{Consumers, Redelivery, in_process_queue};
 
 use std::sync::{Arc, OnceLock};
 

@@ -53,6 +53,7 @@ fn consumers(args: &Args) -> anyhow::Result<Consumers> {
         sender: args.sender.clone(),
         webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback)?),
         retry_base_seconds: webhook_retry_base(&|name: &str| env::var(name).ok())?,
+        redelivery: local::Redelivery::default(),
     })
 }
 

@@ -69,6 +69,7 @@ async fn the_local_pipeline_retries_on_a_timer_until_the_receiver_accepts() {
         sender: "orders@shop.localhost".into(),
         webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback).expect("client")),
         retry_base_seconds: 1,
+        redelivery: local::Redelivery::default(),
     };
     let queue =
         local::in_process_queue(Arc::clone(&store), consumers, Arc::new(shared::metrics::Discard));
@@ -87,5 +88,80 @@ async fn the_local_pipeline_retries_on_a_timer_until_the_receiver_accepts() {
     assert_eq!(body["data"]["order"]["id"], placed.order["id"]);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(receiver.received().len(), 2, "delivered: no more attempts");
+    let _ = std::fs::remove_dir_all(outbox);
+}
+
+/// Waits (up to 10 s) until `done` holds.
+async fn eventually(done: impl Fn() -> bool) -> bool {
+    for _ in 0..200 {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    done()
+}
+
+/// The local pipeline redelivers a failed e-mail after the visibility timeout, as SQS does:
+/// an outbox folder that cannot be written fails the first receive, and the e-mail is written
+/// once it can be. An event that fails every receive (its order does not exist) is set aside
+/// after the last one: counted, and written to `<outbox>/dead-letters/`.
+#[tokio::test]
+async fn the_local_pipeline_redelivers_then_dead_letters_like_sqs() {
+    use shared::{
+        domain::{EventId, OrderEvent, OrderEventKind, OrderId, Timestamp, UserId},
+        notify::EventPublisher,
+    };
+    let outbox = std::env::temp_dir().join(format!("shop-outbox-{}", ulid::Ulid::new()));
+    // A file where the folder should be: writing an e-mail fails until it is removed.
+    std::fs::write(&outbox, b"not a folder").expect("blocking file");
+    let store = e2e::store(Backend::Memory).await;
+    let metrics = Arc::new(shared::metrics::Recorder::default());
+    let consumers = local::Consumers {
+        outbox: shared::notify::mail::EmlFolder::new(&outbox),
+        sender: "orders@shop.localhost".into(),
+        webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback).expect("client")),
+        retry_base_seconds: 1,
+        redelivery: local::Redelivery {
+            visibility_timeout: Duration::from_millis(300),
+            email_receives: 3,
+            webhook_receives: 3,
+        },
+    };
+    let sink: Arc<dyn shared::metrics::MetricsSink> = metrics.clone();
+    let queue = local::in_process_queue(Arc::clone(&store), consumers, sink);
+    let state = shared::AppState::new(Arc::clone(&store), e2e::token_config())
+        .with_events(queue.clone())
+        .with_webhook_policy(UrlPolicy::AllowLoopback);
+    let app = TestApp { router: local::app(state), ..TestApp::over(store, Backend::Memory) };
+    let placed = e2e::place_order(&app, "redeliver@example.com", "Mug", "RD-1", "3.00", 1).await;
+    let failed = || metrics.total("deliver", "EmailsFailed");
+    assert!(eventually(|| failed() >= 1.0).await, "the first receive failed");
+    std::fs::remove_file(&outbox).expect("unblocked");
+    let sent = || metrics.total("deliver", "EmailsSent");
+    assert!(eventually(|| sent() == 1.0).await, "sent on a later receive");
+    let id = placed.order["id"].as_str().expect("id");
+    assert!(outbox.join(format!("{id}-placed.eml")).exists());
+    assert_eq!(metrics.total("order-emails", "EventsDeadLettered"), 0.0);
+
+    let ghost = OrderEvent {
+        id: EventId::new(),
+        order_id: OrderId::new(),
+        user_id: UserId::new(),
+        kind: OrderEventKind::OrderPlaced,
+        at: Timestamp::now(),
+    };
+    let before = failed();
+    queue.publish(&ghost).await.expect("queued");
+    let letter = outbox.join("dead-letters").join(format!("order-emails-{}.json", ghost.id));
+    assert!(eventually(|| letter.exists()).await, "dead-lettered");
+    assert_eq!(failed() - before, 3.0, "received exactly three times");
+    assert_eq!(metrics.total("order-emails", "EventsDeadLettered"), 1.0);
+    let letter: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(letter).expect("letter")).expect("json");
+    assert_eq!(
+        (letter["queue"].as_str(), letter["receives"].as_u64()),
+        (Some("order-emails"), Some(3))
+    );
     let _ = std::fs::remove_dir_all(outbox);
 }
