@@ -167,12 +167,58 @@ fn built<T, E: std::error::Error + Send + Sync + 'static>(result: Result<T, E>) 
     result.map_err(|e| StoreError::Unexpected(e.into()))
 }
 
-/// Sends one transaction of `items`.
+/// Sends one transaction of `items`, with its [`client_token`].
 async fn transact(
     store: &DynamoStore,
     items: Vec<TransactWriteItem>,
 ) -> Result<(), SdkError<TransactWriteItemsError>> {
-    store.client.transact_write_items().set_transact_items(Some(items)).send().await.map(|_| ())
+    transact_named(store, items, "").await
+}
+
+/// [`transact`] for a transaction that may not write an item of its own (a batch of a role
+/// change's sessions): `operation` names it in the token.
+async fn transact_named(
+    store: &DynamoStore,
+    items: Vec<TransactWriteItem>,
+    operation: &str,
+) -> Result<(), SdkError<TransactWriteItemsError>> {
+    let token = client_token(&items, operation);
+    let request = store.client.transact_write_items().client_request_token(token);
+    request.set_transact_items(Some(items)).send().await.map(|_| ())
+}
+
+/// The `ClientRequestToken` of a transaction: derived from the keys it writes. Every
+/// transaction here writes an item with an id made for that one logical write (the order, the
+/// session, the audit entry, the account), so the token names the operation: the SDK's retries
+/// and any re-send of the same write carry it, and DynamoDB applies the write once (for ten
+/// minutes). Emulators ignore it; the services' read-backs cover them.
+fn client_token(items: &[TransactWriteItem], operation: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let key_text = |key: Option<&std::collections::HashMap<String, AttributeValue>>| {
+        let part = |name: &str| {
+            key.and_then(|k| k.get(name)).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+        };
+        format!("{}\u{1f}{}", part("PK"), part("SK"))
+    };
+    let mut keys: Vec<String> = items
+        .iter()
+        .map(|item| {
+            if let Some(put) = item.put() {
+                key_text(Some(put.item()))
+            } else if let Some(update) = item.update() {
+                key_text(Some(update.key()))
+            } else if let Some(delete) = item.delete() {
+                key_text(Some(delete.key()))
+            } else {
+                key_text(item.condition_check().map(|check| check.key()))
+            }
+        })
+        .collect();
+    keys.sort();
+    keys.push(operation.to_owned());
+    let digest = Sha256::digest(keys.join("\n").as_bytes());
+    // At most 36 characters (DynamoDB's limit).
+    hex::encode(&digest[..18])
 }
 
 /// Counts each DynamoDB request (retries included) towards the request being served.
@@ -192,5 +238,54 @@ impl aws_sdk_dynamodb::config::Intercept for RequestCounter {
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         crate::metrics::count_dynamodb_request();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+
+    use super::*;
+
+    fn put(pk: &str, sk: &str, value: &str) -> TransactWriteItem {
+        let put = Put::builder()
+            .table_name("t")
+            .item("PK", AttributeValue::S(pk.into()))
+            .item("SK", AttributeValue::S(sk.into()))
+            .item("v", AttributeValue::S(value.into()))
+            .build()
+            .unwrap();
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    fn update(pk: &str, sk: &str) -> TransactWriteItem {
+        let update = Update::builder()
+            .table_name("t")
+            .key("PK", AttributeValue::S(pk.into()))
+            .key("SK", AttributeValue::S(sk.into()))
+            .update_expression("SET v = :v")
+            .build()
+            .unwrap();
+        TransactWriteItem::builder().update(update).build()
+    }
+
+    /// The token names the keys written (in any order) and the operation: the same write
+    /// rebuilt gets the same token; another order id, another batch, another token.
+    #[test]
+    fn a_transaction_token_is_derived_from_its_keys_and_operation() {
+        let order =
+            |id: &str| vec![put(&format!("ORDER#{id}"), "ORDER", "x"), update("PRODUCT#1", "META")];
+        let token = client_token(&order("A"), "");
+        assert_eq!(token.len(), 36);
+        assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+        let mut reordered = order("A");
+        reordered.reverse();
+        assert_eq!(client_token(&reordered, ""), token);
+        assert_eq!(
+            client_token(&[put("ORDER#A", "ORDER", "y"), update("PRODUCT#1", "META")], ""),
+            token
+        );
+        assert_ne!(client_token(&order("B"), ""), token);
+        assert_ne!(client_token(&order("A"), "batch 1"), token);
     }
 }

@@ -98,8 +98,9 @@ impl DynamoStore {
     }
 
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactFailure> {
-        let result =
-            self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let token = super::client_token(&items, "");
+        let request = self.client.transact_write_items().client_request_token(token);
+        let result = request.set_transact_items(Some(items)).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(error) => match cancelled_conditions(&error) {

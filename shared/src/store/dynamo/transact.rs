@@ -132,10 +132,12 @@ impl DynamoStore {
 
     pub(super) async fn transact_actions(&self, actions: Vec<Action>) -> StoreResult<()> {
         let conflicts: Vec<Option<Conflict>> = actions.iter().map(|a| a.conflict).collect();
+        let items: Vec<_> = actions.into_iter().map(|a| a.item).collect();
         let result = self
             .client
             .transact_write_items()
-            .set_transact_items(Some(actions.into_iter().map(|a| a.item).collect()))
+            .client_request_token(super::client_token(&items, ""))
+            .set_transact_items(Some(items))
             .send()
             .await;
         match result {

@@ -12,7 +12,8 @@ use aws_sdk_dynamodb::types::{
 use super::{
     DynamoStore, NOT_EXISTS,
     attrs::{Item, n, s},
-    built, cancelled_conditions, classify, is_condition_failure, transact, user_item,
+    built, cancelled_conditions, classify, is_condition_failure, transact, transact_named,
+    user_item,
 };
 use crate::{
     domain::{AuditEntry, Email, Role, Timestamp, User, UserId},
@@ -141,8 +142,10 @@ impl DynamoStore {
         // The first transaction holds the account and up to 98 sessions: an account with more
         // sessions than that has the rest updated right after (each still conditional). The
         // audit entry goes in the last one, so a retry after a later batch failed records once.
-        for batch in batches {
-            match transact(self, batch).await {
+        // Each batch's token names the role change (its audit entry) and the batch.
+        for (at, batch) in batches.into_iter().enumerate() {
+            let operation = format!("{}#{at}", audit.id);
+            match transact_named(self, batch, &operation).await {
                 Ok(()) => {}
                 Err(error) if cancelled_conditions(&error).is_some() => return Ok(false),
                 Err(error) => return Err(classify("TransactWriteItems", error)),
