@@ -15,7 +15,7 @@ LEADING_KEYS = {
     "AuthFunction": {"USER#*", "EMAIL#*", "LOGIN#*", "AUDIT#*"},
     "ProductsFunction": {"USER#*", "PRODUCT#*", "SKU#*", "COUNTER#*", "AUDIT#*"},
     "CouponsFunction": {"USER#*", "COUPON#*", "AUDIT#*"},
-    "CartFunction": {"USER#*", "PRODUCT#*"},
+    "CartFunction": {"USER#*", "PRODUCT#*", "IDEMPOTENCY#*"},
     "OrdersFunction": {
         "USER#*", "PRODUCT#*", "COUPON#*", "ORDER#*", "IDEMPOTENCY#*", "OUTBOX#*",
         "AUDIT#*", "WEBHOOK#*", "WEBHOOKS",
@@ -28,7 +28,7 @@ LEADING_KEYS = {
 WRITES = {
     "ProductsFunction": {"PRODUCT#*", "SKU#*", "COUNTER#*", "AUDIT#*"},
     "CouponsFunction": {"COUPON#*", "AUDIT#*"},
-    "CartFunction": {"USER#*"},
+    "CartFunction": {"USER#*", "IDEMPOTENCY#*"},
     "OrderWebhooksFunction": {"WEBHOOK#*"},
     "OrderEmailsFunction": {"SENT#*"},
     "OutboxRelayFunction": {"OUTBOX#*"},

@@ -6,11 +6,12 @@ use serde::Deserialize;
 
 use crate::{
     domain::{
-        CartLine, CartView, FieldErrors, MAX_LINES, MAX_QUANTITY, Product, ProductId, Sku, UserId,
-        Variant, cart_view,
+        CartLine, CartView, FieldErrors, MAX_LINES, MAX_QUANTITY, Product, ProductId, Sku,
+        Timestamp, UserId, Variant, cart_view,
     },
+    orders::{IDEMPOTENCY_TTL_SECONDS, IdempotencyKey},
     retry::{Attempt, with_retries},
-    store::{Conflict, Store, StoreError},
+    store::{CartKeyRecord, Conflict, Store, StoreError},
 };
 
 /// `POST /cart/add_item`.
@@ -62,6 +63,34 @@ pub struct RemoveItem {
     pub _user_id: Option<serde_json::Value>,
 }
 
+impl AddItem {
+    /// The request as a retry under the same key must repeat it (what the write reads).
+    fn fingerprint(&self) -> String {
+        serde_json::json!({ "product_id": self.product_id, "quantity": self.quantity, "sku": self.sku })
+            .to_string()
+    }
+}
+
+impl SetQuantity {
+    /// The request as a retry under the same key must repeat it (what the write reads).
+    fn fingerprint(&self) -> String {
+        serde_json::json!({ "product_id": self.product_id, "quantity": self.quantity, "sku": self.sku })
+            .to_string()
+    }
+}
+
+/// A cart write under an `Idempotency-Key`: the key and the request it is kept with.
+struct Keyed {
+    key: String,
+    request: String,
+}
+
+impl Keyed {
+    fn new(key: &IdempotencyKey, route: &str, body: &str) -> Self {
+        Self { key: key.as_str().to_owned(), request: format!("{route} {body}") }
+    }
+}
+
 /// Why a cart operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CartError {
@@ -91,6 +120,9 @@ pub enum CartError {
     /// The cart kept changing.
     #[error("the cart kept changing")]
     Busy,
+    /// The `Idempotency-Key` was used with another request.
+    #[error("the idempotency key was used with another request")]
+    KeyReused,
     /// Invalid fields, each with its messages.
     #[error(transparent)]
     Validation(#[from] FieldErrors),
@@ -149,52 +181,101 @@ impl Carts<'_> {
 
     /// Reads the cart, applies `change` to its lines and writes them if the cart is still at
     /// the version read; re-reads when another request changed it meanwhile. Answers the
-    /// cart as written, priced.
-    async fn change<F, Fut>(&self, user: UserId, change: F) -> Result<CartView, CartError>
+    /// cart as written, priced, and whether it replays an earlier write under the same key.
+    async fn change<F, Fut>(
+        &self,
+        user: UserId,
+        keyed: Option<&Keyed>,
+        change: F,
+    ) -> Result<(CartView, bool), CartError>
     where
         F: Fn(Vec<CartLine>) -> Fut,
         Fut: Future<Output = Result<Vec<CartLine>, CartError>>,
     {
         let change = &change;
         let written = with_retries(ATTEMPTS, || async move {
+            if let Some(keyed) = keyed {
+                let now = Timestamp::now();
+                if let Some(record) = self.store.cart_key(user, &keyed.key, now).await? {
+                    if record.request != keyed.request {
+                        return Err(CartError::KeyReused);
+                    }
+                    return Ok(Attempt::Done((record.lines, true)));
+                }
+            }
             let cart = self.store.cart(user).await?;
             let lines = change(cart.lines).await?;
-            // Retry safety: the write is conditional on the version read and marked with an id
-            // of its own. When its answer is lost (the SDK's retry then fails on the version
-            // the write itself moved, or the database does not answer), the cart is read back:
-            // its own id there means it landed, and it is not applied again.
-            let write_id = crate::domain::new_write_id();
-            match self.store.save_cart(user, cart.version, &lines, &write_id).await {
-                Ok(_) => Ok(Attempt::Done(lines)),
-                Err(
-                    error @ (StoreError::Conflict(Conflict::CartChanged)
-                    | StoreError::Unavailable(_)),
-                ) => {
-                    let now = self.store.cart(user).await?;
-                    let landed = if lines.is_empty() {
-                        now.version == 0
-                    } else {
-                        now.write_id.as_deref() == Some(write_id.as_str())
-                    };
-                    match (landed, error) {
-                        (true, _) => Ok(Attempt::Done(lines)),
-                        (false, StoreError::Conflict(_)) => Ok(Attempt::Retry),
-                        (false, _) => Ok(Attempt::Backoff),
-                    }
-                }
-                Err(other) => Err(CartError::Store(other)),
-            }
+            let written = self.write(user, cart.version, lines, keyed).await?;
+            Ok(written.map(|lines| (lines, false)))
         })
         .await?;
         match written {
-            Some(lines) => self.price(user, &lines).await,
+            Some((lines, replayed)) => Ok((self.price(user, &lines).await?, replayed)),
             None => Err(CartError::Busy),
         }
     }
 
+    /// Writes `lines` at `version` (with the key's record, under a key).
+    ///
+    /// Retry safety: the write is conditional on the version read and marked with an id of its
+    /// own. When its answer is lost (the SDK's retry then fails on the version the write itself
+    /// moved, or the database does not answer), the cart is read back: its own id there means
+    /// it landed, and it is not applied again. A client's retry carries the same
+    /// `Idempotency-Key`, whose record (written in the same transaction) replays the answer.
+    async fn write(
+        &self,
+        user: UserId,
+        version: u64,
+        lines: Vec<CartLine>,
+        keyed: Option<&Keyed>,
+    ) -> Result<Attempt<Vec<CartLine>>, CartError> {
+        let write_id = crate::domain::new_write_id();
+        let saved = match keyed {
+            None => self.store.save_cart(user, version, &lines, &write_id).await,
+            Some(keyed) => {
+                let record = CartKeyRecord {
+                    user,
+                    key: keyed.key.clone(),
+                    request: keyed.request.clone(),
+                    lines: lines.clone(),
+                    expires_at: Timestamp::now().plus_seconds(IDEMPOTENCY_TTL_SECONDS),
+                };
+                self.store.save_cart_keyed(version, &write_id, &record).await
+            }
+        };
+        match saved {
+            Ok(_) => Ok(Attempt::Done(lines)),
+            // The key was used meanwhile: the next pass replays it.
+            Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed)) => Ok(Attempt::Retry),
+            Err(
+                error @ (StoreError::Conflict(Conflict::CartChanged) | StoreError::Unavailable(_)),
+            ) => {
+                let now = self.store.cart(user).await?;
+                let landed = if lines.is_empty() {
+                    now.version == 0
+                } else {
+                    now.write_id.as_deref() == Some(write_id.as_str())
+                };
+                match (landed, error) {
+                    (true, _) => Ok(Attempt::Done(lines)),
+                    (false, StoreError::Conflict(_)) => Ok(Attempt::Retry),
+                    (false, _) => Ok(Attempt::Backoff),
+                }
+            }
+            Err(other) => Err(CartError::Store(other)),
+        }
+    }
+
     /// Adds units of a variant (the product's first when no SKU is given); an existing line
-    /// grows. Never beyond the stock, 99 a line or 50 lines.
-    pub async fn add(&self, user: UserId, request: AddItem) -> Result<CartView, CartError> {
+    /// grows. Never beyond the stock, 99 a line or 50 lines. Under an `Idempotency-Key`, a
+    /// retry with the same body replays the first answer (`true`), another body is refused.
+    pub async fn add(
+        &self,
+        user: UserId,
+        request: AddItem,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<(CartView, bool), CartError> {
+        let keyed = key.map(|key| Keyed::new(key, "add_item", &request.fingerprint()));
         let wanted = quantity(request.quantity.unwrap_or(1), 1)?;
         let product = self.product(&request.product_id).await?;
         let variant = match request.sku.as_deref() {
@@ -203,7 +284,10 @@ impl Carts<'_> {
         }
         .ok_or(CartError::SkuNotFound)?;
         let product = &product;
-        self.change(user, |lines| async move { add_line(lines, product.id, variant, wanted) }).await
+        self.change(user, keyed.as_ref(), |lines| async move {
+            add_line(lines, product.id, variant, wanted)
+        })
+        .await
     }
 
     /// Sets a line's quantity; 0 removes it.
@@ -211,10 +295,12 @@ impl Carts<'_> {
         &self,
         user: UserId,
         request: SetQuantity,
-    ) -> Result<CartView, CartError> {
+        key: Option<&IdempotencyKey>,
+    ) -> Result<(CartView, bool), CartError> {
+        let keyed = key.map(|key| Keyed::new(key, "update_item_quantity", &request.fingerprint()));
         let wanted = quantity(request.quantity, 0)?;
         let request = &request;
-        self.change(user, |mut lines| async move {
+        self.change(user, keyed.as_ref(), |mut lines| async move {
             let at = find_line(&lines, &request.product_id, request.sku.as_deref())?;
             if wanted == 0 {
                 lines.remove(at);
@@ -239,12 +325,14 @@ impl Carts<'_> {
     /// Removes a line.
     pub async fn remove(&self, user: UserId, request: RemoveItem) -> Result<CartView, CartError> {
         let request = &request;
-        self.change(user, |mut lines| async move {
-            let at = find_line(&lines, &request.product_id, request.sku.as_deref())?;
-            lines.remove(at);
-            Ok(lines)
-        })
-        .await
+        let (cart, _) = self
+            .change(user, None, |mut lines| async move {
+                let at = find_line(&lines, &request.product_id, request.sku.as_deref())?;
+                lines.remove(at);
+                Ok(lines)
+            })
+            .await?;
+        Ok(cart)
     }
 }
 

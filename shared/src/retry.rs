@@ -16,6 +16,17 @@ pub enum Attempt<T> {
     Backoff,
 }
 
+impl<T> Attempt<T> {
+    /// The same attempt with its value mapped.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Attempt<U> {
+        match self {
+            Attempt::Done(value) => Attempt::Done(f(value)),
+            Attempt::Retry => Attempt::Retry,
+            Attempt::Backoff => Attempt::Backoff,
+        }
+    }
+}
+
 /// Runs `attempt` up to `attempts` times until it is done; `Ok(None)` when every attempt had
 /// to be retried. An error ends the loop at once.
 pub async fn with_retries<T, E, F, Fut>(attempts: usize, mut attempt: F) -> Result<Option<T>, E>

@@ -41,7 +41,7 @@ async fn every_sample_event_is_answered_by_the_orders_function() {
         _price: None,
         _user_id: None,
     };
-    state.carts().add(customer.id, add).await.expect("added");
+    state.carts().add(customer.id, add, None).await.expect("added");
     let router = orders::router(state);
     let mut values = vec![
         ("access_token", token.clone()),

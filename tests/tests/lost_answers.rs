@@ -220,3 +220,73 @@ async fn memory() {
 async fn dynamodb() {
     a_lost_answer_is_neither_applied_twice_nor_reported_as_failed(Backend::Dynamo).await;
 }
+
+/// `POST path` with a JSON body, a bearer token and an `Idempotency-Key`.
+async fn keyed(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    key: &str,
+    body: serde_json::Value,
+) -> e2e::Reply {
+    let request = axum::http::Request::post(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .body(axum::body::Body::from(body.to_string()))
+        .expect("request");
+    app.send(request).await
+}
+
+/// Cart writes under an `Idempotency-Key`: a retry with the same body replays the first
+/// answer and changes nothing (`Idempotent-Replayed`), another body is a 422, a malformed key
+/// a 400; and a keyed write whose answer is lost is applied once.
+async fn cart_writes_under_a_key_are_applied_once(backend: Backend) {
+    let (app, lose) = lossy(backend).await;
+    let admin = app.admin().await;
+    let body = json!({ "name": "Cup", "category": "c", "variants": [{ "sku": "KEY-1", "stock": 9, "price": "2.00" }] });
+    let created = app.post("/products/create_product", Some(&admin), body).await;
+    let product = created.json["product"]["id"].as_str().expect("id").to_owned();
+    app.register("keyed@shop.test", "a-good-password").await;
+    let (buyer, _) = app.login("keyed@shop.test", "a-good-password").await;
+    let quantity = |reply: &e2e::Reply| reply.json["cart"]["items"][0]["quantity"].clone();
+    let replayed = |reply: &e2e::Reply| reply.headers.get("idempotent-replayed").cloned();
+
+    let add = json!({ "product_id": product, "quantity": 2 });
+    let first = keyed(&app, "/cart/add_item", &buyer, "add-1", add.clone()).await;
+    assert_eq!((first.status, quantity(&first)), (StatusCode::OK, json!(2)), "{:?}", first.json);
+    assert_eq!(replayed(&first), None);
+    let again = keyed(&app, "/cart/add_item", &buyer, "add-1", add).await;
+    assert_eq!((again.status, quantity(&again)), (StatusCode::OK, json!(2)), "{:?}", again.json);
+    assert_eq!(replayed(&again).as_ref().map(|v| v.as_bytes()), Some(&b"true"[..]));
+    let other = json!({ "product_id": product, "quantity": 1 });
+    let reused = keyed(&app, "/cart/add_item", &buyer, "add-1", other.clone()).await;
+    assert_eq!(
+        (reused.status, reused.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+    );
+    keyed(&app, "/cart/add_item", &buyer, "bad key", other.clone())
+        .await
+        .assert_invalid("Idempotency-Key");
+    // A keyed write whose answer is lost: applied once.
+    lose("TransactWriteItems");
+    let lost = keyed(&app, "/cart/add_item", &buyer, "add-2", other).await;
+    assert_eq!((lost.status, quantity(&lost)), (StatusCode::OK, json!(3)), "{:?}", lost.json);
+    let set = json!({ "product_id": product, "quantity": 5 });
+    let first = keyed(&app, "/cart/update_item_quantity", &buyer, "set-1", set.clone()).await;
+    assert_eq!((first.status, quantity(&first)), (StatusCode::OK, json!(5)), "{:?}", first.json);
+    let again = keyed(&app, "/cart/update_item_quantity", &buyer, "set-1", set).await;
+    assert_eq!(replayed(&again).as_ref().map(|v| v.as_bytes()), Some(&b"true"[..]));
+    let cart = app.get("/cart/details", Some(&buyer)).await;
+    assert_eq!(cart.json["items"][0]["quantity"], 5, "{:?}", cart.json);
+}
+
+#[tokio::test]
+async fn keyed_cart_writes_memory() {
+    cart_writes_under_a_key_are_applied_once(Backend::Memory).await;
+}
+
+#[tokio::test]
+async fn keyed_cart_writes_dynamodb() {
+    cart_writes_under_a_key_are_applied_once(Backend::Dynamo).await;
+}

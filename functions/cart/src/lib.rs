@@ -4,6 +4,8 @@
 use axum::{
     Json, Router,
     extract::State,
+    http::{HeaderMap, HeaderName, HeaderValue},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde_json::{Value, json};
@@ -13,6 +15,7 @@ use shared::{
     cart::{AddItem, RemoveItem, SetQuantity},
     domain::CartView,
     http::{ApiError, JsonBody},
+    orders::IdempotencyKey,
 };
 
 /// The routes of this function, without state (the local server merges them with others).
@@ -43,20 +46,45 @@ fn answer(message: &str, cart: CartView) -> Json<Value> {
     Json(json!({ "message": message, "cart": cart }))
 }
 
+/// The answer to a write that may replay an earlier one under the same key.
+fn keyed_answer(message: &str, (cart, replayed): (CartView, bool)) -> Response {
+    let mut response = answer(message, cart).into_response();
+    if replayed {
+        let name = HeaderName::from_static("idempotent-replayed");
+        response.headers_mut().insert(name, HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// The optional `Idempotency-Key` header, validated as checkout's.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    headers
+        .get("idempotency-key")
+        .map(|value| IdempotencyKey::parse(value.to_str().unwrap_or("\u{0}")))
+        .transpose()
+        .map_err(ApiError::validation)
+}
+
 async fn add(
     State(state): State<AppState>,
     user: AuthUser,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<AddItem>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(answer("Item added to cart", state.carts().add(user.id, body).await?))
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let added = state.carts().add(user.id, body, key.as_ref()).await?;
+    Ok(keyed_answer("Item added to cart", added))
 }
 
 async fn set_quantity(
     State(state): State<AppState>,
     user: AuthUser,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<SetQuantity>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(answer("Cart updated successfully", state.carts().set_quantity(user.id, body).await?))
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let set = state.carts().set_quantity(user.id, body, key.as_ref()).await?;
+    Ok(keyed_answer("Cart updated successfully", set))
 }
 
 async fn remove(

@@ -97,6 +97,11 @@ impl From<CartError> for ApiError {
                 "cart_changed",
                 "The cart was changed by another request; try again",
             ),
+            CartError::KeyReused => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used with a different request",
+            ),
             CartError::Validation(errors) => ApiError::validation(errors),
             CartError::Store(error) => error.into(),
         }

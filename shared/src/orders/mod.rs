@@ -103,6 +103,11 @@ impl IdempotencyKey {
         errors.add("Idempotency-Key", "must be 1 to 255 visible ASCII characters");
         Err(errors)
     }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Checkout and orders over a store and an event publisher.

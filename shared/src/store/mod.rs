@@ -18,10 +18,10 @@ pub use error::{Conflict, StoreError};
 pub type StoreResult<T> = Result<T, StoreError>;
 pub use memory::MemoryStore;
 pub use records::{
-    AuditPage, AuditQuery, CheckoutReads, DeliveryClaim, IdempotencyRecord, ListStart,
-    LoginAdmission, LoginFailures, NewOrder, OrderPage, OrderQuery, OrderScope, ProductPage,
-    ProductQuery, RotateOutcome, Session, StatusChange, StoredAddresses, StoredCart, UserRecord,
-    sort_key,
+    AuditPage, AuditQuery, CartKeyRecord, CheckoutReads, DeliveryClaim, IdempotencyRecord,
+    ListStart, LoginAdmission, LoginFailures, NewOrder, OrderPage, OrderQuery, OrderScope,
+    ProductPage, ProductQuery, RotateOutcome, Session, StatusChange, StoredAddresses, StoredCart,
+    UserRecord, sort_key,
 };
 
 use crate::domain::{
@@ -168,6 +168,21 @@ pub trait CartStore: Send + Sync {
         version: u64,
         lines: &[CartLine],
         write_id: &str,
+    ) -> StoreResult<u64>;
+    /// The record of a cart write made under `key`, unless absent or expired at `now`.
+    async fn cart_key(
+        &self,
+        user: UserId,
+        key: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<CartKeyRecord>>;
+    /// [`CartStore::save_cart`] and the key's record, atomically;
+    /// `Conflict(Conflict::IdempotencyKeyUsed)` when the key was used meanwhile.
+    async fn save_cart_keyed(
+        &self,
+        version: u64,
+        write_id: &str,
+        record: &CartKeyRecord,
     ) -> StoreResult<u64>;
 }
 

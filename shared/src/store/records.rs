@@ -158,6 +158,22 @@ pub struct StoredCart {
     pub write_id: Option<String>,
 }
 
+/// A cart write made under an `Idempotency-Key`: the request it answered (canonical JSON) and
+/// the lines it wrote, kept 24 hours per customer and key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartKeyRecord {
+    /// The customer.
+    pub user: UserId,
+    /// The key.
+    pub key: String,
+    /// The request, as compared with a retry's.
+    pub request: String,
+    /// The lines the write left in the cart.
+    pub lines: Vec<CartLine>,
+    /// When the record is forgotten.
+    pub expires_at: Timestamp,
+}
+
 /// Puts cart lines in their stored order: by product id (so by product age), then SKU.
 pub(super) fn sort_lines(lines: &mut [CartLine]) {
     lines.sort_by(|a, b| (a.product_id, &a.sku).cmp(&(b.product_id, &b.sku)));

@@ -23,7 +23,7 @@ use crate::{
     store::{CartStore, StoreError, StoreResult, StoredCart, records::sort_lines},
 };
 
-fn line_to_value(line: &CartLine) -> AttributeValue {
+pub(super) fn line_to_value(line: &CartLine) -> AttributeValue {
     AttributeValue::M(HashMap::from([
         ("product_id".into(), s(line.product_id.to_string())),
         ("sku".into(), s(line.sku.as_str())),
@@ -32,7 +32,7 @@ fn line_to_value(line: &CartLine) -> AttributeValue {
     ]))
 }
 
-fn line_from_value(value: &AttributeValue) -> StoreResult<CartLine> {
+pub(super) fn line_from_value(value: &AttributeValue) -> StoreResult<CartLine> {
     let fields = Item(value.as_m().map_err(|_| malformed("lines"))?.clone());
     Ok(CartLine {
         product_id: fields.parse("product_id")?,
@@ -123,6 +123,24 @@ impl DynamoStore {
 
 #[async_trait]
 impl CartStore for DynamoStore {
+    async fn cart_key(
+        &self,
+        user: UserId,
+        key: &str,
+        now: crate::domain::Timestamp,
+    ) -> StoreResult<Option<crate::store::CartKeyRecord>> {
+        self.read_cart_key(user, key, now).await
+    }
+
+    async fn save_cart_keyed(
+        &self,
+        version: u64,
+        write_id: &str,
+        record: &crate::store::CartKeyRecord,
+    ) -> StoreResult<u64> {
+        self.write_cart_keyed(version, write_id, record).await
+    }
+
     async fn cart(&self, user: UserId) -> StoreResult<StoredCart> {
         match self.get(keys::user(user), keys::CART).await? {
             Some(item) => StoredCart::try_from(&item),

@@ -3,6 +3,7 @@
 mod admin;
 mod attrs;
 mod cart_items;
+mod cart_keys;
 mod coupons;
 mod keys;
 mod login_item;

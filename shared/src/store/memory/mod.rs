@@ -46,6 +46,7 @@ struct Inner {
     /// Listing order: [`Order::sort_key`] → id.
     order_keys: BTreeMap<String, OrderId>,
     idempotency: HashMap<(UserId, String), IdempotencyRecord>,
+    cart_keys: HashMap<(UserId, String), super::CartKeyRecord>,
     coupon_uses: HashMap<(CouponCode, UserId), u32>,
     outbox: BTreeMap<EventId, OrderEvent>,
     /// (order, event) → (sent, claimed at).
