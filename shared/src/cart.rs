@@ -63,19 +63,20 @@ pub struct RemoveItem {
     pub _user_id: Option<serde_json::Value>,
 }
 
+/// A cart request as a retry under the same key must repeat it: what the write reads.
+fn fingerprint(product_id: &str, quantity: Option<i64>, sku: Option<&str>) -> String {
+    serde_json::json!({ "product_id": product_id, "quantity": quantity, "sku": sku }).to_string()
+}
+
 impl AddItem {
-    /// The request as a retry under the same key must repeat it (what the write reads).
     fn fingerprint(&self) -> String {
-        serde_json::json!({ "product_id": self.product_id, "quantity": self.quantity, "sku": self.sku })
-            .to_string()
+        fingerprint(&self.product_id, self.quantity, self.sku.as_deref())
     }
 }
 
 impl SetQuantity {
-    /// The request as a retry under the same key must repeat it (what the write reads).
     fn fingerprint(&self) -> String {
-        serde_json::json!({ "product_id": self.product_id, "quantity": self.quantity, "sku": self.sku })
-            .to_string()
+        fingerprint(&self.product_id, Some(self.quantity), self.sku.as_deref())
     }
 }
 

@@ -14,8 +14,7 @@ use shared::{
     auth::AuthUser,
     cart::{AddItem, RemoveItem, SetQuantity},
     domain::CartView,
-    http::{ApiError, JsonBody},
-    orders::IdempotencyKey,
+    http::{ApiError, JsonBody, idempotency_key},
 };
 
 /// The routes of this function, without state (the local server merges them with others).
@@ -54,15 +53,6 @@ fn keyed_answer(message: &str, (cart, replayed): (CartView, bool)) -> Response {
         response.headers_mut().insert(name, HeaderValue::from_static("true"));
     }
     response
-}
-
-/// The optional `Idempotency-Key` header, validated as checkout's.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
-    headers
-        .get("idempotency-key")
-        .map(|value| IdempotencyKey::parse(value.to_str().unwrap_or("\u{0}")))
-        .transpose()
-        .map_err(ApiError::validation)
 }
 
 async fn add(

@@ -15,10 +15,8 @@ use shared::{
     audit::AuditParams,
     auth::AuthUser,
     domain::WebhookInput,
-    http::{AdminUser, ApiError, JsonBody, OptionalJsonBody, QueryParams},
-    orders::{
-        ChangeStatus, IdempotencyKey, ListScope, OrderListParams, OrdersPage, PlaceOrder, Placed,
-    },
+    http::{AdminUser, ApiError, JsonBody, OptionalJsonBody, QueryParams, idempotency_key},
+    orders::{ChangeStatus, ListScope, OrderListParams, OrdersPage, PlaceOrder, Placed},
 };
 
 /// The header that makes a checkout safe to retry.
@@ -87,14 +85,6 @@ async fn deliveries(
 /// The complete application of this function, as Lambda serves it.
 pub fn router(state: AppState) -> Router {
     shared::http::app(routes(), state)
-}
-
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
-    headers
-        .get(IDEMPOTENCY_KEY)
-        .map(|value| IdempotencyKey::parse(value.to_str().unwrap_or("\u{0}")))
-        .transpose()
-        .map_err(ApiError::validation)
 }
 
 async fn create(

@@ -35,6 +35,18 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     }
 }
 
+/// The optional `Idempotency-Key` header of a write that may be retried (checkout, cart
+/// writes); a malformed one is a 400 naming the header.
+pub fn idempotency_key(
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<crate::orders::IdempotencyKey>, ApiError> {
+    headers
+        .get("idempotency-key")
+        .map(|value| crate::orders::IdempotencyKey::parse(value.to_str().unwrap_or("\u{0}")))
+        .transpose()
+        .map_err(ApiError::validation)
+}
+
 /// The token of an `Authorization: Bearer <token>` header.
 pub(crate) fn bearer_token(parts: &Parts) -> Result<Option<&str>, AuthError> {
     let Some(value) = parts.headers.get(header::AUTHORIZATION) else {

@@ -13,7 +13,7 @@ mod service_errors;
 
 pub use cors::{ALLOWED_HEADERS, EXPOSED_HEADERS, PREFLIGHT_MAX_AGE, cors_layer};
 pub use error::ApiError;
-pub use extract::{AdminUser, BearerToken, OptionalUser};
+pub use extract::{AdminUser, BearerToken, OptionalUser, idempotency_key};
 pub use fallback::{app, method_not_allowed, not_found, with_fallbacks};
 pub use json::{JsonBody, MAX_BODY_BYTES, OptionalJsonBody, parse_json};
 pub use log::log_request;
