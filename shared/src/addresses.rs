@@ -7,7 +7,7 @@ use crate::{
         Address, AddressError, AddressId, AddressInput, FieldErrors, Timestamp, UserId,
         add_address, remove_address, update_address,
     },
-    retry::{Attempt, with_retries},
+    retry::{Attempt, until_answered, with_retries},
     store::{Conflict, Store, StoreError},
 };
 
@@ -102,7 +102,7 @@ impl Addresses<'_> {
                     error @ (StoreError::Conflict(Conflict::AddressesChanged)
                     | StoreError::Unavailable(_)),
                 ) => {
-                    let now = self.store.addresses(user).await?;
+                    let now = until_answered(|| self.store.addresses(user)).await?;
                     match (now.write_id.as_deref() == Some(write_id.as_str()), error) {
                         (true, _) => Ok(Attempt::Done(changed)),
                         (false, StoreError::Conflict(_)) => Ok(Attempt::Retry),

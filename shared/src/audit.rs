@@ -19,7 +19,8 @@ pub async fn settled(
 ) -> Result<(), StoreError> {
     match result {
         Err(StoreError::Conflict(_) | StoreError::NotFound | StoreError::Unavailable(_)) => {
-            if store.audit_entry(audit).await?.is_some() { Ok(()) } else { result }
+            let entry = crate::retry::until_answered(|| store.audit_entry(audit)).await?;
+            if entry.is_some() { Ok(()) } else { result }
         }
         other => other,
     }

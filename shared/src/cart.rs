@@ -10,7 +10,7 @@ use crate::{
         Timestamp, UserId, Variant, cart_view,
     },
     orders::{IDEMPOTENCY_TTL_SECONDS, IdempotencyKey},
-    retry::{Attempt, with_retries},
+    retry::{Attempt, until_answered, with_retries},
     store::{CartKeyRecord, Conflict, Store, StoreError},
 };
 
@@ -251,7 +251,7 @@ impl Carts<'_> {
             Err(
                 error @ (StoreError::Conflict(Conflict::CartChanged) | StoreError::Unavailable(_)),
             ) => {
-                let now = self.store.cart(user).await?;
+                let now = until_answered(|| self.store.cart(user)).await?;
                 let landed = if lines.is_empty() {
                     now.version == 0
                 } else {

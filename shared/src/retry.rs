@@ -4,6 +4,8 @@
 
 use std::{future::Future, time::Duration};
 
+use crate::store::{StoreError, StoreResult};
+
 /// What one attempt did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt<T> {
@@ -47,6 +49,35 @@ where
     Ok(None)
 }
 
+/// Rounds of [`until_answered`] (each is the SDK's own attempts, with its backoff).
+pub const ANSWER_ROUNDS: usize = 4;
+
+/// Runs `operation` until the database answers it: an [`StoreError::Unavailable`] or
+/// [`StoreError::Throttled`] is tried again after a pause (50, 100, 200 ms), up to
+/// [`ANSWER_ROUNDS`] rounds; any other outcome is returned at once. For the reads that
+/// settle a write whose answer was lost, and for the writes that are idempotent as they stand
+/// (an unconditional put or update of the same values): answering "unknown" there would make
+/// a client retry a write that landed, or a worker redo work that was done.
+pub async fn until_answered<T, F, Fut>(mut operation: F) -> StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = StoreResult<T>>,
+{
+    let mut pause = Duration::from_millis(50);
+    for _ in 1..ANSWER_ROUNDS {
+        match operation().await {
+            Err(StoreError::Unavailable(error)) => {
+                tracing::debug!(error = format!("{error:#}"), "no answer; asking again");
+            }
+            Err(StoreError::Throttled) => {}
+            answered => return answered,
+        }
+        tokio::time::sleep(pause).await;
+        pause *= 2;
+    }
+    operation().await
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
@@ -80,5 +111,41 @@ mod tests {
 
         let failed: Result<Option<u32>, &str> = with_retries(3, || async { Err("broken") }).await;
         assert_eq!(failed, Err("broken"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn asks_again_while_unanswered_and_returns_any_answer_at_once() {
+        let calls = Cell::new(0);
+        let answered = until_answered(|| {
+            calls.set(calls.get() + 1);
+            let n = calls.get();
+            async move {
+                match n {
+                    1 => Err(StoreError::Throttled),
+                    2 => Err(StoreError::Unavailable(anyhow::anyhow!("dropped"))),
+                    _ => Ok(n),
+                }
+            }
+        })
+        .await;
+        assert_eq!((answered.ok(), calls.get()), (Some(3), 3));
+
+        calls.set(0);
+        let conflict = until_answered(|| {
+            calls.set(calls.get() + 1);
+            async { Err::<(), _>(StoreError::NotFound) }
+        })
+        .await;
+        assert!(matches!(conflict, Err(StoreError::NotFound)));
+        assert_eq!(calls.get(), 1, "an answer, even a refusal, is not asked again");
+
+        calls.set(0);
+        let never = until_answered(|| {
+            calls.set(calls.get() + 1);
+            async { Err::<(), _>(StoreError::Throttled) }
+        })
+        .await;
+        assert!(matches!(never, Err(StoreError::Throttled)));
+        assert_eq!(calls.get(), ANSWER_ROUNDS);
     }
 }

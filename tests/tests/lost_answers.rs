@@ -150,7 +150,10 @@ async fn a_lost_answer_is_neither_applied_twice_nor_reported_as_failed(backend: 
     let body = json!({ "name": "Mug", "category": "c", "variants": [{ "sku": "LOST-1", "stock": 5, "price": "4.00" }] });
     let created = app.post("/products/create_product", Some(&admin), body).await;
     let product = created.json["product"]["id"].as_str().expect("id").to_owned();
-    app.register("lost@shop.test", "a-good-password").await;
+    // A registration whose answer is lost: 201 (not "e-mail taken" by itself), one account.
+    lose("TransactWriteItems");
+    let registered = app.register("lost@shop.test", "a-good-password").await;
+    assert_eq!(registered.status, StatusCode::CREATED, "{:?}", registered.json);
     // A login whose session write's answer is lost: 200, and the session is live.
     lose("TransactWriteItems");
     let (buyer, refresh) = app.login("lost@shop.test", "a-good-password").await;
@@ -289,4 +292,34 @@ async fn keyed_cart_writes_memory() {
 #[tokio::test]
 async fn keyed_cart_writes_dynamodb() {
     cart_writes_under_a_key_are_applied_once(Backend::Dynamo).await;
+}
+
+/// An e-mail claim whose answer is lost: the worker claims again with the same token, finds
+/// its own claim, and sends the e-mail once, at once (not after the claim's lease); then marks
+/// it, so a redelivery sends nothing.
+async fn an_e_mail_claim_whose_answer_is_lost_sends_once(backend: Backend) {
+    use shared::notify::{
+        mail::RecordingMailer,
+        worker::{Delivery, EmailWorker},
+    };
+    let (app, lose) = lossy(backend).await;
+    e2e::place_order(&app, "claim@shop.test", "Bowl", "CLAIM-1", "3.00", 1).await;
+    let event = app.events.recorded()[0].clone();
+    let mailer = RecordingMailer::default();
+    let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: "s@shop.test" };
+    lose("PutItem");
+    assert_eq!(worker.deliver_event(&event).await.expect("delivered"), Delivery::Sent);
+    assert_eq!(worker.deliver_event(&event).await.expect("again"), Delivery::AlreadySent);
+    let sent = mailer.recorded();
+    assert_eq!(sent.iter().map(|(to, _)| to.as_str()).collect::<Vec<_>>(), ["claim@shop.test"]);
+}
+
+#[tokio::test]
+async fn e_mail_claim_memory() {
+    an_e_mail_claim_whose_answer_is_lost_sends_once(Backend::Memory).await;
+}
+
+#[tokio::test]
+async fn e_mail_claim_dynamodb() {
+    an_e_mail_claim_whose_answer_is_lost_sends_once(Backend::Dynamo).await;
 }

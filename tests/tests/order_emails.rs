@@ -45,8 +45,7 @@ fn worker<'a>(app: &'a TestApp, mailer: &'a RecordingMailer) -> EmailWorker<'a> 
 /// Claims `event`'s e-mail at `at` as a worker does (a claim goes stale after 120 s).
 async fn claim(app: &TestApp, event: &OrderEvent, at: Timestamp) -> EmailClaim {
     let marker = EmailMarker { order: event.order_id, event: &event.name() };
-    let claim = Claim { at, stale_before: at.plus_seconds(-120) };
-    app.store.claim_email(marker, claim).await.expect("claim")
+    app.store.claim_email(marker, Claim::new(at, 120)).await.expect("claim")
 }
 
 /// The sample batch `events/<name>.json` filled in for `placed` and a shipped event id.

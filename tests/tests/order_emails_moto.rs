@@ -242,7 +242,7 @@ async fn an_e_mail_marker_expires_thirty_days_after_its_claim() {
     let store = local::open_dynamo(&table).await.expect("table");
     let (order, at) = (shared::domain::OrderId::new(), Timestamp::now());
     let marker = shared::store::EmailMarker { order, event: "placed" };
-    let claim = shared::store::Claim { at, stale_before: at.plus_seconds(-120) };
+    let claim = shared::store::Claim::new(at, 120);
     shared::store::SentEmailStore::claim_email(&store, marker, claim).await.expect("claimed");
 
     let client = shared::store::DynamoStore::client(&aws_config::load_from_env().await);

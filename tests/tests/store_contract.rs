@@ -4,14 +4,15 @@ use e2e::{TestApp, both_stores};
 use shared::store::Conflict;
 use shared::{
     domain::{
-        CartLine, Coupon, CouponCode, CouponInput, CouponOffer, Email, Order, OrderEvent,
-        OrderEventKind, OrderStatus, Product, ProductId, ProductInput, ProductPatch, ProductSpec,
-        Role, SessionId, Sku, StoredHash, Timestamp, TokenId, User, UserId, checkout,
+        CartLine, Coupon, CouponCode, CouponInput, CouponOffer, DeliveryState, Email, Order,
+        OrderEvent, OrderEventKind, OrderStatus, Product, ProductId, ProductInput, ProductPatch,
+        ProductSpec, Role, SessionId, Sku, StoredHash, Timestamp, TokenId, User, UserId, checkout,
     },
     store::{
-        Claim, EmailClaim, EmailMarker, IdempotencyRecord, ListStart, LoginAdmission,
-        LoginFailures, NewOrder, OrderQuery, OrderScope, ProductQuery, RotateOutcome, Rotation,
-        Session, StatusChange, StoreError, StoredCart, UserRecord, sort_key,
+        Claim, DeliveryClaim, EmailClaim, EmailMarker, IdempotencyRecord, ListStart,
+        LoginAdmission, LoginFailures, NewOrder, OrderQuery, OrderScope, ProductQuery,
+        RotateOutcome, Rotation, Session, StatusChange, StoreError, StoredCart, UserRecord,
+        sort_key,
     },
 };
 
@@ -855,8 +856,7 @@ async fn an_e_mail_marker_is_claimed_once_and_taken_over_only_when_stale(app: Te
     // A claim at `at` takes over claims made before `at - 120 s` (the lease).
     let marker = |event| EmailMarker { order, event };
     let claim = |event: &'static str, at: Timestamp| async move {
-        let lease = Claim { at, stale_before: at.plus_seconds(-120) };
-        store.claim_email(marker(event), lease).await.expect("claim")
+        store.claim_email(marker(event), Claim::new(at, 120)).await.expect("claim")
     };
     let release = |at: Timestamp| async move {
         store.release_email(marker("placed"), at).await.expect("release");
@@ -876,7 +876,7 @@ async fn an_e_mail_marker_is_claimed_once_and_taken_over_only_when_stale(app: Te
     store.mark_email_sent(marker("placed"), later).await.expect("marked");
     let much_later = later.plus_seconds(86_400);
     // Sent is final, even for a claim that would take over any other (every claim stale).
-    let over_everything = Claim { at: much_later, stale_before: much_later };
+    let over_everything = Claim { at: much_later, stale_before: much_later, token: 7 };
     let claim_over_everything = || store.claim_email(marker("placed"), over_everything);
     let after_sending = claim_over_everything().await.expect("claim");
     assert_eq!(after_sending, EmailClaim::AlreadySent, "sent is final");
@@ -885,7 +885,38 @@ async fn an_e_mail_marker_is_claimed_once_and_taken_over_only_when_stale(app: Te
     assert_eq!(after_release, EmailClaim::AlreadySent);
 }
 
+/// A claim whose answer was lost is made again with the same token: it finds itself, where a
+/// claim of another delivery (another token) is refused as in flight, and once sent, even the
+/// same claim is not sent twice.
+async fn the_same_claim_made_again_finds_itself(app: TestApp) {
+    let store = app.store.as_ref();
+    let marker = EmailMarker { order: shared::domain::OrderId::new(), event: "placed" };
+    let now = Timestamp::now();
+    let mine = Claim::new(now, 120);
+    let other = Claim { token: mine.token.wrapping_add(1), ..mine };
+    assert_eq!(store.claim_email(marker, mine).await.expect("claim"), EmailClaim::Claimed);
+    assert_eq!(store.claim_email(marker, mine).await.expect("again"), EmailClaim::Claimed);
+    assert_eq!(store.claim_email(marker, other).await.expect("other"), EmailClaim::InFlight);
+    store.mark_email_sent(marker, now).await.expect("marked");
+    assert_eq!(store.claim_email(marker, mine).await.expect("sent"), EmailClaim::AlreadySent);
+
+    // The same for a webhook delivery.
+    let (webhook, event) = (shared::domain::WebhookId::new(), shared::domain::EventId::new());
+    let kind = shared::domain::WebhookEventType::OrderPlaced;
+    let claim = |claim| store.claim_delivery(webhook, event, kind, claim);
+    let first = claim(mine).await.expect("claim");
+    assert!(matches!(first, DeliveryClaim::Claimed(_)), "{first:?}");
+    let again = claim(mine).await.expect("again");
+    assert!(
+        matches!(again, DeliveryClaim::Claimed(ref r) if r.state == DeliveryState::Sending),
+        "{again:?}"
+    );
+    let refused = claim(other).await.expect("other");
+    assert_eq!(refused, DeliveryClaim::InFlight);
+}
+
 both_stores!(
+    the_same_claim_made_again_finds_itself,
     carts_are_per_user_and_written_only_at_the_version_read,
     coupons_are_unique_by_code_and_updates_never_touch_the_use_count,
     a_product_reads_back_as_written_and_counts,

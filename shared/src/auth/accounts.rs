@@ -2,6 +2,7 @@
 //! and a reuse grace window, logout, and the operator's `ensure_admin`/`ensure_account`.
 
 use super::{AuthError, AuthUser, PasswordHasher, TokenKind, TokenPair, Tokens};
+use crate::retry::until_answered;
 use crate::store::Conflict;
 use crate::{
     config::LoginPolicy,
@@ -107,7 +108,22 @@ impl Accounts<'_> {
             AuditEntry::new(actor, AuditAction::AccountRegistered, user.id, details, now)
         });
         let record = UserRecord { user: user.clone(), password_hash };
-        match self.store.create_user(&record, audit.as_ref()).await {
+        // Retry safety: the account is created with a new id, conditional on its e-mail being
+        // free, so it applies once. When its answer is lost (the SDK's retry then finds the
+        // e-mail taken, by itself; or the database does not answer), the account read back
+        // by e-mail holding this id means it landed.
+        let created = self.store.create_user(&record, audit.as_ref()).await;
+        let created = match created {
+            Err(StoreError::Conflict(_) | StoreError::Unavailable(_)) => {
+                let email = &record.user.email;
+                match until_answered(|| self.store.find_user_by_email(email)).await? {
+                    Some(found) if found.user.id == user.id => Ok(()),
+                    _ => created,
+                }
+            }
+            other => other,
+        };
+        match created {
             Ok(()) => Ok(user),
             Err(StoreError::Conflict(_)) => Err(AuthError::EmailTaken),
             Err(error) => Err(error.into()),
@@ -193,7 +209,8 @@ impl Accounts<'_> {
                 error
                 @ (StoreError::Conflict(Conflict::SessionExists) | StoreError::Unavailable(_)),
             ) => {
-                if self.store.find_session(user.id, session.id, now).await?.is_none() {
+                let found = until_answered(|| self.store.find_session(user.id, session.id, now));
+                if found.await?.is_none() {
                     return Err(error.into());
                 }
             }
@@ -251,7 +268,8 @@ impl Accounts<'_> {
         // back holding `next` means it landed.
         let outcome = match self.store.rotate_refresh(&rotation).await {
             Err(StoreError::Unavailable(cause)) => {
-                match self.store.find_session(claims.sub, claims.sid, now).await? {
+                let found = until_answered(|| self.store.find_session(claims.sub, claims.sid, now));
+                match found.await? {
                     Some(session) => RotateOutcome::Stale(session),
                     None => return Err(StoreError::Unavailable(cause).into()),
                 }

@@ -14,6 +14,7 @@ use crate::{
         email::{render, to_mime},
         mail::{MailError, Mailer},
     },
+    retry::until_answered,
     store::{Claim, EmailClaim, EmailMarker, Store, StoreError},
 };
 
@@ -98,8 +99,10 @@ impl EmailWorker<'_> {
         let now = Timestamp::now();
         let event_name = event.name();
         let marker = EmailMarker { order: order.id, event: &event_name };
-        let claim = Claim { at: now, stale_before: now.plus_seconds(-CLAIM_LEASE_SECONDS) };
-        match self.store.claim_email(marker, claim).await? {
+        let claim = Claim::new(now, CLAIM_LEASE_SECONDS);
+        // Retry safety: the same claim made again finds itself (see `Claim`), so a claim whose
+        // answer was lost is asked again until answered instead of failing the delivery.
+        match until_answered(|| self.store.claim_email(marker, claim)).await? {
             EmailClaim::AlreadySent => return Ok(Delivery::AlreadySent),
             EmailClaim::InFlight => return Err(DeliveryError::InFlight),
             EmailClaim::Claimed => {}
@@ -112,7 +115,10 @@ impl EmailWorker<'_> {
             }
             return Err(error.into());
         }
-        if let Err(error) = self.store.mark_email_sent(marker, Timestamp::now()).await {
+        // Marking is an unconditional update to the same values: asked again until answered,
+        // since a marker left `sending` would let a redelivery after the lease send again.
+        let sent_at = Timestamp::now();
+        if let Err(error) = until_answered(|| self.store.mark_email_sent(marker, sent_at)).await {
             // Sent but not marked: a redelivery after the lease would send it again.
             tracing::error!(event = %event.id, error = %error, "e-mail sent but not marked sent");
         }

@@ -15,7 +15,7 @@ use crate::{
         ProductId, Timestamp, shipping_address,
     },
     metrics::{Metric, Unit},
-    retry::{Attempt, with_retries},
+    retry::{Attempt, until_answered, with_retries},
     store::{Conflict, IdempotencyRecord, NewOrder, StoreError},
 };
 
@@ -160,7 +160,7 @@ impl Orders<'_> {
     ) -> Result<Attempt<Placed>, OrderError> {
         let placed = match placed {
             Err(StoreError::Conflict(_) | StoreError::Unavailable(_)) => {
-                match self.store.find_order(order.id).await? {
+                match until_answered(|| self.store.find_order(order.id)).await? {
                     Some(_) => Ok(()),
                     None => placed,
                 }

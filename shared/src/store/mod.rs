@@ -254,13 +254,28 @@ pub struct EmailMarker<'a> {
     pub event: &'a str,
 }
 
-/// A claim on sending an e-mail: made `at`, taking over claims older than `stale_before`.
+/// A claim on sending an e-mail or a webhook: made `at`, taking over claims older than
+/// `stale_before`.
+///
+/// Retry safety: the claim carries a random `token`, stored with it. Claiming again with the
+/// same token succeeds while the claim is still this one, so a claim whose answer was lost is
+/// simply made again (by the SDK's retry, or by the worker) and finds itself, instead of
+/// seeing "another delivery in flight" and waiting out the lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Claim {
     /// When the claim is made.
     pub at: Timestamp,
     /// Claims made before this, never marked sent, belong to a sender that died.
     pub stale_before: Timestamp,
+    /// This claim's own mark.
+    pub token: u64,
+}
+
+impl Claim {
+    /// A new claim at `at`, taking over claims older than `lease_seconds`.
+    pub fn new(at: Timestamp, lease_seconds: i64) -> Self {
+        Self { at, stale_before: at.plus_seconds(-lease_seconds), token: rand::random() }
+    }
 }
 
 /// One marker per (order, event) e-mail, so a redelivered or duplicated event sends nothing.
@@ -268,7 +283,7 @@ pub struct Claim {
 pub trait SentEmailStore: Send + Sync {
     /// Claims the e-mail at `claim.at`. A claim older than `claim.stale_before` that was
     /// never marked sent is taken over: its sender is assumed to have died (and may or may not
-    /// have sent it).
+    /// have sent it). The same claim (its token) made again is `Claimed` again.
     async fn claim_email(&self, email: EmailMarker<'_>, claim: Claim) -> StoreResult<EmailClaim>;
     /// Records that the claimed e-mail was sent.
     async fn mark_email_sent(&self, email: EmailMarker<'_>, now: Timestamp) -> StoreResult<()>;
@@ -318,7 +333,8 @@ pub trait WebhookStore: Send + Sync {
     async fn delete_webhook(&self, id: WebhookId, audit: &AuditEntry) -> StoreResult<()>;
     /// Claims an attempt to deliver `event` to `webhook` at `claim.at`: when there is no
     /// record yet, when a retry is due, or when a `sending` claim older than
-    /// `claim.stale_before` belongs to a worker that died.
+    /// `claim.stale_before` belongs to a worker that died. The same claim (its token) made
+    /// again is `Claimed` again.
     async fn claim_delivery(
         &self,
         webhook: WebhookId,

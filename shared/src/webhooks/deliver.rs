@@ -16,6 +16,7 @@ use crate::{
         Timestamp, Webhook, WebhookEventType, backoff_seconds, signature, webhook_payload,
     },
     metrics::Metric,
+    retry::until_answered,
     store::{Claim, DeliveryClaim, Store, StoreError, StoreResult},
     webhooks::WebhookSender,
 };
@@ -161,18 +162,21 @@ impl WebhookWorker<'_> {
     ) -> StoreResult<Outcome> {
         let event_type = WebhookEventType::of(event);
         let now = Timestamp::now();
-        let claim = Claim { at: now, stale_before: now.plus_seconds(-CLAIM_LEASE_SECONDS) };
-        let record =
-            match self.store.claim_delivery(webhook.id, event.id, event_type, claim).await? {
-                DeliveryClaim::Done(_) => return Ok(Outcome::Done),
-                DeliveryClaim::InFlight => {
-                    return Ok(Outcome::Later { due: now.plus_seconds(CLAIM_LEASE_SECONDS), now });
-                }
-                DeliveryClaim::NotYet(record) => {
-                    return Ok(Outcome::Later { due: record.next_attempt_at.unwrap_or(now), now });
-                }
-                DeliveryClaim::Claimed(record) => record,
-            };
+        let claim = Claim::new(now, CLAIM_LEASE_SECONDS);
+        // Retry safety: the same claim made again finds itself (see `Claim`), so a claim whose
+        // answer was lost is asked again until answered.
+        let claimed =
+            until_answered(|| self.store.claim_delivery(webhook.id, event.id, event_type, claim));
+        let record = match claimed.await? {
+            DeliveryClaim::Done(_) => return Ok(Outcome::Done),
+            DeliveryClaim::InFlight => {
+                return Ok(Outcome::Later { due: now.plus_seconds(CLAIM_LEASE_SECONDS), now });
+            }
+            DeliveryClaim::NotYet(record) => {
+                return Ok(Outcome::Later { due: record.next_attempt_at.unwrap_or(now), now });
+            }
+            DeliveryClaim::Claimed(record) => record,
+        };
         let sent_at = Timestamp::now().unix();
         let headers = [
             ("content-type", "application/json".to_owned()),
@@ -183,7 +187,9 @@ impl WebhookWorker<'_> {
         let result = self.sender.post(&webhook.url, &headers, body).await;
         let done = Timestamp::now();
         let next = record.after_attempt(result, done, self.retry_base_seconds);
-        self.store.record_delivery(&next).await?;
+        // An unconditional put of the attempt's record: asked again until answered, since a
+        // record left `sending` would have the attempt made again after the lease.
+        until_answered(|| self.store.record_delivery(&next)).await?;
         Ok(match next.state {
             DeliveryState::Delivered => Outcome::Delivered,
             DeliveryState::Failed => {

@@ -305,12 +305,15 @@ impl WebhookStore for DynamoStore {
             .key("PK", s(keys::webhook(webhook)))
             .key("SK", s(keys::delivery(event)))
             .update_expression(
-                "SET #state = :sending, claimed_at = :now, event_type = if_not_exists(event_type, :type), #ttl = :ttl",
+                "SET #state = :sending, claimed_at = :now, claim_token = :token, event_type = if_not_exists(event_type, :type), #ttl = :ttl",
             )
+            // Retry safety: this same claim (its token) passes again, so a claim whose answer
+            // was lost is simply made again.
             .condition_expression(
                 "attribute_not_exists(PK) OR (#state = :retrying AND next_attempt_at <= :now) \
-                 OR (#state = :sending AND claimed_at < :stale)",
+                 OR (#state = :sending AND (claimed_at < :stale OR claim_token = :token))",
             )
+            .expression_attribute_values(":token", AttributeValue::N(claim.token.to_string()))
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":sending", s(state_name(DeliveryState::Sending)))

@@ -111,6 +111,10 @@ fn error_text<E: ProvideErrorMetadata>(error: &E) -> String {
     format!("{}: {}", error.code().unwrap_or("unknown"), error.message().unwrap_or("no message"))
 }
 
+/// The operations that write.
+const WRITES: [&str; 5] =
+    ["PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"];
+
 /// Maps an SDK failure to a store error; throttling is kept distinct so the API can say 503.
 fn classify<E>(operation: &'static str, error: SdkError<E>) -> StoreError
 where
@@ -121,13 +125,20 @@ where
         error,
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
     );
-    match error.code() {
+    let throttled = matches!(
+        error.code(),
         Some(
             "ProvisionedThroughputExceededException"
-            | "ThrottlingException"
-            | "RequestLimitExceeded",
-        ) => StoreError::Throttled,
-        _ if server_failed || unanswered => {
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+        )
+    );
+    match error.code() {
+        // A read's last throttle says nothing was done. A write's only says its last attempt
+        // was refused: an earlier one may have landed with its answer lost, so the caller
+        // settles it as an unknown outcome (reads a marker of its write back).
+        _ if throttled && !WRITES.contains(&operation) => StoreError::Throttled,
+        _ if throttled || server_failed || unanswered => {
             let text = error_text(&error);
             StoreError::Unavailable(
                 anyhow::Error::new(error).context(format!("{operation} failed ({text})")),

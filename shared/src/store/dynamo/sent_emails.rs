@@ -1,9 +1,11 @@
 //! E-mail markers: `SENT#<oid>#<event>/SENT` with `state` (`sending` or `sent`) and
-//! `claimed_at` (Unix seconds), and `ttl` 30 days on. A claim is a conditional put: absent, or a `sending` claim
-//! older than the lease.
+//! `claimed_at` (Unix seconds), `claim_token`, and `ttl` 30 days on. A claim is a conditional
+//! put: absent, a `sending` claim older than the lease, or this same claim (its token) made
+//! again, which is how a claim whose answer was lost is retried safely.
 
 use super::keys;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{DynamoStore, attrs::n, attrs::s, classify, is_condition_failure};
 use crate::{
@@ -30,10 +32,13 @@ impl SentEmailStore for DynamoStore {
             .item("SK", s(keys::SENT_EMAIL))
             .item("state", s(SENDING))
             .item("claimed_at", n(now.unix()))
+            .item("claim_token", AttributeValue::N(claim.token.to_string()))
             .item("ttl", n(now.unix() + MARKER_TTL_SECONDS))
             .condition_expression(
-                "attribute_not_exists(PK) OR (#state = :sending AND claimed_at < :stale)",
+                "attribute_not_exists(PK) \
+                 OR (#state = :sending AND (claimed_at < :stale OR claim_token = :token))",
             )
+            .expression_attribute_values(":token", AttributeValue::N(claim.token.to_string()))
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":sending", s(SENDING))
             .expression_attribute_values(":stale", n(stale_before.unix()))
@@ -42,6 +47,7 @@ impl SentEmailStore for DynamoStore {
         match result {
             Ok(_) => Ok(EmailClaim::Claimed),
             Err(error) if is_condition_failure(&error) => {
+                // Sent, or another claim in flight (never this one: it would have passed).
                 let marker =
                     self.get(keys::sent_email(email.order, email.event), keys::SENT_EMAIL).await?;
                 match marker {

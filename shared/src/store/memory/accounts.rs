@@ -34,7 +34,7 @@ impl UserStore for MemoryStore {
         if let Some(audit) = audit {
             inner.audit(audit);
         }
-        Ok(())
+        inner.answer(Ok(()))
     }
 
     async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<UserRecord>> {

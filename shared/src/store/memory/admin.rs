@@ -109,6 +109,7 @@ impl WebhookStore for MemoryStore {
         claim: Claim,
     ) -> StoreResult<DeliveryClaim> {
         let mut inner = self.lock();
+        let inner_claim = inner.delivery_claims.get(&(webhook, event)).copied();
         let record = inner.deliveries.entry((webhook, event)).or_insert_with(|| DeliveryRecord {
             webhook_id: webhook,
             event_id: event,
@@ -126,7 +127,8 @@ impl WebhookStore for MemoryStore {
                 return Ok(DeliveryClaim::Done(record.clone()));
             }
             DeliveryState::Sending
-                if record.claimed_at.is_some_and(|at| at >= claim.stale_before) =>
+                if record.claimed_at.is_some_and(|at| at >= claim.stale_before)
+                    && inner_claim != Some(claim.token) =>
             {
                 return Ok(DeliveryClaim::InFlight);
             }
@@ -137,7 +139,9 @@ impl WebhookStore for MemoryStore {
         };
         found.state = DeliveryState::Sending;
         found.claimed_at = Some(claim.at);
-        Ok(DeliveryClaim::Claimed(found.clone()))
+        let claimed = found.clone();
+        inner.delivery_claims.insert((webhook, event), claim.token);
+        inner.answer(Ok(DeliveryClaim::Claimed(claimed)))
     }
 
     async fn record_delivery(&self, record: &DeliveryRecord) -> StoreResult<()> {

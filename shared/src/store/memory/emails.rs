@@ -15,24 +15,26 @@ impl SentEmailStore for MemoryStore {
         let mut inner = self.lock();
         let key = (email.order, email.event.to_owned());
         match inner.sent_emails.get(&key) {
-            Some((true, _)) => Ok(EmailClaim::AlreadySent),
-            Some((false, claimed)) if *claimed >= stale_before => Ok(EmailClaim::InFlight),
+            Some((true, _, _)) => Ok(EmailClaim::AlreadySent),
+            Some((false, claimed, token)) if *claimed >= stale_before && *token != claim.token => {
+                Ok(EmailClaim::InFlight)
+            }
             _ => {
-                inner.sent_emails.insert(key, (false, now));
-                Ok(EmailClaim::Claimed)
+                inner.sent_emails.insert(key, (false, now, claim.token));
+                inner.answer(Ok(EmailClaim::Claimed))
             }
         }
     }
 
     async fn mark_email_sent(&self, email: EmailMarker<'_>, now: Timestamp) -> StoreResult<()> {
-        self.lock().sent_emails.insert((email.order, email.event.to_owned()), (true, now));
+        self.lock().sent_emails.insert((email.order, email.event.to_owned()), (true, now, 0));
         Ok(())
     }
 
     async fn release_email(&self, email: EmailMarker<'_>, claimed: Timestamp) -> StoreResult<()> {
         let mut inner = self.lock();
         let key = (email.order, email.event.to_owned());
-        if inner.sent_emails.get(&key) == Some(&(false, claimed)) {
+        if inner.sent_emails.get(&key).is_some_and(|&(sent, at, _)| !sent && at == claimed) {
             inner.sent_emails.remove(&key);
         }
         Ok(())

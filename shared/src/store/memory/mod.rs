@@ -50,19 +50,22 @@ struct Inner {
     coupon_uses: HashMap<(CouponCode, UserId), u32>,
     outbox: BTreeMap<EventId, OrderEvent>,
     /// (order, event) → (sent, claimed at).
-    sent_emails: HashMap<(OrderId, String), (bool, Timestamp)>,
+    /// Per e-mail: sent, claimed or sent at, the claim's token.
+    sent_emails: HashMap<(OrderId, String), (bool, Timestamp, u64)>,
     addresses: HashMap<UserId, StoredAddresses>,
     audit: BTreeMap<AuditId, AuditEntry>,
     webhooks: BTreeMap<WebhookId, Webhook>,
     deliveries: BTreeMap<(WebhookId, EventId), DeliveryRecord>,
+    /// The token of each delivery's last claim.
+    delivery_claims: BTreeMap<(WebhookId, EventId), u64>,
     /// Writes still to be applied but answered as failed (a lost answer), for tests.
     lost_answers: usize,
 }
 
 impl MemoryStore {
-    /// Applies the next `count` cart and address-book saves, checkouts, status changes,
-    /// product, coupon and webhook writes, session openings and refresh rotations
-    /// but answers each as failed with
+    /// Applies the next `count` account creations, cart and address-book saves, checkouts,
+    /// status changes, product, coupon and webhook writes, session openings, refresh
+    /// rotations, e-mail and webhook delivery claims, but answers each as failed with
     /// [`StoreError::Unavailable`], as a database whose answer is lost after it committed.
     pub fn lose_next_answers(&self, count: usize) {
         self.lock().lost_answers = count;
