@@ -11,8 +11,11 @@
 #      of its OpenAPI document: no 5xx, responses match the document; then a full order over
 #      HTTP whose e-mail must appear in the server's outbox folder as a MIME .eml, and a signed
 #      webhook delivered to a receiver on loopback after one failed attempt
-#   5. the post-deploy smoke test (scripts/smoke.py) against that local server, and one sample
-#      event through each function's real Lambda binary (scripts/invoke.py --all)
+#   5. the post-deploy smoke test (scripts/smoke.py) against that local server; the
+#      fault-injection soak (scripts/fault_soak.py: concurrent buyers, then the order-emails
+#      Lambda binary, through a proxy that throttles, fails, delays and loses answers after the
+#      write committed); one sample event through each function's real Lambda binary
+#      (scripts/invoke.py --all)
 #   6. the quick start's demo server (--demo): its printed accounts, its API explorer (/docs)
 #      driven in headless Chromium (Debian's chromium and chromedriver, installed with apt-get
 #      when missing; screenshot in target/explorer.png), and an order whose e-mail file appears
@@ -141,6 +144,11 @@ step "webhooks against the local server: a receiver that fails, then accepts (sc
 
 step "the post-deploy smoke test against the local server (scripts/smoke.py)"
 SMOKE_ADMIN_EMAIL="$admin_email" SMOKE_ADMIN_PASSWORD="$admin_password" "$PY" scripts/smoke.py "$api"
+
+step "fault-injection soak: 60 buyers through a proxy that throttles, fails and loses answers (scripts/fault_soak.py)"
+# Its own moto server and local server; 20 % of DynamoDB and SES requests faulted (+5 % delayed),
+# a fixed seed; then the order-emails Lambda binary under the same faults. About a minute.
+"$PY" scripts/fault_soak.py "$ROOT/target/debug" "$LOGS" --buyers 60 --rate 0.2 --seed 20261204 --budget 240
 
 step "every function's real Lambda binary answers its sample event (scripts/invoke.sh --all)"
 # A Runtime API on loopback instead of Docker; its own moto server and local server.

@@ -13,7 +13,7 @@ use shared::notify::mail::EmlFolder;
 use shared::{
     AppState,
     auth::ensure_admin,
-    config::{cors_origins, login_policy, webhook_retry_base},
+    config::{cors_origins, local_visibility_timeout, login_policy, webhook_retry_base},
     domain::UrlPolicy,
     webhooks::HttpSender,
 };
@@ -48,12 +48,16 @@ struct Args {
 /// receivers on this machine's loopback allowed (a receiver run next to the server); other
 /// internal addresses are still refused.
 fn consumers(args: &Args) -> anyhow::Result<Consumers> {
+    let lookup = |name: &str| env::var(name).ok();
     Ok(Consumers {
         outbox: EmlFolder::new(&args.outbox),
         sender: args.sender.clone(),
         webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback)?),
-        retry_base_seconds: webhook_retry_base(&|name: &str| env::var(name).ok())?,
-        redelivery: local::Redelivery::default(),
+        retry_base_seconds: webhook_retry_base(&lookup)?,
+        redelivery: local::Redelivery {
+            visibility_timeout: std::time::Duration::from_secs(local_visibility_timeout(&lookup)?),
+            ..local::Redelivery::default()
+        },
     })
 }
 

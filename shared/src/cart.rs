@@ -165,12 +165,15 @@ impl Carts<'_> {
         self.price(user, &cart.lines).await
     }
 
+    /// The view of `lines` at the products' current prices and stock. Also how a write is
+    /// answered after it landed, so the read is asked until answered: a 503 there would make
+    /// a client without an `Idempotency-Key` send a write again that was applied.
     async fn price(&self, user: UserId, lines: &[CartLine]) -> Result<CartView, CartError> {
         let ids: Vec<ProductId> = lines.iter().map(|l| l.product_id).collect();
         let products = if ids.is_empty() {
             Default::default()
         } else {
-            self.store.find_products(&ids).await?
+            until_answered(|| self.store.find_products(&ids)).await?
         };
         Ok(cart_view(user, lines, &products))
     }

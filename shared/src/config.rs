@@ -187,6 +187,14 @@ pub fn webhook_retry_base(lookup: &impl Fn(&str) -> Option<String>) -> Result<u6
     number(lookup, "WEBHOOK_RETRY_BASE_SECONDS", 10, 1..=3600).map(|n| n.unsigned_abs())
 }
 
+/// `SHOP_VISIBILITY_TIMEOUT_SECONDS`: how long the local server's pipeline waits before it
+/// delivers a failed order event again, as SQS's visibility timeout (default 30, 1 to 43200).
+pub fn local_visibility_timeout(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<u64, ConfigError> {
+    number(lookup, "SHOP_VISIBILITY_TIMEOUT_SECONDS", 30, 1..=43_200).map(|n| n.unsigned_abs())
+}
+
 /// What the order-emails worker needs: the table and the From address.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
