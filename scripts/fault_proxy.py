@@ -13,8 +13,8 @@ requests, while faults are on, get one of these instead:
                after committing)
     delay      forwarded after a pause of 50-400 ms (slow, answered)
 
-Other requests (SQS, moto's own API) always pass. Counts per service, operation and fault are
-kept and returned by `counts()`; the control endpoint `GET /__faults` serves them as JSON.
+Other requests (SQS, moto's own API) always pass. Counts per service, operation and fault, of
+the requests made while faults are on, are kept and returned by `counts()`; the control endpoint `GET /__faults` serves them as JSON.
 
 Usable as a module (`FaultProxy(...).start()`, as scripts/fault_soak.py does) or on its own:
 
@@ -121,10 +121,10 @@ class FaultProxy:
 
     def choose(self, service, operation):
         with self.lock:
-            counts = self._counts.setdefault(service, {}).setdefault(operation, {"requests": 0})
-            counts["requests"] += 1
             if not self.enabled:
                 return None
+            counts = self._counts.setdefault(service, {}).setdefault(operation, {"requests": 0})
+            counts["requests"] += 1
             draw = self.random.random()
             if draw < self.rate:
                 fault = FAULTS[min(int(draw / self.rate * 4), 3)]
