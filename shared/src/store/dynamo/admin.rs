@@ -1,9 +1,8 @@
 //! Address books (`USER#<uid>/ADDRESSES`, one JSON list and a version), audit entries
 //! (`AUDIT#<id>/AUDIT`, listed through GSI1 `AUDIT` and, per action, GSI2 `AUDIT#<action>`,
-//! both sorted by id), webhooks (`WEBHOOK#<id>/WEBHOOK`, listed through GSI1 `WEBHOOKS`, their secrets in
-//! `WEBHOOK#<id>/SECRET` (in no index), counted in `WEBHOOKS/COUNT`) and
-//! their delivery log (`WEBHOOK#<id>/DELIVERY#<event id>`, expiring 30 days after the last
-//! attempt).
+//! both sorted by id), webhooks (`WEBHOOK#<id>/WEBHOOK`, listed through GSI1 `WEBHOOKS`, their
+//! secrets in `WEBHOOK#<id>/SECRET` (in no index), counted in `WEBHOOKS/COUNT`) and their
+//! delivery log (`WEBHOOK#<id>/DELIVERY#<event id>`, expiring 30 days after the last attempt).
 
 use std::collections::HashMap;
 
@@ -56,8 +55,7 @@ impl DynamoStore {
     }
 }
 
-/// A transaction whose only condition is the changed item's existence: its failure is
-/// [`StoreError::NotFound`].
+/// A transaction conditional only on the changed item's existence (fails `NotFound`).
 pub(super) fn absent_is_not_found(result: StoreResult<()>) -> StoreResult<()> {
     match result {
         Err(StoreError::Conflict(Conflict::Absent)) => Err(StoreError::NotFound),
@@ -307,8 +305,7 @@ impl WebhookStore for DynamoStore {
             .update_expression(
                 "SET #state = :sending, claimed_at = :now, claim_token = :token, event_type = if_not_exists(event_type, :type), #ttl = :ttl",
             )
-            // Retry safety: this same claim (its token) passes again, so a claim whose answer
-            // was lost is simply made again.
+            // Retry safety: the same claim (its token) passes again; see `Claim`.
             .condition_expression(
                 "attribute_not_exists(PK) OR (#state = :retrying AND next_attempt_at <= :now) \
                  OR (#state = :sending AND (claimed_at < :stale OR claim_token = :token))",
