@@ -18,7 +18,8 @@
 #      (scripts/invoke.py --all)
 #   6. the quick start's demo server (--demo): its printed accounts, its API explorer (/docs)
 #      driven in headless Chromium (Debian's chromium and chromedriver, installed with apt-get
-#      when missing; screenshot in target/explorer.png), and an order whose e-mail file appears
+#      when missing; screenshot in target/explorer.png), Stripe's official Python client against
+#      its payment provider (scripts/stripe_client_check.py), and an order whose e-mail file appears
 #   7. `sam build` with samconfig.toml (cargo lambda, arm64): each function's bootstrap is an
 #      arm64 executable. Debug profile (SAM_BUILD_MODE=debug): the path is the deploy's; the
 #      release profile (fat LTO, one codegen unit) builds slower and checks nothing more
@@ -176,6 +177,8 @@ wait_http "$demo/docs" "the demo server" "$LOGS/demo.log"
 read -r demo_email demo_password < <(awk '/Admin:/ {print $2, $4; exit}' "$LOGS/demo.log")
 [[ -n "${demo_password:-}" ]] || { cat "$LOGS/demo.log" >&2; echo "no demo admin printed" >&2; exit 1; }
 "$PY" scripts/explorer_browser.py "$demo" "$demo_email" "$demo_password" "$ROOT/target/explorer.png"
+# The demo serves the Stripe-compatible provider: Stripe's official client works against it.
+"$PY" scripts/stripe_client_check.py "$demo/provider/stripe"
 "$PY" scripts/local_order_email.py "$demo" "$demo_email" "$demo_password" "$LOGS/demo-outbox"
 # The local server prints the functions' CloudWatch EMF lines: the order above is among them.
 "$PY" - "$LOGS/demo.log" <<'PY'

@@ -4,6 +4,7 @@
 
 pub mod demo;
 mod pipeline;
+pub mod stripe;
 
 pub use pipeline::{Consumers, Redelivery, in_process_queue};
 
@@ -82,6 +83,25 @@ pub enum StoreKind {
     /// A DynamoDB table through the AWS SDK's default configuration (`AWS_ENDPOINT_URL`,
     /// credentials, region) and `TABLE_NAME`.
     Dynamodb,
+}
+
+/// Whether the local server serves a payment provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Payments {
+    /// None.
+    Off,
+    /// The Stripe-compatible provider ([`stripe::LocalStripe`]) under [`stripe::PREFIX`].
+    Local,
+}
+
+/// The shop's routes, and the local payment provider's under [`stripe::PREFIX`] when
+/// `payments` is [`Payments::Local`] (outside the shop's middleware: it is another service).
+pub fn app_with(state: AppState, payments: Payments) -> Router {
+    let shop = app(state);
+    match payments {
+        Payments::Off => shop,
+        Payments::Local => shop.nest(stripe::PREFIX, stripe::LocalStripe::new().router()),
+    }
 }
 
 /// The table the local server uses when `TABLE_NAME` is unset.

@@ -5,7 +5,7 @@ use std::{env, net::IpAddr, path::PathBuf, sync::Arc};
 use anyhow::Context;
 use clap::Parser;
 use local::{
-    Consumers, DEFAULT_SENDER, DEFAULT_TABLE, EXPLORER_PATH, StoreKind, app, demo,
+    Consumers, DEFAULT_SENDER, DEFAULT_TABLE, EXPLORER_PATH, Payments, StoreKind, app_with, demo,
     in_process_queue, local_tokens, open_store,
 };
 use shared::metrics::{Emf, MetricsSink};
@@ -42,6 +42,11 @@ struct Args {
     /// printed); idempotent. Loopback addresses only.
     #[arg(long, env = "SHOP_DEMO", value_parser = clap::builder::FalseyValueParser::new())]
     demo: bool,
+    /// `local` serves the Stripe-compatible payment provider under /provider/stripe (a Stripe
+    /// client's base URL: http://HOST:PORT/provider/stripe, any sk_test_ key); `--demo`
+    /// implies it.
+    #[arg(long, value_enum, default_value_t = Payments::Off, env = "SHOP_PAYMENTS")]
+    payments: Payments,
 }
 
 /// The order events' consumers: e-mails as `.eml` files, and webhooks over real HTTP with
@@ -112,7 +117,8 @@ async fn main() -> anyhow::Result<()> {
     if let Some(seeded) = &seeded {
         println!("{}", demo::banner(address, seeded));
     }
-    axum::serve(listener, app(state))
+    let payments = if args.demo { Payments::Local } else { args.payments };
+    axum::serve(listener, app_with(state, payments))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

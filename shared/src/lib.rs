@@ -31,6 +31,7 @@ pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod orders;
+pub mod payments;
 pub mod retry;
 pub mod state;
 pub mod store;

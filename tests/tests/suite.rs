@@ -29,6 +29,7 @@ mod order_emails_moto;
 mod order_events_fanout;
 mod order_webhooks_moto;
 mod orders;
+mod payment_provider;
 mod products;
 mod request_counts;
 mod rust_version;

@@ -12,6 +12,7 @@ mod order;
 mod order_status;
 mod paging;
 mod password;
+mod payment;
 mod product;
 mod product_changes;
 mod role;
@@ -44,6 +45,10 @@ pub use paging::{
     ListParams, Listing, Paging, decode_cursor, encode_cursor, number as query_number,
 };
 pub use password::{Password, StoredHash};
+pub use payment::{
+    Currency, CurrencyError, Payment, PaymentStatus, ProviderState, RefundRefused,
+    from_minor_units, minor_units,
+};
 pub use product::{
     Product, ProductInput, ProductPatch, ProductSpec, Sku, SkuChanges, Variant, VariantInput,
     is_forbidden_in_text,
