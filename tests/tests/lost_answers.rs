@@ -323,3 +323,41 @@ async fn e_mail_claim_memory() {
 async fn e_mail_claim_dynamodb() {
     an_e_mail_claim_whose_answer_is_lost_sends_once(Backend::Dynamo).await;
 }
+
+/// A webhook delivery claim whose answer is lost: the worker claims again with the same token,
+/// finds its own claim, and delivers at once, once; a redelivery of the event sends nothing.
+async fn a_delivery_claim_whose_answer_is_lost_delivers_once(backend: Backend) {
+    use shared::{
+        domain::UrlPolicy,
+        webhooks::{HttpSender, deliver::WebhookWorker},
+    };
+    let (app, lose) = lossy(backend).await;
+    let app = app.with_settings(e2e::token_config(), |state| {
+        state.with_webhook_policy(UrlPolicy::AllowLoopback)
+    });
+    let admin = app.admin().await;
+    let receiver = e2e::receiver::Receiver::start(&[]).await;
+    let hook = json!({ "url": receiver.url, "events": ["order.placed"] });
+    let created = app.post("/admin/webhooks", Some(&admin), hook).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json);
+    e2e::place_order(&app, "hooked@shop.test", "Vase", "CLAIM-2", "6.00", 1).await;
+    let event = app.events.recorded().last().cloned().expect("placed");
+    let sender = HttpSender::new(UrlPolicy::AllowLoopback).expect("client");
+    let worker =
+        WebhookWorker { store: app.store.as_ref(), sender: &sender, retry_base_seconds: 1 };
+    lose("UpdateItem");
+    let report = worker.deliver_event(&event).await.expect("delivered");
+    assert_eq!((report.delivered, report.retry_in), (1, None), "{report:?}");
+    assert_eq!(worker.deliver_event(&event).await.expect("again"), Default::default());
+    assert_eq!(receiver.received().len(), 1);
+}
+
+#[tokio::test]
+async fn delivery_claim_memory() {
+    a_delivery_claim_whose_answer_is_lost_delivers_once(Backend::Memory).await;
+}
+
+#[tokio::test]
+async fn delivery_claim_dynamodb() {
+    a_delivery_claim_whose_answer_is_lost_delivers_once(Backend::Dynamo).await;
+}
