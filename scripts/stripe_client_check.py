@@ -6,7 +6,10 @@ Usage: python scripts/stripe_client_check.py http://127.0.0.1:3000/provider/stri
 (run by scripts/test.sh against the --demo server, which serves the provider).
 """
 
+import http.server
+import queue
 import sys
+import threading
 import uuid
 
 import stripe
@@ -85,6 +88,43 @@ def main(base):
                  "charge.refunded", "payment_intent.canceled"]:
         check(kind in kinds, f"no {kind} event in {kinds}")
 
+    # Events reach a webhook endpoint signed so that Stripe's own verification accepts them.
+    delivered = queue.Queue()
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            delivered.put((body, self.headers.get("Stripe-Signature")))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/stripe"
+    endpoint = client.v1.webhook_endpoints.create(
+        params={"url": url, "enabled_events": ["payment_intent.succeeded"]})
+    check(endpoint.secret.startswith("whsec_"), "the endpoint's signing secret")
+    signed = intents.create(params={"amount": 4200, "currency": "eur", "confirm": True,
+                                    "payment_method": "pm_card_visa"})
+    try:
+        payload, header = delivered.get(timeout=10)
+    except queue.Empty:
+        raise SystemExit("stripe client check: no event reached the webhook endpoint")
+    finally:
+        server.shutdown()
+    event = stripe.Webhook.construct_event(payload, header, endpoint.secret)
+    check((event.type, event.data.object.id) == ("payment_intent.succeeded", signed.id),
+          f"event {event.type}")
+    try:
+        stripe.Webhook.construct_event(payload, header, "whsec_wrong")
+        raise SystemExit("stripe client check: a wrong secret verified")
+    except stripe.SignatureVerificationError:
+        pass
+
     # A wrong key is an AuthenticationError.
     try:
         stripe.StripeClient("sk_live_x", base_addresses={"api": base},
@@ -93,7 +133,8 @@ def main(base):
     except stripe.AuthenticationError:
         pass
     print(f"Stripe's Python client {stripe.VERSION} works against {base}: intents, declines, "
-          "3-D Secure, manual and partial capture, refunds, cancellation, events, idempotency")
+          "3-D Secure, manual and partial capture, refunds, cancellation, events, idempotency, "
+          "webhook signatures")
 
 
 if __name__ == "__main__":

@@ -94,13 +94,13 @@ pub enum Payments {
     Local,
 }
 
-/// The shop's routes, and the local payment provider's under [`stripe::PREFIX`] when
-/// `payments` is [`Payments::Local`] (outside the shop's middleware: it is another service).
-pub fn app_with(state: AppState, payments: Payments) -> Router {
+/// The shop's routes, and the local payment provider's under [`stripe::PREFIX`] when there
+/// is one (outside the shop's middleware: it is another service).
+pub fn app_with(state: AppState, provider: Option<stripe::LocalStripe>) -> Router {
     let shop = app(state);
-    match payments {
-        Payments::Off => shop,
-        Payments::Local => shop.nest(stripe::PREFIX, stripe::LocalStripe::new().router()),
+    match provider {
+        None => shop,
+        Some(provider) => shop.nest(stripe::PREFIX, provider.router()),
     }
 }
 

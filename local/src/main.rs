@@ -102,7 +102,12 @@ async fn main() -> anyhow::Result<()> {
 
     // The same EMF lines as the Lambda functions print, on standard output.
     let metrics: Arc<dyn MetricsSink> = Arc::new(Emf::from_env("local"));
-    let queue = in_process_queue(Arc::clone(&store), consumers(&args)?, Arc::clone(&metrics));
+    let consumers = consumers(&args)?;
+    // The payment provider sends its events with the webhooks' client (loopback allowed).
+    let payments = if args.demo { Payments::Local } else { args.payments };
+    let provider = (payments == Payments::Local)
+        .then(|| local::stripe::LocalStripe::new(Arc::clone(&consumers.webhooks)));
+    let queue = in_process_queue(Arc::clone(&store), consumers, Arc::clone(&metrics));
     let state = AppState::new(Arc::clone(&store), tokens)
         .with_events(queue)
         .with_webhook_policy(UrlPolicy::AllowLoopback)
@@ -117,8 +122,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(seeded) = &seeded {
         println!("{}", demo::banner(address, seeded));
     }
-    let payments = if args.demo { Payments::Local } else { args.payments };
-    axum::serve(listener, app_with(state, payments))
+    axum::serve(listener, app_with(state, provider))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

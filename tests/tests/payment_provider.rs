@@ -18,8 +18,9 @@ const KEY: &str = "sk_test_local";
 
 /// The provider on a free loopback port; returns its base URL (the adapter's `STRIPE_API_BASE`).
 async fn provider() -> String {
-    let app =
-        axum::Router::new().nest(local::stripe::PREFIX, local::stripe::LocalStripe::new().router());
+    let sender = shared::webhooks::HttpSender::new(shared::domain::UrlPolicy::AllowLoopback);
+    let provider = local::stripe::LocalStripe::new(std::sync::Arc::new(sender.expect("client")));
+    let app = axum::Router::new().nest(local::stripe::PREFIX, provider.router());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -214,4 +215,96 @@ async fn a_call_applied_whose_answer_was_lost_is_made_again_under_its_key() {
         .collect();
     assert_eq!(created.len(), 1, "created once: {created:?}");
     assert_eq!(created[0]["data"]["object"]["id"].as_str(), Some(found.id.as_str()));
+}
+
+/// Waits until `receiver` holds `count` requests (at most 10 s).
+async fn received(
+    receiver: &e2e::receiver::Receiver,
+    count: usize,
+) -> Vec<e2e::receiver::Received> {
+    for _ in 0..200 {
+        if receiver.received().len() >= count {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    receiver.received()
+}
+
+/// (event type, intent id) of a received event, after checking its signature as the shop's
+/// webhook route will (`shared::payments::signature`).
+fn verified(request: &e2e::receiver::Received, secret: &str) -> (String, String) {
+    let header = request.headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+    let now = shared::domain::Timestamp::now().unix();
+    let checked = shared::payments::signature::verify(
+        header.unwrap_or_default(),
+        &request.body,
+        secret,
+        now,
+        300,
+    );
+    assert_eq!(checked, Ok(()), "{header:?}");
+    let wrong = shared::payments::signature::verify(
+        header.unwrap_or_default(),
+        &request.body,
+        "whsec_other",
+        now,
+        300,
+    );
+    assert!(wrong.is_err());
+    let event: Value = serde_json::from_slice(&request.body).expect("JSON");
+    let intent = event["data"]["object"]["id"].as_str().unwrap_or_default().to_owned();
+    (event["type"].as_str().unwrap_or_default().to_owned(), intent)
+}
+
+#[tokio::test]
+async fn events_reach_endpoints_signed_and_the_switches_drop_repeat_and_delay_them() {
+    let base = provider().await;
+    let stripe = StripeClient::new(&base, KEY).expect("client");
+    let receiver = e2e::receiver::Receiver::start(&[503]).await;
+    let form = format!(
+        "url={}&enabled_events[0]=payment_intent.succeeded&enabled_events[1]=payment_intent.canceled",
+        receiver.url
+    );
+    let (status, endpoint) = raw(&base, "POST", "/v1/webhook_endpoints", &form).await;
+    assert_eq!(status, 200, "{endpoint}");
+    let secret = endpoint["secret"].as_str().expect("whsec").to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let (_, listed) = raw(&base, "GET", "/v1/webhook_endpoints", "").await;
+    assert!(listed["data"][0].get("secret").is_none(), "the secret is shown once");
+
+    // Paid: one signed `payment_intent.succeeded` (the first attempt answered 503, retried);
+    // `payment_intent.created` is not subscribed.
+    let paid =
+        stripe.create_intent(&intent(100, CaptureMethod::Automatic), "e1").await.expect("created");
+    stripe.confirm_intent(&paid.id, "pm_card_visa", "e1-pay").await.expect("paid");
+    let got = received(&receiver, 2).await;
+    assert_eq!(got.len(), 2, "the 503, then the retry");
+    assert_eq!(
+        verified(&got[1], &secret),
+        ("payment_intent.succeeded".to_owned(), paid.id.clone())
+    );
+
+    // Dropped, then duplicated, then delayed (overtaken by the next one).
+    raw(&base, "POST", "/test/webhooks", "drop_next=1&duplicate_next=0").await;
+    let lost =
+        stripe.create_intent(&intent(100, CaptureMethod::Automatic), "e2").await.expect("created");
+    stripe.cancel_intent(&lost.id, "e2-cancel").await.expect("canceled");
+    raw(&base, "POST", "/test/webhooks", "duplicate_next=1").await;
+    let twice =
+        stripe.create_intent(&intent(100, CaptureMethod::Automatic), "e3").await.expect("created");
+    stripe.cancel_intent(&twice.id, "e3-cancel").await.expect("canceled");
+    raw(&base, "POST", "/test/webhooks", "delay_next=1&delay_ms=700").await;
+    let late =
+        stripe.create_intent(&intent(100, CaptureMethod::Automatic), "e4").await.expect("created");
+    stripe.cancel_intent(&late.id, "e4-cancel").await.expect("canceled");
+    let early =
+        stripe.create_intent(&intent(100, CaptureMethod::Automatic), "e5").await.expect("created");
+    stripe.cancel_intent(&early.id, "e5-cancel").await.expect("canceled");
+    let got = received(&receiver, 6).await;
+    let intents: Vec<String> = got[2..].iter().map(|r| verified(r, &secret).1).collect();
+    let count = |id: &String| intents.iter().filter(|i| *i == id).count();
+    assert_eq!((count(&twice.id), count(&early.id), count(&late.id)), (2, 1, 1), "{intents:?}");
+    assert_eq!(intents.last(), Some(&late.id), "the late event is overtaken");
+    assert_eq!(count(&lost.id), 0, "the dropped event never arrives");
 }

@@ -16,19 +16,29 @@
 //!   or `failure` plays the customer).
 //! - `POST /test/faults` with `fail_after_commit=N`: the next N POSTs are applied and then
 //!   answered 500, as a provider that committed and lost its answer.
+//! - `POST /v1/webhook_endpoints` (`url`, `enabled_events[]`, `*` for all; the answer holds
+//!   the `whsec_…` secret), `GET /v1/webhook_endpoints`, `DELETE /v1/webhook_endpoints/{id}`:
+//!   every event is sent, signed, to the endpoints that want it (`events.rs`).
+//!   `POST /test/webhooks` with `drop_next`, `duplicate_next`, `delay_next` and `delay_ms`
+//!   makes the next events arrive never, twice, or late.
 //!
 //! State is in memory, for the life of the process.
 
+mod endpoints;
+mod events;
 mod objects;
 mod routes;
 mod wire;
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex, MutexGuard},
 };
 
 use serde_json::Value;
+use shared::webhooks::WebhookSender;
+
+use events::{Delivery, Endpoint, Switches};
 
 use objects::Intent;
 use objects::StripeError;
@@ -54,18 +64,24 @@ struct Books {
     /// (API key, Idempotency-Key) → the first answer.
     idempotent: HashMap<(String, String), Saved>,
     fail_after_commit: u32,
+    endpoints: BTreeMap<String, Endpoint>,
+    switches: Switches,
+    /// Deliveries of the events just recorded, sent once the books are released.
+    outgoing: Vec<Delivery>,
 }
 
 /// The local provider: cheap to clone, shared by its routes.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct LocalStripe {
     books: Arc<Mutex<Books>>,
+    /// Sends events to webhook endpoints.
+    sender: Arc<dyn WebhookSender>,
 }
 
 impl LocalStripe {
-    /// A provider with no objects.
-    pub fn new() -> Self {
-        Self::default()
+    /// A provider with no objects, sending its events through `sender`.
+    pub fn new(sender: Arc<dyn WebhookSender>) -> Self {
+        Self { books: Arc::default(), sender }
     }
 
     fn books(&self) -> MutexGuard<'_, Books> {
@@ -98,5 +114,7 @@ fn record_event(books: &mut Books, kind: &str, object: Value, idempotency_key: O
         "pending_webhooks": 0, "request": { "id": new_id("req"), "idempotency_key": idempotency_key },
         "type": kind,
     });
+    let deliveries = events::plan(books, &event);
+    books.outgoing.extend(deliveries);
     books.events.push(event);
 }

@@ -26,6 +26,7 @@ pub(super) fn router(stripe: LocalStripe) -> Router {
         .route("/v1/events", get(list_events))
         .route("/test/payment_intents/{id}/authenticate", post(authenticate))
         .route("/test/faults", post(set_faults))
+        .merge(super::endpoints::routes())
         .with_state(stripe)
 }
 

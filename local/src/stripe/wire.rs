@@ -8,7 +8,9 @@ use axum::{
 };
 use serde_json::Value;
 
-use super::{Books, LocalStripe, Saved, StripeError, new_id};
+use std::sync::Arc;
+
+use super::{Books, LocalStripe, Saved, StripeError, events, new_id};
 
 /// Form parameters in order, as sent.
 pub(super) type Params = Vec<(String, String)>;
@@ -119,6 +121,10 @@ pub(super) fn idempotent(
     if let Some(idempotency) = idempotency {
         let saved = Saved { fingerprint, status, body: body.clone() };
         books.idempotent.insert((key, idempotency), saved);
+    }
+    // The events it caused go out once the books are released.
+    for delivery in std::mem::take(&mut books.outgoing) {
+        events::send(Arc::clone(&stripe.sender), delivery);
     }
     if status < 300 && books.fail_after_commit > 0 {
         books.fail_after_commit -= 1;
