@@ -74,7 +74,7 @@ def main():
     assert message.get_content_type() == "multipart/alternative", message.get_content_type()
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "Tasse « Café » <fine> & co" in text and "To pay: 25.00" in text, text
+    assert "Tasse « Café » <fine> & co" in text and "To pay: €25.00" in text, text
     assert "Tasse « Café » &lt;fine&gt; &amp; co" in html and "25.00" in html, html
     print(f"local order {order}: {path.name} to {customer}, text and HTML parts")
 

@@ -20,6 +20,7 @@
 #      driven in headless Chromium (Debian's chromium and chromedriver, installed with apt-get
 #      when missing; screenshot in target/explorer.png), Stripe's official Python client against
 #      its payment provider (scripts/stripe_client_check.py), and an order whose e-mail file appears
+#      and renders in Chromium with the shop's name, currency, date and link (target/email.png)
 #   7. `sam build` with samconfig.toml (cargo lambda, arm64): each function's bootstrap is an
 #      arm64 executable. Debug profile (SAM_BUILD_MODE=debug): the path is the deploy's; the
 #      release profile (fat LTO, one codegen unit) builds slower and checks nothing more
@@ -168,7 +169,8 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
         || { tail -20 "$LOGS/apt.log" >&2; echo "could not install chromium" >&2; exit 1; }
 fi
 demo_port="$(free_port)"
-SHOP_DEMO=1 RUST_LOG=warn "$ROOT/target/debug/local" --port "$demo_port" --outbox "$LOGS/demo-outbox" \
+SHOP_DEMO=1 RUST_LOG=warn SHOP_NAME="Demo Shop" ORDER_URL_TEMPLATE="http://127.0.0.1:$demo_port/orders/{order_id}" \
+    "$ROOT/target/debug/local" --port "$demo_port" --outbox "$LOGS/demo-outbox" \
     >"$LOGS/demo.log" 2>&1 &
 pids+=($!)
 demo="http://127.0.0.1:$demo_port"
@@ -180,6 +182,8 @@ read -r demo_email demo_password < <(awk '/Admin:/ {print $2, $4; exit}' "$LOGS/
 # The demo serves the Stripe-compatible provider: Stripe's official client works against it.
 "$PY" scripts/stripe_client_check.py "$demo/provider/stripe"
 "$PY" scripts/local_order_email.py "$demo" "$demo_email" "$demo_password" "$LOGS/demo-outbox"
+# That e-mail as a mail client shows it: the shop's name, € amounts, a readable date, the link.
+"$PY" scripts/email_browser.py "$LOGS/demo-outbox" "Demo Shop" "€" "$ROOT/target/email.png"
 # The local server prints the functions' CloudWatch EMF lines: the order above is among them.
 "$PY" - "$LOGS/demo.log" <<'PY'
 import sys

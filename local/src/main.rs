@@ -13,7 +13,7 @@ use shared::notify::mail::EmlFolder;
 use shared::{
     AppState,
     auth::ensure_admin,
-    config::{cors_origins, local_visibility_timeout, login_policy, webhook_retry_base},
+    config::{branding, cors_origins, local_visibility_timeout, login_policy, webhook_retry_base},
     domain::UrlPolicy,
     webhooks::HttpSender,
 };
@@ -57,6 +57,7 @@ fn consumers(args: &Args) -> anyhow::Result<Consumers> {
     Ok(Consumers {
         outbox: EmlFolder::new(&args.outbox),
         sender: args.sender.clone(),
+        branding: branding(&lookup)?,
         webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback)?),
         retry_base_seconds: webhook_retry_base(&lookup)?,
         redelivery: local::Redelivery {

@@ -28,6 +28,8 @@ pub struct Consumers {
     pub outbox: EmlFolder,
     /// Their From address.
     pub sender: String,
+    /// How they present the shop.
+    pub branding: shared::domain::Branding,
     /// The webhooks' HTTP client.
     pub webhooks: Arc<dyn WebhookSender>,
     /// The first webhook retry's wait in seconds, doubling after.
@@ -122,8 +124,12 @@ async fn deliver_email(
     metrics: Arc<dyn MetricsSink>,
     event: OrderEvent,
 ) {
-    let worker =
-        EmailWorker { store: store.as_ref(), mailer: &consumers.outbox, sender: &consumers.sender };
+    let worker = EmailWorker {
+        store: store.as_ref(),
+        mailer: &consumers.outbox,
+        sender: &consumers.sender,
+        branding: &consumers.branding,
+    };
     let redelivery = consumers.redelivery;
     for receive in 1..=redelivery.email_receives {
         let outcome = worker.deliver_event(&event).await;

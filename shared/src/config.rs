@@ -1,6 +1,7 @@
 //! Configuration from the environment, parsed once at start into typed values. A missing or
 //! invalid variable stops start-up with a message naming it.
 
+use crate::domain::{Branding, CurrencyError, ORDER_ID_PLACEHOLDER, is_forbidden_in_text};
 use std::env;
 
 /// Signing settings, read from the environment at start.
@@ -195,6 +196,41 @@ pub fn local_visibility_timeout(
     number(lookup, "SHOP_VISIBILITY_TIMEOUT_SECONDS", 30, 1..=43_200).map(|n| n.unsigned_abs())
 }
 
+/// How customer e-mails present the shop: `SHOP_NAME` (default `Shop`, at most 100
+/// characters of one line), `CURRENCY` (default `eur`; a currency with cents, as the prices),
+/// `ORDER_URL_TEMPLATE` (optional: an `http(s)://` URL holding `{order_id}`).
+pub fn branding(lookup: &impl Fn(&str) -> Option<String>) -> Result<Branding, ConfigError> {
+    let defaults = Branding::default();
+    let set = |name| lookup(name).filter(|v: &String| !v.trim().is_empty());
+    let shop_name = match set("SHOP_NAME") {
+        None => defaults.shop_name,
+        Some(name) if name.chars().count() <= 100 && !name.chars().any(is_forbidden_in_text) => {
+            name.trim().to_owned()
+        }
+        Some(_) => {
+            return Err(ConfigError {
+                name: "SHOP_NAME",
+                problem: "must be one line of at most 100 characters".into(),
+            });
+        }
+    };
+    let currency = match set("CURRENCY") {
+        None => defaults.currency,
+        Some(code) => code
+            .parse()
+            .map_err(|e: CurrencyError| ConfigError { name: "CURRENCY", problem: e.to_string() })?,
+    };
+    let order_url_template = set("ORDER_URL_TEMPLATE").map(|t| t.trim().to_owned());
+    if let Some(template) = &order_url_template {
+        let web = template.starts_with("https://") || template.starts_with("http://");
+        if !web || !template.contains(ORDER_ID_PLACEHOLDER) {
+            let problem = format!("must be an http(s) URL holding {ORDER_ID_PLACEHOLDER}");
+            return Err(ConfigError { name: "ORDER_URL_TEMPLATE", problem });
+        }
+    }
+    Ok(Branding { shop_name, currency, order_url_template })
+}
+
 /// What the order-emails worker needs: the table and the From address.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -205,6 +241,8 @@ pub struct WorkerConfig {
     /// `SES_CONFIGURATION_SET` (optional): the SES configuration set the e-mails are sent
     /// through, which publishes their deliveries, bounces and complaints.
     pub configuration_set: Option<String>,
+    /// `SHOP_NAME`, `CURRENCY`, `ORDER_URL_TEMPLATE`: how the e-mails present the shop.
+    pub branding: Branding,
 }
 
 impl FromEnvironment for WorkerConfig {
@@ -213,6 +251,7 @@ impl FromEnvironment for WorkerConfig {
             table_name: required(&lookup, "TABLE_NAME")?,
             sender: required(&lookup, "SENDER_ADDRESS")?,
             configuration_set: lookup("SES_CONFIGURATION_SET").filter(|s| !s.is_empty()),
+            branding: branding(&lookup)?,
         })
     }
 }

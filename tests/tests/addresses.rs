@@ -173,6 +173,7 @@ async fn orders_keep_a_snapshot_of_the_chosen_or_default_address(app: TestApp) {
         store: app.store.as_ref(),
         mailer: &mailer,
         sender: "orders@shop.test",
+        branding: &shared::domain::Branding::default(),
     };
     worker.deliver_event(&placed_event.expect("the placed event")).await.expect("sent");
     let file = std::fs::read_dir(&folder).expect("outbox").next().expect("an e-mail");

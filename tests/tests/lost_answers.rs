@@ -306,7 +306,12 @@ async fn an_e_mail_claim_whose_answer_is_lost_sends_once(backend: Backend) {
     e2e::place_order(&app, "claim@shop.test", "Bowl", "CLAIM-1", "3.00", 1).await;
     let event = app.events.recorded()[0].clone();
     let mailer = RecordingMailer::default();
-    let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: "s@shop.test" };
+    let worker = EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: "s@shop.test",
+        branding: &shared::domain::Branding::default(),
+    };
     lose("PutItem");
     assert_eq!(worker.deliver_event(&event).await.expect("delivered"), Delivery::Sent);
     assert_eq!(worker.deliver_event(&event).await.expect("again"), Delivery::AlreadySent);

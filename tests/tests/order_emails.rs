@@ -38,8 +38,12 @@ fn body(event: &OrderEvent) -> String {
     serde_json::to_string(event).expect("json")
 }
 
+/// The shop's name and currency as the e-mails show them by default.
+static BRANDING: std::sync::LazyLock<shared::domain::Branding> =
+    std::sync::LazyLock::new(shared::domain::Branding::default);
+
 fn worker<'a>(app: &'a TestApp, mailer: &'a RecordingMailer) -> EmailWorker<'a> {
-    EmailWorker { store: app.store.as_ref(), mailer, sender: SENDER }
+    EmailWorker { store: app.store.as_ref(), mailer, sender: SENDER, branding: &BRANDING }
 }
 
 /// Claims `event`'s e-mail at `at` as a worker does (a claim goes stale after 120 s).
@@ -79,8 +83,11 @@ async fn each_order_event_sends_exactly_one_e_mail(app: TestApp) {
     assert_eq!(sent[0].0, "ann@shop.test");
     let (subject, text, html) = parsed(&sent[0].1);
     assert!(subject.contains(&order), "{subject}");
-    assert!(text.contains("Mug <Small> & \"Co\" — Café (SKU MUG-A) x 2 at 8.00 = 16.00"), "{text}");
-    assert!(text.contains("To pay: 16.00"));
+    assert!(
+        text.contains("Mug <Small> & \"Co\" — Café (SKU MUG-A) x 2 at €8.00 = €16.00"),
+        "{text}"
+    );
+    assert!(text.contains("To pay: €16.00"));
     assert!(html.contains("Mug &lt;Small&gt; &amp; &quot;Co&quot; — Café"), "{html}");
 
     // A status change is a new event: a second e-mail, naming the new status.

@@ -138,7 +138,12 @@ async fn pipeline() -> (aws_sdk_sqs::Client, String, TestApp, SesMailer) {
 #[tokio::test]
 async fn an_order_and_its_status_change_each_reach_the_customer_once() {
     let (sqs, url, app, mailer) = pipeline().await;
-    let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: SENDER };
+    let worker = EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: SENDER,
+        branding: &shared::domain::Branding::default(),
+    };
 
     let (admin, email, order) = checkout(&app).await;
     let id = order["id"].as_str().expect("id");
@@ -173,14 +178,19 @@ async fn an_order_and_its_status_change_each_reach_the_customer_once() {
     assert!(subjects.iter().all(|s| s.contains(id)), "{subjects:?}");
     let placed = sent.iter().find(|raw| parts(raw).0.contains("placed")).expect("placed e-mail");
     let (_, text, html) = parts(placed);
-    assert!(text.contains("x 2 at 12.50 = 25.00") && text.contains("To pay: 25.00"), "{text}");
+    assert!(text.contains("x 2 at €12.50 = €25.00") && text.contains("To pay: €25.00"), "{text}");
     assert!(html.contains("Tasse « Café » &lt;fine&gt; &amp; co"), "{html}");
 }
 
 #[tokio::test]
 async fn a_poison_message_is_the_only_one_reported() {
     let (sqs, url, app, mailer) = pipeline().await;
-    let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: SENDER };
+    let worker = EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: SENDER,
+        branding: &shared::domain::Branding::default(),
+    };
     let (_, email, _) = checkout(&app).await;
     let poison = sqs
         .send_message()
@@ -227,7 +237,12 @@ async fn with_the_topic_down_during_checkout_the_e_mail_arrives_once_it_is_back(
     assert_eq!(report.published, 1);
     assert!(app.store.outbox_events(10).await.expect("outbox").is_empty());
     let mailer = SesMailer::new(ses, SENDER);
-    let worker = EmailWorker { store: app.store.as_ref(), mailer: &mailer, sender: SENDER };
+    let worker = EmailWorker {
+        store: app.store.as_ref(),
+        mailer: &mailer,
+        sender: SENDER,
+        branding: &shared::domain::Branding::default(),
+    };
     let batch = receive(&sqs, &url).await;
     assert!(run_worker(&sqs, &url, &worker, batch).await.batch_item_failures.is_empty());
     let sent = ses_messages(&email).await;

@@ -67,6 +67,7 @@ async fn the_local_pipeline_retries_on_a_timer_until_the_receiver_accepts() {
     let consumers = local::Consumers {
         outbox: shared::notify::mail::EmlFolder::new(&outbox),
         sender: "orders@shop.localhost".into(),
+        branding: shared::domain::Branding::default(),
         webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback).expect("client")),
         retry_base_seconds: 1,
         redelivery: local::Redelivery::default(),
@@ -120,6 +121,7 @@ async fn the_local_pipeline_redelivers_then_dead_letters_like_sqs() {
     let consumers = local::Consumers {
         outbox: shared::notify::mail::EmlFolder::new(&outbox),
         sender: "orders@shop.localhost".into(),
+        branding: shared::domain::Branding::default(),
         webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback).expect("client")),
         retry_base_seconds: 1,
         redelivery: local::Redelivery {

@@ -442,6 +442,7 @@ async fn the_workers_touch_only_keys_their_functions_may() {
         store: app.store.as_ref(),
         mailer: &mailer,
         sender: "orders@shop.example",
+        branding: &shared::domain::Branding::default(),
     };
     emails.deliver_event(&event).await.expect("sent");
     assert_eq!(mailer.recorded().len(), 1);

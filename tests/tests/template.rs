@@ -977,3 +977,37 @@ fn the_webhook_worker_may_only_read_orders_and_webhooks_and_write_deliveries() {
     );
     assert!(resource(&template, "WebhookDeadLetterAlarm")["Properties"].is_mapping());
 }
+
+/// The e-mail worker gets the shop's name, currency and order link from parameters whose
+/// defaults the code accepts, and whose patterns refuse what the code refuses.
+#[test]
+fn the_e_mails_branding_comes_from_parameters_the_code_accepts() {
+    use shared::config::FromEnvironment;
+    let template = template();
+    let worker = resource(&template, "OrderEmailsFunction");
+    let variables = &worker["Properties"]["Environment"]["Variables"];
+    for (variable, parameter) in [
+        ("SHOP_NAME", "ShopName"),
+        ("CURRENCY", "Currency"),
+        ("ORDER_URL_TEMPLATE", "OrderUrlTemplate"),
+    ] {
+        assert_eq!(yaml(&variables[variable]).trim(), format!("!Ref {parameter}"), "{variable}");
+    }
+    let default = |name: &str| {
+        let value = &template["Parameters"][name]["Default"];
+        value.as_str().map(str::to_owned).expect("a default")
+    };
+    let defaults = [
+        ("TABLE_NAME", "t".to_owned()),
+        ("SENDER_ADDRESS", "orders@shop.example".to_owned()),
+        ("SHOP_NAME", default("ShopName")),
+        ("CURRENCY", default("Currency")),
+        ("ORDER_URL_TEMPLATE", default("OrderUrlTemplate")),
+    ];
+    let lookup = |name: &str| defaults.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+    let config = shared::config::WorkerConfig::from_lookup(lookup).expect("the defaults");
+    assert_eq!(config.branding, shared::domain::Branding::default());
+    let pattern =
+        template["Parameters"]["OrderUrlTemplate"]["AllowedPattern"].as_str().expect("pattern");
+    assert_eq!(pattern, "^$|^https?://.*\\{order_id\\}.*$");
+}

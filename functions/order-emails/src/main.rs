@@ -13,13 +13,15 @@ use tracing::Instrument;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::logging::init_lambda();
-    let WorkerConfig { table_name, sender, configuration_set } = WorkerConfig::from_env()?;
+    let WorkerConfig { table_name, sender, configuration_set, branding } =
+        WorkerConfig::from_env()?;
     let sdk = aws_config::load_from_env().await;
     let store = DynamoStore::new(DynamoStore::client(&sdk), table_name);
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), &sender)
         .with_configuration_set(configuration_set);
     tokio::join!(store.warm_up(), mailer.warm_up());
-    let worker = EmailWorker { store: &store, mailer: &mailer, sender: &sender };
+    let worker =
+        EmailWorker { store: &store, mailer: &mailer, sender: &sender, branding: &branding };
     let worker = &worker;
     let metrics = shared::metrics::cold_start("order-emails");
     let metrics = metrics.as_ref();

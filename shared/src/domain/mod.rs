@@ -2,6 +2,7 @@
 
 mod address;
 mod audit;
+mod branding;
 mod cart;
 mod coupon;
 mod email;
@@ -25,6 +26,7 @@ pub use address::{
     shipping_address, update_address,
 };
 pub use audit::{AuditAction, AuditEntry, field_changes};
+pub use branding::{Branding, ORDER_ID_PLACEHOLDER};
 pub use cart::{
     CartItem, CartLine, CartView, LineStatus, MAX_LINES, MAX_QUANTITY, view as cart_view,
 };

@@ -37,6 +37,19 @@ impl Timestamp {
             .map(|t| Self::whole_seconds(t.to_offset(UtcOffset::UTC)))
     }
 
+    /// This instant as a person reads it, in UTC: `24 November 2026, 09:00 UTC`.
+    pub fn readable(self) -> String {
+        let at = self.0.to_offset(UtcOffset::UTC);
+        format!(
+            "{} {} {}, {:02}:{:02} UTC",
+            at.day(),
+            at.month(),
+            at.year(),
+            at.hour(),
+            at.minute()
+        )
+    }
+
     /// This instant moved by `seconds`.
     pub fn plus_seconds(self, seconds: i64) -> Self {
         Self(self.0 + Duration::seconds(seconds))
@@ -70,6 +83,14 @@ impl<'de> Deserialize<'de> for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_as_a_date_a_person_writes_in_utc() {
+        let at = Timestamp::parse("2026-11-24T10:05:09+01:00").expect("parsed");
+        assert_eq!(at.readable(), "24 November 2026, 09:05 UTC");
+        let new_year = Timestamp::parse("2027-01-01T00:00:00Z").expect("parsed");
+        assert_eq!(new_year.readable(), "1 January 2027, 00:00 UTC");
+    }
 
     #[test]
     fn prints_utc_rfc3339_and_parses_offsets() {

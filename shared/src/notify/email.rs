@@ -5,7 +5,9 @@
 
 use std::fmt::Write as _;
 
-use crate::domain::{Order, OrderEvent, OrderEventKind, OrderStatus, PostalAddress, Timestamp};
+use crate::domain::{
+    Branding, Money, Order, OrderEvent, OrderEventKind, OrderStatus, PostalAddress, Timestamp,
+};
 
 /// A rendered e-mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,19 +72,44 @@ fn reported_status(event: &OrderEvent) -> OrderStatus {
     }
 }
 
-/// Renders the e-mail `event` sends to `to` about `order`.
-pub fn render(event: &OrderEvent, order: &Order, to: &str) -> OrderEmail {
+/// Renders the e-mail `event` sends to `to` about `order`, presented as `branding` says.
+pub fn render(event: &OrderEvent, order: &Order, to: &str, branding: &Branding) -> OrderEmail {
     let (subject, intro) = headline(event, order);
-    let status = reported_status(event);
-    let coupon = order
-        .coupon_code
-        .as_ref()
-        .map(|code| format!(" (coupon {})", code.as_str()))
-        .unwrap_or_default();
+    let facts = Facts {
+        intro,
+        status: reported_status(event),
+        coupon: order
+            .coupon_code
+            .as_ref()
+            .map(|code| format!(" (coupon {})", code.as_str()))
+            .unwrap_or_default(),
+        link: branding.order_url(order.id),
+        shop: one_line(&branding.shop_name),
+    };
+    let text = text_part(order, &facts, branding);
+    let html = html_part(order, &facts, branding, &subject);
+    OrderEmail { to: to.to_owned(), subject, text, html }
+}
 
+/// What both parts say besides the order's lines.
+struct Facts {
+    intro: String,
+    status: OrderStatus,
+    coupon: String,
+    link: Option<String>,
+    shop: String,
+}
+
+fn text_part(order: &Order, facts: &Facts, branding: &Branding) -> String {
+    let money = |amount: Money| branding.amount(amount.amount());
+    let total = |amount| branding.amount(amount);
     let mut text = format!(
-        "Hello,\n\n{intro}\n\nOrder: {}\nStatus: {status}\nPlaced: {}\n\n",
-        order.id, order.created_at
+        "{shop}\n\nHello,\n\n{intro}\n\nOrder: {id}\nStatus: {status}\nPlaced: {placed}\n\n",
+        shop = facts.shop,
+        intro = facts.intro,
+        id = order.id,
+        status = facts.status,
+        placed = order.created_at.readable(),
     );
     for line in &order.items {
         let _ = writeln!(
@@ -91,41 +118,73 @@ pub fn render(event: &OrderEvent, order: &Order, to: &str) -> OrderEmail {
             one_line(&line.name),
             line.sku,
             line.quantity,
-            line.price,
-            line_total(line)
+            money(line.price),
+            total(line_total(line))
         );
     }
-    let (ship_to_text, ship_to) = ship_to(order);
     let _ = write!(
         text,
-        "\nTotal: {}\nDiscount: {}{coupon}\nTo pay: {}\n{ship_to_text}\nThank you for shopping with us.\n",
-        order.total_amount, order.discount_applied, order.final_amount
+        "\nTotal: {}\nDiscount: {}{}\nTo pay: {}\n{}",
+        money(order.total_amount),
+        money(order.discount_applied),
+        facts.coupon,
+        money(order.final_amount),
+        ship_to(order).0
     );
+    if let Some(link) = &facts.link {
+        let _ = write!(text, "\nView your order: {link}\n");
+    }
+    let _ = write!(text, "\nThank you for shopping with {}.\n", facts.shop);
+    text
+}
 
+/// The style of a table cell: `align`, with a rule under it.
+fn cell(align: &str, rule: &str) -> String {
+    format!("align=\"{align}\" style=\"padding:8px 4px;border-bottom:{rule} solid #e4e4e7\"")
+}
+
+fn html_part(order: &Order, facts: &Facts, branding: &Branding, subject: &str) -> String {
+    let money = |amount: Money| escape_html(&branding.amount(amount.amount()));
+    let total = |amount| escape_html(&branding.amount(amount));
     let mut rows = String::new();
     for line in &order.items {
         let _ = writeln!(
             rows,
-            "<tr><td>{}</td><td>{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td><td style=\"text-align:right\">{}</td></tr>",
-            escape_html(&one_line(&line.name)),
-            escape_html(line.sku.as_str()),
-            line.quantity,
-            line.price,
-            line_total(line)
+            "<tr><td {left}>{name}<br><span style=\"color:#71717a;font-size:12px\">SKU {sku}</span></td><td {right}>{quantity}</td><td {right}>{price}</td><td {right}>{total}</td></tr>",
+            left = cell("left", "1px"),
+            right = cell("right", "1px"),
+            name = escape_html(&one_line(&line.name)),
+            sku = escape_html(line.sku.as_str()),
+            quantity = line.quantity,
+            price = money(line.price),
+            total = total(line_total(line)),
         );
     }
-    let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n<p>Hello,</p>\n<p>{intro}</p>\n<p>Order <strong>{id}</strong> &middot; status <strong>{status}</strong> &middot; placed {placed}</p>\n<table>\n<thead><tr><th>Item</th><th>SKU</th><th>Quantity</th><th>Price</th><th>Line total</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n<p>Total: {total}<br>Discount: {discount}{coupon}<br><strong>To pay: {final_amount}</strong></p>\n{ship_to}<p>Thank you for shopping with us.</p>\n</body>\n</html>\n",
-        title = escape_html(&subject),
-        intro = escape_html(&intro),
+    let button = facts.link.as_ref().map(|link| format!(
+        "<p style=\"margin:24px 0 0\"><a href=\"{href}\" style=\"display:inline-block;padding:10px 18px;background:#18181b;color:#ffffff;text-decoration:none;border-radius:6px\">View your order</a></p>\n",
+        href = escape_html(link)
+    )).unwrap_or_default();
+    let head = ["Item", "Qty", "Price", "Total"]
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            format!("<th {}>{h}</th>", cell(if i == 0 { "left" } else { "right" }, "2px"))
+        })
+        .collect::<String>();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\n<body style=\"margin:0;padding:0;background:#f4f4f5;font-family:Helvetica,Arial,sans-serif;color:#18181b\">\n<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"background:#f4f4f5\"><tr><td align=\"center\" style=\"padding:24px 12px\">\n<table role=\"presentation\" width=\"600\" cellpadding=\"0\" cellspacing=\"0\" style=\"max-width:600px;width:100%;background:#ffffff;border-radius:8px\">\n<tr><td style=\"padding:20px 32px;background:#18181b;color:#ffffff;font-size:20px;font-weight:bold;border-radius:8px 8px 0 0\">{shop}</td></tr>\n<tr><td style=\"padding:24px 32px;font-size:15px;line-height:1.5\">\n<p style=\"margin:0 0 12px\">Hello,</p>\n<p style=\"margin:0 0 16px\">{intro}</p>\n<p style=\"margin:0 0 16px;color:#52525b\">Order <strong style=\"color:#18181b\">{id}</strong> &middot; status <strong style=\"color:#18181b\">{status}</strong> &middot; placed {placed}</p>\n<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"border-collapse:collapse;font-size:14px\">\n<tr>{head}</tr>\n{rows}</table>\n<p style=\"margin:16px 0 0;text-align:right\">Total: {total}<br>Discount: {discount}{coupon}<br><strong style=\"font-size:17px\">To pay: {final_amount}</strong></p>\n{ship_to}{button}<p style=\"margin:24px 0 0\">Thank you for shopping with {shop}.</p>\n</td></tr>\n</table>\n</td></tr></table>\n</body>\n</html>\n",
+        title = escape_html(subject),
+        shop = escape_html(&facts.shop),
+        intro = escape_html(&facts.intro),
         id = order.id,
-        placed = order.created_at,
-        total = order.total_amount,
-        discount = order.discount_applied,
-        coupon = escape_html(&coupon),
-        final_amount = order.final_amount,
-    );
-    OrderEmail { to: to.to_owned(), subject, text, html }
+        status = facts.status,
+        placed = order.created_at.readable(),
+        total = money(order.total_amount),
+        discount = money(order.discount_applied),
+        coupon = escape_html(&facts.coupon),
+        final_amount = money(order.final_amount),
+        ship_to = ship_to(order).1,
+    )
 }
 
 /// The "Ship to" block as text and as HTML; empty without an address.
@@ -137,7 +196,7 @@ fn ship_to(order: &Order) -> (String, String) {
     let html: Vec<String> = lines.iter().map(|line| escape_html(line)).collect();
     (
         format!("\nShip to:\n{}\n", lines.join("\n")),
-        format!("<p>Ship to:<br>{}</p>\n", html.join("<br>")),
+        format!("<p style=\"margin:16px 0 0\">Ship to:<br>{}</p>\n", html.join("<br>")),
     )
 }
 
@@ -152,9 +211,9 @@ fn address_lines(address: &PostalAddress) -> Vec<String> {
     lines
 }
 
-fn line_total(line: &crate::domain::OrderLine) -> String {
-    let amount = line.price.amount() * rust_decimal::Decimal::from(line.quantity);
-    crate::domain::Money::new(amount).map(|m| m.to_string()).unwrap_or_else(|_| amount.to_string())
+/// A line's price times its quantity.
+fn line_total(line: &crate::domain::OrderLine) -> rust_decimal::Decimal {
+    line.price.amount() * rust_decimal::Decimal::from(line.quantity)
 }
 
 /// The e-mail as a MIME message from `from`, with a stable `Message-ID` built from the event
@@ -195,13 +254,23 @@ mod tests {
         .expect("address");
         address.region = Some("\u{202E}00.0 :latoT".into());
         order.shipping_address = Some(address);
-        let email = render(&event(&order, OrderEventKind::OrderPlaced), &order, "a@example.com");
+        let email = render(
+            &event(&order, OrderEventKind::OrderPlaced),
+            &order,
+            "a@example.com",
+            &Branding::default(),
+        );
         for line in email.text.lines() {
             assert!(!line.starts_with("Total: 0.00"), "{line:?} in {}", email.text);
             assert!(!line.starts_with("To pay: 0.00"), "{line:?} in {}", email.text);
             assert!(!line.chars().any(crate::domain::is_forbidden_in_text), "{line:?}");
         }
         assert!(email.text.contains("SECURITY ALERT  Total: 0.00"), "{}", email.text);
+        // Nor can the shop's own name, set by the operator.
+        let branding = Branding { shop_name: "Shop\nTo pay: 0.00".into(), ..Branding::default() };
+        let email =
+            render(&event(&order, OrderEventKind::OrderPlaced), &order, "a@example.com", &branding);
+        assert!(email.text.lines().all(|line| !line.starts_with("To pay: 0.00")), "{}", email.text);
         assert!(!email.html.contains('\u{2028}') && !email.html.contains('\u{202E}'));
     }
 
@@ -233,7 +302,12 @@ mod tests {
     #[test]
     fn the_placed_e_mail_names_the_order_every_line_and_the_totals() {
         let order = order("Pending", Some("SAVE10"));
-        let email = render(&event(&order, OrderEventKind::OrderPlaced), &order, "ann@example.com");
+        let email = render(
+            &event(&order, OrderEventKind::OrderPlaced),
+            &order,
+            "ann@example.com",
+            &Branding::default(),
+        );
         insta::assert_snapshot!("placed_subject", email.subject);
         insta::assert_snapshot!("placed_text", email.text);
         insta::assert_snapshot!("placed_html", email.html);
@@ -244,22 +318,63 @@ mod tests {
         let order = order("Shipped", None);
         let shipped =
             OrderEventKind::StatusChanged { from: OrderStatus::Pending, to: OrderStatus::Shipped };
-        let email = render(&event(&order, shipped), &order, "ann@example.com");
+        let email =
+            render(&event(&order, shipped), &order, "ann@example.com", &Branding::default());
         insta::assert_snapshot!("shipped_subject", email.subject);
         insta::assert_snapshot!("shipped_text", email.text);
         let cancelled = OrderEventKind::StatusChanged {
             from: OrderStatus::Pending,
             to: OrderStatus::Cancelled,
         };
-        let email = render(&event(&order, cancelled), &order, "ann@example.com");
+        let email =
+            render(&event(&order, cancelled), &order, "ann@example.com", &Branding::default());
         insta::assert_snapshot!("cancelled_subject", email.subject);
-        assert!(email.html.contains("<strong>Cancelled</strong>"));
+        assert!(email.html.contains(">Cancelled</strong>"), "{}", email.html);
+    }
+
+    /// The shop's name, amounts in its currency, a readable date and the order's link, in both
+    /// parts; the link escaped in HTML.
+    #[test]
+    fn the_e_mail_carries_the_shops_name_currency_date_and_link() {
+        let order = order("Pending", None);
+        let branding = Branding {
+            shop_name: "Café <Lumière>".into(),
+            currency: "gbp".parse().unwrap(),
+            order_url_template: Some("https://shop.example/orders/{order_id}?a=1&b=2".into()),
+        };
+        let email =
+            render(&event(&order, OrderEventKind::OrderPlaced), &order, "a@example.com", &branding);
+        let link = format!("https://shop.example/orders/{}?a=1&b=2", order.id);
+        assert!(email.text.starts_with("Café <Lumière>\n"), "{}", email.text);
+        assert!(email.text.contains("Placed: 24 November 2026, 09:00 UTC"), "{}", email.text);
+        assert!(
+            email.text.contains("x 2 at £8.00 = £16.00") && email.text.contains("To pay: £50.40")
+        );
+        assert!(email.text.contains(&format!("View your order: {link}")), "{}", email.text);
+        assert!(email.text.ends_with("Thank you for shopping with Café <Lumière>.\n"));
+        assert!(email.html.contains("Café &lt;Lumière&gt;") && !email.html.contains("<Lumière>"));
+        assert!(email.html.contains(&format!("href=\"{}\"", escape_html(&link))), "{}", email.html);
+        assert!(email.html.contains("placed 24 November 2026, 09:00 UTC"));
+        assert!(email.html.contains("To pay: £50.40"));
+        // Without a template there is no link.
+        let plain = render(
+            &event(&order, OrderEventKind::OrderPlaced),
+            &order,
+            "a@example.com",
+            &Branding::default(),
+        );
+        assert!(!plain.text.contains("View your order") && !plain.html.contains("href="));
     }
 
     #[test]
     fn html_is_escaped_and_text_is_not() {
         let order = order("Pending", None);
-        let email = render(&event(&order, OrderEventKind::OrderPlaced), &order, "ann@example.com");
+        let email = render(
+            &event(&order, OrderEventKind::OrderPlaced),
+            &order,
+            "ann@example.com",
+            &Branding::default(),
+        );
         assert!(
             email.html.contains("Mug &lt;Small&gt; &amp; &quot;Co&quot; — Café"),
             "{}",
@@ -277,7 +392,12 @@ mod tests {
     #[test]
     fn the_shipping_address_is_on_the_e_mail_escaped_in_html() {
         let mut order = order("Pending", None);
-        let email = render(&event(&order, OrderEventKind::OrderPlaced), &order, "ann@example.com");
+        let email = render(
+            &event(&order, OrderEventKind::OrderPlaced),
+            &order,
+            "ann@example.com",
+            &Branding::default(),
+        );
         assert!(!email.text.contains("Ship to:") && !email.html.contains("Ship to:"));
         order.shipping_address = Some(PostalAddress {
             full_name: "Ann <Admin> O'Neil".into(),
@@ -289,7 +409,12 @@ mod tests {
             country: "IE".into(),
             phone: None,
         });
-        let email = render(&event(&order, OrderEventKind::OrderPlaced), &order, "ann@example.com");
+        let email = render(
+            &event(&order, OrderEventKind::OrderPlaced),
+            &order,
+            "ann@example.com",
+            &Branding::default(),
+        );
         assert!(
             email
                 .text
@@ -298,7 +423,7 @@ mod tests {
             email.text
         );
         assert!(email.html.contains(
-            "<p>Ship to:<br>Ann &lt;Admin&gt; O&#39;Neil<br>1 Main St<br>Flat 2<br>D02 X285 Dublin<br>IE</p>"
+            "Ship to:<br>Ann &lt;Admin&gt; O&#39;Neil<br>1 Main St<br>Flat 2<br>D02 X285 Dublin<br>IE</p>"
         ));
     }
 
@@ -306,7 +431,7 @@ mod tests {
     fn the_mime_message_reads_back_as_both_parts_in_utf_8() {
         let order = order("Pending", Some("SAVE10"));
         let placed = event(&order, OrderEventKind::OrderPlaced);
-        let email = render(&placed, &order, "ann@example.com");
+        let email = render(&placed, &order, "ann@example.com", &Branding::default());
         let raw = to_mime(&email, "orders@shop.example", &placed, placed.at);
         let text = String::from_utf8(raw.clone()).unwrap();
         assert!(text.is_ascii(), "7-bit clean on the wire");

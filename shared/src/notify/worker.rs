@@ -8,7 +8,7 @@
 //! e-mail again: the one case of a duplicate e-mail, bounded to that crash window.
 
 use crate::{
-    domain::{OrderEvent, OrderId, Timestamp, UserId},
+    domain::{Branding, OrderEvent, OrderId, Timestamp, UserId},
     metrics::Metric,
     notify::{
         email::{render, to_mime},
@@ -72,6 +72,8 @@ pub struct EmailWorker<'a> {
     pub mailer: &'a dyn Mailer,
     /// The From address.
     pub sender: &'a str,
+    /// How the e-mails present the shop.
+    pub branding: &'a Branding,
 }
 
 impl EmailWorker<'_> {
@@ -94,7 +96,7 @@ impl EmailWorker<'_> {
             .find_user(order.user_id)
             .await?
             .ok_or(DeliveryError::UnknownCustomer(order.user_id))?;
-        let email = render(event, &order, customer.email.as_str());
+        let email = render(event, &order, customer.email.as_str(), self.branding);
         let name = format!("{}-{}", order.id, event.name());
         let now = Timestamp::now();
         let event_name = event.name();
