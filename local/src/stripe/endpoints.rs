@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::{
     LocalStripe, StripeError,
     events::{Endpoint, Switches},
-    wire::{answer, api_key, error, idempotent, param, params},
+    wire::{idempotent, param, params, plain},
 };
 
 pub(super) fn routes() -> Router<LocalStripe> {
@@ -61,14 +61,12 @@ async fn create_endpoint(
 }
 
 async fn list_endpoints(State(stripe): State<LocalStripe>, headers: HeaderMap) -> Response {
-    if let Err(refused) = api_key(&headers) {
-        return error(refused);
-    }
-    let data: Vec<Value> = stripe.books().endpoints.values().map(|e| e.to_json(false)).collect();
-    answer(
-        200,
-        json!({ "object": "list", "url": "/v1/webhook_endpoints", "has_more": false, "data": data }),
-    )
+    plain(&stripe, &headers, |books| {
+        let data: Vec<Value> = books.endpoints.values().map(|e| e.to_json(false)).collect();
+        Ok(
+            json!({ "object": "list", "url": "/v1/webhook_endpoints", "has_more": false, "data": data }),
+        )
+    })
 }
 
 async fn delete_endpoint(
@@ -76,13 +74,10 @@ async fn delete_endpoint(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(refused) = api_key(&headers) {
-        return error(refused);
-    }
-    match stripe.books().endpoints.remove(&id) {
-        Some(_) => answer(200, json!({ "id": id, "object": "webhook_endpoint", "deleted": true })),
-        None => error(StripeError::missing("webhook_endpoint", &id, Some("id"))),
-    }
+    plain(&stripe, &headers, |books| match books.endpoints.remove(&id) {
+        Some(_) => Ok(json!({ "id": id, "object": "webhook_endpoint", "deleted": true })),
+        None => Err(StripeError::missing("webhook_endpoint", &id, Some("id"))),
+    })
 }
 
 async fn set_switches(
@@ -90,26 +85,18 @@ async fn set_switches(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = api_key(&headers) {
-        return error(refused);
-    }
-    let known = ["drop_next", "duplicate_next", "delay_next", "delay_ms"];
-    let params = match params(&body, &known) {
-        Ok(params) => params,
-        Err(refused) => return error(refused),
-    };
-    let number = |name| param(&params, name).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
-    let count = |name| u32::try_from(number(name)).unwrap_or(u32::MAX);
-    let switches = Switches {
-        drop_next: count("drop_next"),
-        duplicate_next: count("duplicate_next"),
-        delay_next: count("delay_next"),
-        delay_ms: number("delay_ms"),
-    };
-    stripe.books().switches = switches;
-    answer(
-        200,
-        json!({ "drop_next": switches.drop_next, "duplicate_next": switches.duplicate_next,
-                        "delay_next": switches.delay_next, "delay_ms": switches.delay_ms }),
-    )
+    plain(&stripe, &headers, |books| {
+        let params = params(&body, &["drop_next", "duplicate_next", "delay_next", "delay_ms"])?;
+        let number = |name| param(&params, name).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+        let count = |name| u32::try_from(number(name)).unwrap_or(u32::MAX);
+        let switches = Switches {
+            drop_next: count("drop_next"),
+            duplicate_next: count("duplicate_next"),
+            delay_next: count("delay_next"),
+            delay_ms: number("delay_ms"),
+        };
+        books.switches = switches;
+        Ok(json!({ "drop_next": switches.drop_next, "duplicate_next": switches.duplicate_next,
+                   "delay_next": switches.delay_next, "delay_ms": switches.delay_ms }))
+    })
 }

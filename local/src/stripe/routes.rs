@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{
     Books, Intent, LocalStripe, StripeError, new_id, now, record_event,
-    wire::{Params, amount, answer, api_key, error, idempotent, param, params},
+    wire::{Params, amount, idempotent, param, params, plain},
 };
 
 pub(super) fn router(stripe: LocalStripe) -> Router {
@@ -153,13 +153,7 @@ async fn retrieve_intent(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(refused) = api_key(&headers) {
-        return error(refused);
-    }
-    match stripe.books().intents.get(&id) {
-        Some(intent) => answer(200, intent.to_json()),
-        None => error(StripeError::missing("payment_intent", &id, Some("intent"))),
-    }
+    plain(&stripe, &headers, |books| Ok(intent_mut(books, &id)?.to_json()))
 }
 
 async fn act_on_intent(
@@ -276,25 +270,21 @@ async fn retrieve_refund(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(refused) = api_key(&headers) {
-        return error(refused);
-    }
-    match stripe.books().refunds.get(&id) {
-        Some(refund) => answer(200, refund.clone()),
-        None => error(StripeError::missing("refund", &id, Some("id"))),
-    }
+    plain(&stripe, &headers, |books| {
+        books
+            .refunds
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| StripeError::missing("refund", &id, Some("id")))
+    })
 }
 
 async fn list_events(State(stripe): State<LocalStripe>, headers: HeaderMap) -> Response {
-    if let Err(refused) = api_key(&headers) {
-        return error(refused);
-    }
-    let books = stripe.books();
-    let data: Vec<Value> = books.events.iter().rev().take(100).cloned().collect();
-    answer(
-        200,
-        json!({ "object": "list", "url": "/v1/events", "has_more": books.events.len() > 100, "data": data }),
-    )
+    plain(&stripe, &headers, |books| {
+        let data: Vec<Value> = books.events.iter().rev().take(100).cloned().collect();
+        let more = books.events.len() > 100;
+        Ok(json!({ "object": "list", "url": "/v1/events", "has_more": more, "data": data }))
+    })
 }
 
 async fn authenticate(
@@ -319,14 +309,10 @@ async fn set_faults(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = api_key(&headers) {
-        return error(refused);
-    }
-    let params = match params(&body, &["fail_after_commit"]) {
-        Ok(params) => params,
-        Err(refused) => return error(refused),
-    };
-    let count = param(&params, "fail_after_commit").and_then(|n| n.parse().ok()).unwrap_or(0);
-    stripe.books().fail_after_commit = count;
-    answer(200, json!({ "fail_after_commit": count }))
+    plain(&stripe, &headers, |books| {
+        let params = params(&body, &["fail_after_commit"])?;
+        let count = param(&params, "fail_after_commit").and_then(|n| n.parse().ok()).unwrap_or(0);
+        books.fail_after_commit = count;
+        Ok(json!({ "fail_after_commit": count }))
+    })
 }

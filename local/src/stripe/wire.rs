@@ -74,6 +74,22 @@ pub(super) fn amount(params: &Params, name: &'static str) -> Result<Option<i64>,
     }
 }
 
+/// Answers a request that changes nothing an idempotency key protects (a read, a test
+/// switch): the key checked, then `run` under the books' lock.
+pub(super) fn plain(
+    stripe: &LocalStripe,
+    headers: &HeaderMap,
+    run: impl FnOnce(&mut Books) -> Result<Value, StripeError>,
+) -> Response {
+    if let Err(refused) = api_key(headers) {
+        return error(refused);
+    }
+    match run(&mut stripe.books()) {
+        Ok(body) => answer(200, body),
+        Err(refused) => error(refused),
+    }
+}
+
 /// Runs a POST once per (key, Idempotency-Key): replays the saved answer for the same
 /// parameters, refuses other parameters, saves the answer otherwise; and fails it after
 /// committing while the fault switch says so.
