@@ -3,6 +3,7 @@
 //! command line; tests build the same [`app`].
 
 pub mod demo;
+pub mod payments;
 mod pipeline;
 pub mod stripe;
 

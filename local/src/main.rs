@@ -7,6 +7,7 @@ use clap::Parser;
 use local::{
     Consumers, DEFAULT_SENDER, DEFAULT_TABLE, EXPLORER_PATH, Payments, StoreKind, app_with, demo,
     in_process_queue, local_tokens, open_store,
+    payments::{spawn_payment_jobs, with_local_payments},
 };
 use shared::metrics::{Emf, MetricsSink};
 use shared::notify::mail::EmlFolder;
@@ -108,17 +109,22 @@ async fn main() -> anyhow::Result<()> {
     let payments = if args.demo { Payments::Local } else { args.payments };
     let provider = (payments == Payments::Local)
         .then(|| local::stripe::LocalStripe::new(Arc::clone(&consumers.webhooks)));
+    let branding = consumers.branding.clone();
     let queue = in_process_queue(Arc::clone(&store), consumers, Arc::clone(&metrics));
-    let state = AppState::new(Arc::clone(&store), tokens)
+    let listener = tokio::net::TcpListener::bind((args.host, args.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+    let address = listener.local_addr()?;
+    let mut state = AppState::new(Arc::clone(&store), tokens)
         .with_events(queue)
         .with_webhook_policy(UrlPolicy::AllowLoopback)
         .with_metrics(metrics)
         .with_login_policy(login_policy(&lookup)?)
         .with_cors(cors_origins(&lookup)?);
-    let listener = tokio::net::TcpListener::bind((args.host, args.port))
-        .await
-        .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
-    let address = listener.local_addr()?;
+    if let Some(provider) = &provider {
+        state = with_local_payments(state, provider, address, &lookup, &branding)?;
+        spawn_payment_jobs(state.clone(), std::time::Duration::from_secs(1));
+    }
     tracing::info!(store = ?args.store, outbox = %args.outbox.display(), "shop API listening on http://{address} (explorer: http://{address}{EXPLORER_PATH})");
     if let Some(seeded) = &seeded {
         println!("{}", demo::banner(address, seeded));

@@ -345,7 +345,7 @@ fn required(
     }
 }
 
-fn number(
+pub(crate) fn number(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: i64,

@@ -25,6 +25,7 @@ pub struct AppState {
     cors: Arc<CorsOrigins>,
     metrics: Arc<dyn MetricsSink>,
     webhook_policy: UrlPolicy,
+    payments: Option<Arc<crate::payments::PaymentSettings>>,
 }
 
 impl AppState {
@@ -40,7 +41,19 @@ impl AppState {
             cors: Arc::new(CorsOrigins::Any),
             metrics: Arc::new(Discard),
             webhook_policy: UrlPolicy::PublicHttps,
+            payments: None,
         }
+    }
+
+    /// The same state taking payments under `settings`.
+    pub fn with_payments(mut self, settings: crate::payments::PaymentSettings) -> Self {
+        self.payments = Some(Arc::new(settings));
+        self
+    }
+
+    /// How the shop takes payments, if it does.
+    pub fn payment_settings(&self) -> Option<&crate::payments::PaymentSettings> {
+        self.payments.as_deref()
     }
 
     /// The same state accepting webhook URLs under `policy` (deployed: public HTTPS only).
@@ -138,6 +151,7 @@ impl AppState {
             store: self.store.as_ref(),
             events: self.events.as_ref(),
             metrics: self.metrics.as_ref(),
+            payments: self.payments.as_deref(),
         }
     }
 

@@ -19,6 +19,8 @@ use shared::{
     orders::{ChangeStatus, ListScope, OrderListParams, OrdersPage, PlaceOrder, Placed},
 };
 
+pub mod payments;
+
 /// The header that makes a checkout safe to retry.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Set on a 201 that repeats an earlier checkout's answer.
@@ -36,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/webhooks", get(webhooks).post(create_webhook))
         .route("/admin/webhooks/{webhook_id}", delete(delete_webhook))
         .route("/admin/webhooks/{webhook_id}/deliveries", get(deliveries))
+        .merge(payments::routes())
 }
 
 async fn audit(

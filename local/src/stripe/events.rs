@@ -25,7 +25,12 @@ pub(super) struct Endpoint {
 impl Endpoint {
     /// A new endpoint with a new secret.
     pub(super) fn new(url: String, enabled_events: Vec<String>) -> Self {
-        Self { id: new_id("we"), url, secret: new_id("whsec"), enabled_events }
+        Self::with_secret(url, enabled_events, new_id("whsec"))
+    }
+
+    /// An endpoint signing with a secret chosen by its owner.
+    pub(super) fn with_secret(url: String, enabled_events: Vec<String>, secret: String) -> Self {
+        Self { id: new_id("we"), url, secret, enabled_events }
     }
 
     /// The JSON object; the secret only when it is created, as Stripe answers.

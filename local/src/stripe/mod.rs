@@ -89,6 +89,13 @@ impl LocalStripe {
         self.books.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Sends every event to `url`, signed with `secret` (the shop's own endpoint, registered
+    /// in process so the shop knows its signing secret).
+    pub fn subscribe(&self, url: String, secret: String) {
+        let endpoint = Endpoint::with_secret(url, vec!["*".to_owned()], secret);
+        self.books().endpoints.insert(endpoint.id.clone(), endpoint);
+    }
+
     /// Its routes, to nest under [`PREFIX`].
     pub fn router(&self) -> axum::Router {
         routes::router(self.clone())

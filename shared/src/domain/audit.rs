@@ -32,11 +32,17 @@ pub enum AuditAction {
     WebhookCreated,
     /// `webhook.deleted`
     WebhookDeleted,
+    /// `payment.captured` (an order's authorised payment taken as it ships)
+    PaymentCaptured,
+    /// `payment.refunded` (money given back, by an admin, a cancellation or a late payment)
+    PaymentRefunded,
+    /// `order.cancelled` (by its owner, or by the shop when the payment hold expired)
+    OrderCancelled,
 }
 
 impl AuditAction {
     /// Every action, for validation messages and documentation.
-    pub const ALL: [AuditAction; 11] = [
+    pub const ALL: [AuditAction; 14] = [
         Self::ProductCreated,
         Self::ProductUpdated,
         Self::ProductDeleted,
@@ -48,6 +54,9 @@ impl AuditAction {
         Self::AccountRoleChanged,
         Self::WebhookCreated,
         Self::WebhookDeleted,
+        Self::PaymentCaptured,
+        Self::PaymentRefunded,
+        Self::OrderCancelled,
     ];
 
     /// The action's name, `<target type>.<verb>`.
@@ -64,6 +73,9 @@ impl AuditAction {
             Self::AccountRoleChanged => "account.role_changed",
             Self::WebhookCreated => "webhook.created",
             Self::WebhookDeleted => "webhook.deleted",
+            Self::PaymentCaptured => "payment.captured",
+            Self::PaymentRefunded => "payment.refunded",
+            Self::OrderCancelled => "order.cancelled",
         }
     }
 

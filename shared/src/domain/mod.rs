@@ -8,6 +8,7 @@ mod coupon;
 mod email;
 mod field_errors;
 mod id;
+mod ledger;
 mod money;
 mod order;
 mod order_status;
@@ -37,10 +38,11 @@ pub use id::{
     AddressId, AuditId, EventId, OrderId, ProductId, SessionId, TokenId, UserId, WebhookId,
     new_write_id,
 };
+pub use ledger::{LedgerEntry, LedgerKind, LedgerStatus};
 pub use money::Money;
 pub use order::{
-    Checkout, CheckoutError, CouponOffer, Order, OrderEvent, OrderEventKind, OrderLine, Shortage,
-    UnitsByProduct, checkout,
+    CancelReason, Checkout, CheckoutError, CouponOffer, Order, OrderEvent, OrderEventKind,
+    OrderLine, Shortage, UnitsByProduct, checkout,
 };
 pub use order_status::{InvalidTransition, OrderStatus};
 pub use paging::{

@@ -53,6 +53,26 @@ pub struct Order {
     pub created_at: Timestamp,
     /// When it last changed (UTC).
     pub updated_at: Timestamp,
+    /// The payment, when the shop takes payments (absent otherwise, as in the original API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<super::Payment>,
+    /// Why it was cancelled, when not by an admin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<CancelReason>,
+    /// How many times it changed: every change is conditional on the revision read, so two
+    /// changes made from the same read never both apply. Kept beside the document, not in it.
+    #[serde(skip)]
+    pub revision: u64,
+}
+
+/// Why an order was cancelled without an admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    /// It was not paid within the hold.
+    PaymentExpired,
+    /// Its owner cancelled it before it shipped.
+    CustomerCancelled,
 }
 
 /// A variant the cart wants more of than the catalog has.
@@ -142,6 +162,9 @@ pub fn checkout(
             shipping_address: None,
             created_at: now,
             updated_at: now,
+            payment: None,
+            cancel_reason: None,
+            revision: 0,
         },
         stock: priced.stock,
     })

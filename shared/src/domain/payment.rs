@@ -179,19 +179,31 @@ pub struct Payment {
     pub captured: i64,
     /// Cents refunded.
     pub refunded: i64,
+    /// Cents of refunds asked of the provider and not answered yet: reserved, so concurrent
+    /// refunds never exceed what was captured (`refunded + refunding ≤ captured`).
+    #[serde(default)]
+    pub refunding: i64,
+    /// Until when an unpaid order holds its stock (none once paid, or for a free order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_until: Option<super::Timestamp>,
 }
 
 impl Payment {
-    /// A payment of `amount` not started yet.
-    pub fn new(amount: Money, currency: Currency) -> Self {
+    /// A payment of `amount` not started yet, holding the order's stock until `hold_until`.
+    /// An order that costs nothing is paid already.
+    pub fn new(amount: Money, currency: Currency, hold_until: super::Timestamp) -> Self {
+        let cents = minor_units(amount);
+        let free = cents == 0;
         Self {
             intent_id: None,
-            status: PaymentStatus::RequiresPayment,
+            status: if free { PaymentStatus::Captured } else { PaymentStatus::RequiresPayment },
             currency,
-            amount: minor_units(amount),
+            amount: cents,
             authorized: 0,
             captured: 0,
             refunded: 0,
+            refunding: 0,
+            hold_until: (!free).then_some(hold_until),
         }
     }
 
@@ -242,23 +254,54 @@ impl Payment {
         }
     }
 
-    /// Cents captured and not refunded.
+    /// Cents captured and neither refunded nor being refunded.
     pub fn refundable(&self) -> i64 {
-        self.captured - self.refunded
+        self.captured - self.refunded - self.refunding
     }
 
-    /// The ledger after a refund of `cents`, refused beyond what is refundable.
-    pub fn refund(&self, cents: i64) -> Result<Payment, RefundRefused> {
+    /// The ledger with `cents` reserved for a refund about to be asked of the provider,
+    /// refused beyond what is refundable.
+    pub fn reserve_refund(&self, cents: i64) -> Result<Payment, RefundRefused> {
         if cents <= 0 {
             return Err(RefundRefused::NotPositive);
         }
         if cents > self.refundable() {
             return Err(RefundRefused::TooMuch { refundable: self.refundable() });
         }
-        let mut next = self.clone();
-        next.refunded += cents;
-        next.status = self.settled_status(&next);
-        Ok(next)
+        Ok(Payment { refunding: self.refunding + cents, ..self.clone() })
+    }
+
+    /// The ledger once the provider answered a reserved refund of `cents`: refunded when it
+    /// `succeeded`, given back to the refundable amount otherwise.
+    pub fn settle_refund(&self, cents: i64, succeeded: bool) -> Payment {
+        let mut next = Payment { refunding: (self.refunding - cents).max(0), ..self.clone() };
+        if succeeded {
+            next.refunded = (self.refunded + cents).min(self.captured);
+            next.status = self.settled_status(&next);
+        }
+        next
+    }
+
+    /// Whether the order still holds stock unpaid after `now`'s deadline passed.
+    pub fn hold_expired(&self, now: super::Timestamp) -> bool {
+        self.status.is_unpaid() && self.hold_until.is_some_and(|until| until <= now)
+    }
+
+    /// Whether the payment is in a state the provider will not change by itself any more.
+    pub fn is_final(&self) -> bool {
+        self.refunding == 0
+            && matches!(
+                self.status,
+                PaymentStatus::Captured
+                    | PaymentStatus::PartiallyRefunded
+                    | PaymentStatus::Refunded
+                    | PaymentStatus::Voided
+            )
+    }
+
+    /// The ledger after a refund of `cents`, refused beyond what is refundable.
+    pub fn refund(&self, cents: i64) -> Result<Payment, RefundRefused> {
+        Ok(self.reserve_refund(cents)?.settle_refund(cents, true))
     }
 
     /// The payment expired unpaid, or `None` when money was authorised meanwhile (payment won).
@@ -284,7 +327,8 @@ impl Payment {
     /// Whether `refunded ≤ captured ≤ authorized ≤ amount` holds (and nothing is negative).
     pub fn is_consistent(&self) -> bool {
         0 <= self.refunded
-            && self.refunded <= self.captured
+            && 0 <= self.refunding
+            && self.refunded + self.refunding <= self.captured
             && self.captured <= self.authorized
             && self.authorized <= self.amount
     }
@@ -299,7 +343,42 @@ mod tests {
     }
 
     fn payment(amount: &str) -> Payment {
-        Payment::new(amount.parse().expect("money"), eur())
+        Payment::new(amount.parse().expect("money"), eur(), super::super::Timestamp::now())
+    }
+
+    #[test]
+    fn reserved_refunds_count_against_the_refundable_amount_until_answered() {
+        let paid = payment("20.00")
+            .observe(ProviderState::Captured { received: 2000, refunded: 0 })
+            .expect("paid");
+        let first = paid.reserve_refund(1500).expect("reserved");
+        assert_eq!(first.refundable(), 500);
+        assert_eq!(
+            first.reserve_refund(501),
+            Err(RefundRefused::TooMuch { refundable: 500 }),
+            "a refund in flight is not refundable twice"
+        );
+        assert!(first.is_consistent() && !first.is_final());
+        let failed = first.settle_refund(1500, false);
+        assert_eq!((failed.refunded, failed.refundable()), (0, 2000));
+        assert_eq!(failed.status, PaymentStatus::Captured);
+        let done = first.settle_refund(1500, true);
+        assert_eq!((done.refunded, done.refunding), (1500, 0));
+        assert_eq!(done.status, PaymentStatus::PartiallyRefunded);
+        assert!(done.is_final() && done.is_consistent());
+    }
+
+    #[test]
+    fn an_unpaid_hold_expires_at_its_deadline_and_a_free_order_holds_nothing() {
+        let at = super::super::Timestamp::parse("2026-12-04T10:00:00Z").expect("time");
+        let unpaid = Payment::new("5.00".parse().expect("money"), eur(), at);
+        assert!(!unpaid.hold_expired(at.plus_seconds(-1)));
+        assert!(unpaid.hold_expired(at));
+        let paid = unpaid.observe(ProviderState::Captured { received: 500, refunded: 0 });
+        assert!(!paid.expect("paid").hold_expired(at.plus_seconds(60)));
+        let free = Payment::new("0".parse().expect("money"), eur(), at);
+        assert_eq!((free.status, free.hold_until), (PaymentStatus::Captured, None));
+        assert!(free.may_ship(false));
     }
 
     #[test]

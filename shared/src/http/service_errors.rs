@@ -150,7 +150,54 @@ impl From<OrderError> for ApiError {
             }
             OrderError::Validation(errors) => ApiError::validation(errors),
             OrderError::Store(error) => error.into(),
+            other => payment_error(other),
         }
+    }
+}
+
+/// The orders service's payment errors.
+fn payment_error(error: OrderError) -> ApiError {
+    match error {
+        OrderError::PaymentsOff => {
+            ApiError::not_found("payments_disabled", "This shop does not take payments")
+        }
+        OrderError::NotPayable => ApiError::conflict(
+            "order_not_payable",
+            "This order cannot be paid (cancelled, paid already, or free)",
+        ),
+        OrderError::Unpaid => {
+            ApiError::conflict("order_unpaid", "An order cannot ship before it is paid")
+        }
+        OrderError::TooManyUnpaid => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_unpaid_orders",
+            "Pay or cancel an unpaid order before placing another",
+        )
+        .with_retry_after(60),
+        OrderError::BadSignature => ApiError::bad_request(
+            "invalid_signature",
+            "The event's signature is invalid or too old",
+        ),
+        OrderError::AlreadyRecorded => {
+            ApiError::conflict("already_recorded", "This was recorded already")
+        }
+        OrderError::Refund(refused) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refund_refused", refused.to_string())
+        }
+        OrderError::Declined(code) => ApiError::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "card_declined",
+            "The payment method was declined",
+        )
+        .with_detail("decline_code", json!(code)),
+        OrderError::ProviderUnavailable => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "payment_provider_unavailable",
+            "The payment provider did not answer; retry shortly",
+        )
+        .with_retry_after(2),
+        OrderError::Provider(message) => ApiError::internal(anyhow::anyhow!(message)),
+        other => ApiError::internal(anyhow::anyhow!(other.to_string())),
     }
 }
 

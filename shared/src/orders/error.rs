@@ -1,7 +1,7 @@
 //! Why a checkout, an order read or a status change failed.
 
 use crate::{
-    domain::{CheckoutError, FieldErrors, InvalidTransition},
+    domain::{CheckoutError, FieldErrors, InvalidTransition, RefundRefused},
     store::StoreError,
 };
 
@@ -32,6 +32,36 @@ pub enum OrderError {
     /// The order kept changing.
     #[error("the order kept changing")]
     OrderBusy,
+    /// The shop takes no payments (`PAYMENTS=off`).
+    #[error("payments are not enabled")]
+    PaymentsOff,
+    /// The order cannot be paid (cancelled, paid already, or has no payment).
+    #[error("the order cannot be paid")]
+    NotPayable,
+    /// The order cannot ship before it is paid (or authorised, under manual capture).
+    #[error("the order is not paid")]
+    Unpaid,
+    /// The customer holds the most unpaid orders allowed.
+    #[error("too many unpaid orders")]
+    TooManyUnpaid,
+    /// The provider event's signature is missing, wrong or too old.
+    #[error("invalid signature")]
+    BadSignature,
+    /// The ledger holds this event or answer already.
+    #[error("recorded already")]
+    AlreadyRecorded,
+    /// The refund asks for more than is refundable.
+    #[error(transparent)]
+    Refund(#[from] RefundRefused),
+    /// The payment method was declined.
+    #[error("declined: {0}")]
+    Declined(String),
+    /// The provider did not answer; the operation stays pending and is resolved later.
+    #[error("the payment provider did not answer")]
+    ProviderUnavailable,
+    /// The provider refused the request (logged, never shown).
+    #[error("payment provider error: {0}")]
+    Provider(String),
     /// Invalid fields, each with its messages.
     #[error(transparent)]
     Validation(#[from] FieldErrors),

@@ -12,13 +12,20 @@
 //! - [`set_status`](Orders::set_status): the admin status machine (`status.rs`),
 //! - reads and listings (here).
 
+mod capture;
 mod error;
+mod payment;
 mod place;
+mod reconcile;
+mod refunds;
 mod status;
 
 use serde::Deserialize;
 
 pub use self::error::OrderError;
+pub use self::payment::{EventOutcome, PayIntent};
+pub use self::reconcile::Reconciled;
+pub use self::refunds::RefundRequest;
 use crate::{
     auth::AuthUser,
     domain::{
@@ -118,6 +125,8 @@ pub struct Orders<'a> {
     pub events: &'a dyn EventPublisher,
     /// Where business metrics go.
     pub metrics: &'a dyn MetricsSink,
+    /// How the shop takes payments; none when it does not.
+    pub payments: Option<&'a crate::payments::PaymentSettings>,
 }
 
 impl Orders<'_> {
@@ -144,6 +153,18 @@ impl Orders<'_> {
             return Err(OrderError::NotFound);
         }
         Ok(order)
+    }
+
+    /// The order's payment and its ledger, for its owner or an admin.
+    pub async fn payments_of(
+        &self,
+        user: &AuthUser,
+        id: &str,
+    ) -> Result<(Order, Vec<crate::domain::LedgerEntry>), OrderError> {
+        self.payments()?;
+        let order = self.get(user, id).await?;
+        let ledger = self.store.ledger(order.id).await?;
+        Ok((order, ledger))
     }
 
     /// The caller's orders (`mine`) or everyone's, optionally of one status (admins).

@@ -12,7 +12,7 @@ use crate::{
     auth::AuthUser,
     domain::{
         AddressId, Checkout, CheckoutError, CouponCode, CouponOffer, OrderEvent, OrderEventKind,
-        ProductId, Timestamp, shipping_address,
+        Payment, ProductId, Timestamp, shipping_address,
     },
     metrics::{Metric, Unit},
     retry::{Attempt, until_answered, with_retries},
@@ -124,6 +124,11 @@ impl Orders<'_> {
         let mut checkout: Checkout =
             crate::domain::checkout(user.id, user.role, &cart.lines, &reads.products, offer, now)?;
         checkout.order.shipping_address = shipping;
+        if let Some(settings) = self.payments {
+            let hold_until = now.plus_seconds(settings.hold_seconds);
+            let payment = Payment::new(checkout.order.final_amount, settings.currency, hold_until);
+            checkout.order.payment = Some(payment);
+        }
         let event = OrderEvent::new(&checkout.order, OrderEventKind::OrderPlaced, now);
         let record = request.key.map(|key| IdempotencyRecord {
             user: user.id,
@@ -141,6 +146,7 @@ impl Orders<'_> {
                 idempotency: record.as_ref(),
                 event: &event,
                 now,
+                max_unpaid: self.payments.map(|settings| settings.max_unpaid),
             })
             .await;
         self.settle(placed, checkout.order, &event).await
@@ -182,6 +188,7 @@ impl Orders<'_> {
                 | Conflict::CouponUnavailable
                 | Conflict::CouponLimitReached,
             )) => Ok(Attempt::Retry),
+            Err(StoreError::Conflict(Conflict::TooManyUnpaid)) => Err(OrderError::TooManyUnpaid),
             Err(StoreError::Conflict(Conflict::TransactionConflict)) => Ok(Attempt::Backoff),
             Err(other) => Err(other.into()),
         }

@@ -27,6 +27,14 @@ impl Orders<'_> {
             OrderError::Validation(errors)
         })?;
         let id: OrderId = id.parse().map_err(|_| OrderError::NotFound)?;
+        let paid_order = self.store.find_order(id).await?.is_some_and(|o| o.payment.is_some());
+        if paid_order && to == OrderStatus::Cancelled {
+            let ending = super::refunds::Ending { actor, reason: None };
+            return self.end(id, ending, false).await;
+        }
+        if paid_order && to == OrderStatus::Shipped {
+            self.capture_for_shipping(actor, id).await?;
+        }
         let changed = with_retries(ATTEMPTS, || self.try_set_status(actor, id, to)).await?;
         let changed = changed.ok_or(OrderError::OrderBusy)?;
         self.metrics.publish("set_status", &[Metric::count("OrderStatusChanged")]);
@@ -41,8 +49,12 @@ impl Orders<'_> {
     ) -> Result<Attempt<Order>, OrderError> {
         let current = self.store.find_order(id).await?.ok_or(OrderError::NotFound)?;
         let status = current.status.transition(to)?;
+        if status == OrderStatus::Shipped && !self.may_ship(&current) {
+            return Err(OrderError::Unpaid);
+        }
         let now = Timestamp::now();
-        let next = Order { status, updated_at: now, ..current.clone() };
+        let next =
+            Order { status, updated_at: now, revision: current.revision + 1, ..current.clone() };
         let restock = if status.restocks() {
             self.restockable(current.units_by_product()).await?
         } else {
@@ -82,7 +94,10 @@ impl Orders<'_> {
     }
 
     /// The units that can go back: those whose product and SKU still exist.
-    async fn restockable(&self, mut units: UnitsByProduct) -> Result<UnitsByProduct, OrderError> {
+    pub(super) async fn restockable(
+        &self,
+        mut units: UnitsByProduct,
+    ) -> Result<UnitsByProduct, OrderError> {
         let ids: Vec<ProductId> = units.keys().copied().collect();
         let products = self.store.find_products(&ids).await?;
         units.retain(|id, skus| {

@@ -10,6 +10,7 @@
 //!
 //! [`Payment`]: crate::domain::Payment
 
+pub mod config;
 pub mod signature;
 #[cfg(feature = "stripe")]
 pub mod stripe;
@@ -99,6 +100,9 @@ pub struct Intent {
     /// The last decline, if the last attempt was declined.
     #[serde(default)]
     pub last_payment_error: Option<PaymentError>,
+    /// The shop's notes (`order_id`).
+    #[serde(default)]
+    pub metadata: std::collections::HashMap<String, String>,
 }
 
 /// Why the last attempt failed.
@@ -178,6 +182,29 @@ pub enum ProviderError {
     #[error("payment provider error: {0}")]
     Unexpected(String),
 }
+
+/// How the shop takes payments: the provider, the webhook signing secret, the currency, when
+/// money is captured, how long an unpaid order holds its stock, and how many unpaid orders a
+/// customer may hold.
+pub struct PaymentSettings {
+    /// The provider.
+    pub provider: std::sync::Arc<dyn PaymentProvider>,
+    /// The secret the provider signs its events with (`whsec_…`).
+    pub webhook_secret: String,
+    /// The currency of every price.
+    pub currency: Currency,
+    /// Capture at confirmation, or when the order ships.
+    pub capture: CaptureMethod,
+    /// How long an unpaid order holds its stock.
+    pub hold_seconds: i64,
+    /// How many unpaid orders a customer may hold at once.
+    pub max_unpaid: u32,
+    /// How old an unsettled payment is before reconciliation asks the provider about it.
+    pub reconcile_after_seconds: i64,
+}
+
+/// Unpaid orders a customer may hold at once by default.
+pub const MAX_UNPAID: u32 = 3;
 
 /// The payment provider (Stripe's PaymentIntents model).
 #[async_trait]

@@ -61,6 +61,10 @@ pub enum Conflict {
     ProductExists,
     /// The shop has the most webhooks allowed.
     WebhookLimit,
+    /// The customer holds the most unpaid orders allowed.
+    TooManyUnpaid,
+    /// The provider's event is in the ledger already (a duplicate delivery).
+    EventSeen,
     /// Another transaction held one of the items; retry.
     TransactionConflict,
     /// The item to change is gone (a transaction's way of saying [`StoreError::NotFound`]).
@@ -91,6 +95,8 @@ impl Conflict {
             Conflict::OrderExists => "order_exists",
             Conflict::ProductExists => "product_exists",
             Conflict::WebhookLimit => "webhook_limit",
+            Conflict::TooManyUnpaid => "too_many_unpaid_orders",
+            Conflict::EventSeen => "event_seen",
             Conflict::TransactionConflict => "transaction_conflict",
             Conflict::AuditExists => "audit_entry_exists",
             Conflict::Absent => "not_found",

@@ -20,14 +20,14 @@ pub use memory::MemoryStore;
 pub use records::{
     AuditPage, AuditQuery, CartKeyRecord, CheckoutReads, DeliveryClaim, IdempotencyRecord,
     ListStart, LoginAdmission, LoginFailures, NewOrder, OrderPage, OrderQuery, OrderScope,
-    ProductPage, ProductQuery, RotateOutcome, Session, StatusChange, StoredAddresses, StoredCart,
-    UserRecord, sort_key,
+    OrderUpdate, ProductPage, ProductQuery, RotateOutcome, Session, StatusChange, StoredAddresses,
+    StoredCart, UserRecord, sort_key,
 };
 
 use crate::domain::{
-    Address, AuditEntry, CartLine, Coupon, CouponCode, DeliveryRecord, Email, EventId, Order,
-    OrderEvent, OrderId, Product, ProductId, Role, SessionId, Timestamp, TokenId, User, UserId,
-    Webhook, WebhookEventType, WebhookId,
+    Address, AuditEntry, CartLine, Coupon, CouponCode, DeliveryRecord, Email, EventId, LedgerEntry,
+    Order, OrderEvent, OrderId, Product, ProductId, Role, SessionId, Timestamp, TokenId, User,
+    UserId, Webhook, WebhookEventType, WebhookId,
 };
 
 /// The most records one atomic write may change (DynamoDB's limit on a transaction's
@@ -223,6 +223,28 @@ pub trait OrderStore: Send + Sync {
     async fn change_order_status(&self, change: &StatusChange<'_>) -> StoreResult<()>;
 }
 
+/// Order payments: changes of an order's payment, its ledger, and the unpaid holds.
+#[async_trait]
+pub trait PaymentStore: Send + Sync {
+    /// Applies `update` all or nothing (ledger entries as [`PaymentStore::record_event`]
+    /// writes them). `Conflict(OrderChanged)` when the order's status or
+    /// revision moved since it was read, `Conflict(EventSeen)` when the provider event is in
+    /// the ledger already, `Conflict(ProductChanged)` when a product to restock lost the SKU,
+    /// `Conflict(CouponUnavailable)` when the coupon to give a use back to is gone.
+    async fn update_order(&self, update: &OrderUpdate<'_>) -> StoreResult<()>;
+    /// Writes one ledger entry alone (a provider event that changes nothing, an operation's
+    /// answer that moves no money): an event or a new operation only if absent, an
+    /// operation's answer only while it is pending; `Conflict(EventSeen)` otherwise.
+    async fn record_event(&self, entry: &LedgerEntry) -> StoreResult<()>;
+    /// The order's ledger, oldest first.
+    async fn ledger(&self, order: OrderId) -> StoreResult<Vec<LedgerEntry>>;
+    /// Orders whose unpaid hold ended before `now`, soonest first (at most `limit`).
+    async fn due_holds(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<OrderId>>;
+    /// Orders with an operation still pending or a payment not final, as of their last change
+    /// before `before` (at most `limit`): what reconciliation asks the provider about.
+    async fn unsettled(&self, before: Timestamp, limit: usize) -> StoreResult<Vec<OrderId>>;
+}
+
 /// The order-event outbox: every committed event is written there with its change (by
 /// [`OrderStore::place_order`] and [`OrderStore::change_order_status`]) and removed once
 /// published.
@@ -363,6 +385,7 @@ pub trait Store:
     + CouponStore
     + CartStore
     + OrderStore
+    + PaymentStore
     + OutboxStore
     + SentEmailStore
 {

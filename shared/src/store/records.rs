@@ -1,12 +1,12 @@
 //! What the store traits read and write besides the domain types: sessions, login failures,
 //! pages, checkout and status-change writes.
 
-use crate::domain::UnitsByProduct;
 use crate::domain::{
     Address, AuditAction, AuditEntry, CartLine, Checkout, Coupon, DeliveryRecord, Email, Order,
     OrderEvent, OrderStatus, Product, ProductId, Role, SessionId, StoredHash, Timestamp, TokenId,
     User, UserId,
 };
+use crate::domain::{LedgerEntry, UnitsByProduct};
 
 /// An account with its password hash: what login needs in one read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +224,33 @@ pub struct NewOrder<'a> {
     pub event: &'a OrderEvent,
     /// The time of the request.
     pub now: Timestamp,
+    /// With payments: the order holds its stock unpaid until `order.payment.hold_until`,
+    /// counted among the customer's unpaid orders, of which there may be at most this many.
+    pub max_unpaid: Option<u32>,
+}
+
+/// A change of an order's payment (and maybe its status), atomically: the order (only if
+/// still at `current`'s status and revision), the units put back in stock, the coupon use
+/// given back, the hold released, ledger entries, the event in the outbox, the audit entry.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderUpdate<'a> {
+    /// The order as read.
+    pub current: &'a Order,
+    /// The order as it becomes (its revision one more than `current`'s).
+    pub next: &'a Order,
+    /// Units to put back in stock.
+    pub restock: &'a UnitsByProduct,
+    /// Give the coupon's use back (the coupon still exists).
+    pub coupon_back: bool,
+    /// Release the unpaid hold (the order is paid, expired or cancelled).
+    pub release_hold: bool,
+    /// Ledger entries to write: operations (replacing an entry with the same id) and, with
+    /// `event_id`, the provider's event, which must be new (`Conflict(EventSeen)`).
+    pub ledger: &'a [LedgerEntry],
+    /// The order event, for the outbox.
+    pub event: Option<&'a OrderEvent>,
+    /// The audit entry (captures, refunds, cancellations).
+    pub audit: Option<&'a AuditEntry>,
 }
 
 /// A status change, atomically: the order (only if still at `current`'s status), the units put

@@ -123,6 +123,25 @@ pub(super) fn outbox(id: EventId) -> String {
 /// The sort key of an outbox event, and GSI1's partition of all of them.
 pub(super) const OUTBOX: &str = "OUTBOX";
 
+// Payments.
+
+/// The prefix of a payment ledger entry's sort key in its order's partition.
+pub(super) const LEDGER_PREFIX: &str = "PAY#";
+/// A ledger entry in its order's partition.
+pub(super) fn ledger(id: &str) -> String {
+    format!("{LEDGER_PREFIX}{id}")
+}
+/// The partition of every unpaid hold, sorted by deadline.
+pub(super) const HOLDS: &str = "HOLDS";
+/// A hold's sort key: its deadline, then its order.
+pub(super) fn hold(until: crate::domain::Timestamp, order: OrderId) -> String {
+    format!("{until}#{order}")
+}
+/// The sort key of a customer's count of unpaid orders, in their partition.
+pub(super) const UNPAID: &str = "UNPAID";
+/// The partition of the orders whose payment is not final (reconciliation's list).
+pub(super) const PAYWATCH: &str = "PAYWATCH";
+
 /// The marker of one order event's e-mail.
 pub(super) fn sent_email(order: OrderId, event: &str) -> String {
     format!("SENT#{order}#{event}")

@@ -10,6 +10,7 @@ mod login_item;
 mod order_item;
 mod orders;
 mod outbox;
+mod payments;
 mod product_item;
 mod products;
 #[cfg(feature = "schema")]

@@ -36,6 +36,7 @@ pub(super) fn order_item(order: &Order) -> StoreResult<HashMap<String, Attribute
         ("GSI2SK".into(), s(position)),
         ("status".into(), s(order.status.as_str())),
         ("order".into(), json(order)?),
+        ("rev".into(), n(i64::try_from(order.revision).unwrap_or(i64::MAX))),
     ]))
 }
 
@@ -45,6 +46,8 @@ impl TryFrom<&Item> for Order {
     fn try_from(item: &Item) -> StoreResult<Self> {
         let mut order: Order = item.json("order")?;
         order.status = item.parse::<OrderStatus>("status")?;
+        // Orders written before revisions existed have none: 0.
+        order.revision = item.n("rev").map_or(0, |rev| u64::try_from(rev).unwrap_or(0));
         Ok(order)
     }
 }

@@ -12,7 +12,7 @@ use super::{
     DynamoStore, admin,
     attrs::{Item, n, s},
     built, classify, keys,
-    order_item::{idempotency_item, json, order_item, outbox_item},
+    order_item::{idempotency_item, order_item, outbox_item},
     transact::{Action, Expression},
 };
 use crate::{
@@ -230,6 +230,12 @@ impl OrderStore for DynamoStore {
         if let Some(record) = new.idempotency {
             actions.push(self.idempotency_put(record, new.now)?);
         }
+        if let Some(max) = new.max_unpaid {
+            actions.extend(self.hold_actions(order, max)?);
+        }
+        if super::payments::watched(order) {
+            return Err(StoreError::Unexpected(anyhow::anyhow!("a new order has no intent")));
+        }
         actions.push(self.put(outbox_item(new.event)?, None, None)?);
         self.transact_actions(actions).await
     }
@@ -277,22 +283,7 @@ impl OrderStore for DynamoStore {
 
     async fn change_order_status(&self, change: &StatusChange<'_>) -> StoreResult<()> {
         let next = change.next;
-        let mut e = Expression::default();
-        let (status, gsi2, order) = (e.name("status"), e.name("GSI2PK"), e.name("order"));
-        let (to, index, document, from) = (
-            e.value(s(next.status.as_str())),
-            e.value(s(keys::status(next.status))),
-            e.value(json(next)?),
-            e.value(s(change.current.status.as_str())),
-        );
-        let mut actions = vec![self.update(
-            keys::order(next.id),
-            keys::ORDER,
-            &format!("SET {status} = {to}, {gsi2} = {index}, {order} = {document}"),
-            Some(&format!("{status} = {from}")),
-            e,
-            Some(Conflict::OrderChanged),
-        )?];
+        let mut actions = vec![self.order_change(change.current, next)?];
         let restock: &UnitsByProduct = change.restock;
         for (product, units) in restock {
             actions.push(self.stock_update(

@@ -131,12 +131,22 @@ impl DynamoStore {
     }
 
     pub(super) async fn transact_actions(&self, actions: Vec<Action>) -> StoreResult<()> {
+        self.transact_actions_named(actions, "").await
+    }
+
+    /// [`DynamoStore::transact_actions`] with `operation` in the transaction's token (for a
+    /// write whose keys repeat from one change to the next).
+    pub(super) async fn transact_actions_named(
+        &self,
+        actions: Vec<Action>,
+        operation: &str,
+    ) -> StoreResult<()> {
         let conflicts: Vec<Option<Conflict>> = actions.iter().map(|a| a.conflict).collect();
         let items: Vec<_> = actions.into_iter().map(|a| a.item).collect();
         let result = self
             .client
             .transact_write_items()
-            .client_request_token(super::client_token(&items, ""))
+            .client_request_token(super::client_token(&items, operation))
             .set_transact_items(Some(items))
             .send()
             .await;

@@ -6,6 +6,7 @@ mod carts;
 mod catalog;
 mod emails;
 mod orders;
+mod payments;
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -58,6 +59,14 @@ struct Inner {
     deliveries: BTreeMap<(WebhookId, EventId), DeliveryRecord>,
     /// The token of each delivery's last claim.
     delivery_claims: BTreeMap<(WebhookId, EventId), u64>,
+    /// Payment ledgers: (order, entry id) → entry.
+    ledger: BTreeMap<(OrderId, String), crate::domain::LedgerEntry>,
+    /// Unpaid holds by deadline.
+    holds: std::collections::BTreeSet<(Timestamp, OrderId)>,
+    /// Unpaid orders per customer.
+    unpaid: HashMap<UserId, u32>,
+    /// Payments not final, since their last change.
+    watch: BTreeMap<OrderId, Timestamp>,
     /// Writes still to be applied but answered as failed (a lost answer), for tests.
     lost_answers: usize,
 }

@@ -91,6 +91,18 @@ impl OrderStore for MemoryStore {
         if inner.orders.contains_key(&order.id) {
             return Err(StoreError::Conflict(Conflict::OrderExists));
         }
+        let hold = new.max_unpaid.and_then(|max| {
+            order.payment.as_ref().and_then(|p| p.hold_until).map(|until| (until, max))
+        });
+        if let Some((_, max)) = hold
+            && inner.unpaid.get(&user).copied().unwrap_or(0) >= max
+        {
+            return Err(StoreError::Conflict(Conflict::TooManyUnpaid));
+        }
+        if let Some((until, _)) = hold {
+            *inner.unpaid.entry(user).or_default() += 1;
+            inner.holds.insert((until, order.id));
+        }
         inner.move_stock(&new.checkout.stock, true);
         if let Some(coupon) = new.coupon {
             if let Some(stored) = inner.coupons.get_mut(&coupon.code) {
@@ -137,7 +149,9 @@ impl OrderStore for MemoryStore {
     async fn change_order_status(&self, change: &StatusChange<'_>) -> StoreResult<()> {
         let mut inner = self.lock();
         match inner.orders.get(&change.current.id) {
-            Some(stored) if stored.status == change.current.status => {}
+            Some(stored)
+                if stored.status == change.current.status
+                    && stored.revision == change.current.revision => {}
             Some(_) => return Err(StoreError::Conflict(Conflict::OrderChanged)),
             None => return Err(StoreError::NotFound),
         }
