@@ -359,9 +359,17 @@ pub fn source_routes() -> Vec<SourceRoute> {
     let mut routes = Vec::new();
     for entry in std::fs::read_dir(&functions).expect("functions/") {
         let dir = entry.expect("entry").path();
-        let Ok(source) = std::fs::read_to_string(dir.join("src/lib.rs")) else {
+        // Every source file of the function: a router may merge routes declared elsewhere.
+        let Ok(files) = std::fs::read_dir(dir.join("src")) else {
             continue;
         };
+        let mut source = String::new();
+        for file in files {
+            let path = file.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                source.push_str(&std::fs::read_to_string(&path).expect("readable"));
+            }
+        }
         let function = dir.file_name().expect("name").to_string_lossy().into_owned();
         for call in source.split(".route(\"").skip(1) {
             let (path, rest) = call.split_once('"').expect("closing quote");
@@ -501,4 +509,5 @@ impl shared::edge::EdgeCache for RecordingEdgeCache {
 }
 
 pub mod fanout;
+pub mod payments;
 pub mod receiver;

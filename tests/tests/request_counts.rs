@@ -65,7 +65,13 @@ async fn counted_app() -> (TestApp, Counter) {
     let schema = TableSchema::from_template(local::TEMPLATE_YAML).expect("schema");
     create_table(&client, &table, &schema).await.expect("table");
     let store: Arc<dyn shared::store::Store> = Arc::new(DynamoStore::new(client, table));
-    (TestApp::over(store, e2e::Backend::Dynamo), counter)
+    // Payments on (the local provider over HTTP), so their routes are measured too; the
+    // provider's own event deliveries are switched off so that each route's requests are
+    // counted alone (the webhook route is measured with an event the test signs).
+    let shop = e2e::payments::PayingShop::over(store, e2e::Backend::Dynamo, &[]).await;
+    let off = shop.provider("/test/webhooks", "drop_next=1000").await;
+    assert!(off.status.is_success(), "{:?}", off.json);
+    (shop.app, counter)
 }
 
 async fn add_products(app: &TestApp, admin: &str, from: usize, to: usize) -> Vec<String> {
@@ -303,8 +309,49 @@ async fn cost_of_every_route(
     measure("GET /orders", app.get("/orders", token).await).await;
     measure("GET /orders/all", app.get("/orders/all", Some(&admin)).await).await;
     measure("GET /orders/{order_id}", app.get(&format!("/orders/{order}"), token).await).await;
+    let reply = app.post(&format!("/orders/{order}/pay"), token, json!({})).await;
+    let intent = measure("POST /orders/{order_id}/pay", reply).await.json["payment_intent_id"]
+        .as_str()
+        .expect("intent")
+        .to_owned();
+    let confirm = axum::http::Request::post(format!(
+        "{}/v1/payment_intents/{intent}/confirm",
+        local::stripe::PREFIX
+    ))
+    .header("authorization", format!("Bearer {}", e2e::payments::PROVIDER_KEY))
+    .header("content-type", "application/x-www-form-urlencoded")
+    .body(axum::body::Body::from("payment_method=pm_card_visa"))
+    .expect("request");
+    assert!(app.send(confirm).await.status.is_success(), "paid at the provider");
+    counter.take();
+    counter.take_accesses();
+    let placed = app.get(&format!("/orders/{order}"), token).await;
+    let cents = placed.json["order"]["payment"]["amount"].clone();
+    counter.take();
+    counter.take_accesses();
+    let paid = json!({ "status": "succeeded", "amount": cents, "amount_received": cents });
+    let event =
+        e2e::payments::intent_event("evt_rc", "payment_intent.succeeded", &order, &intent, paid);
+    let shop_event = payment_event(app, &event).await;
+    assert_eq!(shop_event.json["outcome"], "recorded", "{:?}", shop_event.json);
+    measure("POST /payments/stripe/webhook", shop_event).await;
+    let reply = app
+        .post(&format!("/orders/{order}/refunds"), Some(&admin), json!({ "amount": "1.00" }))
+        .await;
+    measure("POST /orders/{order_id}/refunds", reply).await;
+    let reply = app.get(&format!("/orders/{order}/payments"), token).await;
+    measure("GET /orders/{order_id}/payments", reply).await;
     let reply = app.set_status(&admin, &order, "Shipped").await;
     measure("PUT /orders/{order_id}/status", reply).await;
+
+    app.post("/cart/add_item", token, json!({ "product_id": id, "sku": "RC-1", "quantity": 1 }))
+        .await;
+    let second = app.post("/orders/create", token, json!({})).await;
+    let second = second.json["order"]["id"].as_str().expect("second order").to_owned();
+    counter.take();
+    counter.take_accesses();
+    let reply = app.post(&format!("/orders/{second}/cancel"), token, json!({})).await;
+    measure("POST /orders/{order_id}/cancel", reply).await;
 
     let reply = app.delete(&format!("/account/addresses/{address}"), token).await;
     measure("DELETE /account/addresses/{address_id}", reply).await;
@@ -329,6 +376,20 @@ async fn cost_of_every_route(
     measure("DELETE /products/delete_product/{product_id}", reply).await;
     measure("GET /auth/logout", app.get("/auth/logout", token).await).await;
     costs
+}
+
+/// `event` posted to the shop's webhook route, signed as the provider signs.
+async fn payment_event(app: &TestApp, event: &serde_json::Value) -> e2e::Reply {
+    let payload = event.to_string();
+    let now = shared::domain::Timestamp::now().unix();
+    let signature =
+        shared::payments::signature::sign(e2e::payments::WEBHOOK_SECRET, now, payload.as_bytes());
+    let request = axum::http::Request::post("/payments/stripe/webhook")
+        .header("stripe-signature", signature)
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(payload))
+        .expect("request");
+    app.send(request).await
 }
 
 #[tokio::test]

@@ -607,6 +607,7 @@ async fn place_order_is_all_or_nothing(app: TestApp) {
         idempotency: Some(&record),
         event: &event,
         now,
+        max_unpaid: None,
     };
     let unchanged = || async {
         assert_eq!(
@@ -681,6 +682,7 @@ async fn place_order_is_all_or_nothing(app: TestApp) {
             idempotency: None,
             event: &other_event,
             now,
+            max_unpaid: None,
         })
         .await;
     assert!(
@@ -695,6 +697,7 @@ async fn place_order_is_all_or_nothing(app: TestApp) {
             idempotency: None,
             event: &other_event,
             now,
+            max_unpaid: None,
         })
         .await
         .expect("without the coupon");
@@ -730,6 +733,7 @@ async fn status_changes_are_conditional_and_restock(app: TestApp) {
             idempotency: None,
             event: &placed,
             now,
+            max_unpaid: None,
         })
         .await
         .expect("placed");
@@ -840,6 +844,7 @@ async fn an_expired_idempotency_record_is_ignored_and_replaced(app: TestApp) {
                 idempotency: Some(&record),
                 event: &event,
                 now,
+                max_unpaid: None,
             })
             .await
             .expect("placed over the expired record");

@@ -30,6 +30,7 @@ mod order_events_fanout;
 mod order_webhooks_moto;
 mod orders;
 mod payment_provider;
+mod payments;
 mod products;
 mod request_counts;
 mod rust_version;

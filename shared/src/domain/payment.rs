@@ -230,7 +230,11 @@ impl Payment {
             ProviderState::Captured { received, refunded } => {
                 next.captured = self.captured.max(received.clamp(0, self.amount));
                 next.authorized = self.authorized.max(next.captured);
-                next.refunded = self.refunded.max(refunded.clamp(0, next.captured));
+                // While the shop's own refunds are in flight, their money is counted when
+                // their answers are recorded, not from the provider's running total.
+                if self.refunding == 0 {
+                    next.refunded = self.refunded.max(refunded.clamp(0, next.captured));
+                }
                 next.status = self.settled_status(&next);
             }
             ProviderState::Canceled if self.status.is_unpaid() => {
@@ -318,7 +322,10 @@ impl Payment {
     /// Whether the order may ship: paid in full, or authorised in full under manual capture.
     pub fn may_ship(&self, manual_capture: bool) -> bool {
         match self.status {
-            PaymentStatus::Captured => self.captured == self.amount,
+            // Partly refunded (a line given back) still ships the rest.
+            PaymentStatus::Captured | PaymentStatus::PartiallyRefunded => {
+                self.captured == self.amount
+            }
             PaymentStatus::Authorized => manual_capture && self.authorized == self.amount,
             _ => false,
         }

@@ -196,7 +196,14 @@ fn payment_error(error: OrderError) -> ApiError {
             "The payment provider did not answer; retry shortly",
         )
         .with_retry_after(2),
-        OrderError::Provider(message) => ApiError::internal(anyhow::anyhow!(message)),
+        OrderError::Provider(message) => {
+            tracing::error!(error = %message, "payment provider refused a request");
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "payment_provider_error",
+                "The payment provider refused the request",
+            )
+        }
         other => ApiError::internal(anyhow::anyhow!(other.to_string())),
     }
 }

@@ -28,7 +28,7 @@ impl Orders<'_> {
         self.payments()?;
         let mut expired = 0;
         for id in self.store.due_holds(now, BATCH).await? {
-            if self.expire(id).await?.is_some() {
+            if self.expire(id, now).await?.is_some() {
                 expired += 1;
             }
         }

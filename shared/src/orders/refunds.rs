@@ -192,35 +192,45 @@ impl Orders<'_> {
             return Err(OrderError::NotFound);
         }
         let ending = Ending { actor: user.id, reason: Some(CancelReason::CustomerCancelled) };
-        self.end(order.id, ending, false).await
+        self.end(order.id, ending, None).await
     }
 
     /// Expires an order whose unpaid hold ended; `Ok(None)` when payment won the race (or the
     /// order is not holding any more).
-    pub async fn expire(&self, id: OrderId) -> Result<Option<Order>, OrderError> {
+    pub async fn expire(&self, id: OrderId, now: Timestamp) -> Result<Option<Order>, OrderError> {
         let Some(order) = self.store.find_order(id).await? else {
             return Ok(None);
         };
+        // A payment whose event is late or lost still wins: the provider is asked first (if
+        // it does not answer, the order expires and a later payment is given back).
+        if let (Some(settings), Some(intent)) =
+            (self.payments, order.payment.as_ref().and_then(|p| p.intent_id.clone()))
+            && let Ok(found) = settings.provider.retrieve_intent(&intent).await
+        {
+            self.observe(id, &intent, found.state(0), None).await?;
+        }
         let ending = Ending { actor: order.user_id, reason: Some(CancelReason::PaymentExpired) };
-        match self.end(id, ending, true).await {
+        match self.end(id, ending, Some(now)).await {
             Ok(order) => Ok(Some(order)),
             Err(OrderError::InvalidTransition(_) | OrderError::NotPayable) => Ok(None),
             Err(other) => Err(other),
         }
     }
 
-    /// Cancels the order with its payment (see [`Orders::cancel`]); with `only_expired`, only
-    /// if its hold ended unpaid.
+    /// Cancels the order with its payment (see [`Orders::cancel`]); with `expired_by`, only
+    /// if its hold ended unpaid by then.
     pub(super) async fn end(
         &self,
         id: OrderId,
         ending: Ending,
-        only_expired: bool,
+        expired_by: Option<Timestamp>,
     ) -> Result<Order, OrderError> {
         let decide = |current: &Order, now: Timestamp| {
             let status = current.status.transition(OrderStatus::Cancelled)?;
             let payment = current.payment.as_ref();
-            if only_expired && !payment.is_some_and(|p| p.hold_expired(now)) {
+            if let Some(by) = expired_by
+                && !payment.is_some_and(|p| p.hold_expired(by))
+            {
                 return Err(OrderError::NotPayable);
             }
             let mut next = Order { status, cancel_reason: ending.reason, ..current.clone() };
