@@ -68,6 +68,22 @@ fn consumers(args: &Args) -> anyhow::Result<Consumers> {
     })
 }
 
+/// The operator's admin account from `SHOP_ADMIN_EMAIL` and `SHOP_ADMIN_PASSWORD`, if set.
+async fn operator_admin(
+    store: &dyn shared::store::Store,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<()> {
+    if let (Some(email), Some(password)) =
+        (lookup("SHOP_ADMIN_EMAIL"), lookup("SHOP_ADMIN_PASSWORD"))
+    {
+        let outcome = ensure_admin(store, &email, &password)
+            .await
+            .map_err(|error| anyhow::anyhow!("SHOP_ADMIN_EMAIL/SHOP_ADMIN_PASSWORD: {error}"))?;
+        tracing::info!(email, outcome, "admin account");
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -89,14 +105,7 @@ async fn main() -> anyhow::Result<()> {
             "JWT_SECRET is not set: generated a random one for this run; tokens end with it"
         );
     }
-    if let (Some(email), Some(password)) =
-        (lookup("SHOP_ADMIN_EMAIL"), lookup("SHOP_ADMIN_PASSWORD"))
-    {
-        let outcome = ensure_admin(store.as_ref(), &email, &password)
-            .await
-            .map_err(|error| anyhow::anyhow!("SHOP_ADMIN_EMAIL/SHOP_ADMIN_PASSWORD: {error}"))?;
-        tracing::info!(email, outcome, "admin account");
-    }
+    operator_admin(store.as_ref(), &lookup).await?;
     let seeded = match args.demo {
         true => Some(demo::seed(store.as_ref()).await.context("seeding the demo shop")?),
         false => None,

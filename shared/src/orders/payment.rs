@@ -121,8 +121,7 @@ impl Orders<'_> {
         let written = self.store.update_order(&update).await;
         let written = match written {
             Err(StoreError::Conflict(_) | StoreError::Unavailable(_)) => {
-                let stored = until_answered(|| self.store.find_order(id)).await?;
-                if stored.as_ref() == Some(&next) { Ok(()) } else { written }
+                if self.landed(&next, &change.ledger).await? { Ok(()) } else { written }
             }
             other => other,
         };
@@ -143,6 +142,21 @@ impl Orders<'_> {
             Err(StoreError::NotFound) => Err(OrderError::NotFound),
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// Whether a change whose answer was lost landed: the order is exactly what it wrote,
+    /// and so are its ledger entries (two changes decided from the same read can write the
+    /// same order; their entries' ids tell them apart).
+    async fn landed(&self, next: &Order, ledger: &[LedgerEntry]) -> Result<bool, OrderError> {
+        let stored = until_answered(|| self.store.find_order(next.id)).await?;
+        if stored.as_ref() != Some(next) {
+            return Ok(false);
+        }
+        if ledger.is_empty() {
+            return Ok(true);
+        }
+        let written = until_answered(|| self.store.ledger(next.id)).await?;
+        Ok(ledger.iter().all(|entry| written.contains(entry)))
     }
 
     /// The units and the coupon use an order gives back when it is cancelled: the units whose

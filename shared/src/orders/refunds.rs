@@ -61,14 +61,17 @@ impl Orders<'_> {
         actor: UserId,
         entry_id: Option<String>,
     ) -> Result<(Order, LedgerEntry), OrderError> {
+        // One id per request, kept across its attempts: what the request finds afterwards is
+        // its own refund, never a concurrent one's.
+        let entry_id = entry_id.unwrap_or_else(|| {
+            LedgerEntry::operation(id, LedgerKind::Refund, 0, Timestamp::now()).id
+        });
         let decide = |current: &Order, now: Timestamp| {
             let payment = current.payment.as_ref().ok_or(OrderError::NotPayable)?;
             let cents = cents.unwrap_or(payment.refundable());
             let reserved = payment.reserve_refund(cents)?;
             let mut entry = LedgerEntry::operation(current.id, LedgerKind::Refund, cents, now);
-            if let Some(id) = &entry_id {
-                entry.id.clone_from(id);
-            }
+            entry.id.clone_from(&entry_id);
             entry.detail = Some(reason.to_owned());
             let details = json!({ "amount": cents, "reason": reason, "ledger_id": entry.id });
             let audit =
@@ -82,7 +85,7 @@ impl Orders<'_> {
             }))
         };
         let (order, _) = self.change(id, &decide).await?;
-        let entry = self.pending_entry(id, LedgerKind::Refund, entry_id.as_deref()).await?;
+        let entry = self.pending_entry(id, LedgerKind::Refund, Some(&entry_id)).await?;
         self.ask_refund(&order, entry).await
     }
 
