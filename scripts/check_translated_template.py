@@ -18,7 +18,7 @@ LEADING_KEYS = {
     "CartFunction": {"USER#*", "PRODUCT#*", "IDEMPOTENCY#*"},
     "OrdersFunction": {
         "USER#*", "PRODUCT#*", "COUPON#*", "ORDER#*", "IDEMPOTENCY#*", "OUTBOX#*",
-        "AUDIT#*", "WEBHOOK#*", "WEBHOOKS",
+        "AUDIT#*", "WEBHOOK#*", "WEBHOOKS", "HOLDS", "PAYWATCH",
     },
     "OrderWebhooksFunction": {"ORDER#*", "WEBHOOK#*"},
     "OrderEmailsFunction": {"ORDER#*", "USER#*", "SENT#*"},
