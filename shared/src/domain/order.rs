@@ -269,6 +269,18 @@ pub enum OrderEventKind {
         /// The status after.
         to: OrderStatus,
     },
+    /// The order's payment was received (authorised or captured).
+    PaymentReceived {
+        /// Cents received.
+        amount: i64,
+    },
+    /// Money was given back.
+    Refunded {
+        /// Cents refunded by this refund.
+        amount: i64,
+    },
+    /// The order was cancelled because it was not paid in time; its stock is back.
+    Expired,
 }
 
 /// One event of an order's life: written with the change it reports (the outbox), then
@@ -300,6 +312,10 @@ impl OrderEvent {
         match self.kind {
             OrderEventKind::OrderPlaced => "placed".to_owned(),
             OrderEventKind::StatusChanged { to, .. } => to.as_str().to_ascii_lowercase(),
+            OrderEventKind::PaymentReceived { .. } => "paid".to_owned(),
+            // An order may be refunded several times: one e-mail per refund.
+            OrderEventKind::Refunded { .. } => format!("refunded-{}", self.id),
+            OrderEventKind::Expired => "expired".to_owned(),
         }
     }
 }

@@ -32,17 +32,35 @@ pub enum WebhookEventType {
     /// An order's status changed.
     #[serde(rename = "order.status_changed")]
     OrderStatusChanged,
+    /// An order was paid.
+    #[serde(rename = "order.paid")]
+    OrderPaid,
+    /// Money was given back for an order.
+    #[serde(rename = "order.refunded")]
+    OrderRefunded,
+    /// An unpaid order expired.
+    #[serde(rename = "order.expired")]
+    OrderExpired,
 }
 
 impl WebhookEventType {
     /// Every type.
-    pub const ALL: [WebhookEventType; 2] = [Self::OrderPlaced, Self::OrderStatusChanged];
+    pub const ALL: [WebhookEventType; 5] = [
+        Self::OrderPlaced,
+        Self::OrderStatusChanged,
+        Self::OrderPaid,
+        Self::OrderRefunded,
+        Self::OrderExpired,
+    ];
 
     /// The type's name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OrderPlaced => "order.placed",
             Self::OrderStatusChanged => "order.status_changed",
+            Self::OrderPaid => "order.paid",
+            Self::OrderRefunded => "order.refunded",
+            Self::OrderExpired => "order.expired",
         }
     }
 
@@ -51,6 +69,9 @@ impl WebhookEventType {
         match event.kind {
             OrderEventKind::OrderPlaced => Self::OrderPlaced,
             OrderEventKind::StatusChanged { .. } => Self::OrderStatusChanged,
+            OrderEventKind::PaymentReceived { .. } => Self::OrderPaid,
+            OrderEventKind::Refunded { .. } => Self::OrderRefunded,
+            OrderEventKind::Expired => Self::OrderExpired,
         }
     }
 
@@ -278,8 +299,14 @@ pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
 /// carries `data.previous_status`.
 pub fn payload(event: &OrderEvent, order: &Order) -> serde_json::Value {
     let mut data = serde_json::json!({ "order": order });
-    if let OrderEventKind::StatusChanged { from, .. } = event.kind {
-        data["previous_status"] = serde_json::json!(from);
+    match event.kind {
+        OrderEventKind::StatusChanged { from, .. } => {
+            data["previous_status"] = serde_json::json!(from);
+        }
+        OrderEventKind::PaymentReceived { amount } | OrderEventKind::Refunded { amount } => {
+            data["amount"] = serde_json::json!(crate::domain::from_minor_units(amount).to_string());
+        }
+        _ => {}
     }
     serde_json::json!({
         "id": event.id,

@@ -45,7 +45,8 @@ pub fn one_line(value: &str) -> String {
     value.chars().map(|c| if crate::domain::is_forbidden_in_text(c) { ' ' } else { c }).collect()
 }
 
-fn headline(event: &OrderEvent, order: &Order) -> (String, String) {
+fn headline(event: &OrderEvent, order: &Order, branding: &Branding) -> (String, String) {
+    let cents = |amount| branding.amount(crate::domain::from_minor_units(amount));
     match event.kind {
         OrderEventKind::OrderPlaced => (
             format!("Your order {} has been placed", order.id),
@@ -61,23 +62,44 @@ fn headline(event: &OrderEvent, order: &Order) -> (String, String) {
             };
             (subject, format!("Your order {} has gone from {from} to {to}.", order.id))
         }
+        OrderEventKind::PaymentReceived { amount } => (
+            format!("Payment received for your order {}", order.id),
+            format!("We have received your payment of {} for order {}.", cents(amount), order.id),
+        ),
+        OrderEventKind::Refunded { amount } => (
+            format!("A refund for your order {}", order.id),
+            format!(
+                "We have refunded {} of order {}; your bank shows it within a few days.",
+                cents(amount),
+                order.id
+            ),
+        ),
+        OrderEventKind::Expired => (
+            format!("Your order {} has been cancelled", order.id),
+            format!(
+                "Your order {} was not paid in time, so we have cancelled it. Nothing was charged.",
+                order.id
+            ),
+        ),
     }
 }
 
 /// The status the event reports (not the order's status now, which may have moved on since).
-fn reported_status(event: &OrderEvent) -> OrderStatus {
+fn reported_status(event: &OrderEvent, order: &Order) -> OrderStatus {
     match event.kind {
         OrderEventKind::OrderPlaced => OrderStatus::Pending,
         OrderEventKind::StatusChanged { to, .. } => to,
+        OrderEventKind::PaymentReceived { .. } | OrderEventKind::Refunded { .. } => order.status,
+        OrderEventKind::Expired => OrderStatus::Cancelled,
     }
 }
 
 /// Renders the e-mail `event` sends to `to` about `order`, presented as `branding` says.
 pub fn render(event: &OrderEvent, order: &Order, to: &str, branding: &Branding) -> OrderEmail {
-    let (subject, intro) = headline(event, order);
+    let (subject, intro) = headline(event, order, branding);
     let facts = Facts {
         intro,
-        status: reported_status(event),
+        status: reported_status(event, order),
         coupon: order
             .coupon_code
             .as_ref()
@@ -449,5 +471,24 @@ mod tests {
             Some(format!("{}.{}@shop.example", order.id, placed.id).as_str())
         );
         assert_eq!(parsed.date().map(|d| d.to_timestamp()), Some(placed.at.unix()));
+    }
+
+    #[test]
+    fn payment_refund_and_expiry_e_mails_say_what_moved_in_the_shops_currency() {
+        let order = order("Pending", None);
+        let branding = Branding::default();
+        let cases = [
+            (OrderEventKind::PaymentReceived { amount: 5040 }, "Payment received", "€50.40"),
+            (OrderEventKind::Refunded { amount: 500 }, "A refund", "€5.00"),
+            (OrderEventKind::Expired, "has been cancelled", "not paid in time"),
+        ];
+        for (kind, subject, said) in cases {
+            let email = render(&event(&order, kind), &order, "ann@example.com", &branding);
+            assert!(email.subject.contains(subject), "{kind:?}: {}", email.subject);
+            assert!(email.text.contains(said), "{kind:?}: {}", email.text);
+            assert!(email.html.contains(&escape_html(said)), "{kind:?}");
+        }
+        let expired = render(&event(&order, OrderEventKind::Expired), &order, "a@b.c", &branding);
+        assert!(expired.text.contains("Status: Cancelled"), "{}", expired.text);
     }
 }

@@ -12,8 +12,8 @@ use super::{OrderError, Orders};
 use crate::{
     auth::AuthUser,
     domain::{
-        AuditEntry, LedgerEntry, LedgerKind, LedgerStatus, Order, OrderEvent, OrderId, OrderStatus,
-        Payment, ProviderState, Timestamp, UnitsByProduct,
+        AuditEntry, LedgerEntry, LedgerKind, LedgerStatus, Order, OrderEvent, OrderEventKind,
+        OrderId, OrderStatus, Payment, ProviderState, Timestamp, UnitsByProduct,
     },
     payments::{Intent, NewIntent, PaymentSettings, ProviderError, signature},
     retry::{Attempt, until_answered, with_retries},
@@ -40,8 +40,9 @@ pub(super) struct Change {
     pub release_hold: bool,
     /// Ledger entries to write.
     pub ledger: Vec<LedgerEntry>,
-    /// Whether the order event reports a status change.
-    pub status_event: bool,
+    /// The order event to publish; a status change's is filled in from the orders read and
+    /// written (`StatusChanged` with any `from` and `to`).
+    pub event: Option<OrderEventKind>,
     /// The audit entry.
     pub audit: Option<AuditEntry>,
 }
@@ -101,10 +102,12 @@ impl Orders<'_> {
         next.revision = current.revision + 1;
         next.updated_at = now;
         let (restock, coupon_back) = self.give_back(&current, change.give_back).await?;
-        let event = change.status_event.then(|| {
-            let kind = crate::domain::OrderEventKind::StatusChanged {
-                from: current.status,
-                to: next.status,
+        let event = change.event.map(|kind| {
+            let kind = match kind {
+                OrderEventKind::StatusChanged { .. } => {
+                    OrderEventKind::StatusChanged { from: current.status, to: next.status }
+                }
+                other => other,
             };
             OrderEvent::new(&next, kind, now)
         });
@@ -294,14 +297,20 @@ impl Orders<'_> {
             }
             let mut next = current.clone();
             next.payment = Some(observed);
+            let received = next.payment.as_ref().map_or(0, |p| p.authorized);
             Ok(Some(Change {
                 next: Some(next),
                 release_hold: paid_now,
                 ledger: entry.iter().cloned().collect(),
+                event: paid_now.then_some(OrderEventKind::PaymentReceived { amount: received }),
                 ..Change::default()
             }))
         };
         let (order, moved) = self.change(id, &decide).await?;
+        let paid = order.payment.as_ref().is_some_and(|p| !p.status.is_unpaid());
+        if moved && paid {
+            self.metrics.publish("payment", &[crate::metrics::Metric::count("PaymentsObserved")]);
+        }
         if order.payment.as_ref().is_some_and(Payment::owes_refund) {
             self.give_back_late_payment(id).await?;
         }

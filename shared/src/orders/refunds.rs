@@ -14,7 +14,7 @@ use super::{OrderError, Orders, payment::Change};
 use crate::{
     domain::{
         AuditAction, AuditEntry, CancelReason, LedgerEntry, LedgerKind, LedgerStatus, Order,
-        OrderId, OrderStatus, PaymentStatus, Timestamp, UserId, minor_units,
+        OrderEventKind, OrderId, OrderStatus, PaymentStatus, Timestamp, UserId, minor_units,
     },
     payments::ProviderError,
     store::{Conflict, StoreError},
@@ -126,7 +126,16 @@ impl Orders<'_> {
             Err(_) => (LedgerStatus::Failed, None),
         };
         let answered = entry.answered(status, provider_id);
-        let order = self.settle_refund(order.id, &answered).await?;
+        // The provider answered: if its answer cannot be recorded now (the order kept
+        // changing, or the database did not answer), the entry stays pending and
+        // reconciliation records the same answer, asked again under the same key.
+        let order = match self.settle_refund(order.id, &answered).await {
+            Ok(order) => order,
+            Err(OrderError::OrderBusy | OrderError::Store(_)) => {
+                return Ok((order.clone(), entry));
+            }
+            Err(other) => return Err(other),
+        };
         if let Err(error) = answer {
             tracing::warn!(order = %order.id, error = %error, "refund refused by the provider");
             return Err(error.into());
@@ -148,9 +157,11 @@ impl Orders<'_> {
                 payment: Some(payment.settle_refund(answered.amount, succeeded)),
                 ..current.clone()
             };
+            let event = succeeded.then_some(OrderEventKind::Refunded { amount: answered.amount });
             Ok(Some(Change {
                 next: Some(next),
                 ledger: vec![answered.clone()],
+                event,
                 ..Change::default()
             }))
         };
@@ -258,7 +269,10 @@ impl Orders<'_> {
                 give_back: true,
                 release_hold,
                 ledger,
-                status_event: true,
+                event: Some(match ending.reason {
+                    Some(CancelReason::PaymentExpired) => OrderEventKind::Expired,
+                    _ => OrderEventKind::StatusChanged { from: current.status, to: status },
+                }),
                 audit: Some(audit),
             }))
         };
