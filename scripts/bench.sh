@@ -16,7 +16,7 @@ RUNS="${RUNS:-21}"
 LOAD_SECONDS="${LOAD_SECONDS:-10}"
 OUT=target/bench
 mkdir -p "$OUT"
-functions=(auth products coupons cart orders order-emails order-webhooks outbox-relay)
+functions=(auth products coupons cart orders order-emails order-webhooks outbox-relay payment-jobs)
 pkgs=(); for f in "${functions[@]}"; do pkgs+=(-p "$f"); done
 
 wait_http() { "$PY" -c 'import sys,time,urllib.request

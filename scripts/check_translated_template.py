@@ -23,6 +23,9 @@ LEADING_KEYS = {
     "OrderWebhooksFunction": {"ORDER#*", "WEBHOOK#*"},
     "OrderEmailsFunction": {"ORDER#*", "USER#*", "SENT#*"},
     "OutboxRelayFunction": {"OUTBOX#*"},
+    "PaymentJobsFunction": {
+        "USER#*", "PRODUCT#*", "COUPON#*", "ORDER#*", "OUTBOX#*", "AUDIT#*", "HOLDS", "PAYWATCH",
+    },
 }
 # Functions that may write (Put/Update/Delete) only these prefixes.
 WRITES = {

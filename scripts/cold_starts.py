@@ -117,7 +117,8 @@ def main(bin_dir, runs, out):
             report[function] = {
                 "runs": runs,
                 "event": {"orders": "orders-create", "order-emails": "a status change (SES send)",
-                          "outbox-relay": "schedule (empty outbox)"}
+                          "outbox-relay": "schedule (empty outbox)",
+                          "payment-jobs": "schedule (payments off)"}
                 .get(function, lambda_rig.DEFAULT_EVENTS[function]),
                 "init_ms": summary([r["init_ms"] for r in results]),
                 "init_cpu_ms": summary([r["init_cpu_ms"] for r in results]),

@@ -21,11 +21,13 @@ from stack import Stack
 
 def succeeded(function, answer):
     """Whether a function's answer is a success: a 2xx for the API functions, no failed
-    message for the e-mail worker, a report for the relay."""
+    message for the e-mail worker, a report for the relay and the payment jobs."""
     if function in ("order-emails", "order-webhooks"):
         return isinstance(answer, dict) and answer.get("batchItemFailures") == []
     if function == "outbox-relay":
         return isinstance(answer, dict) and "published" in answer
+    if function == "payment-jobs":
+        return isinstance(answer, dict) and ("checked" in answer or answer.get("payments") == "off")
     status = lambda_rig.status_of(answer)
     return isinstance(status, int) and 200 <= status < 300
 
@@ -51,7 +53,8 @@ def metrics_expected(function):
     """What one sample event must make a binary print, besides its ColdStart."""
     return {"order-emails": {"EmailsSent"},
             "order-webhooks": {"WebhooksDelivered", "WebhooksFailed"},
-            "outbox-relay": {"OutboxEventsRelayed", "OutboxOldestEventAgeSeconds"}}.get(
+            "outbox-relay": {"OutboxEventsRelayed", "OutboxOldestEventAgeSeconds"},
+            "payment-jobs": set()}.get(
         function, {"DynamoDbRequests"}) | {"ColdStart"}
 
 

@@ -4,9 +4,9 @@
 # queue, SES, and real tokens and ids for the event's {{placeholders}}.
 #
 #   scripts/invoke.sh FUNCTION [EVENT]   e.g. scripts/invoke.sh cart cart-add_item
-#   scripts/invoke.sh --all              one sample event through each of the eight functions
+#   scripts/invoke.sh --all              one sample event through each of the nine functions
 #
-# FUNCTION: auth, products, coupons, cart, orders, order-emails, order-webhooks, outbox-relay. EVENT: a name
+# FUNCTION: auth, products, coupons, cart, orders, order-emails, order-webhooks, outbox-relay, payment-jobs. EVENT: a name
 # in events/ (default: a read the function serves). Set PROFILE=release for release builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ source scripts/venv.sh
 profile="${PROFILE:-dev}"
 packages=(-p local)
 if [[ "${1:-}" == "--all" ]]; then
-    for f in auth products coupons cart orders order-emails order-webhooks outbox-relay; do packages+=(-p "$f"); done
+    for f in auth products coupons cart orders order-emails order-webhooks outbox-relay payment-jobs; do packages+=(-p "$f"); done
 else
     packages+=(-p "${1:?usage: scripts/invoke.sh FUNCTION [EVENT] | --all}")
 fi

@@ -30,6 +30,7 @@ DEFAULT_EVENTS = {
     "order-emails": "order-emails-batch",
     "order-webhooks": "order-webhooks-batch",
     "outbox-relay": None,  # a scheduled event: no file, any JSON
+    "payment-jobs": None,  # its schedule's event (payments off here: it answers at once)
 }
 
 SCHEDULED_EVENT = {

@@ -97,9 +97,9 @@ echo "cfn-lint: no findings"
 "$PY" scripts/check_translated_template.py "$ROOT/target/template.cfn.json"
 
 step "schemathesis against the local server (DynamoDB store on moto)"
-# The eight function binaries too (debug), for the real-binary invocations below.
+# The nine function binaries too (debug), for the real-binary invocations below.
 cargo build --locked -p local -p auth -p products -p coupons -p cart -p orders -p order-emails \
-    -p order-webhooks -p outbox-relay
+    -p order-webhooks -p outbox-relay -p payment-jobs
 api_port="$(free_port)"
 admin_email="schemathesis-admin@shop.test"
 admin_password="$("$PY" -c 'import secrets;print(secrets.token_urlsafe(24))')"
@@ -200,10 +200,10 @@ PY
 step "sam build (samconfig.toml; cargo lambda, arm64, debug profile)"
 rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu \
     || rustup target add aarch64-unknown-linux-gnu
-# One cargo invocation for all eight first, so their dependencies compile in parallel; sam
+# One cargo invocation for all nine first, so their dependencies compile in parallel; sam
 # build then runs cargo lambda per function, as a deployment does, over that cache.
 env -u CARGO_TARGET_DIR cargo lambda build --arm64 --locked -p auth -p products -p coupons -p cart -p orders -p order-emails \
-    -p order-webhooks -p outbox-relay >"$LOGS/cargo-lambda.log" 2>&1 \
+    -p order-webhooks -p outbox-relay -p payment-jobs >"$LOGS/cargo-lambda.log" 2>&1 \
     || { tail -40 "$LOGS/cargo-lambda.log" >&2; echo "cargo lambda build failed" >&2; exit 1; }
 # sam build copies each bootstrap from <CodeUri>/target: a CARGO_TARGET_DIR elsewhere breaks it.
 env -u CARGO_TARGET_DIR SAM_CLI_TELEMETRY=0 SAM_BUILD_MODE=debug "$VENV/bin/sam" build --region us-east-1 \

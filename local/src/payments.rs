@@ -10,7 +10,7 @@ use shared::{
     AppState,
     config::ConfigError,
     domain::{Branding, Timestamp},
-    payments::{PaymentSettings, config::settings, stripe::StripeClient},
+    payments::{config::settings, stripe::StripeClient},
 };
 
 use crate::stripe::{LocalStripe, PREFIX};
@@ -40,15 +40,8 @@ pub fn with_local_payments(
     let client = StripeClient::new(&config.api_base, &key)
         .map_err(|e| ConfigError { name: "STRIPE_API_BASE", problem: e.to_string() })?;
     provider.subscribe(format!("http://{address}{WEBHOOK_PATH}"), secret.clone());
-    Ok(state.with_payments(PaymentSettings {
-        provider: Arc::new(client),
-        webhook_secret: secret,
-        currency: branding.currency,
-        capture: config.capture,
-        hold_seconds: config.hold_seconds,
-        max_unpaid: config.max_unpaid,
-        reconcile_after_seconds: config.reconcile_after_seconds,
-    }))
+    let settings = config.settings(Arc::new(client), secret, branding.currency);
+    Ok(state.with_payments(settings))
 }
 
 /// Runs the payment jobs every `every` for the life of the process: unpaid holds that ended

@@ -335,7 +335,7 @@ pub fn token_config(
     })
 }
 
-fn required(
+pub(crate) fn required(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &'static str,
 ) -> Result<String, ConfigError> {

@@ -26,6 +26,7 @@ pub struct AppState {
     metrics: Arc<dyn MetricsSink>,
     webhook_policy: UrlPolicy,
     payments: Option<Arc<crate::payments::PaymentSettings>>,
+    holds: Arc<dyn crate::payments::holds::HoldTimer>,
 }
 
 impl AppState {
@@ -42,7 +43,15 @@ impl AppState {
             metrics: Arc::new(Discard),
             webhook_policy: UrlPolicy::PublicHttps,
             payments: None,
+            holds: Arc::new(crate::payments::holds::SweepOnly),
         }
+    }
+
+    /// The same state announcing unpaid holds to `holds` (the sweeper alone ends them
+    /// unless set).
+    pub fn with_hold_timer(mut self, holds: Arc<dyn crate::payments::holds::HoldTimer>) -> Self {
+        self.holds = holds;
+        self
     }
 
     /// The same state taking payments under `settings`.
@@ -152,6 +161,7 @@ impl AppState {
             events: self.events.as_ref(),
             metrics: self.metrics.as_ref(),
             payments: self.payments.as_deref(),
+            holds: self.holds.as_ref(),
         }
     }
 

@@ -20,6 +20,7 @@ mod lambda_cart_events;
 mod lambda_coupons_events;
 mod lambda_events;
 mod lambda_orders_events;
+mod lambda_payment_jobs;
 mod lambda_products_events;
 mod layers;
 mod lost_answers;

@@ -127,6 +127,8 @@ pub struct Orders<'a> {
     pub metrics: &'a dyn MetricsSink,
     /// How the shop takes payments; none when it does not.
     pub payments: Option<&'a crate::payments::PaymentSettings>,
+    /// Where unpaid holds are announced.
+    pub holds: &'a dyn crate::payments::holds::HoldTimer,
 }
 
 impl Orders<'_> {

@@ -176,6 +176,7 @@ impl Orders<'_> {
         match placed {
             Ok(()) => {
                 self.publish(event).await;
+                self.announce_hold(&order).await;
                 Ok(Attempt::Done(Placed::New(order)))
             }
             // Not applied, the answer is unknown: try again (a new decision, a new order id).
@@ -191,6 +192,19 @@ impl Orders<'_> {
             Err(StoreError::Conflict(Conflict::TooManyUnpaid)) => Err(OrderError::TooManyUnpaid),
             Err(StoreError::Conflict(Conflict::TransactionConflict)) => Ok(Attempt::Backoff),
             Err(other) => Err(other.into()),
+        }
+    }
+}
+
+impl Orders<'_> {
+    /// Announces the new order's unpaid hold; if that fails, the sweeper still ends it.
+    async fn announce_hold(&self, order: &crate::domain::Order) {
+        let Some(hold_until) = order.payment.as_ref().and_then(|p| p.hold_until) else {
+            return;
+        };
+        let hold = crate::payments::holds::HoldMessage { order_id: order.id, hold_until };
+        if let Err(error) = self.holds.schedule(hold).await {
+            tracing::warn!(order = %order.id, error = %error, "hold not announced; the sweeper ends it");
         }
     }
 }

@@ -26,6 +26,44 @@ pub struct PaymentConfig {
     pub reconcile_after_seconds: i64,
 }
 
+impl PaymentConfig {
+    /// The settings of a shop taking payments through `provider`.
+    pub fn settings(
+        &self,
+        provider: std::sync::Arc<dyn super::PaymentProvider>,
+        webhook_secret: String,
+        currency: crate::domain::Currency,
+    ) -> super::PaymentSettings {
+        super::PaymentSettings {
+            provider,
+            webhook_secret,
+            currency,
+            capture: self.capture,
+            hold_seconds: self.hold_seconds,
+            max_unpaid: self.max_unpaid,
+            reconcile_after_seconds: self.reconcile_after_seconds,
+        }
+    }
+}
+
+/// A function's payment settings from its environment: none with `PAYMENTS` off; with
+/// `stripe`, Stripe's API (`STRIPE_API_BASE`) with `STRIPE_API_KEY` and
+/// `STRIPE_WEBHOOK_SECRET` (both required; on AWS they come from Secrets Manager).
+#[cfg(feature = "stripe")]
+pub fn payment_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+    currency: crate::domain::Currency,
+) -> Result<Option<super::PaymentSettings>, ConfigError> {
+    let Some(config) = payment_config(lookup)? else {
+        return Ok(None);
+    };
+    let key = crate::config::required(lookup, "STRIPE_API_KEY")?;
+    let secret = crate::config::required(lookup, "STRIPE_WEBHOOK_SECRET")?;
+    let client = super::stripe::StripeClient::new(&config.api_base, &key)
+        .map_err(|e| ConfigError { name: "STRIPE_API_BASE", problem: e.to_string() })?;
+    Ok(Some(config.settings(std::sync::Arc::new(client), secret, currency)))
+}
+
 /// The settings; `PAYMENTS` must be `off` (or unset: `None`) or `stripe`.
 pub fn payment_config(
     lookup: &impl Fn(&str) -> Option<String>,

@@ -11,6 +11,7 @@
 //! [`Payment`]: crate::domain::Payment
 
 pub mod config;
+pub mod holds;
 pub mod signature;
 #[cfg(feature = "stripe")]
 pub mod stripe;
