@@ -56,6 +56,12 @@ impl Counter {
 }
 
 async fn counted_app() -> (TestApp, Counter) {
+    let (shop, counter) = counted_shop().await;
+    (shop.app, counter)
+}
+
+/// [`counted_app`] with its state, for the payment jobs.
+async fn counted_shop() -> (e2e::payments::PayingShop, Counter) {
     assert!(std::env::var_os("AWS_ENDPOINT_URL").is_some(), "run through scripts/test.sh");
     let sdk = aws_config::load_from_env().await;
     let counter = Counter::default();
@@ -71,7 +77,7 @@ async fn counted_app() -> (TestApp, Counter) {
     let shop = e2e::payments::PayingShop::over(store, e2e::Backend::Dynamo, &[]).await;
     let off = shop.provider("/test/webhooks", "drop_next=1000").await;
     assert!(off.status.is_success(), "{:?}", off.json);
-    (shop.app, counter)
+    (shop, counter)
 }
 
 async fn add_products(app: &TestApp, admin: &str, from: usize, to: usize) -> Vec<String> {
@@ -462,7 +468,8 @@ fn check_function(counter: &Counter, template: &serde_norway::Value, function: &
 #[tokio::test]
 async fn the_workers_touch_only_keys_their_functions_may() {
     use shared::domain::{AuditAction, AuditEntry, Timestamp, UrlPolicy, Webhook, WebhookInput};
-    let (app, counter) = counted_app().await;
+    let (shop, counter) = counted_shop().await;
+    let app = shop.app.clone();
     let receiver = e2e::receiver::Receiver::start(&[200]).await;
     // A loopback receiver, so the webhook is stored directly (the API refuses loopback URLs).
     let input =
@@ -508,4 +515,9 @@ async fn the_workers_touch_only_keys_their_functions_may() {
     emails.deliver_event(&event).await.expect("sent");
     assert_eq!(mailer.recorded().len(), 1);
     check_function(&counter, &template, "order-emails");
+
+    // The payment jobs: the order above is unpaid; its hold ends and it expires.
+    let report = shop.state.orders().reconcile(later).await.expect("jobs ran");
+    assert_eq!(report.expired, 1, "{report:?}");
+    check_function(&counter, &template, "payment-jobs");
 }
