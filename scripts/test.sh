@@ -184,6 +184,8 @@ read -r demo_email demo_password < <(awk '/Admin:/ {print $2, $4; exit}' "$LOGS/
 "$PY" scripts/local_order_email.py "$demo" "$demo_email" "$demo_password" "$LOGS/demo-outbox"
 # That e-mail as a mail client shows it: the shop's name, € amounts, a readable date, the link.
 "$PY" scripts/email_browser.py "$LOGS/demo-outbox" "Demo Shop" "€" "$ROOT/target/email.png"
+# The README's payment walk-through: pm_card_visa, the signed event, the e-mails, a refund.
+"$PY" scripts/demo_payment.py "$demo" "$demo_email" "$demo_password" "$LOGS/demo-outbox"
 # The local server prints the functions' CloudWatch EMF lines: the order above is among them.
 "$PY" - "$LOGS/demo.log" <<'PY'
 import sys
