@@ -394,6 +394,40 @@ async fn a_provider_answer_lost_after_commit_converges_through_reconciliation(ap
     assert_eq!(payment_status(&converged), "partially_refunded");
     let report = shop.run_jobs(Timestamp::now()).await;
     assert_eq!(report.checked, 0, "nothing left to reconcile");
+
+    // An expiry whose cancellation the provider applies but whose answer is lost: the
+    // payment stays watched until reconciliation hears the intent is cancelled.
+    let product = placed_product(&shop, &admin, &order).await;
+    shop.app
+        .post("/cart/add_item", Some(&buyer), json!({ "product_id": product, "quantity": 1 }))
+        .await;
+    let second = shop.app.post("/orders/create", Some(&buyer), json!({})).await;
+    let second = id(&second.json["order"]);
+    let paying = shop.app.post(&format!("/orders/{second}/pay"), Some(&buyer), json!({})).await;
+    assert_eq!(paying.status, StatusCode::OK);
+    shop.provider("/test/faults", "fail_after_commit=1").await;
+    let report = shop.run_jobs(after_hold()).await;
+    assert_eq!((report.expired, report.drifted), (1, 1), "{report:?}");
+    let expired = shop.order(&admin, &second).await;
+    assert_eq!(
+        (payment_status(&expired), expired["payment"]["intent_canceled"].as_bool()),
+        ("expired", Some(true))
+    );
+    let ledger = shop.app.get(&format!("/orders/{second}/payments"), Some(&admin)).await;
+    let cancels: Vec<&Value> = ledger.json["ledger"]
+        .as_array()
+        .expect("ledger")
+        .iter()
+        .filter(|e| e["kind"] == "cancel")
+        .collect();
+    assert_eq!(cancels.len(), 1, "{cancels:?}");
+    assert_eq!(cancels[0]["status"], "succeeded", "asked again under its key");
+    assert_eq!(shop.run_jobs(after_hold()).await.checked, 0, "final");
+}
+
+async fn placed_product(shop: &PayingShop, admin: &str, order: &str) -> String {
+    let order = shop.order(admin, order).await;
+    order["items"][0]["product_id"].as_str().expect("product").to_owned()
 }
 
 async fn an_unpaid_order_cannot_ship(app: e2e::TestApp) {

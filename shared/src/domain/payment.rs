@@ -186,6 +186,10 @@ pub struct Payment {
     /// Until when an unpaid order holds its stock (none once paid, or for a free order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold_until: Option<super::Timestamp>,
+    /// Whether the provider confirmed the intent cancelled (after an expiry, a cancellation
+    /// or a released authorisation): until then the payment is watched.
+    #[serde(default)]
+    pub intent_canceled: bool,
 }
 
 impl Payment {
@@ -204,6 +208,7 @@ impl Payment {
             refunded: 0,
             refunding: 0,
             hold_until: (!free).then_some(hold_until),
+            intent_canceled: false,
         }
     }
 
@@ -239,9 +244,16 @@ impl Payment {
             }
             ProviderState::Canceled if self.status.is_unpaid() => {
                 next.status = PaymentStatus::Expired;
+                next.intent_canceled = true;
             }
             ProviderState::Canceled if self.status == PaymentStatus::Authorized => {
                 next.status = PaymentStatus::Voided;
+                next.intent_canceled = true;
+            }
+            ProviderState::Canceled
+                if matches!(self.status, PaymentStatus::Expired | PaymentStatus::Voided) =>
+            {
+                next.intent_canceled = true;
             }
             _ => return None,
         }
@@ -293,14 +305,18 @@ impl Payment {
 
     /// Whether the payment is in a state the provider will not change by itself any more.
     pub fn is_final(&self) -> bool {
+        // Closed: the provider cancelled the intent, or there is none, or it took money (a
+        // paid intent cannot be cancelled: that money is given back by refund instead).
+        let closed = self.intent_canceled || self.intent_id.is_none() || self.captured > 0;
         self.refunding == 0
-            && matches!(
-                self.status,
+            && match self.status {
                 PaymentStatus::Captured
-                    | PaymentStatus::PartiallyRefunded
-                    | PaymentStatus::Refunded
-                    | PaymentStatus::Voided
-            )
+                | PaymentStatus::PartiallyRefunded
+                | PaymentStatus::Refunded => true,
+                PaymentStatus::Voided => closed,
+                PaymentStatus::Expired => closed && !self.owes_refund(),
+                _ => false,
+            }
     }
 
     /// The ledger after a refund of `cents`, refused beyond what is refundable.
@@ -486,5 +502,21 @@ mod tests {
             .expect("paid");
         assert_eq!((paid.captured, paid.refunded), (500, 500));
         assert!(paid.is_consistent());
+    }
+
+    #[test]
+    fn an_ended_payment_is_watched_until_its_intent_is_cancelled_or_its_money_given_back() {
+        let mut unpaid = payment("12.00");
+        unpaid.intent_id = Some("pi_1".into());
+        let expired = unpaid.expire().expect("expired");
+        assert!(!expired.is_final(), "the intent may still be paid");
+        let cancelled = expired.observe(ProviderState::Canceled).expect("news");
+        assert!(cancelled.intent_canceled && cancelled.is_final());
+        assert_eq!(cancelled.observe(ProviderState::Canceled), None, "once");
+        let late = expired.observe(ProviderState::Captured { received: 1200, refunded: 0 });
+        let late = late.expect("a late payment");
+        assert!(late.owes_refund() && !late.is_final());
+        let given_back = late.refund(1200).expect("refunded");
+        assert!(given_back.is_final(), "{given_back:?}");
     }
 }

@@ -191,6 +191,13 @@ impl Orders<'_> {
             return Err(OrderError::NotFound);
         }
         let payment = order.payment.clone().ok_or(OrderError::NotPayable)?;
+        let ended = matches!(
+            payment.status,
+            crate::domain::PaymentStatus::Expired | crate::domain::PaymentStatus::Voided
+        );
+        if order.status == OrderStatus::Cancelled || ended {
+            return Err(OrderError::NotPayable);
+        }
         if let Some(intent_id) = &payment.intent_id {
             let intent = settings.provider.retrieve_intent(intent_id).await?;
             return Ok(PayIntent { payment, intent });

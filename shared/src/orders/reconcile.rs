@@ -4,7 +4,7 @@
 
 use super::{OrderError, Orders};
 use crate::{
-    domain::{LedgerKind, LedgerStatus, OrderId, Timestamp},
+    domain::{LedgerStatus, OrderId, Timestamp},
     metrics::Metric,
 };
 
@@ -75,20 +75,19 @@ impl Orders<'_> {
             return Ok(false);
         };
         let intent = settings.provider.retrieve_intent(&intent_id).await?;
-        let mut drifted =
-            self.observe(id, &intent_id, intent.state(payment.refunded), None).await?;
-        let pending: Vec<_> = self
-            .store
-            .ledger(id)
-            .await?
-            .into_iter()
-            .filter(|e| e.status == LedgerStatus::Pending && e.kind == LedgerKind::Refund)
-            .collect();
-        for entry in pending {
+        let moved = self.observe(id, &intent_id, intent.state(payment.refunded), None).await?;
+        // Operations still pending (a refund or a cancellation whose answer was lost) are
+        // asked again under their keys; the provider answers what it did.
+        let pending = self.pending_operations(id).await?;
+        if pending > 0 {
             let order = self.store.find_order(id).await?.ok_or(OrderError::NotFound)?;
-            let (_, answered) = self.ask_refund(&order, entry).await?;
-            drifted |= answered.status != LedgerStatus::Pending;
+            self.finish_ending(&order).await?;
         }
-        Ok(drifted)
+        Ok(moved || self.pending_operations(id).await? < pending)
+    }
+
+    async fn pending_operations(&self, id: OrderId) -> Result<usize, OrderError> {
+        let ledger = self.store.ledger(id).await?;
+        Ok(ledger.iter().filter(|e| e.status == LedgerStatus::Pending).count())
     }
 }

@@ -283,7 +283,7 @@ impl Orders<'_> {
 
     /// The provider calls an ending needs, after it is committed: the intent cancelled, or
     /// the refund asked. Unanswered calls stay pending for reconciliation.
-    async fn finish_ending(&self, order: &Order) -> Result<(), OrderError> {
+    pub(super) async fn finish_ending(&self, order: &Order) -> Result<(), OrderError> {
         let Some(settings) = self.payments else {
             return Ok(());
         };
@@ -300,8 +300,14 @@ impl Orders<'_> {
                     };
                     match settings.provider.cancel_intent(&intent, &entry.id).await {
                         Ok(answer) => {
-                            let done = entry.answered(LedgerStatus::Succeeded, Some(answer.id));
-                            self.record_answer(&done).await?;
+                            // The answer and what it says (the intent cancelled) together.
+                            let done =
+                                entry.answered(LedgerStatus::Succeeded, Some(answer.id.clone()));
+                            let refunded = order.payment.as_ref().map_or(0, |p| p.refunded);
+                            let state = answer.state(refunded);
+                            if !self.observe(order.id, &intent, state, Some(done.clone())).await? {
+                                self.record_answer(&done).await?;
+                            }
                         }
                         Err(ProviderError::Unavailable(_)) => {}
                         Err(_) => {
