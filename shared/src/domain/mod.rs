@@ -21,6 +21,7 @@ mod role;
 mod timestamp;
 mod user;
 mod webhook;
+mod webhook_event;
 
 pub use address::{
     Address, AddressError, AddressInput, MAX_ADDRESSES, PostalAddress, add_address, remove_address,

@@ -7,7 +7,8 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::{EventId, FieldErrors, Order, OrderEvent, OrderEventKind, Timestamp, WebhookId};
+pub use super::webhook_event::{WebhookEventType, payload};
+use super::{EventId, FieldErrors, Timestamp, WebhookId};
 
 /// The longest accepted URL, in characters.
 pub(super) const MAX_URL: usize = 2048;
@@ -22,63 +23,6 @@ pub const TIMEOUT_SECONDS: u64 = 5;
 pub const EVENT_ID_HEADER: &str = "shop-event-id";
 /// The header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "shop-signature";
-
-/// The order events a webhook can subscribe to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum WebhookEventType {
-    /// An order was placed.
-    #[serde(rename = "order.placed")]
-    OrderPlaced,
-    /// An order's status changed.
-    #[serde(rename = "order.status_changed")]
-    OrderStatusChanged,
-    /// An order was paid.
-    #[serde(rename = "order.paid")]
-    OrderPaid,
-    /// Money was given back for an order.
-    #[serde(rename = "order.refunded")]
-    OrderRefunded,
-    /// An unpaid order expired.
-    #[serde(rename = "order.expired")]
-    OrderExpired,
-}
-
-impl WebhookEventType {
-    /// Every type.
-    pub const ALL: [WebhookEventType; 5] = [
-        Self::OrderPlaced,
-        Self::OrderStatusChanged,
-        Self::OrderPaid,
-        Self::OrderRefunded,
-        Self::OrderExpired,
-    ];
-
-    /// The type's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::OrderPlaced => "order.placed",
-            Self::OrderStatusChanged => "order.status_changed",
-            Self::OrderPaid => "order.paid",
-            Self::OrderRefunded => "order.refunded",
-            Self::OrderExpired => "order.expired",
-        }
-    }
-
-    /// The type of an order event.
-    pub fn of(event: &OrderEvent) -> Self {
-        match event.kind {
-            OrderEventKind::OrderPlaced => Self::OrderPlaced,
-            OrderEventKind::StatusChanged { .. } => Self::OrderStatusChanged,
-            OrderEventKind::PaymentReceived { .. } => Self::OrderPaid,
-            OrderEventKind::Refunded { .. } => Self::OrderRefunded,
-            OrderEventKind::Expired => Self::OrderExpired,
-        }
-    }
-
-    fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == name)
-    }
-}
 
 /// A subscription: order events of `events` are POSTed to `url`, signed with `secret`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -293,27 +237,6 @@ pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
     mac.update(b".");
     mac.update(body);
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-/// The JSON body of one event: `{id, type, created_at, data: {order}}`; a status change also
-/// carries `data.previous_status`.
-pub fn payload(event: &OrderEvent, order: &Order) -> serde_json::Value {
-    let mut data = serde_json::json!({ "order": order });
-    match event.kind {
-        OrderEventKind::StatusChanged { from, .. } => {
-            data["previous_status"] = serde_json::json!(from);
-        }
-        OrderEventKind::PaymentReceived { amount } | OrderEventKind::Refunded { amount } => {
-            data["amount"] = serde_json::json!(crate::domain::from_minor_units(amount).to_string());
-        }
-        _ => {}
-    }
-    serde_json::json!({
-        "id": event.id,
-        "type": WebhookEventType::of(event).as_str(),
-        "created_at": event.at,
-        "data": data,
-    })
 }
 
 /// The wait before attempt `attempts + 1` after `attempts` failed ones: `base`, doubling.
