@@ -24,8 +24,12 @@ def fail(message):
     sys.exit(f"e-mail in a browser: FAILED: {message}")
 
 
-def main(outbox, shop_name, symbol, screenshot):
-    files = sorted(pathlib.Path(outbox).glob("*-placed.eml"), key=lambda p: p.stat().st_mtime)
+# What each kind of e-mail must say besides the order, in both parts.
+SAYS = {"placed": "We have received it", "paid": "We have received your payment of {symbol}"}
+
+
+def main(outbox, shop_name, symbol, screenshot, kind="placed"):
+    files = sorted(pathlib.Path(outbox).glob(f"*-{kind}.eml"), key=lambda p: p.stat().st_mtime)
     if not files:
         fail(f"no order e-mail in {outbox}")
     message = email.message_from_bytes(files[-1].read_bytes(), policy=email.policy.default)
@@ -36,7 +40,9 @@ def main(outbox, shop_name, symbol, screenshot):
         fail(f"no order id in the text part:\n{text}")
     readable_date = re.compile(r"\d{1,2} (January|February|March|April|May|June|July|August|"
                                r"September|October|November|December) \d{4}, \d\d:\d\d UTC")
+    says = SAYS[kind].format(symbol=symbol)
     for what, found in [("the shop's name", text.startswith(shop_name)),
+                        (f"{says!r}", says in text),
                         ("a readable date", readable_date.search(text)),
                         (f"amounts in {symbol}", f"To pay: {symbol}" in text),
                         ("the order's link", "View your order: " in text and order[1] in text)]:
@@ -57,6 +63,7 @@ def main(outbox, shop_name, symbol, screenshot):
         finally:
             driver.quit()
     for what, found in [("the shop's name", shop_name in shown),
+                        (f"{says!r}", says in shown),
                         ("a readable date", readable_date.search(shown)),
                         (f"amounts in {symbol}", f"To pay: {symbol}" in shown),
                         ("a link to the order", any(order[1] in (link or "") for link in links))]:
@@ -69,4 +76,4 @@ def main(outbox, shop_name, symbol, screenshot):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

@@ -186,6 +186,7 @@ read -r demo_email demo_password < <(awk '/Admin:/ {print $2, $4; exit}' "$LOGS/
 "$PY" scripts/email_browser.py "$LOGS/demo-outbox" "Demo Shop" "€" "$ROOT/target/email.png"
 # The README's payment walk-through: pm_card_visa, the signed event, the e-mails, a refund.
 "$PY" scripts/demo_payment.py "$demo" "$demo_email" "$demo_password" "$LOGS/demo-outbox"
+"$PY" scripts/email_browser.py "$LOGS/demo-outbox" "Demo Shop" "€" "$ROOT/target/email-paid.png" paid
 # The local server prints the functions' CloudWatch EMF lines: the order above is among them.
 "$PY" - "$LOGS/demo.log" <<'PY'
 import sys
