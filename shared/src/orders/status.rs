@@ -27,7 +27,12 @@ impl Orders<'_> {
             OrderError::Validation(errors)
         })?;
         let id: OrderId = id.parse().map_err(|_| OrderError::NotFound)?;
-        let paid_order = self.store.find_order(id).await?.is_some_and(|o| o.payment.is_some());
+        // With payments, cancelling ends the payment too and shipping may capture it first
+        // (one more read); without, the status machine is the original one.
+        let with_payment =
+            self.payments.is_some() && matches!(to, OrderStatus::Cancelled | OrderStatus::Shipped);
+        let paid_order =
+            with_payment && self.store.find_order(id).await?.is_some_and(|o| o.payment.is_some());
         if paid_order && to == OrderStatus::Cancelled {
             let ending = super::refunds::Ending { actor, reason: None };
             return self.end(id, ending, None).await;
