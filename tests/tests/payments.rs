@@ -347,6 +347,26 @@ async fn concurrent_partial_refunds_never_exceed_what_was_captured(app: e2e::Tes
         .filter(|k| *k == OrderEventKind::Refunded { amount: 70 })
         .count();
     assert_eq!(refund_events, done as usize, "one order.refunded per refund");
+    // A refund retried under its Idempotency-Key is answered again, never made twice.
+    let keyed = |amount: &str| {
+        axum::http::Request::post(path.as_str())
+            .header("authorization", format!("Bearer {}", placed.admin))
+            .header("content-type", "application/json")
+            .header("idempotency-key", "refund-race-1")
+            .body(axum::body::Body::from(json!({ "amount": amount }).to_string()))
+            .expect("request")
+    };
+    let first = shop.app.send(keyed("0.10")).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.json);
+    let retried = shop.app.send(keyed("0.10")).await;
+    assert_eq!(
+        (retried.status, &retried.json["refund"]),
+        (StatusCode::CREATED, &first.json["refund"])
+    );
+    let other = shop.app.send(keyed("0.20")).await;
+    assert_eq!(other.outcome(), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"));
+    let once = shop.order(&placed.admin, &order).await;
+    assert_eq!(once["payment"]["refunded"], done * 70 + 10, "refunded once: {once}");
     let rest = shop.app.post(&path, Some(&placed.admin), json!({})).await;
     assert_eq!(rest.status, StatusCode::CREATED, "the rest in one: {:?}", rest.json);
     let all = shop.order(&placed.admin, &order).await;
@@ -466,12 +486,15 @@ async fn a_customer_holds_at_most_three_unpaid_orders(app: e2e::TestApp) {
             assert_eq!(next.outcome(), (StatusCode::TOO_MANY_REQUESTS, "too_many_unpaid_orders"));
         }
     }
-    let cancelled = shop
-        .app
-        .post(&format!("/orders/{}/cancel", orders[0]), Some(&placed.buyer), json!({}))
-        .await;
+    let stock_before = stock(&shop, &placed.order).await;
+    let cancel = format!("/orders/{}/cancel", orders[0]);
+    let cancelled = shop.app.post(&cancel, Some(&placed.buyer), json!({})).await;
     assert_eq!(cancelled.status, StatusCode::OK, "{:?}", cancelled.json);
     assert_eq!(cancelled.json["order"]["cancel_reason"], "customer_cancelled");
+    // Retried after a lost answer: answered as done, the unit given back once.
+    let again = shop.app.post(&cancel, Some(&placed.buyer), json!({})).await;
+    assert_eq!((again.status, &again.json["order"]), (StatusCode::OK, &cancelled.json["order"]));
+    assert_eq!(stock(&shop, &placed.order).await, stock_before + 1);
     let again = shop.app.post("/orders/create", Some(&placed.buyer), json!({})).await;
     assert_eq!(again.status, StatusCode::CREATED, "a slot is free again: {:?}", again.json);
 }

@@ -14,7 +14,7 @@ use shared::{
     AppState,
     auth::AuthUser,
     domain::{LedgerStatus, from_minor_units},
-    http::{AdminUser, ApiError, OptionalJsonBody},
+    http::{AdminUser, ApiError, OptionalJsonBody, idempotency_key},
     orders::{EventOutcome, RefundRequest},
 };
 
@@ -74,9 +74,11 @@ async fn refund(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     Path(order_id): Path<String>,
+    headers: HeaderMap,
     OptionalJsonBody(body): OptionalJsonBody<RefundRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (order, entry) = state.orders().refund(admin.id, &order_id, body).await?;
+    let key = idempotency_key(&headers)?;
+    let (order, entry) = state.orders().refund(admin.id, &order_id, key, body).await?;
     // Pending: the provider has not answered yet; reconciliation records its answer.
     let status = if entry.status == LedgerStatus::Pending {
         StatusCode::ACCEPTED

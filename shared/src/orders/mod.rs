@@ -13,6 +13,7 @@
 //! - reads and listings (here).
 
 mod capture;
+mod ending;
 mod error;
 mod payment;
 mod place;

@@ -34,7 +34,7 @@ impl Orders<'_> {
         let paid_order =
             with_payment && self.store.find_order(id).await?.is_some_and(|o| o.payment.is_some());
         if paid_order && to == OrderStatus::Cancelled {
-            let ending = super::refunds::Ending { actor, reason: None };
+            let ending = super::ending::Ending { actor, reason: None };
             return self.end(id, ending, None).await;
         }
         if paid_order && to == OrderStatus::Shipped {
