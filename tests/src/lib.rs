@@ -61,14 +61,14 @@ pub async fn customer_token(state: &AppState, email: &str) -> String {
 }
 
 /// A memory-store state for the Lambda-path tests, with the stage stripped from event paths as
-/// the template configures it (`AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH`).
+/// the template configures it: `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` is set for every process
+/// cargo runs by `.cargo/config.toml`, never by a test (the environment is shared by threads).
 pub fn lambda_state() -> AppState {
-    static STAGE_STRIPPED: std::sync::Once = std::sync::Once::new();
-    // SAFETY: each Lambda-path test binary has one test, which calls this before any other
-    // thread of the binary reads the environment.
-    STAGE_STRIPPED.call_once(|| unsafe {
-        std::env::set_var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true");
-    });
+    assert_eq!(
+        std::env::var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH").as_deref(),
+        Ok("true"),
+        "run the tests through cargo in this repository (.cargo/config.toml sets it)"
+    );
     AppState::new(Arc::new(MemoryStore::default()), token_config())
 }
 
@@ -327,12 +327,14 @@ macro_rules! both_stores {
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {
-                #[tokio::test]
+                // Several workers, so concurrent requests in a case really run in parallel
+                // (the memory store also yields at every call; see `MemoryStore::enter`).
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn memory() {
                     super::$name($crate::TestApp::new($crate::Backend::Memory).await).await;
                 }
 
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn dynamodb() {
                     super::$name($crate::TestApp::new($crate::Backend::Dynamo).await).await;
                 }

@@ -19,7 +19,7 @@ impl UserStore for MemoryStore {
         record: &UserRecord,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         if inner.users.contains_key(&record.user.email) {
             return Err(StoreError::Conflict(Conflict::EmailTaken));
         }
@@ -38,17 +38,17 @@ impl UserStore for MemoryStore {
     }
 
     async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<UserRecord>> {
-        Ok(self.lock().users.get(email).cloned())
+        Ok(self.enter().await.users.get(email).cloned())
     }
 
     async fn find_user(&self, id: UserId) -> StoreResult<Option<User>> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         let record = inner.emails_by_id.get(&id).and_then(|email| inner.users.get(email));
         Ok(record.map(|r| r.user.clone()))
     }
 
     async fn set_role(&self, user: &User, role: Role, audit: &AuditEntry) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         if inner.users.get(&user.email).is_none_or(|record| record.user.id != user.id) {
             return Err(StoreError::NotFound);
         }
@@ -73,7 +73,7 @@ impl UserStore for MemoryStore {
         window_seconds: i64,
     ) -> StoreResult<LoginAdmission> {
         // One lock: the check and the count are one step, as the conditional update is.
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         let fresh = LoginFailures { count: 1, window_ends: now.plus_seconds(window_seconds) };
         let attempts = match inner.login_failures.get(email).copied() {
             Some(open) if open.window_ends > now => {
@@ -92,7 +92,7 @@ impl UserStore for MemoryStore {
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn create_session(&self, session: &Session) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         let current_role = inner
             .emails_by_id
             .get(&session.user_id)
@@ -115,13 +115,19 @@ impl SessionStore for MemoryStore {
         id: SessionId,
         now: Timestamp,
     ) -> StoreResult<Option<Session>> {
-        Ok(self.lock().sessions.get(&id).filter(|s| s.user_id == user && s.is_live(now)).cloned())
+        Ok(self
+            .enter()
+            .await
+            .sessions
+            .get(&id)
+            .filter(|s| s.user_id == user && s.is_live(now))
+            .cloned())
     }
 
     async fn rotate_refresh(&self, rotation: &Rotation) -> StoreResult<RotateOutcome> {
         let (user, id, now) = (rotation.user, rotation.session, rotation.now);
         let (presented, next) = (rotation.presented, rotation.next);
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         let Some(session) =
             inner.sessions.get_mut(&id).filter(|s| s.user_id == user && s.is_live(now))
         else {
@@ -137,7 +143,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn delete_session(&self, user: UserId, id: SessionId) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         if inner.sessions.get(&id).is_some_and(|s| s.user_id == user) {
             inner.sessions.remove(&id);
         }

@@ -19,7 +19,7 @@ use crate::{
 #[async_trait]
 impl AddressStore for MemoryStore {
     async fn addresses(&self, user: UserId) -> StoreResult<StoredAddresses> {
-        Ok(self.lock().addresses.get(&user).cloned().unwrap_or_default())
+        Ok(self.enter().await.addresses.get(&user).cloned().unwrap_or_default())
     }
 
     async fn save_addresses(
@@ -29,7 +29,7 @@ impl AddressStore for MemoryStore {
         addresses: &[Address],
         write_id: &str,
     ) -> StoreResult<u64> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         let current = inner.addresses.get(&user).map_or(0, |book| book.version);
         if current != version {
             return Err(StoreError::Conflict(Conflict::AddressesChanged));
@@ -48,11 +48,11 @@ impl AddressStore for MemoryStore {
 #[async_trait]
 impl AuditStore for MemoryStore {
     async fn audit_entry(&self, id: crate::domain::AuditId) -> StoreResult<Option<AuditEntry>> {
-        Ok(self.lock().audit.get(&id).cloned())
+        Ok(self.enter().await.audit.get(&id).cloned())
     }
 
     async fn audit_entries(&self, query: &AuditQuery) -> StoreResult<AuditPage> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         let upper = query.after.map_or(Bound::Unbounded, Bound::Excluded);
         let mut entries: Vec<AuditEntry> = inner
             .audit
@@ -72,7 +72,7 @@ impl AuditStore for MemoryStore {
 #[async_trait]
 impl WebhookStore for MemoryStore {
     async fn create_webhook(&self, webhook: &Webhook, audit: &AuditEntry) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         if inner.webhooks.len() >= MAX_WEBHOOKS as usize {
             return Err(StoreError::Conflict(Conflict::WebhookLimit));
         }
@@ -83,15 +83,15 @@ impl WebhookStore for MemoryStore {
     }
 
     async fn list_webhooks(&self) -> StoreResult<Vec<Webhook>> {
-        Ok(self.lock().webhooks.values().cloned().collect())
+        Ok(self.enter().await.webhooks.values().cloned().collect())
     }
 
     async fn find_webhook(&self, id: WebhookId) -> StoreResult<Option<Webhook>> {
-        Ok(self.lock().webhooks.get(&id).cloned())
+        Ok(self.enter().await.webhooks.get(&id).cloned())
     }
 
     async fn delete_webhook(&self, id: WebhookId, audit: &AuditEntry) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         if !inner.webhooks.contains_key(&id) {
             return Err(StoreError::NotFound);
         }
@@ -108,7 +108,7 @@ impl WebhookStore for MemoryStore {
         event_type: WebhookEventType,
         claim: Claim,
     ) -> StoreResult<DeliveryClaim> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         let inner_claim = inner.delivery_claims.get(&(webhook, event)).copied();
         let record = inner.deliveries.entry((webhook, event)).or_insert_with(|| DeliveryRecord {
             webhook_id: webhook,
@@ -145,7 +145,7 @@ impl WebhookStore for MemoryStore {
     }
 
     async fn record_delivery(&self, record: &DeliveryRecord) -> StoreResult<()> {
-        self.lock().deliveries.insert((record.webhook_id, record.event_id), record.clone());
+        self.enter().await.deliveries.insert((record.webhook_id, record.event_id), record.clone());
         Ok(())
     }
 
@@ -154,7 +154,7 @@ impl WebhookStore for MemoryStore {
         webhook: WebhookId,
         limit: usize,
     ) -> StoreResult<Vec<DeliveryRecord>> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         Ok(inner
             .deliveries
             .range((webhook, EventId::MIN)..=(webhook, EventId::MAX))

@@ -41,7 +41,7 @@ impl Inner {
 #[async_trait]
 impl CartStore for MemoryStore {
     async fn cart(&self, user: UserId) -> StoreResult<StoredCart> {
-        Ok(self.lock().carts.get(&user).cloned().unwrap_or_default())
+        Ok(self.enter().await.carts.get(&user).cloned().unwrap_or_default())
     }
 
     async fn save_cart(
@@ -51,7 +51,7 @@ impl CartStore for MemoryStore {
         lines: &[CartLine],
         write_id: &str,
     ) -> StoreResult<u64> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         let saved = inner.save_cart(user, version, lines, write_id);
         inner.answer(saved)
     }
@@ -62,7 +62,7 @@ impl CartStore for MemoryStore {
         key: &str,
         now: Timestamp,
     ) -> StoreResult<Option<CartKeyRecord>> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         let record = inner.cart_keys.get(&(user, key.to_owned()));
         Ok(record.filter(|r| r.expires_at > now).cloned())
     }
@@ -75,7 +75,7 @@ impl CartStore for MemoryStore {
     ) -> StoreResult<u64> {
         // One lock: the key's absence, the cart's version and both writes are one step, as
         // the transaction is on DynamoDB.
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         let slot = (record.user, record.key.clone());
         if inner.cart_keys.get(&slot).is_some_and(|r| r.expires_at > Timestamp::now()) {
             return Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed));

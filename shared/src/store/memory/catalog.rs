@@ -17,7 +17,7 @@ use crate::{
 #[async_trait]
 impl ProductStore for MemoryStore {
     async fn create_product(&self, product: &Product, audit: &AuditEntry) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         if inner.products.contains_key(&product.id) {
             return Err(StoreError::Conflict(Conflict::ProductExists));
         }
@@ -36,11 +36,11 @@ impl ProductStore for MemoryStore {
     }
 
     async fn find_product(&self, id: ProductId) -> StoreResult<Option<Product>> {
-        Ok(self.lock().products.get(&id).cloned())
+        Ok(self.enter().await.products.get(&id).cloned())
     }
 
     async fn find_products(&self, ids: &[ProductId]) -> StoreResult<HashMap<ProductId, Product>> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         Ok(ids.iter().filter_map(|id| inner.products.get(id).map(|p| (*id, p.clone()))).collect())
     }
 
@@ -50,7 +50,7 @@ impl ProductStore for MemoryStore {
         next: &Product,
         audit: &AuditEntry,
     ) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         inner.check_current(current)?;
         if !inner.skus_free_for(next) {
             return Err(StoreError::Conflict(Conflict::SkuTaken));
@@ -73,7 +73,7 @@ impl ProductStore for MemoryStore {
     }
 
     async fn delete_product(&self, current: &Product, audit: &AuditEntry) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         inner.check_current(current)?;
         inner.check_audit(audit)?;
         for variant in &current.variants {
@@ -87,7 +87,7 @@ impl ProductStore for MemoryStore {
     }
 
     async fn list_products(&self, query: &ProductQuery) -> StoreResult<ProductPage> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         let (skip, before) = match &query.start {
             ListStart::Offset(skip) => (*skip, None),
             ListStart::After(key) => (0, Some(key.as_str())),
@@ -109,7 +109,7 @@ impl ProductStore for MemoryStore {
     }
 
     async fn count_products(&self, category: Option<&str>) -> StoreResult<u64> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         Ok(match category {
             Some(category) => inner.category_counts.get(category).copied().unwrap_or(0),
             None => inner.products.len() as u64,
@@ -120,7 +120,7 @@ impl ProductStore for MemoryStore {
 #[async_trait]
 impl CouponStore for MemoryStore {
     async fn create_coupon(&self, coupon: &Coupon, audit: &AuditEntry) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         if inner.coupons.contains_key(&coupon.code) {
             return Err(StoreError::Conflict(Conflict::CouponExists));
         }
@@ -131,11 +131,11 @@ impl CouponStore for MemoryStore {
     }
 
     async fn find_coupon(&self, code: &CouponCode) -> StoreResult<Option<Coupon>> {
-        Ok(self.lock().coupons.get(code).cloned())
+        Ok(self.enter().await.coupons.get(code).cloned())
     }
 
     async fn update_coupon(&self, coupon: &Coupon, audit: &AuditEntry) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         if !inner.coupons.contains_key(&coupon.code) {
             return Err(StoreError::NotFound);
         }
@@ -148,7 +148,7 @@ impl CouponStore for MemoryStore {
     }
 
     async fn delete_coupon(&self, code: &CouponCode, audit: &AuditEntry) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         if !inner.coupons.contains_key(code) {
             return Err(StoreError::NotFound);
         }
@@ -159,6 +159,6 @@ impl CouponStore for MemoryStore {
     }
 
     async fn list_coupons(&self) -> StoreResult<Vec<Coupon>> {
-        Ok(self.lock().coupons.values().cloned().collect())
+        Ok(self.enter().await.coupons.values().cloned().collect())
     }
 }

@@ -12,7 +12,7 @@ use crate::{
 impl SentEmailStore for MemoryStore {
     async fn claim_email(&self, email: EmailMarker<'_>, claim: Claim) -> StoreResult<EmailClaim> {
         let (now, stale_before) = (claim.at, claim.stale_before);
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         let key = (email.order, email.event.to_owned());
         match inner.sent_emails.get(&key) {
             Some((true, _, _)) => Ok(EmailClaim::AlreadySent),
@@ -27,12 +27,15 @@ impl SentEmailStore for MemoryStore {
     }
 
     async fn mark_email_sent(&self, email: EmailMarker<'_>, now: Timestamp) -> StoreResult<()> {
-        self.lock().sent_emails.insert((email.order, email.event.to_owned()), (true, now, 0));
+        self.enter()
+            .await
+            .sent_emails
+            .insert((email.order, email.event.to_owned()), (true, now, 0));
         Ok(())
     }
 
     async fn release_email(&self, email: EmailMarker<'_>, claimed: Timestamp) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         let key = (email.order, email.event.to_owned());
         if inner.sent_emails.get(&key).is_some_and(|&(sent, at, _)| !sent && at == claimed) {
             inner.sent_emails.remove(&key);

@@ -166,6 +166,15 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// Enters an operation: yields to the runtime first, then takes the lock. A remote store
+    /// suspends a request at every call; yielding here does the same, so concurrent requests
+    /// interleave between a service's reads and its conditional write, and a race test on
+    /// this store proves the store's own checks rather than the order tasks happen to run in.
+    async fn enter(&self) -> MutexGuard<'_, Inner> {
+        tokio::task::yield_now().await;
+        self.lock()
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave half an operation behind (each
         // operation writes only after all its checks), so a poisoned lock is still usable.

@@ -22,7 +22,7 @@ impl OrderStore for MemoryStore {
         key: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<(StoredCart, Option<IdempotencyRecord>)> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         let cart = inner.carts.get(&user).cloned().unwrap_or_default();
         let record = key
             .and_then(|key| inner.idempotency.get(&(user, key.to_owned())))
@@ -37,7 +37,7 @@ impl OrderStore for MemoryStore {
         products: &[ProductId],
         coupon: Option<&CouponCode>,
     ) -> StoreResult<CheckoutReads> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         Ok(CheckoutReads {
             products: products
                 .iter()
@@ -56,7 +56,7 @@ impl OrderStore for MemoryStore {
     }
 
     async fn place_order(&self, new: &NewOrder<'_>) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         let order = &new.checkout.order;
         let user = order.user_id;
         // The checks, in the order of the store contract; nothing is written until all pass.
@@ -121,11 +121,11 @@ impl OrderStore for MemoryStore {
     }
 
     async fn find_order(&self, id: OrderId) -> StoreResult<Option<Order>> {
-        Ok(self.lock().orders.get(&id).cloned())
+        Ok(self.enter().await.orders.get(&id).cloned())
     }
 
     async fn list_orders(&self, query: &OrderQuery) -> StoreResult<OrderPage> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         let upper = query.after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
         let mut listed: Vec<(&String, &Order)> = inner
             .order_keys
@@ -147,7 +147,7 @@ impl OrderStore for MemoryStore {
     }
 
     async fn change_order_status(&self, change: &StatusChange<'_>) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         match inner.orders.get(&change.current.id) {
             Some(stored)
                 if stored.status == change.current.status
@@ -175,11 +175,11 @@ impl OrderStore for MemoryStore {
 #[async_trait]
 impl OutboxStore for MemoryStore {
     async fn outbox_events(&self, limit: usize) -> StoreResult<Vec<OrderEvent>> {
-        Ok(self.lock().outbox.values().take(limit).cloned().collect())
+        Ok(self.enter().await.outbox.values().take(limit).cloned().collect())
     }
 
     async fn delete_outbox_event(&self, id: EventId) -> StoreResult<()> {
-        self.lock().outbox.remove(&id);
+        self.enter().await.outbox.remove(&id);
         Ok(())
     }
 }

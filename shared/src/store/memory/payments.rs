@@ -82,7 +82,7 @@ impl Inner {
 #[async_trait]
 impl PaymentStore for MemoryStore {
     async fn update_order(&self, update: &OrderUpdate<'_>) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         inner.check_update(update)?;
         let (current, next) = (update.current, update.next);
         inner.move_stock(update.restock, false);
@@ -111,7 +111,7 @@ impl PaymentStore for MemoryStore {
     }
 
     async fn record_event(&self, entry: &LedgerEntry) -> StoreResult<()> {
-        let mut inner = self.lock();
+        let mut inner = self.enter().await;
         if !inner.ledger_writable(entry) {
             return Err(StoreError::Conflict(Conflict::EventSeen));
         }
@@ -120,7 +120,7 @@ impl PaymentStore for MemoryStore {
     }
 
     async fn ledger(&self, order: OrderId) -> StoreResult<Vec<LedgerEntry>> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         let mut entries: Vec<LedgerEntry> = inner
             .ledger
             .iter()
@@ -132,7 +132,7 @@ impl PaymentStore for MemoryStore {
     }
 
     async fn due_holds(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<OrderId>> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         Ok(inner
             .holds
             .iter()
@@ -143,7 +143,7 @@ impl PaymentStore for MemoryStore {
     }
 
     async fn unsettled(&self, before: Timestamp, limit: usize) -> StoreResult<Vec<OrderId>> {
-        let inner = self.lock();
+        let inner = self.enter().await;
         Ok(inner
             .watch
             .iter()
