@@ -17,6 +17,7 @@ import uuid
 
 import lambda_rig
 from stack import Stack
+from checks import check
 
 
 def percentile(values, p):
@@ -98,7 +99,7 @@ def moto_floor(stack, runs):
         response.read()
         times.append((time.perf_counter() - start) * 1000)
         connection.close()
-        assert response.status == 200, response.status
+        check(response.status == 200, response.status)
     return statistics.median(times)
 
 

@@ -195,10 +195,10 @@ class Soak:
                 self.bad.append((step, status, answer))
 
 
-def emf_sum(log_path, function, metric):
-    """The sum of `metric` over the EMF lines `function` printed."""
+def emf_sum(metrics_path, function, metric):
+    """The sum of `metric` over the EMF lines `function` wrote."""
     total = 0
-    with open(log_path) as f:
+    with open(metrics_path) as f:
         for line in f:
             if not line.startswith("{"):
                 continue
@@ -231,20 +231,24 @@ def phase_one(args, soak, proxy):
                JWT_SECRET=secrets.token_urlsafe(48), SHOP_VISIBILITY_TIMEOUT_SECONDS="2",
                WEBHOOK_RETRY_BASE_SECONDS="1", RUST_LOG="warn")
     log_path = os.path.join(args.logs, "soak-local.log")
+    metrics_path = os.path.join(args.logs, "soak-metrics.jsonl")
     log = open(log_path, "w")
     server = subprocess.Popen([os.path.join(args.bin_dir, "local"), "--port", str(port),
-                               "--store", "dynamodb", "--outbox", outbox],
+                               "--store", "dynamodb", "--outbox", outbox,
+                               "--metrics", metrics_path],
                               env=env, stdout=log, stderr=log)
     soak.api = f"http://127.0.0.1:{port}"
     try:
-        return run_buyers(args, soak, proxy, admin_email, admin_password, outbox, log_path) + (table,)
+        return run_buyers(args, soak, proxy, admin_email, admin_password, outbox,
+                          log_path, metrics_path) + (table,)
     finally:
         server.terminate()
         server.wait(10)
         log.close()
 
 
-def run_buyers(args, soak, proxy, admin_email, admin_password, outbox, log_path):
+def run_buyers(args, soak, proxy, admin_email, admin_password, outbox, log_path,
+               metrics_path):
     for _ in range(300):
         if call(soak.api, "GET", "/openapi.json")[0] == 200:
             break
@@ -322,11 +326,11 @@ def run_buyers(args, soak, proxy, admin_email, admin_password, outbox, log_path)
 
     # One e-mail and one webhook delivery per order.
     wait_for(f"{sold} order e-mails sent",
-             lambda: emf_sum(log_path, "local", "EmailsSent") >= sold, 90)
+             lambda: emf_sum(metrics_path, "local", "EmailsSent") >= sold, 90)
     wait_for(f"{sold} webhook deliveries",
              lambda: len(receiver.counts()) >= sold, 90)
     time.sleep(3)  # room for a duplicate to show
-    sent = emf_sum(log_path, "local", "EmailsSent")
+    sent = emf_sum(metrics_path, "local", "EmailsSent")
     check(sent == sold, f"{sent} order e-mails sent for {sold} orders")
     files = {name for name in os.listdir(outbox) if name.endswith("-placed.eml")}
     missing = [o["id"] for _, o in placed if f"{o['id']}-placed.eml" not in files]
@@ -337,7 +341,7 @@ def run_buyers(args, soak, proxy, admin_email, admin_password, outbox, log_path)
           f"webhook deliveries: {len(deliveries)} events for {sold} orders, repeated {doubled}")
     soak.phase_one = {"orders": sold, "refused": len(buyers) - sold, "stock": stock,
                       "emails_sent": sent, "webhook_deliveries": sum(deliveries.values()),
-                      "suppressed": emf_sum(log_path, "local", "EmailsDuplicateSuppressed")}
+                      "suppressed": emf_sum(metrics_path, "local", "EmailsDuplicateSuppressed")}
     return (placed,)
 
 

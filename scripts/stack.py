@@ -139,7 +139,8 @@ class Stack:
         })
         local_env = dict(env, SHOP_ADMIN_EMAIL=ADMIN[0], SHOP_ADMIN_PASSWORD=ADMIN[1],
                          SHOP_OUTBOX_DIR=os.path.join(self.folder, "outbox"),
-                         SHOP_EMAIL_SENDER=SENDER, RUST_LOG="warn")
+                         SHOP_EMAIL_SENDER=SENDER, RUST_LOG="warn",
+                         SHOP_METRICS=os.path.join(self.folder, "metrics.jsonl"))
         local_argv = [os.path.join(self.bin_dir, "local"), "--store", "dynamodb",
                       "--port", str(local_port)]
         server, server_log = self.start("local", local_argv, local_env)

@@ -104,7 +104,7 @@ api_port="$(free_port)"
 admin_email="schemathesis-admin@shop.test"
 admin_password="$("$PY" -c 'import secrets;print(secrets.token_urlsafe(24))')"
 TABLE_NAME="shop-schemathesis-$api_port-$$" SHOP_ADMIN_EMAIL="$admin_email" SHOP_ADMIN_PASSWORD="$admin_password" \
-    WEBHOOK_RETRY_BASE_SECONDS=1 RUST_LOG=warn "$ROOT/target/debug/local" --port "$api_port" --store dynamodb --outbox "$LOGS/outbox" \
+    WEBHOOK_RETRY_BASE_SECONDS=1 RUST_LOG=warn "$ROOT/target/debug/local" --port "$api_port" --store dynamodb --outbox "$LOGS/outbox" --metrics "$LOGS/local-metrics.jsonl" \
     >"$LOGS/local.log" 2>&1 &
 pids+=($!)
 api="http://127.0.0.1:$api_port"
@@ -170,13 +170,13 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
 fi
 demo_port="$(free_port)"
 SHOP_DEMO=1 RUST_LOG=warn SHOP_NAME="Demo Shop" ORDER_URL_TEMPLATE="http://127.0.0.1:$demo_port/orders/{order_id}" \
-    "$ROOT/target/debug/local" --port "$demo_port" --outbox "$LOGS/demo-outbox" \
+    "$ROOT/target/debug/local" --port "$demo_port" --outbox "$LOGS/demo-outbox" --metrics "$LOGS/demo-metrics.jsonl" \
     >"$LOGS/demo.log" 2>&1 &
 pids+=($!)
 demo="http://127.0.0.1:$demo_port"
 wait_http "$demo/docs" "the demo server" "$LOGS/demo.log"
 # The credentials are read from what the server printed, as a newcomer would.
-read -r demo_email demo_password < <(awk '/Admin:/ {print $2, $4; exit}' "$LOGS/demo.log")
+read -r demo_email demo_password < <(awk '/Admin:/ {print $2, $4; exit}' "$LOGS/demo.log") || true
 [[ -n "${demo_password:-}" ]] || { cat "$LOGS/demo.log" >&2; echo "no demo admin printed" >&2; exit 1; }
 "$PY" scripts/explorer_browser.py "$demo" "$demo_email" "$demo_password" "$ROOT/target/explorer.png"
 # The demo serves the Stripe-compatible provider: Stripe's official client works against it.
@@ -187,12 +187,15 @@ read -r demo_email demo_password < <(awk '/Admin:/ {print $2, $4; exit}' "$LOGS/
 # The README's payment walk-through: pm_card_visa, the signed event, the e-mails, a refund.
 "$PY" scripts/demo_payment.py "$demo" "$demo_email" "$demo_password" "$LOGS/demo-outbox"
 "$PY" scripts/email_browser.py "$LOGS/demo-outbox" "Demo Shop" "€" "$ROOT/target/email-paid.png" paid
-# The local server prints the functions' CloudWatch EMF lines: the order above is among them.
-"$PY" - "$LOGS/demo.log" <<'PY'
+# The local server writes the functions' CloudWatch EMF lines to its metrics file (the order
+# above is among them), and none to the terminal, which keeps the banner and the request log.
+"$PY" - "$LOGS/demo-metrics.jsonl" "$LOGS/demo.log" <<'PY'
 import sys
 sys.path.insert(0, "scripts")
 from invoke import emf_metrics
 printed = emf_metrics(open(sys.argv[1]).read(), "local")
+if emf_metrics(open(sys.argv[2]).read(), "local"):
+    sys.exit("the local server printed EMF lines to its terminal")
 expected = {"OrdersPlaced", "OrderValue", "LoginSucceeded", "DynamoDbRequests", "EmailsSent"}
 missing = expected - printed
 if missing:

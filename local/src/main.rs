@@ -48,6 +48,22 @@ struct Args {
     /// implies it.
     #[arg(long, value_enum, default_value_t = Payments::Off, env = "SHOP_PAYMENTS")]
     payments: Payments,
+    /// Where the CloudWatch EMF metric lines go: a file (appended), or `stdout` to print them
+    /// as the Lambda functions do.
+    #[arg(long, default_value = "metrics.jsonl", env = "SHOP_METRICS")]
+    metrics: PathBuf,
+}
+
+/// The functions' EMF lines, in the file `--metrics` names (or on standard output).
+fn metrics(args: &Args) -> anyhow::Result<Arc<dyn MetricsSink>> {
+    let emf = Emf::from_env("local");
+    if args.metrics.as_os_str() == "stdout" {
+        return Ok(Arc::new(emf));
+    }
+    let emf = emf
+        .to_file(&args.metrics)
+        .with_context(|| format!("cannot open the metrics file {}", args.metrics.display()))?;
+    Ok(Arc::new(emf))
 }
 
 /// The order events' consumers: e-mails as `.eml` files, and webhooks over real HTTP with
@@ -111,8 +127,9 @@ async fn main() -> anyhow::Result<()> {
         false => None,
     };
 
-    // The same EMF lines as the Lambda functions print, on standard output.
-    let metrics: Arc<dyn MetricsSink> = Arc::new(Emf::from_env("local"));
+    // The same EMF lines as the Lambda functions print, in a file: the terminal keeps the
+    // banner and the request log.
+    let metrics = metrics(&args)?;
     let consumers = consumers(&args)?;
     // The payment provider sends its events with the webhooks' client (loopback allowed).
     let payments = if args.demo { Payments::Local } else { args.payments };
@@ -134,7 +151,7 @@ async fn main() -> anyhow::Result<()> {
         state = with_local_payments(state, provider, address, &lookup, &branding)?;
         spawn_payment_jobs(state.clone(), std::time::Duration::from_secs(1));
     }
-    tracing::info!(store = ?args.store, outbox = %args.outbox.display(), "shop API listening on http://{address} (explorer: http://{address}{EXPLORER_PATH})");
+    tracing::info!(store = ?args.store, outbox = %args.outbox.display(), metrics = %args.metrics.display(), "shop API listening on http://{address} (explorer: http://{address}{EXPLORER_PATH})");
     if let Some(seeded) = &seeded {
         println!("{}", demo::banner(address, seeded));
     }

@@ -161,11 +161,11 @@ async fn deliver_webhooks(
     metrics: Arc<dyn MetricsSink>,
     event: OrderEvent,
 ) {
-    let worker = WebhookWorker {
-        store: store.as_ref(),
-        sender: consumers.webhooks.as_ref(),
-        retry_base_seconds: consumers.retry_base_seconds,
-    };
+    let worker = WebhookWorker::new(
+        store.as_ref(),
+        consumers.webhooks.as_ref(),
+        consumers.retry_base_seconds,
+    );
     let redelivery = consumers.redelivery;
     let mut receives = 0;
     loop {

@@ -8,7 +8,8 @@
 //! `serde_json` value, and the facade's registry, aggregation and flushing are what Lambda's
 //! one-invocation-at-a-time model does not need (and one more thing to flush before a freeze).
 
-use std::sync::Mutex;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value, json};
 
@@ -70,11 +71,12 @@ impl MetricsSink for Discard {
     fn publish(&self, _: &str, _: &[Metric]) {}
 }
 
-/// EMF lines on standard output.
+/// EMF lines, on standard output (where CloudWatch reads them on Lambda) or in a file.
 #[derive(Debug, Clone)]
 pub struct Emf {
     namespace: String,
     function: &'static str,
+    file: Option<Arc<Mutex<std::fs::File>>>,
 }
 
 /// The namespace when `METRICS_NAMESPACE` is unset.
@@ -83,7 +85,14 @@ pub const DEFAULT_NAMESPACE: &str = "Shop";
 impl Emf {
     /// Metrics of `function` under `namespace`.
     pub fn new(namespace: impl Into<String>, function: &'static str) -> Self {
-        Self { namespace: namespace.into(), function }
+        Self { namespace: namespace.into(), function, file: None }
+    }
+
+    /// The same lines appended to `path` instead of standard output (the local server: a
+    /// JSON line per request is right on Lambda and noise in a terminal).
+    pub fn to_file(self, path: &std::path::Path) -> std::io::Result<Self> {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(Self { file: Some(Arc::new(Mutex::new(file))), ..self })
     }
 
     /// Metrics of `function` under `METRICS_NAMESPACE` (else [`DEFAULT_NAMESPACE`]).
@@ -132,8 +141,17 @@ impl MetricsSink for Emf {
         }
         let now = time::OffsetDateTime::now_utc();
         let millis = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
-        // Straight to stdout, not through `tracing`: the line must be the bare EMF object.
-        println!("{}", self.document(operation, metrics, millis));
+        let line = self.document(operation, metrics, millis);
+        match &self.file {
+            // One write per line under the lock, so concurrent lines never interleave.
+            Some(file) => {
+                if let Ok(mut file) = file.lock() {
+                    let _ = writeln!(file, "{line}");
+                }
+            }
+            // Straight to stdout, not through `tracing`: the line must be the bare EMF object.
+            None => println!("{line}"),
+        }
     }
 }
 
@@ -160,10 +178,10 @@ pub fn count_dynamodb_request() {
 
 /// A Lambda function's metrics: [`Emf::from_env`] for `function`, having published its
 /// `ColdStart` (operation `init`). Call once, at start-up.
-pub fn cold_start(function: &'static str) -> std::sync::Arc<Emf> {
+pub fn cold_start(function: &'static str) -> Arc<Emf> {
     let emf = Emf::from_env(function);
     emf.publish("init", &[Metric::count("ColdStart")]);
-    std::sync::Arc::new(emf)
+    Arc::new(emf)
 }
 
 /// Keeps what is published, for tests and for a summary.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::{
     auth::{Accounts, LoginPolicy, PasswordHasher, TokenConfig, Tokens},
     config::{Config, CorsOrigins, FromEnvironment},
-    domain::UrlPolicy,
+    domain::{Clock, SystemClock, UrlPolicy},
     edge::{EdgeCache, NoEdgeCache},
     metrics::{Discard, MetricsSink},
     notify::{EventPublisher, NoQueue},
@@ -27,6 +27,7 @@ pub struct AppState {
     webhook_policy: UrlPolicy,
     payments: Option<Arc<crate::payments::PaymentSettings>>,
     holds: Arc<dyn crate::payments::holds::HoldTimer>,
+    clock: Arc<dyn Clock>,
 }
 
 impl AppState {
@@ -44,7 +45,19 @@ impl AppState {
             webhook_policy: UrlPolicy::PublicHttps,
             payments: None,
             holds: Arc::new(crate::payments::holds::SweepOnly),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same state reading time from `clock` (tests advance one instead of sleeping).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock the services read time from.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
     }
 
     /// The same state announcing unpaid holds to `holds` (the sweeper alone ends them
@@ -188,6 +201,7 @@ impl AppState {
             hasher: &self.hasher,
             policy: self.login,
             metrics: self.metrics.as_ref(),
+            clock: self.clock.as_ref(),
         }
     }
 }

@@ -92,22 +92,37 @@ impl FanOut {
 
     /// Up to 10 messages of queue `index`, as the SQS trigger hands them to a function.
     pub async fn receive(&self, index: usize) -> aws_lambda_events::event::sqs::SqsEvent {
-        let output = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.queues[index])
-            .max_number_of_messages(10)
-            .message_system_attribute_names(
-                aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
-            )
-            .send()
-            .await
-            .expect("receive");
-        let records: Vec<serde_json::Value> = output
-            .messages()
-            .iter()
-            .map(|m| serde_json::json!({ "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(), "attributes": { "ApproximateReceiveCount": "1" }, "messageAttributes": {}, "eventSource": "aws:sqs" }))
-            .collect();
-        serde_json::from_value(serde_json::json!({ "Records": records })).expect("SQS event")
+        receive(&self.sqs, &self.queues[index]).await
     }
+}
+
+/// Up to 10 messages of the queue at `url`, as the SQS trigger hands them to a function: with
+/// the receive count SQS reports for each (a function's give-up rule reads it).
+pub async fn receive(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+) -> aws_lambda_events::event::sqs::SqsEvent {
+    use aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount;
+    let output = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(ApproximateReceiveCount)
+        .send()
+        .await
+        .expect("receive");
+    let records: Vec<serde_json::Value> = output
+        .messages()
+        .iter()
+        .map(|m| {
+            let count = m.attributes().and_then(|a| a.get(&ApproximateReceiveCount));
+            let count = count.expect("SQS reports the receive count");
+            serde_json::json!({
+                "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
+                "attributes": { "ApproximateReceiveCount": count }, "messageAttributes": {},
+                "eventSource": "aws:sqs",
+            })
+        })
+        .collect();
+    serde_json::from_value(serde_json::json!({ "Records": records })).expect("SQS event")
 }

@@ -110,7 +110,9 @@ async fn the_collections_shapes_are_accepted(app: TestApp) {
     let added = (StatusCode::OK, "Item added to cart");
     let cart = expect(&app, ("POST", "/cart/add_item"), &customer, add, added).await;
     assert_eq!(cart["cart"]["items"][0]["quantity"], 1);
-    assert_ne!(cart["cart"]["user_id"], ORIGINAL_USER_ID);
+    let caller = app.get("/auth/protected", Some(&customer)).await.json["user_id"].clone();
+    assert!(caller.is_string(), "{caller:?}");
+    assert_eq!(cart["cart"]["user_id"], caller, "the token's user, not the body's");
     let set = json!({"user_id": ORIGINAL_USER_ID, "product_id": cup, "quantity": 3});
     let updated = (StatusCode::OK, "Cart updated successfully");
     expect(&app, ("POST", "/cart/update_item_quantity"), &customer, set, updated).await;

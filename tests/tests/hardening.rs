@@ -1,7 +1,7 @@
 //! Hostile clients, end to end on both stores: tokens re-signed with the real key, password
 //! guessing, concurrent refreshes from two tabs, browsers on other origins.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::http::{Method, Request, StatusCode, header};
 use e2e::{TestApp, both_stores};
@@ -9,7 +9,7 @@ use serde_json::json;
 use shared::{
     auth::{LoginPolicy, TokenConfig, TokenKind},
     config::CorsOrigins,
-    domain::{Email, Role, TokenId, UserId},
+    domain::{Email, ManualClock, Role, TokenId, UserId},
 };
 
 const PASSWORD: &str = "correct horse battery";
@@ -139,7 +139,10 @@ async fn ten_failures_lock_the_account_and_only_it(app: TestApp) {
 
 async fn the_lock_ends_with_its_window_and_a_success_resets_the_count(app: TestApp) {
     let policy = LoginPolicy { max_failures: 3, window_seconds: 2 };
-    let app = app.with_settings(e2e::token_config(), |state| state.with_login_policy(policy));
+    let clock = Arc::new(ManualClock::starting_now());
+    let app = app.with_settings(e2e::token_config(), |state| {
+        state.with_login_policy(policy).with_clock(clock.clone())
+    });
     customer(&app, "ivan@shop.test").await;
 
     // Two failures, then a success: the count starts again.
@@ -156,7 +159,9 @@ async fn the_lock_ends_with_its_window_and_a_success_resets_the_count(app: TestA
         login(&app, "ivan@shop.test", "wrong").await;
     }
     assert_eq!(login(&app, "ivan@shop.test", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(1);
+    assert_eq!(login(&app, "ivan@shop.test", PASSWORD).await.status, StatusCode::TOO_MANY_REQUESTS);
+    clock.advance(2);
     app.login("ivan@shop.test", PASSWORD).await;
 }
 
@@ -185,14 +190,15 @@ async fn two_tabs_refreshing_at_once_both_keep_working(app: TestApp) {
 
 async fn a_replay_after_the_grace_window_ends_the_session(app: TestApp) {
     let tokens = TokenConfig { refresh_reuse_grace_seconds: 1, ..e2e::token_config() };
-    let app = app.with_settings(tokens, |state| state);
+    let clock = Arc::new(ManualClock::starting_now());
+    let app = app.with_settings(tokens, |state| state.with_clock(clock.clone()));
     customer(&app, "uma@shop.test").await;
     let (_, refresh) = app.login("uma@shop.test", PASSWORD).await;
     let rotated = app.get("/auth/refresh_access_token", Some(&refresh)).await;
     assert_eq!(rotated.status, StatusCode::OK);
     let access = rotated.json["access_token"].as_str().expect("access");
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(2);
     let replay = app.get("/auth/refresh_access_token", Some(&refresh)).await;
     assert_eq!(replay.outcome(), (StatusCode::UNAUTHORIZED, "token_revoked"));
     let reply = app.get("/auth/protected", Some(access)).await;

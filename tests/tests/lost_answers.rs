@@ -348,8 +348,7 @@ async fn a_delivery_claim_whose_answer_is_lost_delivers_once(backend: Backend) {
     e2e::place_order(&app, "hooked@shop.test", "Vase", "CLAIM-2", "6.00", 1).await;
     let event = app.events.recorded().last().cloned().expect("placed");
     let sender = HttpSender::new(UrlPolicy::AllowLoopback).expect("client");
-    let worker =
-        WebhookWorker { store: app.store.as_ref(), sender: &sender, retry_base_seconds: 1 };
+    let worker = WebhookWorker::new(app.store.as_ref(), &sender, 1);
     lose("UpdateItem");
     let report = worker.deliver_event(&event).await.expect("delivered");
     assert_eq!((report.delivered, report.retry_in), (1, None), "{report:?}");

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use axum::http::StatusCode;
 use e2e::{Backend, TestApp, fanout::FanOut};
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::{
     domain::Timestamp,
     notify::{mail::SesMailer, relay::republish, worker::EmailWorker},
@@ -55,26 +55,6 @@ async fn run_worker(
         }
     }
     response
-}
-
-/// The messages on the queue, as the SQS trigger hands them to Lambda.
-async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> SqsEvent {
-    let output = sqs
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .message_system_attribute_names(
-            aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
-        )
-        .send()
-        .await
-        .expect("receive");
-    let records: Vec<Value> = output
-        .messages()
-        .iter()
-        .map(|m| json!({ "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(), "attributes": { "ApproximateReceiveCount": "1" }, "messageAttributes": {}, "eventSource": "aws:sqs" }))
-        .collect();
-    serde_json::from_value(json!({ "Records": records })).expect("SQS event")
 }
 
 /// The raw MIME of every message moto's SES accepted for `to`.
@@ -147,7 +127,7 @@ async fn an_order_and_its_status_change_each_reach_the_customer_once() {
 
     let (admin, email, order) = checkout(&app).await;
     let id = order["id"].as_str().expect("id");
-    let batch = receive(&sqs, &url).await;
+    let batch = e2e::fanout::receive(&sqs, &url).await;
     assert_eq!(batch.records.len(), 1);
     let response = run_worker(&sqs, &url, &worker, batch.clone()).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
@@ -160,7 +140,7 @@ async fn an_order_and_its_status_change_each_reach_the_customer_once() {
     // A status change: a second e-mail naming the new status.
     let shipped = app.set_status(&admin, id, "Shipped").await;
     assert_eq!(shipped.status, StatusCode::OK);
-    let batch = receive(&sqs, &url).await;
+    let batch = e2e::fanout::receive(&sqs, &url).await;
     assert_eq!(batch.records.len(), 1);
     assert!(run_worker(&sqs, &url, &worker, batch).await.batch_item_failures.is_empty());
 
@@ -199,7 +179,7 @@ async fn a_poison_message_is_the_only_one_reported() {
         .send()
         .await
         .expect("sent");
-    let batch = receive(&sqs, &url).await;
+    let batch = e2e::fanout::receive(&sqs, &url).await;
     assert_eq!(batch.records.len(), 2);
     let response = run_worker(&sqs, &url, &worker, batch).await;
     let failed: Vec<_> =
@@ -243,7 +223,7 @@ async fn with_the_topic_down_during_checkout_the_e_mail_arrives_once_it_is_back(
         sender: SENDER,
         branding: &shared::domain::Branding::default(),
     };
-    let batch = receive(&sqs, &url).await;
+    let batch = e2e::fanout::receive(&sqs, &url).await;
     assert!(run_worker(&sqs, &url, &worker, batch).await.batch_item_failures.is_empty());
     let sent = ses_messages(&email).await;
     assert_eq!(sent.len(), 1);

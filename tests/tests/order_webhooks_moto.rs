@@ -9,16 +9,17 @@ use std::{sync::Arc, time::Duration};
 use axum::http::StatusCode;
 use e2e::{Backend, TestApp, fanout::FanOut, receiver::Receiver};
 use order_webhooks::SqsDelay;
-use serde_json::json;
+use serde_json::{Value, json};
 use shared::{
     domain::UrlPolicy,
     webhooks::{HttpSender, deliver::WebhookWorker},
 };
 
-async fn subscribe(app: &TestApp, admin: &str, url: &str) {
+async fn subscribe(app: &TestApp, admin: &str, url: &str) -> String {
     let body = json!({ "url": url, "events": ["order.placed"] });
     let created = app.post("/admin/webhooks", Some(admin), body).await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json);
+    created.json["webhook"]["id"].as_str().expect("id").to_owned()
 }
 
 #[tokio::test]
@@ -35,8 +36,7 @@ async fn a_failed_delivery_waits_in_the_queue_until_its_retry_is_due() {
     e2e::place_order(&app, "queued@example.com", "Mug", "QHOOK-1", "3.00", 1).await;
 
     let sender = HttpSender::new(UrlPolicy::AllowLoopback).expect("client");
-    let worker =
-        WebhookWorker { store: app.store.as_ref(), sender: &sender, retry_base_seconds: 2 };
+    let worker = WebhookWorker::new(app.store.as_ref(), &sender, 2);
     let delay = SqsDelay { client: fan_out.sqs.clone(), queue_url: fan_out.queues[1].clone() };
     let batch = fan_out.receive(1).await;
     assert_eq!(batch.records.len(), 1);
@@ -49,9 +49,11 @@ async fn a_failed_delivery_waits_in_the_queue_until_its_retry_is_due() {
 
     // Hidden for the backoff (2 s), not the queue's 180 s visibility timeout.
     assert!(fan_out.receive(1).await.records.is_empty(), "invisible until the retry is due");
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let again = fan_out.receive(1).await;
+    // SQS's own timer (moto's) makes it visible again: polled, with no margin to guess.
+    let again = visible_again(&fan_out, 1, Duration::from_secs(15)).await;
     assert_eq!(again.records.iter().filter_map(|m| m.message_id.clone()).collect::<Vec<_>>(), [id]);
+    let count = again.records[0].attributes.get("ApproximateReceiveCount").map(String::as_str);
+    assert_eq!(count, Some("2"), "the second receive, as SQS counts it");
     let response = order_webhooks::handle(&worker, &delay, &shared::metrics::Discard, again).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     assert_eq!(receiver.received().len(), 2);
@@ -80,15 +82,29 @@ async fn the_local_pipeline_retries_on_a_timer_until_the_receiver_accepts() {
     let app = TestApp { router: local::app(state), ..TestApp::over(store, Backend::Memory) };
     let admin = app.admin().await;
     let receiver = Receiver::start(&[500]).await;
-    subscribe(&app, &admin, &receiver.url).await;
+    let webhook = subscribe(&app, &admin, &receiver.url).await;
     let placed = e2e::place_order(&app, "local@example.com", "Mug", "LHOOK-1", "3.00", 1).await;
 
     let received = receiver.wait_for(2, Duration::from_secs(10)).await;
     assert_eq!(received.len(), 2, "failed once, retried about a second later");
-    let body: serde_json::Value = serde_json::from_slice(&received[1].body).expect("json");
+    let body: Value = serde_json::from_slice(&received[1].body).expect("json");
     assert_eq!(body["data"]["order"]["id"], placed.order["id"]);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(receiver.received().len(), 2, "delivered: no more attempts");
+    // Recorded as delivered (polled: the worker records the answer just after it), so no
+    // later attempt is made: a claim of a delivered record is refused.
+    let log = format!("/admin/webhooks/{webhook}/deliveries");
+    let mut record = Value::Null;
+    for _ in 0..100 {
+        record = app.get(&log, Some(&admin)).await.json["deliveries"][0].clone();
+        if record["state"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        (record["state"].as_str(), record["attempts"].as_u64()),
+        (Some("delivered"), Some(2))
+    );
+    assert_eq!(receiver.received().len(), 2);
     let _ = std::fs::remove_dir_all(outbox);
 }
 
@@ -159,11 +175,28 @@ async fn the_local_pipeline_redelivers_then_dead_letters_like_sqs() {
     assert!(eventually(|| letter.exists()).await, "dead-lettered");
     assert_eq!(failed() - before, 3.0, "received exactly three times");
     assert_eq!(metrics.total("order-emails", "EventsDeadLettered"), 1.0);
-    let letter: serde_json::Value =
+    let letter: Value =
         serde_json::from_str(&std::fs::read_to_string(letter).expect("letter")).expect("json");
     assert_eq!(
         (letter["queue"].as_str(), letter["receives"].as_u64()),
         (Some("order-emails"), Some(3))
     );
     let _ = std::fs::remove_dir_all(outbox);
+}
+
+/// The next non-empty batch of queue `index`, polled until `within` has passed (a queue's
+/// visibility timer is SQS's, not the test's to advance).
+async fn visible_again(
+    fan_out: &FanOut,
+    index: usize,
+    within: Duration,
+) -> aws_lambda_events::event::sqs::SqsEvent {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let batch = fan_out.receive(index).await;
+        if !batch.records.is_empty() || std::time::Instant::now() > deadline {
+            return batch;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

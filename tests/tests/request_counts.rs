@@ -496,11 +496,7 @@ async fn the_workers_touch_only_keys_their_functions_may() {
     let event = app.events.recorded().pop().expect("the event");
 
     let sender = shared::webhooks::HttpSender::new(UrlPolicy::AllowLoopback).expect("client");
-    let worker = shared::webhooks::deliver::WebhookWorker {
-        store: app.store.as_ref(),
-        sender: &sender,
-        retry_base_seconds: 2,
-    };
+    let worker = shared::webhooks::deliver::WebhookWorker::new(app.store.as_ref(), &sender, 2);
     worker.deliver_event(&event).await.expect("delivered");
     assert_eq!(receiver.received().len(), 1);
     check_function(&counter, &template, "order-webhooks");

@@ -743,6 +743,7 @@ fn published_metric_names() -> BTreeSet<String> {
         include_str!("../../shared/src/webhooks/deliver.rs"),
         include_str!("../../shared/src/orders/reconcile.rs"),
         include_str!("../../shared/src/orders/payment.rs"),
+        include_str!("../../functions/products/src/edge.rs"),
     ];
     let mut names = BTreeSet::new();
     for source in sources {
@@ -849,7 +850,8 @@ fn every_function_and_dependency_has_alarms_notifying_the_topic() {
         .iter()
         .filter(|(_, a)| yaml(&a["Properties"]["Namespace"]).contains("MetricsNamespace"))
         .collect();
-    assert_eq!(ours.len(), 4, "outbox backlog, e-mail failures, webhook failures, payment drift");
+    let what = "outbox backlog, e-mail failures, webhook failures, payment drift, cache flushes";
+    assert_eq!(ours.len(), 5, "{what}");
     for (name, alarm) in ours {
         let metric = alarm["Properties"]["MetricName"].as_str().expect("metric");
         assert!(published.contains(metric), "{name}: the code publishes no {metric}");

@@ -13,7 +13,7 @@ use e2e::{
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use shared::{
-    domain::{AttemptResult, OrderEvent, UrlPolicy},
+    domain::{AttemptResult, ManualClock, OrderEvent, UrlPolicy},
     webhooks::{HttpSender, WebhookSender, deliver::WebhookWorker},
 };
 
@@ -145,8 +145,7 @@ async fn a_delivery_fails_then_succeeds_signed_once_and_logged(app: TestApp) {
 
     let sender = HttpSender::new(UrlPolicy::AllowLoopback).expect("as set up");
     // Base 0: a failed attempt is due again at once (the backoff itself is tested below).
-    let worker =
-        WebhookWorker { store: app.store.as_ref(), sender: &sender, retry_base_seconds: 0 };
+    let worker = WebhookWorker::new(app.store.as_ref(), &sender, 0);
     let first = worker.deliver_event(&event).await.expect("as set up");
     assert_eq!((first.delivered, first.failed_attempts, first.retry_in), (0, 1, Some(1)));
     let second = worker.deliver_event(&event).await.expect("as set up");
@@ -214,11 +213,13 @@ async fn retries_back_off_and_the_last_failure_gives_up(app: TestApp) {
     let sender = HttpSender::new(UrlPolicy::AllowLoopback).expect("as set up");
 
     // Base 10 s: after one failure the next attempt is 10 s away, and nothing is sent before.
-    let patient =
-        WebhookWorker { store: app.store.as_ref(), sender: &sender, retry_base_seconds: 10 };
+    // The worker's clock is the test's: time passes when the test advances it.
+    let clock = ManualClock::starting_now();
+    let patient = WebhookWorker::new(app.store.as_ref(), &sender, 10).with_clock(&clock);
     assert_eq!(patient.deliver_event(&event).await.expect("as set up").retry_in, Some(10));
-    let early = patient.deliver_event(&event).await.expect("as set up");
-    assert!(early.retry_in.is_some_and(|s| (9..=10).contains(&s)), "{early:?}");
+    assert_eq!(patient.deliver_event(&event).await.expect("as set up").retry_in, Some(10));
+    clock.advance(4);
+    assert_eq!(patient.deliver_event(&event).await.expect("as set up").retry_in, Some(6));
     assert_eq!(never.received().len(), 1);
     let log = app.get(&format!("/admin/webhooks/{id}/deliveries"), Some(&admin)).await;
     let record = &log.json["deliveries"][0];
@@ -228,9 +229,14 @@ async fn retries_back_off_and_the_last_failure_gives_up(app: TestApp) {
     );
     assert!(record["next_attempt_at"].is_string());
 
+    // Due: the second attempt goes out, and the next is twice as far.
+    clock.advance(6);
+    assert_eq!(patient.deliver_event(&event).await.expect("as set up").retry_in, Some(20));
+    assert_eq!(never.received().len(), 2);
+
     // Six attempts in all, then failed for good.
-    let eager = WebhookWorker { store: app.store.as_ref(), sender: &sender, retry_base_seconds: 0 };
-    // The record says the retry is due in 10 s; an eager worker still waits for it...
+    let eager = WebhookWorker::new(app.store.as_ref(), &sender, 0);
+    // The record says the retry is due in 20 s; an eager worker still waits for it...
     assert_eq!(eager.deliver_event(&event).await.expect("as set up").failed_attempts, 0);
     // ...so this one comes from a fresh event of a new order.
     e2e::place_order(&app, "never2@example.com", "Cup", "HOOK-3", "1.00", 1).await;
@@ -243,7 +249,7 @@ async fn retries_back_off_and_the_last_failure_gives_up(app: TestApp) {
     }
     assert_eq!(given_up, 1);
     assert_eq!(eager.deliver_event(&fresh).await.expect("as set up"), Default::default());
-    assert_eq!(never.received().len(), 7);
+    assert_eq!(never.received().len(), 8);
     let log = app.get(&format!("/admin/webhooks/{id}/deliveries"), Some(&admin)).await;
     let newest = &log.json["deliveries"][0];
     assert_eq!(newest["event_id"], fresh.id.to_string());
@@ -264,8 +270,7 @@ async fn one_events_webhooks_are_called_at_the_same_time(app: TestApp) {
     }
     e2e::place_order(&app, "both@example.com", "Mug", "HOOK-4", "2.00", 1).await;
     let sender = HttpSender::new(UrlPolicy::AllowLoopback).expect("as set up");
-    let worker =
-        WebhookWorker { store: app.store.as_ref(), sender: &sender, retry_base_seconds: 1 };
+    let worker = WebhookWorker::new(app.store.as_ref(), &sender, 1);
     let report = worker.deliver_event(&last_event(&app)).await.expect("as set up");
     assert_eq!((report.delivered, report.failed_attempts), (2, 0), "{report:?}");
     assert_eq!((first.received().len(), second.received().len()), (1, 1));
@@ -356,12 +361,17 @@ async fn the_deployed_client_never_reaches_internal_addresses() {
 }
 
 #[tokio::test]
-async fn a_receiver_slower_than_five_seconds_is_a_timeout() {
+async fn a_receiver_slower_than_the_timeout_is_a_timeout() {
+    // Deployed, a receiver gets five seconds.
+    let deployed = HttpSender::new(UrlPolicy::PublicHttps).expect("as set up");
+    assert_eq!(deployed.timeout(), Duration::from_secs(5));
+    // The same client with a short timeout, so the test waits a fraction of a second.
     let receiver = Receiver::start(&[]).await;
-    receiver.slow(Duration::from_secs(7));
-    let sender = HttpSender::new(UrlPolicy::AllowLoopback).expect("as set up");
+    receiver.slow(Duration::from_secs(3));
+    let timeout = Duration::from_millis(300);
+    let sender = HttpSender::with_timeout(UrlPolicy::AllowLoopback, timeout).expect("as set up");
     let started = std::time::Instant::now();
     let result = sender.post(&receiver.url, &[], b"{}").await;
-    assert_eq!(result, AttemptResult::NoAnswer("timed out after 5 s".into()));
-    assert!(started.elapsed() < Duration::from_secs(7));
+    assert_eq!(result, AttemptResult::NoAnswer("timed out after 300 ms".into()));
+    assert!(started.elapsed() < Duration::from_secs(3), "gave up before the answer");
 }

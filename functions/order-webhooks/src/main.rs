@@ -22,11 +22,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // Deployed, receivers are reached over HTTPS at public addresses only.
     let sender = HttpSender::new(UrlPolicy::PublicHttps)?;
     let delay = SqsDelay { client: aws_sdk_sqs::Client::new(&sdk), queue_url: config.queue_url };
-    let worker = WebhookWorker {
-        store: &store,
-        sender: &sender,
-        retry_base_seconds: config.retry_base_seconds,
-    };
+    let worker = WebhookWorker::new(&store, &sender, config.retry_base_seconds);
     let (worker, delay) = (&worker, &delay);
     let metrics = shared::metrics::cold_start("order-webhooks");
     let metrics = metrics.as_ref();

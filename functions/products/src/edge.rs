@@ -6,6 +6,7 @@ use lambda_http::request::RequestContext;
 use shared::{
     AppState,
     edge::{ApiStage, EdgeCache},
+    metrics::Metric,
 };
 
 /// `FlushStageCache` through the AWS SDK (needs `apigateway:DELETE` on the stage's
@@ -54,11 +55,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ServedBy {
     }
 }
 
-/// After a committed write: flush the cache of the stage that served it. A failure is
-/// logged, not returned: the write happened, and a client told otherwise would retry it.
+/// After a committed write: flush the cache of the stage that served it. A failure is logged
+/// and counted (`CacheFlushFailed`, alarmed in template.yaml), not returned: the write
+/// happened, and a client told otherwise would retry it.
 pub(crate) async fn flush_after_write(state: &AppState, served_by: ServedBy) {
     let Some(stage) = served_by.0 else { return };
     if let Err(error) = state.edge_cache().flush(&stage).await {
+        state.metrics().publish("flush_stage_cache", &[Metric::count("CacheFlushFailed")]);
         tracing::error!(
             api = %stage.api_id,
             stage = %stage.stage,

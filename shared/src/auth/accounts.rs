@@ -2,6 +2,7 @@
 //! and a reuse grace window, logout, and the operator's `ensure_admin`/`ensure_account`.
 
 use super::{AuthError, AuthUser, PasswordHasher, TokenKind, TokenPair, Tokens};
+use crate::domain::Clock;
 use crate::retry::until_answered;
 use crate::store::Conflict;
 use crate::{
@@ -59,6 +60,7 @@ pub struct Accounts<'a> {
     pub(crate) hasher: &'a PasswordHasher,
     pub(crate) policy: LoginPolicy,
     pub(crate) metrics: &'a dyn MetricsSink,
+    pub(crate) clock: &'a dyn Clock,
 }
 
 impl Accounts<'_> {
@@ -101,7 +103,7 @@ impl Accounts<'_> {
         admin: Option<UserId>,
     ) -> Result<User, AuthError> {
         let password_hash = self.hasher.hash(password).await?;
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let user = User { id: UserId::new(), email, role, created_at: now };
         let audit = admin.map(|actor| {
             let details = serde_json::json!({ "role": role });
@@ -153,7 +155,7 @@ impl Accounts<'_> {
             self.hasher.verify(password.to_owned(), None).await;
             return Err(AuthError::InvalidCredentials);
         };
-        let now = Timestamp::now();
+        let now = self.clock.now();
         // The attempt is counted before the password is checked, atomically: a burst of
         // concurrent guesses gets at most `max_failures` checks per window, and the others,
         // the right password among them, are refused alike without hashing anything.
@@ -241,7 +243,7 @@ impl Accounts<'_> {
         let claims = self.tokens.verify(token, TokenKind::Access)?;
         let session = self
             .store
-            .find_session(claims.sub, claims.sid, Timestamp::now())
+            .find_session(claims.sub, claims.sid, self.clock.now())
             .await?
             .ok_or(AuthError::TokenRevoked)?;
         Ok(AuthUser {
@@ -258,7 +260,7 @@ impl Accounts<'_> {
     /// session is revoked.
     pub async fn refresh(&self, token: &str) -> Result<TokenPair, AuthError> {
         let claims = self.tokens.verify(token, TokenKind::Refresh)?;
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let next = TokenId::new();
         let rotation =
             Rotation { user: claims.sub, session: claims.sid, presented: claims.jti, next, now };

@@ -4,6 +4,7 @@ mod address;
 mod audit;
 mod branding;
 mod cart;
+mod clock;
 mod coupon;
 mod email;
 mod field_errors;
@@ -32,6 +33,7 @@ pub use branding::{Branding, ORDER_ID_PLACEHOLDER};
 pub use cart::{
     CartItem, CartLine, CartView, LineStatus, MAX_LINES, MAX_QUANTITY, view as cart_view,
 };
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use coupon::{Coupon, CouponCode, CouponInput, CouponRejection, parse_instant};
 pub use email::Email;
 pub use field_errors::FieldErrors;

@@ -37,23 +37,34 @@ impl Resolve for CheckedResolver {
 pub struct HttpSender {
     client: reqwest::Client,
     policy: UrlPolicy,
+    timeout: Duration,
 }
 
 impl HttpSender {
-    /// A client that only reaches receivers `policy` allows.
+    /// A client that only reaches receivers `policy` allows, waiting [`TIMEOUT_SECONDS`].
     pub fn new(policy: UrlPolicy) -> anyhow::Result<Self> {
+        Self::with_timeout(policy, Duration::from_secs(TIMEOUT_SECONDS))
+    }
+
+    /// The same client waiting `timeout` for an answer.
+    pub fn with_timeout(policy: UrlPolicy, timeout: Duration) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(TIMEOUT_SECONDS))
+            .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .dns_resolver(Arc::new(CheckedResolver { policy }))
             .build()?;
-        Ok(Self { client, policy })
+        Ok(Self { client, policy, timeout })
+    }
+
+    /// How long it waits for an answer.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 }
 
 /// Why a request got no answer, in words for the delivery log (never the URL's secrets).
-fn no_answer(error: &reqwest::Error) -> String {
+fn no_answer(error: &reqwest::Error, timeout: Duration) -> String {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(cause) = source {
         if let Some(refused) = cause.downcast_ref::<Refused>() {
@@ -62,7 +73,10 @@ fn no_answer(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     if error.is_timeout() {
-        format!("timed out after {TIMEOUT_SECONDS} s")
+        match timeout.subsec_millis() {
+            0 => format!("timed out after {} s", timeout.as_secs()),
+            _ => format!("timed out after {} ms", timeout.as_millis()),
+        }
     } else if error.is_connect() {
         "connection failed".to_owned()
     } else {
@@ -88,7 +102,7 @@ impl WebhookSender for HttpSender {
         }
         match request.send().await {
             Ok(response) => AttemptResult::Answered(response.status().as_u16()),
-            Err(error) => AttemptResult::NoAnswer(no_answer(&error)),
+            Err(error) => AttemptResult::NoAnswer(no_answer(&error, self.timeout)),
         }
     }
 }

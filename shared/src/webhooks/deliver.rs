@@ -12,8 +12,9 @@ use futures_util::{StreamExt, stream};
 
 use crate::{
     domain::{
-        DeliveryState, EVENT_ID_HEADER, MAX_ATTEMPTS, OrderEvent, OrderId, SIGNATURE_HEADER,
-        Timestamp, Webhook, WebhookEventType, backoff_seconds, signature, webhook_payload,
+        Clock, DeliveryState, EVENT_ID_HEADER, MAX_ATTEMPTS, OrderEvent, OrderId, SIGNATURE_HEADER,
+        SystemClock, Timestamp, Webhook, WebhookEventType, backoff_seconds, signature,
+        webhook_payload,
     },
     metrics::Metric,
     retry::until_answered,
@@ -109,9 +110,25 @@ pub struct WebhookWorker<'a> {
     pub sender: &'a dyn WebhookSender,
     /// The first retry's wait in seconds, doubling after.
     pub retry_base_seconds: u64,
+    /// Where "now" comes from.
+    pub clock: &'a dyn Clock,
 }
 
-impl WebhookWorker<'_> {
+impl<'a> WebhookWorker<'a> {
+    /// A worker over `store` sending with `sender`, on the system's clock.
+    pub fn new(
+        store: &'a dyn Store,
+        sender: &'a dyn WebhookSender,
+        retry_base_seconds: u64,
+    ) -> Self {
+        Self { store, sender, retry_base_seconds, clock: &SystemClock }
+    }
+
+    /// The same worker reading time from `clock`.
+    pub fn with_clock(self, clock: &'a dyn Clock) -> Self {
+        Self { clock, ..self }
+    }
+
     /// Delivers the event in a queue message body.
     pub async fn deliver(&self, body: &str) -> Result<WebhookReport, WebhookDeliveryError> {
         let event: OrderEvent = serde_json::from_str(body)
@@ -161,7 +178,7 @@ impl WebhookWorker<'_> {
         body: &[u8],
     ) -> StoreResult<Outcome> {
         let event_type = WebhookEventType::of(event);
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let claim = Claim::new(now, CLAIM_LEASE_SECONDS);
         // Retry safety: the same claim made again finds itself (see `Claim`), so a claim whose
         // answer was lost is asked again until answered.
@@ -177,7 +194,7 @@ impl WebhookWorker<'_> {
             }
             DeliveryClaim::Claimed(record) => record,
         };
-        let sent_at = Timestamp::now().unix();
+        let sent_at = self.clock.now().unix();
         let headers = [
             ("content-type", "application/json".to_owned()),
             ("user-agent", "shop-webhooks/1".to_owned()),
@@ -185,7 +202,7 @@ impl WebhookWorker<'_> {
             (SIGNATURE_HEADER, signature(&webhook.secret, sent_at, body)),
         ];
         let result = self.sender.post(&webhook.url, &headers, body).await;
-        let done = Timestamp::now();
+        let done = self.clock.now();
         let next = record.after_attempt(result, done, self.retry_base_seconds);
         // An unconditional put of the attempt's record: asked again until answered, since a
         // record left `sending` would have the attempt made again after the lease.
