@@ -15,7 +15,7 @@
 #      fault-injection soak (scripts/fault_soak.py: concurrent buyers, then the order-emails
 #      Lambda binary, through a proxy that throttles, fails, delays and loses answers after the
 #      write committed); one sample event through each function's real Lambda binary
-#      (scripts/invoke.py --all)
+#      (scripts/invoke.py --all), and the functions' `cargo lambda watch` loop with local/watch.env
 #   6. the quick start's demo server (--demo): its printed accounts, its API explorer (/docs)
 #      driven in headless Chromium (Debian's chromium and chromedriver, installed with apt-get
 #      when missing; screenshot in target/explorer.png), Stripe's official Python client against
@@ -42,7 +42,8 @@ step() { printf '\n== %s\n' "$*"; }
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
+        # A negative entry is a process group (a server and the children it runs).
+        kill -- "$pid" 2>/dev/null || true
     done
     wait 2>/dev/null || true
 }
@@ -155,6 +156,28 @@ step "fault-injection soak: 60 buyers through a proxy that throttles, fails and 
 step "every function's real Lambda binary answers its sample event (scripts/invoke.sh --all)"
 # A Runtime API on loopback instead of Docker; its own moto server and local server.
 (cd scripts && "$PY" invoke.py ../target/debug --all)
+
+step "the functions' cargo lambda watch loop (local/watch.env, table made by local --create-table)"
+# local/watch.env with this run's moto server and a table of its own.
+watch_env="$LOGS/watch.env"
+sed -e "s|^AWS_ENDPOINT_URL=.*|AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL|" -e "s|^TABLE_NAME=.*|TABLE_NAME=shop-watch-$$|" \
+    local/watch.env >"$watch_env"
+env $(grep -v '^#' "$watch_env" | xargs) "$ROOT/target/debug/local" --create-table
+watch_port="$(free_port)"
+setsid cargo lambda watch --env-file "$watch_env" --invoke-port "$watch_port" -p products >"$LOGS/watch.log" 2>&1 &
+watch_group=$!
+pids+=("-$watch_group")
+wait_http "http://127.0.0.1:$watch_port/lambda-url/products/products/all_products" "cargo lambda watch" "$LOGS/watch.log"
+cargo lambda invoke products --data-file events/products-all_products.json --invoke-port "$watch_port" \
+    >"$LOGS/watch-invoke.json"
+"$PY" - "$LOGS/watch-invoke.json" <<'PY'
+import json, sys
+answer = json.load(open(sys.argv[1]))
+if answer.get("statusCode") != 200 or "products" not in json.loads(answer["body"]):
+    sys.exit(f"cargo lambda invoke of products answered {answer}")
+print("cargo lambda watch: products answered 200 over its function URL and to cargo lambda invoke")
+PY
+kill -- "-$watch_group" 2>/dev/null || true
 
 step "the demo shop (--demo) and its API explorer (/docs) in headless Chromium"
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then

@@ -48,6 +48,11 @@ struct Args {
     /// implies it.
     #[arg(long, value_enum, default_value_t = Payments::Off, env = "SHOP_PAYMENTS")]
     payments: Payments,
+    /// Create the table `TABLE_NAME` (from template.yaml's definition) on the DynamoDB endpoint
+    /// the AWS settings name (`AWS_ENDPOINT_URL`), then exit: the setup of the functions'
+    /// `cargo lambda watch` loop (local/watch.env).
+    #[arg(long)]
+    create_table: bool,
     /// Where the CloudWatch EMF metric lines go: a file (appended), or `stdout` to print them
     /// as the Lambda functions do.
     #[arg(long, default_value = "metrics.jsonl", env = "SHOP_METRICS")]
@@ -114,6 +119,11 @@ async fn main() -> anyhow::Result<()> {
     let lookup = |name: &str| env::var(name).ok();
 
     let table = lookup("TABLE_NAME").unwrap_or_else(|| DEFAULT_TABLE.into());
+    if args.create_table {
+        local::open_dynamo(&table).await?;
+        println!("table {table} is ready");
+        return Ok(());
+    }
     let store = open_store(args.store, &table).await?;
     let (tokens, generated) = local_tokens(lookup)?;
     if generated {
