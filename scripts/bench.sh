@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every performance figure of the project in one report: writes BENCHMARKS.md (README,
+# Every performance figure of the project in one report: writes BENCHMARKS.md (docs/performance.md,
 # "Performance"). Not part of scripts/test.sh's pass/fail; needs only the Rust toolchain and
 # Python 3, like the test command (tools go into ./.venv). Takes about 25 minutes on 2 cores.
 #

@@ -113,14 +113,14 @@ def main(results):
         f"{FIRST_OVER_WARM:.0f}× a warm one. The endpoint's own share of a warm-up, measured "
         f"from an already running client (a new TLS connection to moto and one `GetItem`): "
         f"{floor:.1f} ms median. "
-        + ("All met." if not misses else "Not met: " + "; ".join(misses) + " (see README, "
-           "\"Performance\", for why)."),
+        + ("All met." if not misses else "Not met: " + "; ".join(misses) + " (see docs/performance.md "
+           "for why)."),
         "",
         "## Routes: DynamoDB requests and in-process latency",
         "",
         "DynamoDB requests per call: counted at the SDK by "
         "`tests/tests/request_counts.rs` against moto (the test fails if a route costs more "
-        "than the README's table). Latency: `cargo bench -p e2e --bench routes`, every route "
+        "than the table in docs/performance.md). Latency: `cargo bench -p e2e --bench routes`, every route "
         "through the composed router on the memory store, one thread, token check included "
         "(what the code costs, without the network or DynamoDB). Register, login, refresh and "
         "logout are dominated by argon2id hashing (register, login).",

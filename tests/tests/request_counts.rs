@@ -218,9 +218,9 @@ async fn a_login_costs_two_requests_a_failure_one_and_a_refusal_one() {
     assert_eq!(counter.take(), 1, "locked login");
 }
 
-/// The README's per-route table (between the `route-costs` markers): `METHOD path` → requests.
+/// docs/performance.md's per-route table (between the `route-costs` markers): `METHOD path` → requests.
 fn documented_costs() -> std::collections::BTreeMap<String, usize> {
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../../docs/performance.md");
     let start = readme.find("<!-- route-costs:start -->").expect("start marker");
     let end = readme.find("<!-- route-costs:end -->").expect("end marker");
     let rows = readme[start..end].lines().filter(|l| l.starts_with("| `"));
@@ -414,11 +414,11 @@ async fn no_route_costs_more_requests_than_the_readme_says() {
     every.sort();
     assert_eq!(covered, every, "every route is measured once");
     let documented = documented_costs();
-    assert_eq!(documented.keys().cloned().collect::<Vec<_>>(), every, "README names every route");
+    assert_eq!(documented.keys().cloned().collect::<Vec<_>>(), every, "docs/performance.md names every route");
     for (route, count, _) in measured {
         assert!(
             count <= documented[&route],
-            "{route}: {count} requests, README says {}",
+            "{route}: {count} requests, docs/performance.md says {}",
             documented[&route]
         );
     }

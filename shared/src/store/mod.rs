@@ -1,5 +1,5 @@
 //! Storage behind traits that speak the domain. Two implementations pass one contract
-//! suite: [`DynamoStore`] (the single table of the README's "Table" section) and
+//! suite: [`DynamoStore`] (the single table of docs/design/table.md) and
 //! [`MemoryStore`].
 
 mod dynamo;

@@ -1,6 +1,6 @@
 //! Every key of the single table, in one place: partition keys (`PK`), sort keys (`SK`) and
-//! the overloaded index keys (`GSI1PK`/`GSI1SK`, `GSI2PK`/`GSI2SK`). The README's "Table"
-//! section lists the items they make.
+//! the overloaded index keys (`GSI1PK`/`GSI1SK`, `GSI2PK`/`GSI2SK`). docs/design/table.md
+//! lists the items they make.
 
 use std::collections::HashMap;
 

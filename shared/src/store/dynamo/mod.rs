@@ -1,4 +1,4 @@
-//! The single-table DynamoDB implementation (README, "Table"; every key in `keys.rs`).
+//! The single-table DynamoDB implementation (docs/design/table.md; every key in `keys.rs`).
 
 mod admin;
 mod attrs;
