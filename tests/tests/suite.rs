@@ -13,6 +13,7 @@ mod cart;
 mod compatibility;
 mod coupons;
 mod demo;
+mod docs_links;
 mod edge_cache;
 mod hardening;
 mod iam_keys;
