@@ -237,14 +237,15 @@ impl Carts<'_> {
         let saved = match keyed {
             None => self.store.save_cart(user, version, &lines, &write_id).await,
             Some(keyed) => {
+                let now = Timestamp::now();
                 let record = CartKeyRecord {
                     user,
                     key: keyed.key.clone(),
                     request: keyed.request.clone(),
                     lines: lines.clone(),
-                    expires_at: Timestamp::now().plus_seconds(IDEMPOTENCY_TTL_SECONDS),
+                    expires_at: now.plus_seconds(IDEMPOTENCY_TTL_SECONDS),
                 };
-                self.store.save_cart_keyed(version, &write_id, &record).await
+                self.store.save_cart_keyed(version, &write_id, &record, now).await
             }
         };
         match saved {

@@ -414,7 +414,11 @@ async fn no_route_costs_more_requests_than_the_readme_says() {
     every.sort();
     assert_eq!(covered, every, "every route is measured once");
     let documented = documented_costs();
-    assert_eq!(documented.keys().cloned().collect::<Vec<_>>(), every, "docs/performance.md names every route");
+    assert_eq!(
+        documented.keys().cloned().collect::<Vec<_>>(),
+        every,
+        "docs/performance.md names every route"
+    );
     for (route, count, _) in measured {
         assert!(
             count <= documented[&route],

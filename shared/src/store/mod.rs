@@ -177,12 +177,14 @@ pub trait CartStore: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<Option<CartKeyRecord>>;
     /// [`CartStore::save_cart`] and the key's record, atomically;
-    /// `Conflict(Conflict::IdempotencyKeyUsed)` when the key was used meanwhile.
+    /// `Conflict(Conflict::IdempotencyKeyUsed)` when a record live at `now` holds the key (an
+    /// expired one is replaced, whether or not the table's TTL has removed it yet).
     async fn save_cart_keyed(
         &self,
         version: u64,
         write_id: &str,
         record: &CartKeyRecord,
+        now: Timestamp,
     ) -> StoreResult<u64>;
 }
 

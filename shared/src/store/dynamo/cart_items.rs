@@ -137,8 +137,9 @@ impl CartStore for DynamoStore {
         version: u64,
         write_id: &str,
         record: &crate::store::CartKeyRecord,
+        now: crate::domain::Timestamp,
     ) -> StoreResult<u64> {
-        self.write_cart_keyed(version, write_id, record).await
+        self.write_cart_keyed(version, write_id, record, now).await
     }
 
     async fn cart(&self, user: UserId) -> StoreResult<StoredCart> {

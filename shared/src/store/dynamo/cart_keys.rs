@@ -52,6 +52,7 @@ impl DynamoStore {
         version: u64,
         write_id: &str,
         record: &CartKeyRecord,
+        now: Timestamp,
     ) -> StoreResult<u64> {
         let user = record.user;
         let (condition, expected) = version_condition(version);
@@ -87,7 +88,10 @@ impl DynamoStore {
             .item("request", s(record.request.clone()))
             .item("lines", AttributeValue::L(lines.iter().map(line_to_value).collect()))
             .item("ttl", n(record.expires_at.unix()))
-            .condition_expression("attribute_not_exists(PK)");
+            // A record past its expiry is free to replace: TTL deletes it only eventually.
+            .condition_expression("attribute_not_exists(PK) OR #ttl <= :now")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":now", n(now.unix()));
         let key = TransactWriteItem::builder().put(built(key.build())?).build();
         match super::transact(self, vec![cart, key]).await {
             Ok(()) => Ok(next),

@@ -72,12 +72,13 @@ impl CartStore for MemoryStore {
         version: u64,
         write_id: &str,
         record: &CartKeyRecord,
+        now: Timestamp,
     ) -> StoreResult<u64> {
         // One lock: the key's absence, the cart's version and both writes are one step, as
         // the transaction is on DynamoDB.
         let mut inner = self.enter().await;
         let slot = (record.user, record.key.clone());
-        if inner.cart_keys.get(&slot).is_some_and(|r| r.expires_at > Timestamp::now()) {
+        if inner.cart_keys.get(&slot).is_some_and(|r| r.expires_at > now) {
             return Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed));
         }
         let saved = inner.save_cart(record.user, version, &record.lines, write_id)?;
