@@ -105,6 +105,19 @@ async fn operator_admin(
     Ok(())
 }
 
+/// The operator's admin account, and with `--demo` the demo shop: what the banner prints.
+async fn seed(
+    args: &Args,
+    store: &dyn shared::store::Store,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<demo::Seeded>> {
+    operator_admin(store, lookup).await?;
+    if !args.demo {
+        return Ok(None);
+    }
+    Ok(Some(demo::seed(store).await.context("seeding the demo shop")?))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -131,11 +144,7 @@ async fn main() -> anyhow::Result<()> {
             "JWT_SECRET is not set: generated a random one for this run; tokens end with it"
         );
     }
-    operator_admin(store.as_ref(), &lookup).await?;
-    let seeded = match args.demo {
-        true => Some(demo::seed(store.as_ref()).await.context("seeding the demo shop")?),
-        false => None,
-    };
+    let seeded = seed(&args, store.as_ref(), &lookup).await?;
 
     // The same EMF lines as the Lambda functions print, in a file: the terminal keeps the
     // banner and the request log.

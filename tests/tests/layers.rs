@@ -210,12 +210,26 @@ fn every_test_file_is_a_module_of_the_suite_or_a_declared_binary() {
     let mut files = Vec::new();
     sources(&dir, &mut files);
     assert!(files.len() > 20, "the test files were not found in {}", dir.display());
+    // A file directly in tests/ is a `mod` of suite.rs (or a binary of its own); a file in a
+    // folder is a `mod` of that folder's mod.rs, and the folder a `mod` of suite.rs.
+    let declares =
+        |parent: &str, stem: &str| parent.lines().any(|l| l.trim() == format!("mod {stem};"));
     let forgotten: Vec<String> = files
         .iter()
-        .filter_map(|file| file.file_stem()?.to_str().map(str::to_owned))
-        .filter(|stem| stem != "suite")
-        .filter(|stem| !suite.lines().any(|line| line.trim() == format!("mod {stem};")))
-        .filter(|stem| !manifest.contains(&format!("path = \"tests/{stem}.rs\"")))
+        .filter_map(|file| {
+            let stem = file.file_stem()?.to_str()?.to_owned();
+            let folder = file.parent()?;
+            let declared = if folder == dir {
+                stem == "suite"
+                    || declares(&suite, &stem)
+                    || manifest.contains(&format!("path = \"tests/{stem}.rs\""))
+            } else {
+                let name = folder.file_name()?.to_str()?;
+                let parent = std::fs::read_to_string(folder.join("mod.rs")).unwrap_or_default();
+                declares(&suite, name) && (stem == "mod" || declares(&parent, &stem))
+            };
+            (!declared).then(|| file.display().to_string())
+        })
         .collect();
     assert!(forgotten.is_empty(), "add `mod …;` to tests/tests/suite.rs for {forgotten:?}");
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AddressId, FieldErrors, Timestamp, product::text};
+use super::{AddressId, FieldErrors, Timestamp, validate::text};
 
 /// How many addresses one account may keep.
 pub const MAX_ADDRESSES: usize = 10;

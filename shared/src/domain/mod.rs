@@ -21,6 +21,7 @@ mod product_changes;
 mod role;
 mod timestamp;
 mod user;
+pub(crate) mod validate;
 mod webhook;
 mod webhook_event;
 
@@ -58,11 +59,11 @@ pub use payment::{
 };
 pub use product::{
     Product, ProductInput, ProductPatch, ProductSpec, Sku, SkuChanges, Variant, VariantInput,
-    is_forbidden_in_text,
 };
 pub use role::Role;
 pub use timestamp::Timestamp;
 pub use user::User;
+pub use validate::{MAX_URL, is_forbidden_in_text};
 pub use webhook::{
     AttemptResult, DeliveryRecord, DeliveryState, UrlPolicy, Webhook, WebhookEventType,
     WebhookInput, backoff_seconds, check_url, is_public, payload as webhook_payload, signature,

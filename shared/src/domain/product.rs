@@ -5,13 +5,15 @@ use std::{collections::BTreeSet, fmt};
 
 use serde::{Deserialize, Serialize};
 
-use super::{FieldErrors, Money, ProductId, Timestamp};
+use super::{
+    FieldErrors, Money, ProductId, Timestamp,
+    validate::{multiline_text, text, url_length},
+};
 
 const MAX_NAME: usize = 200;
 const MAX_DESCRIPTION: usize = 5_000;
 const MAX_CATEGORY: usize = 100;
 const MAX_IMAGES: usize = 10;
-const MAX_URL: usize = 2_048;
 const MAX_VARIANTS: usize = 50;
 const MAX_SKU: usize = 64;
 const MAX_STOCK: i64 = 1_000_000_000;
@@ -209,46 +211,6 @@ impl ProductPatch {
     }
 }
 
-/// Whether `c` may not appear in a one-line text field: a control character (CR, LF, NUL, tab,
-/// NEL, ...), a Unicode line or paragraph separator, or a bidirectional override or isolate
-/// (which reorders what a reader sees). Such a character could start a line of its own, or
-/// disguise one, where the value is printed (an order e-mail, a label).
-pub fn is_forbidden_in_text(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// Trimmed one-line text of `min..=max` characters, without control characters, line
-/// separators or bidirectional controls ([`is_forbidden_in_text`]).
-pub(super) fn text(input: &str, min: usize, max: usize) -> Result<String, String> {
-    if input.chars().any(is_forbidden_in_text) {
-        return Err("must not contain control characters or line breaks".into());
-    }
-    length(input, min, max)
-}
-
-/// Trimmed text of `min..=max` characters that may span lines (`\n`, `\r\n` and tabs), but
-/// holds no other control character.
-fn multiline_text(input: &str, min: usize, max: usize) -> Result<String, String> {
-    if input.chars().any(|c| !matches!(c, '\n' | '\r' | '\t') && is_forbidden_in_text(c)) {
-        return Err("must not contain control characters other than line breaks and tabs".into());
-    }
-    length(input, min, max)
-}
-
-fn length(input: &str, min: usize, max: usize) -> Result<String, String> {
-    let trimmed = input.trim();
-    let length = trimmed.chars().count();
-    if length < min || length > max {
-        return Err(if min == 0 {
-            format!("must be at most {max} characters")
-        } else {
-            format!("must be {min} to {max} characters")
-        });
-    }
-    Ok(trimmed.to_owned())
-}
-
 fn validate_images(images: Vec<String>, errors: &mut FieldErrors) -> Option<Vec<String>> {
     if images.len() > MAX_IMAGES {
         errors.add("images", format!("at most {MAX_IMAGES} images"));
@@ -263,18 +225,16 @@ fn validate_images(images: Vec<String>, errors: &mut FieldErrors) -> Option<Vec<
 }
 
 /// An absolute `http`/`https` URL with a host.
-fn image_url(input: &str) -> Result<String, &'static str> {
+fn image_url(input: &str) -> Result<String, String> {
     const PROBLEM: &str = "must be an absolute http(s) URL";
-    if input.len() > MAX_URL {
-        return Err("must be at most 2048 characters");
-    }
+    url_length(input)?;
     if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(PROBLEM);
+        return Err(PROBLEM.into());
     }
-    let url = url::Url::parse(input).map_err(|_| PROBLEM)?;
+    let url = url::Url::parse(input).map_err(|_| PROBLEM.to_owned())?;
     let scheme_ok = matches!(url.scheme(), "http" | "https");
     let host_ok = url.host_str().is_some_and(|host| !host.is_empty());
-    if scheme_ok && host_ok { Ok(input.to_owned()) } else { Err(PROBLEM) }
+    if scheme_ok && host_ok { Ok(input.to_owned()) } else { Err(PROBLEM.into()) }
 }
 
 fn validate_variants(
