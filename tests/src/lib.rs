@@ -223,11 +223,17 @@ impl TestApp {
             .expect("signed")
     }
 
-    /// Sends a request built by the caller.
+    /// Sends a request built by the caller. An error answer's code must be one `openapi.yaml`
+    /// lists for the operation ([`error_codes::check`]).
     pub async fn send(&self, request: Request<Body>) -> Reply {
+        let (method, path) = (request.method().clone(), request.uri().to_string());
         let response =
             self.router.clone().oneshot(request).await.expect("the router is infallible");
-        Reply::read(response).await
+        let reply = Reply::read(response).await;
+        if !reply.status.is_success() {
+            error_codes::check(&method, &path, &reply.json);
+        }
+        reply
     }
 
     /// `method path` with an optional bearer token and JSON body.
@@ -518,6 +524,7 @@ impl shared::edge::EdgeCache for RecordingEdgeCache {
     }
 }
 
+pub mod error_codes;
 pub mod fanout;
 pub mod payments;
 pub mod receiver;

@@ -117,3 +117,42 @@ fn every_reference_resolves() {
         assert!(document.pointer(pointer).is_some(), "{target} does not resolve");
     }
 }
+
+/// The codes of `value` (a YAML list of strings).
+fn codes(value: &serde_json::Value) -> Vec<String> {
+    let list = value.as_array().map(Vec::as_slice).unwrap_or_default();
+    list.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect()
+}
+
+#[test]
+fn the_documented_error_codes_are_exactly_the_codes_the_api_answers() {
+    let doc = local::openapi();
+    let declared: Vec<String> =
+        shared::domain::ErrorCode::ALL.iter().map(|c| c.as_str().to_owned()).collect();
+    assert!(declared.len() > 50, "{declared:?}");
+    assert_eq!(codes(&doc["components"]["schemas"]["ErrorCode"]["enum"]), declared);
+    assert_eq!(
+        doc["components"]["schemas"]["Error"]["properties"]["error"]["$ref"],
+        "#/components/schemas/ErrorCode"
+    );
+
+    // Every operation names its codes; together with the ones any operation may answer they
+    // are the whole set, and none is unknown.
+    let mut named: std::collections::BTreeSet<String> =
+        codes(&doc["x-error-codes"]).into_iter().collect();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            operations += 1;
+            let list = &operation["x-error-codes"];
+            assert!(list.is_array(), "{method} {path} has no x-error-codes");
+            for code in codes(list) {
+                assert!(declared.contains(&code), "{method} {path}: unknown code {code}");
+                named.insert(code);
+            }
+        }
+    }
+    assert!(operations >= 35, "{operations} operations");
+    let named: Vec<String> = named.into_iter().collect();
+    assert_eq!(named, declared, "every code is answered somewhere, and only those");
+}

@@ -1,5 +1,6 @@
 //! Coupons: what a valid coupon is, who may use it when, and what it takes off an order.
 
+use crate::domain::ErrorCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -112,14 +113,14 @@ pub enum CouponRejection {
 
 impl CouponRejection {
     /// The envelope's `error` code.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            CouponRejection::Expired => "coupon_expired",
-            CouponRejection::NotStarted => "coupon_not_started",
-            CouponRejection::NotEligible => "coupon_not_eligible",
-            CouponRejection::Exhausted => "coupon_exhausted",
-            CouponRejection::UsedUpByYou => "coupon_limit_reached",
-            CouponRejection::BelowMinimum => "coupon_below_minimum",
+            CouponRejection::Expired => ErrorCode::CouponExpired,
+            CouponRejection::NotStarted => ErrorCode::CouponNotStarted,
+            CouponRejection::NotEligible => ErrorCode::CouponNotEligible,
+            CouponRejection::Exhausted => ErrorCode::CouponExhausted,
+            CouponRejection::UsedUpByYou => ErrorCode::CouponLimitReached,
+            CouponRejection::BelowMinimum => ErrorCode::CouponBelowMinimum,
         }
     }
 }

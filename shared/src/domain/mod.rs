@@ -7,6 +7,7 @@ mod cart;
 mod clock;
 mod coupon;
 mod email;
+mod error_code;
 mod field_errors;
 mod id;
 mod ledger;
@@ -37,6 +38,7 @@ pub use cart::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use coupon::{Coupon, CouponCode, CouponInput, CouponRejection, parse_instant};
 pub use email::Email;
+pub use error_code::ErrorCode;
 pub use field_errors::FieldErrors;
 pub use id::{
     AddressId, AuditId, EventId, OrderId, ProductId, SessionId, TokenId, UserId, WebhookId,

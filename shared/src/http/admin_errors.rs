@@ -1,6 +1,7 @@
 //! Address-book, audit-trail and webhook errors as API answers.
 
 use super::ApiError;
+use crate::domain::ErrorCode;
 use crate::{
     addresses::AddressBookError,
     audit::AuditError,
@@ -12,7 +13,7 @@ impl From<AddressBookError> for ApiError {
     fn from(error: AddressBookError) -> Self {
         match error {
             AddressBookError::NotFound => {
-                ApiError::not_found("address_not_found", "Address not found")
+                ApiError::not_found(ErrorCode::AddressNotFound, "Address not found")
             }
             AddressBookError::Full => {
                 let mut errors = FieldErrors::new();
@@ -24,7 +25,7 @@ impl From<AddressBookError> for ApiError {
             }
             AddressBookError::Validation(errors) => ApiError::validation(errors),
             AddressBookError::Busy => ApiError::conflict(
-                "addresses_changed",
+                ErrorCode::AddressesChanged,
                 "The address book was changed by another request; try again",
             ),
             AddressBookError::Store(error) => error.into(),
@@ -44,7 +45,9 @@ impl From<AuditError> for ApiError {
 impl From<WebhookError> for ApiError {
     fn from(error: WebhookError) -> Self {
         match error {
-            WebhookError::NotFound => ApiError::not_found("webhook_not_found", "Webhook not found"),
+            WebhookError::NotFound => {
+                ApiError::not_found(ErrorCode::WebhookNotFound, "Webhook not found")
+            }
             WebhookError::Full => {
                 let mut errors = FieldErrors::new();
                 errors.add(

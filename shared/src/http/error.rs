@@ -7,14 +7,17 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{domain::FieldErrors, store::StoreError};
+use crate::{
+    domain::{ErrorCode, FieldErrors},
+    store::StoreError,
+};
 
 /// Every error a client can see: a status and the envelope (README, "Architecture"),
 /// `{"message": …, "error": <stable code>, "errors": {field: [...]}}`.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     message: String,
     errors: Option<FieldErrors>,
     retry_after_seconds: Option<u32>,
@@ -31,7 +34,7 @@ struct Envelope<'a> {
 
 impl ApiError {
     /// An error with this status, stable code and human sentence.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -55,34 +58,34 @@ impl ApiError {
             errors: Some(errors),
             ..Self::new(
                 StatusCode::BAD_REQUEST,
-                "validation_error",
+                ErrorCode::ValidationError,
                 "The request has invalid fields",
             )
         }
     }
 
     /// 400.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     /// 401.
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
 
     /// 403.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     /// 404.
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn not_found(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }
 
     /// 409.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
@@ -90,7 +93,7 @@ impl ApiError {
     pub fn payload_too_large() -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "The request body is larger than 64 KiB",
         )
     }
@@ -101,7 +104,7 @@ impl ApiError {
             retry_after_seconds: Some(1),
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "service_busy",
+                ErrorCode::ServiceBusy,
                 "The service is busy; retry shortly",
             )
         }
@@ -118,7 +121,7 @@ impl ApiError {
         tracing::error!(error = format!("{cause:#}"), "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "Something went wrong on our side",
         )
     }
@@ -129,15 +132,18 @@ impl ApiError {
     }
 
     /// The stable error code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         self.code
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let envelope =
-            Envelope { message: &self.message, error: self.code, errors: self.errors.as_ref() };
+        let envelope = Envelope {
+            message: &self.message,
+            error: self.code.as_str(),
+            errors: self.errors.as_ref(),
+        };
         let mut body = serde_json::to_value(envelope).unwrap_or_default();
         if let (Some(detail), Some(members)) = (self.detail, body.as_object_mut()) {
             let (name, value) = *detail;
@@ -160,7 +166,7 @@ impl From<FieldErrors> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound => Self::not_found("not_found", "Not found"),
+            StoreError::NotFound => Self::not_found(ErrorCode::NotFound, "Not found"),
             StoreError::Conflict(conflict) => {
                 Self::conflict(conflict.code(), "The request conflicts with the current state")
             }

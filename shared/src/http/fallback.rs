@@ -1,6 +1,7 @@
 //! The application around every function's routes: JSON 404/405, panics as the JSON 500,
 //! CORS and the request log.
 
+use crate::domain::ErrorCode;
 use std::any::Any;
 
 use axum::{Router, body::Body, http::Response, middleware, response::IntoResponse};
@@ -44,14 +45,14 @@ pub fn with_fallbacks<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Ro
 
 /// 404 for a path no route serves.
 pub async fn not_found() -> ApiError {
-    ApiError::not_found("route_not_found", "No such endpoint")
+    ApiError::not_found(ErrorCode::RouteNotFound, "No such endpoint")
 }
 
 /// 405 for a known path with another method.
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "Method not allowed on this endpoint",
     )
 }

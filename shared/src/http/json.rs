@@ -1,5 +1,6 @@
 //! Strict JSON bodies: the right content type, a size limit, unknown fields named.
 
+use crate::domain::ErrorCode;
 use axum::{
     extract::{FromRequest, Request},
     http::{HeaderMap, header},
@@ -54,7 +55,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
 
 fn not_json() -> ApiError {
     ApiError::bad_request(
-        "unsupported_media_type",
+        ErrorCode::UnsupportedMediaType,
         "Expected a JSON body with Content-Type: application/json",
     )
 }
@@ -87,7 +88,7 @@ fn has_json_content_type(headers: &HeaderMap) -> bool {
 /// Parses a JSON document into `T`, naming the offending field on a shape error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let invalid_json =
-        || ApiError::bad_request("invalid_json", "The request body is not valid JSON");
+        || ApiError::bad_request(ErrorCode::InvalidJson, "The request body is not valid JSON");
     // Syntax first, so a broken document is reported as such rather than as a shape error.
     serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|_| invalid_json())?;
     // Every request body of this API is an object; serde would read an array as a tuple.
@@ -174,15 +175,18 @@ mod tests {
     async fn classifies_each_bad_input() {
         let code = |r: Result<Login, ApiError>| r.map(|_| ()).unwrap_err();
         let e = code(extract(None, "{}").await);
-        assert_eq!((e.status(), e.code()), (StatusCode::BAD_REQUEST, "unsupported_media_type"));
+        assert_eq!(
+            (e.status(), e.code().as_str()),
+            (StatusCode::BAD_REQUEST, "unsupported_media_type")
+        );
         let e = code(extract(Some("text/plain"), "{}").await);
-        assert_eq!(e.code(), "unsupported_media_type");
+        assert_eq!(e.code().as_str(), "unsupported_media_type");
         let e = code(extract(Some("application/json"), "{\"email\":").await);
-        assert_eq!(e.code(), "invalid_json");
+        assert_eq!(e.code().as_str(), "invalid_json");
         let e = code(extract(Some("application/json"), "{} trailing").await);
-        assert_eq!(e.code(), "invalid_json");
+        assert_eq!(e.code().as_str(), "invalid_json");
         let e = code(extract(Some("application/json"), r#"{"email":1,"password":"x"}"#).await);
-        assert_eq!(e.code(), "validation_error");
+        assert_eq!(e.code().as_str(), "validation_error");
         let e = code(extract(Some("application/json"), vec![b' '; MAX_BODY_BYTES + 1]).await);
         assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
@@ -207,6 +211,9 @@ mod tests {
             "{wrong_type:?}"
         );
         let array = parse_json::<Login>(b"[1,2]").unwrap_err();
-        assert_eq!((array.status(), array.code()), (StatusCode::BAD_REQUEST, "validation_error"));
+        assert_eq!(
+            (array.status(), array.code().as_str()),
+            (StatusCode::BAD_REQUEST, "validation_error")
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Query strings: strict on uncached routes, read as the cache key reads them on cached ones.
 
+use crate::domain::ErrorCode;
 use axum::{
     extract::{FromRequestParts, Query},
     http::request::Parts,
@@ -20,7 +21,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(params)| Self(params))
-            .map_err(|_| ApiError::bad_request("invalid_query", "The query string is malformed"))
+            .map_err(|_| {
+                ApiError::bad_request(ErrorCode::InvalidQuery, "The query string is malformed")
+            })
     }
 }
 
@@ -36,7 +39,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for CachedQuery<T>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let malformed = || ApiError::bad_request("invalid_query", "The query string is malformed");
+        let malformed =
+            || ApiError::bad_request(ErrorCode::InvalidQuery, "The query string is malformed");
         let query = parts.uri.query().unwrap_or_default();
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_str(query).map_err(|_| malformed())?;

@@ -1,6 +1,7 @@
 //! Every service's errors as HTTP answers: the only place a service outcome becomes a status
 //! and a code of the envelope.
 
+use crate::domain::ErrorCode;
 use axum::http::StatusCode;
 
 use super::ApiError;
@@ -20,33 +21,34 @@ impl From<AuthError> for ApiError {
     /// `invalid_token`), so its clients keep recognising them.
     fn from(error: AuthError) -> Self {
         match error {
-            AuthError::MissingToken => {
-                ApiError::unauthorized("authorization_header", "Missing Authorization Header")
-            }
+            AuthError::MissingToken => ApiError::unauthorized(
+                ErrorCode::AuthorizationHeader,
+                "Missing Authorization Header",
+            ),
             AuthError::MalformedHeader => ApiError::unauthorized(
-                "authorization_header",
+                ErrorCode::AuthorizationHeader,
                 "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'",
             ),
             AuthError::TokenExpired => {
-                ApiError::unauthorized("token_expired", "The token has expired")
+                ApiError::unauthorized(ErrorCode::TokenExpired, "The token has expired")
             }
             AuthError::TokenInvalid => {
-                ApiError::unauthorized("invalid_token", "Signature verification failed")
+                ApiError::unauthorized(ErrorCode::InvalidToken, "Signature verification failed")
             }
             AuthError::TokenRevoked => {
-                ApiError::unauthorized("token_revoked", "The token has been revoked")
+                ApiError::unauthorized(ErrorCode::TokenRevoked, "The token has been revoked")
             }
             AuthError::InvalidCredentials => {
-                ApiError::unauthorized("invalid_credentials", "Invalid email or password")
+                ApiError::unauthorized(ErrorCode::InvalidCredentials, "Invalid email or password")
             }
             AuthError::TooManyAttempts { retry_after_seconds } => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
+                ErrorCode::TooManyAttempts,
                 "Too many failed logins for this account; try again later",
             )
             .with_retry_after(u32::try_from(retry_after_seconds).unwrap_or(u32::MAX)),
             AuthError::EmailTaken => {
-                ApiError::new(StatusCode::CONFLICT, "email_taken", "User already exists")
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::EmailTaken, "User already exists")
             }
             AuthError::Forbidden(message) => ApiError::forbidden(message),
             AuthError::Validation(errors) => ApiError::validation(errors),
@@ -58,12 +60,15 @@ impl From<AuthError> for ApiError {
 impl From<CatalogError> for ApiError {
     fn from(error: CatalogError) -> Self {
         match error {
-            CatalogError::NotFound => ApiError::not_found("product_not_found", "Product not found"),
-            CatalogError::SkuTaken => {
-                ApiError::conflict("sku_taken", "A variant SKU is already used by another product")
+            CatalogError::NotFound => {
+                ApiError::not_found(ErrorCode::ProductNotFound, "Product not found")
             }
+            CatalogError::SkuTaken => ApiError::conflict(
+                ErrorCode::SkuTaken,
+                "A variant SKU is already used by another product",
+            ),
             CatalogError::Contended => ApiError::conflict(
-                "product_changed",
+                ErrorCode::ProductChanged,
                 "The product is being changed by someone else; try again",
             ),
             CatalogError::Validation(errors) => ApiError::validation(errors),
@@ -76,30 +81,31 @@ impl From<CartError> for ApiError {
     fn from(error: CartError) -> Self {
         match error {
             CartError::ProductNotFound => {
-                ApiError::not_found("product_not_found", "Product not found")
+                ApiError::not_found(ErrorCode::ProductNotFound, "Product not found")
             }
             CartError::SkuNotFound => {
-                ApiError::not_found("sku_not_found", "This product has no such SKU")
+                ApiError::not_found(ErrorCode::SkuNotFound, "This product has no such SKU")
             }
             CartError::SkuGone => {
-                ApiError::not_found("sku_not_found", "This product no longer has this SKU")
+                ApiError::not_found(ErrorCode::SkuNotFound, "This product no longer has this SKU")
             }
             CartError::LineNotFound => {
-                ApiError::not_found("line_not_found", "This item is not in the cart")
+                ApiError::not_found(ErrorCode::LineNotFound, "This item is not in the cart")
             }
             CartError::CartFull => {
-                ApiError::conflict("cart_full", "A cart holds at most 50 different items")
+                ApiError::conflict(ErrorCode::CartFull, "A cart holds at most 50 different items")
             }
-            CartError::InsufficientStock { sku, stock } => {
-                ApiError::conflict("insufficient_stock", format!("Only {stock} of {sku} in stock"))
-            }
+            CartError::InsufficientStock { sku, stock } => ApiError::conflict(
+                ErrorCode::InsufficientStock,
+                format!("Only {stock} of {sku} in stock"),
+            ),
             CartError::Busy => ApiError::conflict(
-                "cart_changed",
+                ErrorCode::CartChanged,
                 "The cart was changed by another request; try again",
             ),
             CartError::KeyReused => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
+                ErrorCode::IdempotencyKeyReused,
                 "This Idempotency-Key was used with a different request",
             ),
             CartError::Validation(errors) => ApiError::validation(errors),
@@ -111,10 +117,13 @@ impl From<CartError> for ApiError {
 impl From<CouponError> for ApiError {
     fn from(error: CouponError) -> Self {
         match error {
-            CouponError::NotFound => ApiError::not_found("coupon_not_found", "Coupon not found"),
-            CouponError::Exists => {
-                ApiError::conflict("coupon_exists", "A coupon with this code already exists")
+            CouponError::NotFound => {
+                ApiError::not_found(ErrorCode::CouponNotFound, "Coupon not found")
             }
+            CouponError::Exists => ApiError::conflict(
+                ErrorCode::CouponExists,
+                "A coupon with this code already exists",
+            ),
             CouponError::Validation(errors) => ApiError::validation(errors),
             CouponError::Store(error) => error.into(),
         }
@@ -124,29 +133,31 @@ impl From<CouponError> for ApiError {
 impl From<OrderError> for ApiError {
     fn from(error: OrderError) -> Self {
         match error {
-            OrderError::NotFound => ApiError::not_found("order_not_found", "Order not found"),
+            OrderError::NotFound => {
+                ApiError::not_found(ErrorCode::OrderNotFound, "Order not found")
+            }
             OrderError::CouponNotFound => {
-                ApiError::bad_request("coupon_not_found", "Coupon not found")
+                ApiError::bad_request(ErrorCode::CouponNotFound, "Coupon not found")
             }
             OrderError::AddressNotFound => {
-                ApiError::not_found("address_not_found", "Address not found")
+                ApiError::not_found(ErrorCode::AddressNotFound, "Address not found")
             }
             OrderError::Checkout(error) => checkout_error(error),
             OrderError::CheckoutBusy => ApiError::conflict(
-                "checkout_busy",
+                ErrorCode::CheckoutBusy,
                 "The cart, stock or coupon kept changing during checkout; try again",
             ),
             OrderError::KeyReused => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
+                ErrorCode::IdempotencyKeyReused,
                 "This Idempotency-Key was used with a different request",
             ),
             OrderError::InvalidTransition(invalid) => ApiError::conflict(
-                "invalid_status_transition",
+                ErrorCode::InvalidStatusTransition,
                 format!("An order cannot go from {} to {}", invalid.from, invalid.to),
             ),
             OrderError::OrderBusy => {
-                ApiError::conflict("order_busy", "The order kept changing; try again")
+                ApiError::conflict(ErrorCode::OrderBusy, "The order kept changing; try again")
             }
             OrderError::Validation(errors) => ApiError::validation(errors),
             OrderError::Store(error) => error.into(),
@@ -159,40 +170,42 @@ impl From<OrderError> for ApiError {
 fn payment_error(error: OrderError) -> ApiError {
     match error {
         OrderError::PaymentsOff => {
-            ApiError::not_found("payments_disabled", "This shop does not take payments")
+            ApiError::not_found(ErrorCode::PaymentsDisabled, "This shop does not take payments")
         }
         OrderError::NotPayable => ApiError::conflict(
-            "order_not_payable",
+            ErrorCode::OrderNotPayable,
             "This order cannot be paid (cancelled, paid already, or free)",
         ),
         OrderError::Unpaid => {
-            ApiError::conflict("order_unpaid", "An order cannot ship before it is paid")
+            ApiError::conflict(ErrorCode::OrderUnpaid, "An order cannot ship before it is paid")
         }
         OrderError::TooManyUnpaid => ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too_many_unpaid_orders",
+            ErrorCode::TooManyUnpaidOrders,
             "Pay or cancel an unpaid order before placing another",
         )
         .with_retry_after(60),
         OrderError::BadSignature => ApiError::bad_request(
-            "invalid_signature",
+            ErrorCode::InvalidSignature,
             "The event's signature is invalid or too old",
         ),
         OrderError::AlreadyRecorded => {
-            ApiError::conflict("already_recorded", "This was recorded already")
+            ApiError::conflict(ErrorCode::AlreadyRecorded, "This was recorded already")
         }
-        OrderError::Refund(refused) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refund_refused", refused.to_string())
-        }
+        OrderError::Refund(refused) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::RefundRefused,
+            refused.to_string(),
+        ),
         OrderError::Declined(code) => ApiError::new(
             StatusCode::PAYMENT_REQUIRED,
-            "card_declined",
+            ErrorCode::CardDeclined,
             "The payment method was declined",
         )
         .with_detail("decline_code", json!(code)),
         OrderError::ProviderUnavailable => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "payment_provider_unavailable",
+            ErrorCode::PaymentProviderUnavailable,
             "The payment provider did not answer; retry shortly",
         )
         .with_retry_after(2),
@@ -200,7 +213,7 @@ fn payment_error(error: OrderError) -> ApiError {
             tracing::error!(error = %message, "payment provider refused a request");
             ApiError::new(
                 StatusCode::BAD_GATEWAY,
-                "payment_provider_error",
+                ErrorCode::PaymentProviderError,
                 "The payment provider refused the request",
             )
         }
@@ -210,21 +223,21 @@ fn payment_error(error: OrderError) -> ApiError {
 
 fn checkout_error(error: CheckoutError) -> ApiError {
     match error {
-        CheckoutError::EmptyCart => ApiError::bad_request("empty_cart", "Cart is empty"),
+        CheckoutError::EmptyCart => ApiError::bad_request(ErrorCode::EmptyCart, "Cart is empty"),
         CheckoutError::InsufficientStock(shortages) => {
             let named: Vec<String> = shortages
                 .iter()
                 .map(|s| format!("{} ({} wanted, {} available)", s.sku, s.requested, s.available))
                 .collect();
             ApiError::conflict(
-                "insufficient_stock",
+                ErrorCode::InsufficientStock,
                 format!("Not enough stock for {}", named.join(", ")),
             )
             .with_detail("shortages", json!(shortages))
         }
         CheckoutError::Coupon(rejection) => coupon_error(rejection),
         CheckoutError::TooLarge => ApiError::bad_request(
-            "order_too_large",
+            ErrorCode::OrderTooLarge,
             "The order total is larger than the shop accepts",
         ),
     }

@@ -1,5 +1,6 @@
 //! Storage failures and the conflicts a conditional write reports.
 
+use crate::domain::ErrorCode;
 /// A storage failure, in terms a caller can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -76,30 +77,30 @@ pub enum Conflict {
 
 impl Conflict {
     /// The stable code of the error envelope.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            Conflict::IdempotencyKeyUsed => "idempotency_key_used",
-            Conflict::CartChanged => "cart_changed",
-            Conflict::AddressesChanged => "addresses_changed",
-            Conflict::OrderChanged => "order_changed",
-            Conflict::InsufficientStock => "insufficient_stock",
-            Conflict::ProductChanged => "product_changed",
-            Conflict::CouponUnavailable => "coupon_unavailable",
-            Conflict::CouponLimitReached => "coupon_limit_reached",
-            Conflict::EmailTaken => "email_taken",
-            Conflict::UserExists => "user_exists",
-            Conflict::SessionExists => "session_exists",
-            Conflict::RoleChanged => "role_changed",
-            Conflict::SkuTaken => "sku_taken",
-            Conflict::CouponExists => "coupon_exists",
-            Conflict::OrderExists => "order_exists",
-            Conflict::ProductExists => "product_exists",
-            Conflict::WebhookLimit => "webhook_limit",
-            Conflict::TooManyUnpaid => "too_many_unpaid_orders",
-            Conflict::EventSeen => "event_seen",
-            Conflict::TransactionConflict => "transaction_conflict",
-            Conflict::AuditExists => "audit_entry_exists",
-            Conflict::Absent => "not_found",
+            Conflict::IdempotencyKeyUsed => ErrorCode::IdempotencyKeyUsed,
+            Conflict::CartChanged => ErrorCode::CartChanged,
+            Conflict::AddressesChanged => ErrorCode::AddressesChanged,
+            Conflict::OrderChanged => ErrorCode::OrderChanged,
+            Conflict::InsufficientStock => ErrorCode::InsufficientStock,
+            Conflict::ProductChanged => ErrorCode::ProductChanged,
+            Conflict::CouponUnavailable => ErrorCode::CouponUnavailable,
+            Conflict::CouponLimitReached => ErrorCode::CouponLimitReached,
+            Conflict::EmailTaken => ErrorCode::EmailTaken,
+            Conflict::UserExists => ErrorCode::UserExists,
+            Conflict::SessionExists => ErrorCode::SessionExists,
+            Conflict::RoleChanged => ErrorCode::RoleChanged,
+            Conflict::SkuTaken => ErrorCode::SkuTaken,
+            Conflict::CouponExists => ErrorCode::CouponExists,
+            Conflict::OrderExists => ErrorCode::OrderExists,
+            Conflict::ProductExists => ErrorCode::ProductExists,
+            Conflict::WebhookLimit => ErrorCode::WebhookLimit,
+            Conflict::TooManyUnpaid => ErrorCode::TooManyUnpaidOrders,
+            Conflict::EventSeen => ErrorCode::EventSeen,
+            Conflict::TransactionConflict => ErrorCode::TransactionConflict,
+            Conflict::AuditExists => ErrorCode::AuditEntryExists,
+            Conflict::Absent => ErrorCode::NotFound,
         }
     }
 }

@@ -90,7 +90,7 @@ async fn order_changes_are_conditional_on_revision_and_new_events(store: Arc<dyn
         .expect("ok");
     let stored = store.find_order(current.id).await.expect("read").expect("stored");
     assert_eq!(stored, started);
-    assert_eq!(store.ledger(current.id).await.expect("ledger"), [created.clone()]);
+    assert_eq!(store.ledger(current.id).await.expect("ledger"), std::slice::from_ref(&created));
 
     // Decided from the old read: refused, nothing written.
     let stale = next_of(&current, |p| p.intent_id = Some("pi_other".into()));
