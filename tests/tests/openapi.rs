@@ -119,7 +119,7 @@ fn every_reference_resolves() {
 }
 
 /// The codes of `value` (a YAML list of strings).
-fn codes(value: &serde_json::Value) -> Vec<String> {
+fn codes(value: &Value) -> Vec<String> {
     let list = value.as_array().map(Vec::as_slice).unwrap_or_default();
     list.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect()
 }
