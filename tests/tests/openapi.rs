@@ -138,8 +138,7 @@ fn the_documented_error_codes_are_exactly_the_codes_the_api_answers() {
 
     // Every operation names its codes; together with the ones any operation may answer they
     // are the whole set, and none is unknown.
-    let mut named: std::collections::BTreeSet<String> =
-        codes(&doc["x-error-codes"]).into_iter().collect();
+    let mut named: BTreeSet<String> = codes(&doc["x-error-codes"]).into_iter().collect();
     let mut operations = 0;
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("operations") {
