@@ -8,7 +8,7 @@ use crate::{
         add_address, remove_address, update_address,
     },
     retry::{Attempt, until_answered, with_retries},
-    store::{Conflict, Store, StoreError},
+    store::{AddressStore, Conflict, StoreError},
 };
 
 /// How often a change is retried when another change of the same book got there first.
@@ -47,7 +47,7 @@ impl From<AddressError> for AddressBookError {
 /// The address-book operations over a store.
 pub struct Addresses<'a> {
     /// The storage.
-    pub store: &'a dyn Store,
+    pub store: &'a dyn AddressStore,
 }
 
 impl Addresses<'_> {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::{
     domain::{AuditAction, AuditEntry, AuditId, FieldErrors, query_number},
-    store::{AuditQuery, Store, StoreError},
+    store::{AuditQuery, AuditStore, StoreError},
 };
 
 /// `result` of an admin write, or `Ok` when it failed as a write whose answer was lost would
@@ -13,7 +13,7 @@ use crate::{
 /// gone, no answer) and its audit entry exists: the entry is written in the write's own
 /// transaction, so the write landed. How coupon and webhook writes are retry-safe.
 pub async fn settled(
-    store: &dyn Store,
+    store: &dyn AuditStore,
     result: Result<(), StoreError>,
     audit: AuditId,
 ) -> Result<(), StoreError> {
@@ -65,7 +65,7 @@ pub enum AuditError {
 /// The audit trail over a store.
 pub struct AuditLog<'a> {
     /// The storage.
-    pub store: &'a dyn Store,
+    pub store: &'a dyn AuditStore,
 }
 
 impl AuditLog<'_> {

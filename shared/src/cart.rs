@@ -11,7 +11,7 @@ use crate::{
     },
     orders::{IDEMPOTENCY_TTL_SECONDS, IdempotencyKey},
     retry::{Attempt, until_answered, with_retries},
-    store::{CartKeyRecord, Conflict, Store, StoreError},
+    store::{CartKeyRecord, CartStorage, Conflict, StoreError},
 };
 
 /// `POST /cart/add_item`.
@@ -135,7 +135,7 @@ pub enum CartError {
 /// The cart operations over a store.
 pub struct Carts<'a> {
     /// The storage.
-    pub store: &'a dyn Store,
+    pub store: &'a dyn CartStorage,
 }
 
 fn invalid(field: &str, message: &str) -> CartError {

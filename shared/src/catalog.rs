@@ -9,7 +9,9 @@ use crate::{
         ProductPatch, ProductSpec, Timestamp, UserId, encode_cursor,
     },
     retry::{Attempt, with_retries},
-    store::{Conflict, ListStart, MAX_TRANSACTION_ACTIONS, ProductQuery, Store, StoreError},
+    store::{
+        CatalogStorage, Conflict, ListStart, MAX_TRANSACTION_ACTIONS, ProductQuery, StoreError,
+    },
 };
 
 /// How often a write is retried when another write to the same product got there first.
@@ -101,7 +103,7 @@ fn audit(actor: UserId, action: AuditAction, product: &Product, now: Timestamp) 
 /// The catalog over a store.
 pub struct Catalog<'a> {
     /// The storage.
-    pub store: &'a dyn Store,
+    pub store: &'a dyn CatalogStorage,
 }
 
 impl Catalog<'_> {

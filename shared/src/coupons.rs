@@ -6,7 +6,7 @@ use crate::{
         AuditAction, AuditEntry, Coupon, CouponCode, CouponInput, FieldErrors, Role, Timestamp,
         UserId, field_changes,
     },
-    store::{Conflict, Store, StoreError},
+    store::{Conflict, CouponStorage, StoreError},
 };
 
 /// Why a coupon operation failed.
@@ -50,7 +50,7 @@ fn audit(actor: UserId, action: AuditAction, coupon: &Coupon) -> AuditEntry {
 /// The coupon operations over a store.
 pub struct Coupons<'a> {
     /// The storage.
-    pub store: &'a dyn Store,
+    pub store: &'a dyn CouponStorage,
 }
 
 impl Coupons<'_> {

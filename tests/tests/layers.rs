@@ -233,3 +233,32 @@ fn every_test_file_is_a_module_of_the_suite_or_a_declared_binary() {
         .collect();
     assert!(forgotten.is_empty(), "add `mod …;` to tests/tests/suite.rs for {forgotten:?}");
 }
+
+/// A service holds the narrow store traits it uses (a view of `store/views.rs`, or one trait),
+/// never the whole `Store`: only the state that builds the services, the store itself and the
+/// binaries see every trait.
+#[test]
+fn services_hold_narrow_store_views_not_the_whole_store() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/src");
+    let mut files = Vec::new();
+    sources(&shared, &mut files);
+    let whole: Vec<String> = files
+        .iter()
+        .filter(|file| !file.starts_with(shared.join("store")) && !file.ends_with("state.rs"))
+        .filter_map(|file| {
+            let text = std::fs::read_to_string(file).expect("readable");
+            let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
+            // `dyn Store`, however the path to it is written (`dyn crate::store::Store`).
+            let named = code.match_indices("dyn ").any(|(at, _)| {
+                let path: String = code[at + 4..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == ':' || *c == '_')
+                    .collect();
+                path.rsplit("::").next() == Some("Store")
+            });
+            named.then(|| file.display().to_string())
+        })
+        .collect();
+    assert!(files.len() > 40, "{} files", files.len());
+    assert!(whole.is_empty(), "services naming the whole `dyn Store`: {whole:?}");
+}

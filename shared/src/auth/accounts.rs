@@ -12,7 +12,10 @@ use crate::{
         User, UserId,
     },
     metrics::{Metric, MetricsSink},
-    store::{LoginAdmission, RotateOutcome, Rotation, Session, Store, StoreError, UserRecord},
+    store::{
+        AccountStorage, LoginAdmission, RotateOutcome, Rotation, Session, StoreError, UserRecord,
+        UserStore,
+    },
 };
 
 /// What to do with a refresh token that is not the session's current one.
@@ -55,7 +58,7 @@ pub struct LoggedIn {
 
 /// The account operations, over a store, the token signer and the hasher.
 pub struct Accounts<'a> {
-    pub(crate) store: &'a dyn Store,
+    pub(crate) store: &'a dyn AccountStorage,
     pub(crate) tokens: &'a Tokens,
     pub(crate) hasher: &'a PasswordHasher,
     pub(crate) policy: LoginPolicy,
@@ -325,7 +328,7 @@ impl Accounts<'_> {
 /// operator's address is never promoted). Used by the local server at start and by the
 /// `create-admin` command of a deployment. Returns what it did.
 pub async fn ensure_admin(
-    store: &dyn Store,
+    store: &dyn UserStore,
     email: &str,
     password: &str,
 ) -> Result<&'static str, AuthError> {
@@ -337,7 +340,7 @@ pub async fn ensure_admin(
 /// (`"role changed"`); an account whose password differs keeps its role (403). A creation or a
 /// role change is in the audit trail (`"by": "operator"`, the account itself as actor).
 pub async fn ensure_account(
-    store: &dyn Store,
+    store: &dyn UserStore,
     email: &str,
     password: &str,
     role: Role,

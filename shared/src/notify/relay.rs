@@ -5,7 +5,7 @@ use crate::{
     domain::Timestamp,
     metrics::{Metric, Unit},
     notify::EventPublisher,
-    store::{Store, StoreError},
+    store::{OutboxStore, StoreError},
 };
 
 /// What one pass did.
@@ -41,7 +41,7 @@ impl RelayReport {
 
 /// Publishes up to `limit` outbox events at least `min_age_seconds` old at `now`.
 pub async fn republish(
-    store: &dyn Store,
+    store: &dyn OutboxStore,
     publisher: &dyn EventPublisher,
     now: Timestamp,
     min_age_seconds: i64,

@@ -15,7 +15,7 @@ use crate::{
         mail::{MailError, Mailer},
     },
     retry::until_answered,
-    store::{Claim, EmailClaim, EmailMarker, Store, StoreError},
+    store::{Claim, EmailClaim, EmailMarker, EmailStorage, StoreError},
 };
 
 /// How long a claim protects an e-mail being sent. Below the queue's visibility timeout, so a
@@ -67,7 +67,7 @@ pub enum DeliveryError {
 /// Delivers order events as e-mails from `sender`.
 pub struct EmailWorker<'a> {
     /// The storage.
-    pub store: &'a dyn Store,
+    pub store: &'a dyn EmailStorage,
     /// Where e-mails go (SES, or a folder of .eml files).
     pub mailer: &'a dyn Mailer,
     /// The From address.

@@ -35,7 +35,7 @@ use crate::{
     },
     metrics::MetricsSink,
     notify::EventPublisher,
-    store::{OrderQuery, OrderScope, Store},
+    store::{OrderQuery, OrderScope, OrderStorage},
 };
 
 /// How long an `Idempotency-Key` answers with the order it placed.
@@ -121,7 +121,7 @@ impl IdempotencyKey {
 /// Checkout and orders over a store and an event publisher.
 pub struct Orders<'a> {
     /// The storage.
-    pub store: &'a dyn Store,
+    pub store: &'a dyn OrderStorage,
     /// Where committed order events are published.
     pub events: &'a dyn EventPublisher,
     /// Where business metrics go.

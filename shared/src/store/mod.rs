@@ -6,6 +6,7 @@ mod dynamo;
 mod error;
 mod memory;
 mod records;
+mod views;
 
 use async_trait::async_trait;
 
@@ -22,6 +23,10 @@ pub use records::{
     ListStart, LoginAdmission, LoginFailures, NewOrder, OrderPage, OrderQuery, OrderScope,
     OrderUpdate, ProductPage, ProductQuery, RotateOutcome, Session, StatusChange, StoredAddresses,
     StoredCart, UserRecord, sort_key,
+};
+pub use views::{
+    AccountStorage, CartStorage, CatalogStorage, CouponStorage, DeliveryStorage, EmailStorage,
+    OrderStorage, Store, WebhookStorage,
 };
 
 use crate::domain::{
@@ -375,23 +380,3 @@ pub trait WebhookStore: Send + Sync {
         limit: usize,
     ) -> StoreResult<Vec<DeliveryRecord>>;
 }
-
-/// Everything the functions need from storage: every store trait, implemented by both stores.
-pub trait Store:
-    UserStore
-    + AddressStore
-    + AuditStore
-    + WebhookStore
-    + SessionStore
-    + ProductStore
-    + CouponStore
-    + CartStore
-    + OrderStore
-    + PaymentStore
-    + OutboxStore
-    + SentEmailStore
-{
-}
-
-impl Store for DynamoStore {}
-impl Store for MemoryStore {}

@@ -18,7 +18,7 @@ use crate::{
     },
     metrics::Metric,
     retry::until_answered,
-    store::{Claim, DeliveryClaim, Store, StoreError, StoreResult},
+    store::{Claim, DeliveryClaim, DeliveryStorage, StoreError, StoreResult},
     webhooks::WebhookSender,
 };
 
@@ -105,7 +105,7 @@ pub enum WebhookDeliveryError {
 /// Delivers order events to the webhooks subscribed to them.
 pub struct WebhookWorker<'a> {
     /// The storage.
-    pub store: &'a dyn Store,
+    pub store: &'a dyn DeliveryStorage,
     /// The HTTP client.
     pub sender: &'a dyn WebhookSender,
     /// The first retry's wait in seconds, doubling after.
@@ -117,7 +117,7 @@ pub struct WebhookWorker<'a> {
 impl<'a> WebhookWorker<'a> {
     /// A worker over `store` sending with `sender`, on the system's clock.
     pub fn new(
-        store: &'a dyn Store,
+        store: &'a dyn DeliveryStorage,
         sender: &'a dyn WebhookSender,
         retry_base_seconds: u64,
     ) -> Self {

@@ -13,7 +13,7 @@ use crate::{
         UserId, Webhook, WebhookId, WebhookInput,
     },
     retry::{Attempt, with_retries},
-    store::{Conflict, Store, StoreError},
+    store::{Conflict, StoreError, WebhookStorage},
 };
 
 #[cfg(feature = "webhook-client")]
@@ -77,7 +77,7 @@ pub async fn resolve_allowed(
 /// Webhook administration over a store.
 pub struct Webhooks<'a> {
     /// The storage.
-    pub store: &'a dyn Store,
+    pub store: &'a dyn WebhookStorage,
     /// Which receivers are allowed.
     pub policy: UrlPolicy,
 }
