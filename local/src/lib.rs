@@ -13,12 +13,9 @@ use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use axum::{Json, Router, routing::get};
-use rand::RngCore;
 use serde_json::Value;
 use shared::{
     AppState,
-    auth::TokenConfig,
-    config::{ConfigError, token_config},
     store::{DynamoStore, MemoryStore, Store, TableSchema, create_table},
 };
 
@@ -105,9 +102,6 @@ pub fn app_with(state: AppState, provider: Option<stripe::LocalStripe>) -> Route
     }
 }
 
-/// The table the local server uses when `TABLE_NAME` is unset.
-pub const DEFAULT_TABLE: &str = "shop-local";
-
 /// Opens the store, creating the DynamoDB table from `template.yaml` if it is missing.
 pub async fn open_store(kind: StoreKind, table: &str) -> anyhow::Result<Arc<dyn Store>> {
     match kind {
@@ -133,42 +127,9 @@ pub async fn open_dynamo(table: &str) -> anyhow::Result<DynamoStore> {
 /// The sender of the local server's e-mails when `SHOP_EMAIL_SENDER` is unset.
 pub const DEFAULT_SENDER: &str = "orders@shop.localhost";
 
-/// Token settings for the local server: `JWT_SECRET` if set, otherwise a random secret for
-/// this run only (tokens then do not survive a restart). Returns whether it generated one.
-pub fn local_tokens(
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Result<(TokenConfig, bool), ConfigError> {
-    match lookup("JWT_SECRET").filter(|secret| !secret.is_empty()) {
-        Some(secret) => Ok((token_config(&lookup, secret.into_bytes())?, false)),
-        None => {
-            let mut secret = vec![0_u8; 64];
-            rand::rng().fill_bytes(&mut secret);
-            Ok((token_config(&lookup, secret)?, true))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_missing_secret_is_generated_per_run_and_a_given_one_is_used() {
-        let (first, generated) = local_tokens(|_| None).unwrap();
-        let (second, _) = local_tokens(|_| None).unwrap();
-        assert!(generated);
-        assert!(first.secret.len() >= 32);
-        assert_ne!(first.secret, second.secret);
-
-        let given = "x".repeat(40);
-        let (config, generated) =
-            local_tokens(|name| (name == "JWT_SECRET").then(|| given.clone())).unwrap();
-        assert!(!generated);
-        assert_eq!(config.secret, given.as_bytes());
-
-        let short = local_tokens(|name| (name == "JWT_SECRET").then(|| "short".to_owned()));
-        assert_eq!(short.unwrap_err().name, "JWT_SECRET");
-    }
 
     #[test]
     fn the_openapi_document_parses() {

@@ -5,16 +5,17 @@ use std::{env, net::IpAddr, path::PathBuf, sync::Arc};
 use anyhow::Context;
 use clap::Parser;
 use local::{
-    Consumers, DEFAULT_SENDER, DEFAULT_TABLE, EXPLORER_PATH, Payments, StoreKind, app_with, demo,
-    in_process_queue, local_tokens, open_store,
+    Consumers, DEFAULT_SENDER, EXPLORER_PATH, Payments, StoreKind, app_with, demo,
+    in_process_queue, open_store,
     payments::{spawn_payment_jobs, with_local_payments},
 };
+use secrecy::ExposeSecret;
 use shared::metrics::{Emf, MetricsSink};
 use shared::notify::mail::EmlFolder;
 use shared::{
     AppState,
     auth::ensure_admin,
-    config::{branding, cors_origins, local_visibility_timeout, login_policy, webhook_retry_base},
+    config::{FromEnvironment, LocalConfig},
     domain::UrlPolicy,
     webhooks::HttpSender,
 };
@@ -74,44 +75,33 @@ fn metrics(args: &Args) -> anyhow::Result<Arc<dyn MetricsSink>> {
 /// The order events' consumers: e-mails as `.eml` files, and webhooks over real HTTP with
 /// receivers on this machine's loopback allowed (a receiver run next to the server); other
 /// internal addresses are still refused.
-fn consumers(args: &Args) -> anyhow::Result<Consumers> {
-    let lookup = |name: &str| env::var(name).ok();
+fn consumers(args: &Args, config: &LocalConfig) -> anyhow::Result<Consumers> {
     Ok(Consumers {
         outbox: EmlFolder::new(&args.outbox),
         sender: args.sender.clone(),
-        branding: branding(&lookup)?,
+        branding: config.branding.clone(),
         webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback)?),
-        retry_base_seconds: webhook_retry_base(&lookup)?,
+        retry_base_seconds: config.retry_base_seconds,
         redelivery: local::Redelivery {
-            visibility_timeout: std::time::Duration::from_secs(local_visibility_timeout(&lookup)?),
+            visibility_timeout: std::time::Duration::from_secs(config.visibility_timeout_seconds),
             ..local::Redelivery::default()
         },
     })
 }
 
-/// The operator's admin account from `SHOP_ADMIN_EMAIL` and `SHOP_ADMIN_PASSWORD`, if set.
-async fn operator_admin(
+/// The operator's admin account (`SHOP_ADMIN_EMAIL`, `SHOP_ADMIN_PASSWORD`) and with `--demo`
+/// the demo shop: what the banner prints.
+async fn seed(
+    args: &Args,
     store: &dyn shared::store::Store,
-    lookup: &impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<()> {
-    if let (Some(email), Some(password)) =
-        (lookup("SHOP_ADMIN_EMAIL"), lookup("SHOP_ADMIN_PASSWORD"))
-    {
-        let outcome = ensure_admin(store, &email, &password)
+    config: &LocalConfig,
+) -> anyhow::Result<Option<demo::Seeded>> {
+    if let Some((email, password)) = &config.admin {
+        let outcome = ensure_admin(store, email, password.expose_secret())
             .await
             .map_err(|error| anyhow::anyhow!("SHOP_ADMIN_EMAIL/SHOP_ADMIN_PASSWORD: {error}"))?;
         tracing::info!(email, outcome, "admin account");
     }
-    Ok(())
-}
-
-/// The operator's admin account, and with `--demo` the demo shop: what the banner prints.
-async fn seed(
-    args: &Args,
-    store: &dyn shared::store::Store,
-    lookup: &impl Fn(&str) -> Option<String>,
-) -> anyhow::Result<Option<demo::Seeded>> {
-    operator_admin(store, lookup).await?;
     if !args.demo {
         return Ok(None);
     }
@@ -130,26 +120,25 @@ async fn main() -> anyhow::Result<()> {
         demo::check_host(args.host)?;
     }
     let lookup = |name: &str| env::var(name).ok();
-
-    let table = lookup("TABLE_NAME").unwrap_or_else(|| DEFAULT_TABLE.into());
+    let config = LocalConfig::from_env()?;
+    let table = &config.table_name;
     if args.create_table {
-        local::open_dynamo(&table).await?;
+        local::open_dynamo(table).await?;
         println!("table {table} is ready");
         return Ok(());
     }
-    let store = open_store(args.store, &table).await?;
-    let (tokens, generated) = local_tokens(lookup)?;
-    if generated {
+    let store = open_store(args.store, table).await?;
+    if config.generated_secret {
         tracing::warn!(
             "JWT_SECRET is not set: generated a random one for this run; tokens end with it"
         );
     }
-    let seeded = seed(&args, store.as_ref(), &lookup).await?;
+    let seeded = seed(&args, store.as_ref(), &config).await?;
 
     // The same EMF lines as the Lambda functions print, in a file: the terminal keeps the
     // banner and the request log.
     let metrics = metrics(&args)?;
-    let consumers = consumers(&args)?;
+    let consumers = consumers(&args, &config)?;
     // The payment provider sends its events with the webhooks' client (loopback allowed).
     let payments = if args.demo { Payments::Local } else { args.payments };
     let provider = (payments == Payments::Local)
@@ -160,12 +149,12 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let address = listener.local_addr()?;
-    let mut state = AppState::new(Arc::clone(&store), tokens)
+    let mut state = AppState::new(Arc::clone(&store), config.tokens.clone())
         .with_events(queue)
         .with_webhook_policy(UrlPolicy::AllowLoopback)
         .with_metrics(metrics)
-        .with_login_policy(login_policy(&lookup)?)
-        .with_cors(cors_origins(&lookup)?);
+        .with_login_policy(config.login)
+        .with_cors(config.cors.clone());
     if let Some(provider) = &provider {
         state = with_local_payments(state, provider, address, &lookup, &branding)?;
         spawn_payment_jobs(state.clone(), std::time::Duration::from_secs(1));

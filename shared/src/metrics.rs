@@ -79,9 +79,6 @@ pub struct Emf {
     file: Option<Arc<Mutex<std::fs::File>>>,
 }
 
-/// The namespace when `METRICS_NAMESPACE` is unset.
-pub const DEFAULT_NAMESPACE: &str = "Shop";
-
 impl Emf {
     /// Metrics of `function` under `namespace`.
     pub fn new(namespace: impl Into<String>, function: &'static str) -> Self {
@@ -95,10 +92,10 @@ impl Emf {
         Ok(Self { file: Some(Arc::new(Mutex::new(file))), ..self })
     }
 
-    /// Metrics of `function` under `METRICS_NAMESPACE` (else [`DEFAULT_NAMESPACE`]).
+    /// Metrics of `function` under the configured namespace ([`crate::config::metrics_namespace`]).
     pub fn from_env(function: &'static str) -> Self {
-        let namespace = std::env::var("METRICS_NAMESPACE").ok().filter(|n| !n.is_empty());
-        Self::new(namespace.unwrap_or_else(|| DEFAULT_NAMESPACE.into()), function)
+        let namespace = crate::config::metrics_namespace(&|name| std::env::var(name).ok());
+        Self::new(namespace, function)
     }
 
     /// The EMF document for `metrics` of `operation` at `timestamp_ms` (Unix milliseconds).

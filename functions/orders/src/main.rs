@@ -24,7 +24,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let lookup = |name: &str| std::env::var(name).ok();
     if let Some(settings) = payment_settings(&lookup, branding(&lookup)?.currency)? {
         state = state.with_payments(settings);
-        if let Some(queue) = lookup("PAYMENT_HOLDS_QUEUE_URL").filter(|q| !q.is_empty()) {
+        if let Some(queue) = config.holds_queue_url {
             let timer = SqsHoldTimer::new(aws_sdk_sqs::Client::new(&sdk), queue);
             state = state.with_hold_timer(Arc::new(timer));
         }

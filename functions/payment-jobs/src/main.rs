@@ -4,7 +4,7 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use shared::{
-    config::{ConfigError, branding},
+    config::{ConfigError, FromEnvironment, PaymentJobsConfig, branding},
     domain::Timestamp,
     logging::invocation_span,
     notify::NoQueue,
@@ -18,18 +18,17 @@ use tracing::Instrument;
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::logging::init_lambda();
     let lookup = |name: &str| std::env::var(name).ok();
-    let required = |name: &'static str| {
-        lookup(name)
-            .filter(|v| !v.is_empty())
-            .ok_or(ConfigError { name, problem: "is required".into() })
-    };
-    let table = required("TABLE_NAME")?;
+    let config = PaymentJobsConfig::from_env()?;
     let settings = payment_settings(&lookup, branding(&lookup)?.currency)?;
     // Without payments every invocation answers at once; the queue is needed only with them.
-    let queue = match settings {
-        Some(_) => required("PAYMENT_HOLDS_QUEUE_URL")?,
-        None => String::new(),
+    let queue = match (&settings, config.holds_queue_url) {
+        (Some(_), None) => {
+            let problem = "is required with payments on".into();
+            return Err(ConfigError { name: "PAYMENT_HOLDS_QUEUE_URL", problem }.into());
+        }
+        (_, queue) => queue.unwrap_or_default(),
     };
+    let table = config.table_name;
     let sdk = aws_config::load_from_env().await;
     let store = DynamoStore::new(DynamoStore::client(&sdk), table);
     store.warm_up().await;

@@ -2,6 +2,7 @@
 //! the current or the previous one.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -82,12 +83,15 @@ impl Tokens {
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 0;
         let previous = config.previous_secret.as_ref().map(|secret| {
-            (config.key_generation.saturating_sub(1).to_string(), DecodingKey::from_secret(secret))
+            (
+                config.key_generation.saturating_sub(1).to_string(),
+                DecodingKey::from_secret(secret.expose_secret()),
+            )
         });
         Self {
             kid: config.key_generation.to_string(),
-            encoding: EncodingKey::from_secret(&config.secret),
-            decoding: DecodingKey::from_secret(&config.secret),
+            encoding: EncodingKey::from_secret(config.secret.expose_secret()),
+            decoding: DecodingKey::from_secret(config.secret.expose_secret()),
             previous,
             validation,
             config,
@@ -200,7 +204,7 @@ pub(crate) mod tests {
         assert_eq!(tokens.verify(&old, TokenKind::Access), Err(TokenError::Expired));
 
         let other = Tokens::new(TokenConfig {
-            secret: b"another-secret-another-secret-xx".to_vec(),
+            secret: b"another-secret-another-secret-xx".to_vec().into(),
             ..config()
         });
         let foreign = issue(&other, TokenKind::Access, Timestamp::now());
@@ -226,7 +230,7 @@ pub(crate) mod tests {
         assert_eq!(header.kid.as_deref(), Some("1"));
 
         let rotated = TokenConfig {
-            secret: b"the-next-key-the-next-key-the-nex".to_vec(),
+            secret: b"the-next-key-the-next-key-the-nex".to_vec().into(),
             key_generation: 2,
             previous_secret: Some(config().secret),
             ..config()
@@ -240,7 +244,7 @@ pub(crate) mod tests {
         // Functions not yet rotated reject the new generation; a second rotation drops the first.
         assert_eq!(before.verify(&new, TokenKind::Access), Err(TokenError::Invalid));
         let twice = Tokens::new(TokenConfig {
-            secret: b"a-third-key-a-third-key-a-third-k".to_vec(),
+            secret: b"a-third-key-a-third-key-a-third-k".to_vec().into(),
             key_generation: 3,
             previous_secret: Some(rotated.secret),
             ..config()
@@ -253,7 +257,7 @@ pub(crate) mod tests {
     fn a_kid_signed_with_the_wrong_generations_key_is_refused() {
         // A token claiming generation 1 but signed with generation 2's key.
         let current = TokenConfig {
-            secret: b"the-next-key-the-next-key-the-nex".to_vec(),
+            secret: b"the-next-key-the-next-key-the-nex".to_vec().into(),
             key_generation: 2,
             previous_secret: Some(config().secret),
             ..config()

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use secrecy::{ExposeSecret, SecretString};
+
 /// Why a string is not an acceptable password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
@@ -11,9 +13,10 @@ pub enum PasswordError {
     TooLong,
 }
 
-/// A candidate password of 8–128 characters. Never printed: `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(String);
+/// A candidate password of 8–128 characters. Never printed: `Debug` is redacted, and the
+/// memory is zeroed when dropped.
+#[derive(Debug, Clone)]
+pub struct Password(SecretString);
 
 impl Password {
     /// Checks the length in characters (not bytes), so non-ASCII passwords are judged fairly.
@@ -21,19 +24,13 @@ impl Password {
         match input.chars().count() {
             n if n < 8 => Err(PasswordError::TooShort),
             n if n > 128 => Err(PasswordError::TooLong),
-            _ => Ok(Self(input.to_owned())),
+            _ => Ok(Self(SecretString::from(input))),
         }
     }
 
     /// The secret itself, for hashing.
     pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(***)")
+        self.0.expose_secret()
     }
 }
 
@@ -43,10 +40,10 @@ mod tests {
 
     #[test]
     fn bounds_are_in_characters() {
-        assert_eq!(Password::parse("1234567"), Err(PasswordError::TooShort));
+        assert_eq!(Password::parse("1234567").err(), Some(PasswordError::TooShort));
         assert!(Password::parse("12345678").is_ok());
         assert!(Password::parse(&"é".repeat(128)).is_ok());
-        assert_eq!(Password::parse(&"é".repeat(129)), Err(PasswordError::TooLong));
+        assert_eq!(Password::parse(&"é".repeat(129)).err(), Some(PasswordError::TooLong));
     }
 
     #[test]

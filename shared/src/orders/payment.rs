@@ -243,7 +243,7 @@ impl Orders<'_> {
         signature::verify(
             header,
             payload,
-            &settings.webhook_secret,
+            secrecy::ExposeSecret::expose_secret(&settings.webhook_secret),
             now,
             signature::TOLERANCE_SECONDS,
         )

@@ -36,7 +36,7 @@ impl PaymentConfig {
     ) -> super::PaymentSettings {
         super::PaymentSettings {
             provider,
-            webhook_secret,
+            webhook_secret: webhook_secret.into(),
             currency,
             capture: self.capture,
             hold_seconds: self.hold_seconds,

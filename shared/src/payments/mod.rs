@@ -191,7 +191,7 @@ pub struct PaymentSettings {
     /// The provider.
     pub provider: std::sync::Arc<dyn PaymentProvider>,
     /// The secret the provider signs its events with (`whsec_…`).
-    pub webhook_secret: String,
+    pub webhook_secret: secrecy::SecretString,
     /// The currency of every price.
     pub currency: Currency,
     /// Capture at confirmation, or when the order ships.
