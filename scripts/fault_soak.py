@@ -44,7 +44,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 import uuid
 
@@ -74,26 +73,7 @@ def free_port():
 
 def call(base, method, path, token=None, body=None, headers=None):
     """One request: (status, headers, parsed body); (None, {}, reason) when nothing answered."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            headers = {k.lower(): v for k, v in response.headers.items()}
-            return response.status, headers, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        raw = error.read()
-        try:
-            parsed = json.loads(raw or b"null")
-        except ValueError:
-            parsed = {"raw": raw[:200].decode(errors="replace")}
-        return error.code, {k.lower(): v for k, v in error.headers.items()}, parsed
-    except OSError as error:
-        return None, {}, str(error)
+    return lambda_rig.request(base, method, path, token, body, headers, timeout=60)
 
 
 class Receiver:

@@ -198,8 +198,9 @@ def run(binary, events, env=None, timeout=60, stderr=subprocess.DEVNULL):
     }
 
 
-def call(base, method, path, token=None, body=None, headers=None):
-    """A JSON request to the local server; returns (status, parsed body)."""
+def request(base, method, path, token=None, body=None, headers=None, timeout=30):
+    """One JSON request: (status, lower-cased headers, parsed body), or (None, {}, reason)
+    when nothing answered; a body that is not JSON is kept as {"raw": …}."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(base + path, data=data, method=method)
     request.add_header("Content-Type", "application/json")
@@ -208,10 +209,24 @@ def call(base, method, path, token=None, body=None, headers=None):
     for name, value in (headers or {}).items():
         request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answered = {k.lower(): v for k, v in response.headers.items()}
+            return response.status, answered, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+        raw = error.read()
+        try:
+            parsed = json.loads(raw or b"null")
+        except ValueError:
+            parsed = {"raw": raw[:200].decode(errors="replace")}
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, parsed
+    except OSError as error:
+        return None, {}, str(error)
+
+
+def call(base, method, path, token=None, body=None, headers=None):
+    """A JSON request to the local server; returns (status, parsed body)."""
+    status, _, parsed = request(base, method, path, token, body, headers)
+    return status, parsed
 
 
 def expect(result, status, what):

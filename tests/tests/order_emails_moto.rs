@@ -115,15 +115,17 @@ async fn pipeline() -> (aws_sdk_sqs::Client, String, TestApp, SesMailer) {
     (sqs, url, app, SesMailer::new(ses, SENDER).with_configuration_set(Some(set)))
 }
 
+/// The e-mail worker over the app's store, sending through `mailer` with default branding.
+fn worker<'a>(app: &'a TestApp, mailer: &'a SesMailer) -> EmailWorker<'a> {
+    static BRANDING: std::sync::LazyLock<shared::domain::Branding> =
+        std::sync::LazyLock::new(Default::default);
+    EmailWorker { store: app.store.as_ref(), mailer, sender: SENDER, branding: &BRANDING }
+}
+
 #[tokio::test]
 async fn an_order_and_its_status_change_each_reach_the_customer_once() {
     let (sqs, url, app, mailer) = pipeline().await;
-    let worker = EmailWorker {
-        store: app.store.as_ref(),
-        mailer: &mailer,
-        sender: SENDER,
-        branding: &shared::domain::Branding::default(),
-    };
+    let worker = worker(&app, &mailer);
 
     let (admin, email, order) = checkout(&app).await;
     let id = order["id"].as_str().expect("id");
@@ -165,12 +167,7 @@ async fn an_order_and_its_status_change_each_reach_the_customer_once() {
 #[tokio::test]
 async fn a_poison_message_is_the_only_one_reported() {
     let (sqs, url, app, mailer) = pipeline().await;
-    let worker = EmailWorker {
-        store: app.store.as_ref(),
-        mailer: &mailer,
-        sender: SENDER,
-        branding: &shared::domain::Branding::default(),
-    };
+    let worker = worker(&app, &mailer);
     let (_, email, _) = checkout(&app).await;
     let poison = sqs
         .send_message()
@@ -217,12 +214,7 @@ async fn with_the_topic_down_during_checkout_the_e_mail_arrives_once_it_is_back(
     assert_eq!(report.published, 1);
     assert!(app.store.outbox_events(10).await.expect("outbox").is_empty());
     let mailer = SesMailer::new(ses, SENDER);
-    let worker = EmailWorker {
-        store: app.store.as_ref(),
-        mailer: &mailer,
-        sender: SENDER,
-        branding: &shared::domain::Branding::default(),
-    };
+    let worker = worker(&app, &mailer);
     let batch = e2e::fanout::receive(&sqs, &url).await;
     assert!(run_worker(&sqs, &url, &worker, batch).await.batch_item_failures.is_empty());
     let sent = ses_messages(&email).await;

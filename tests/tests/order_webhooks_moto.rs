@@ -62,18 +62,24 @@ async fn a_failed_delivery_waits_in_the_queue_until_its_retry_is_due() {
     assert_eq!(fan_out.receive(0).await.records.len(), 1);
 }
 
-#[tokio::test]
-async fn the_local_pipeline_retries_on_a_timer_until_the_receiver_accepts() {
-    let outbox = std::env::temp_dir().join(format!("shop-outbox-{}", ulid::Ulid::new()));
-    let store = e2e::store(Backend::Memory).await;
-    let consumers = local::Consumers {
-        outbox: shared::notify::mail::EmlFolder::new(&outbox),
+/// The local server's consumers: e-mails into `outbox`, webhooks to loopback receivers
+/// retried after 1 s, redelivered as `redelivery` says.
+fn consumers(outbox: &std::path::Path, redelivery: local::Redelivery) -> local::Consumers {
+    local::Consumers {
+        outbox: shared::notify::mail::EmlFolder::new(outbox),
         sender: "orders@shop.localhost".into(),
         branding: shared::domain::Branding::default(),
         webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback).expect("client")),
         retry_base_seconds: 1,
-        redelivery: local::Redelivery::default(),
-    };
+        redelivery,
+    }
+}
+
+#[tokio::test]
+async fn the_local_pipeline_retries_on_a_timer_until_the_receiver_accepts() {
+    let outbox = std::env::temp_dir().join(format!("shop-outbox-{}", ulid::Ulid::new()));
+    let store = e2e::store(Backend::Memory).await;
+    let consumers = consumers(&outbox, local::Redelivery::default());
     let queue =
         local::in_process_queue(Arc::clone(&store), consumers, Arc::new(shared::metrics::Discard));
     let state = shared::AppState::new(Arc::clone(&store), e2e::token_config())
@@ -134,18 +140,12 @@ async fn the_local_pipeline_redelivers_then_dead_letters_like_sqs() {
     std::fs::write(&outbox, b"not a folder").expect("blocking file");
     let store = e2e::store(Backend::Memory).await;
     let metrics = Arc::new(shared::metrics::Recorder::default());
-    let consumers = local::Consumers {
-        outbox: shared::notify::mail::EmlFolder::new(&outbox),
-        sender: "orders@shop.localhost".into(),
-        branding: shared::domain::Branding::default(),
-        webhooks: Arc::new(HttpSender::new(UrlPolicy::AllowLoopback).expect("client")),
-        retry_base_seconds: 1,
-        redelivery: local::Redelivery {
-            visibility_timeout: Duration::from_millis(300),
-            email_receives: 3,
-            webhook_receives: 3,
-        },
+    let redelivery = local::Redelivery {
+        visibility_timeout: Duration::from_millis(300),
+        email_receives: 3,
+        webhook_receives: 3,
     };
+    let consumers = consumers(&outbox, redelivery);
     let sink: Arc<dyn shared::metrics::MetricsSink> = metrics.clone();
     let queue = local::in_process_queue(Arc::clone(&store), consumers, sink);
     let state = shared::AppState::new(Arc::clone(&store), e2e::token_config())

@@ -2,8 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::logging::init_lambda();
-    let state =
-        shared::AppState::from_env().await?.with_metrics(shared::metrics::cold_start("coupons"));
-    lambda_http::run(coupons::router(state)).await
+    shared::http::serve("coupons", coupons::router).await
 }

@@ -122,6 +122,18 @@ fn admitted(admission: LoginAdmission) -> (bool, u32, Timestamp) {
     }
 }
 
+/// `user`'s checkout of `lines` at `now`, priced from the stored products, without a coupon.
+async fn priced(
+    store: &dyn Store,
+    user: UserId,
+    lines: &[CartLine],
+    now: Timestamp,
+) -> shared::domain::Checkout {
+    let ids: Vec<ProductId> = lines.iter().map(|line| line.product_id).collect();
+    let products = store.find_products(&ids).await.expect("read");
+    checkout(user, Role::Customer, lines, &products, None, now).expect("checkout")
+}
+
 /// Runs each named case on a fresh in-memory store and on a fresh DynamoDB table (moto), on
 /// four workers, so concurrent calls in a case really race.
 macro_rules! contract {

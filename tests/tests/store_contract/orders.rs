@@ -89,15 +89,7 @@ async fn place_order_is_all_or_nothing(store: Arc<dyn Store>) {
     let version = store.save_cart(user, 0, &[line(&shirt, "S-2", 1)], "w").await.expect("cart");
     let again = store.place_order(&new(version, &done)).await;
     assert!(matches!(again, Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed))), "{again:?}");
-    let small = checkout(
-        user,
-        Role::Customer,
-        &[line(&shirt, "S-2", 1)],
-        &store.find_products(&[shirt.id]).await.expect("read"),
-        None,
-        now,
-    )
-    .expect("checkout");
+    let small = priced(store, user, &[line(&shirt, "S-2", 1)], now).await;
     let other_event = OrderEvent::new(&small.order, OrderEventKind::OrderPlaced, now);
     let used_up = store
         .place_order(&NewOrder {
@@ -140,15 +132,7 @@ async fn status_changes_are_conditional_and_restock(store: Arc<dyn Store>) {
     let lines = [line(&shirt, "S-1", 2)];
     let version = store.save_cart(user, 0, &lines, "w").await.expect("cart");
     let now = Timestamp::now();
-    let done = checkout(
-        user,
-        Role::Customer,
-        &lines,
-        &store.find_products(&[shirt.id]).await.expect("read"),
-        None,
-        now,
-    )
-    .expect("checkout");
+    let done = priced(store, user, &lines, now).await;
     let placed = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
     store
         .place_order(&NewOrder {
@@ -239,15 +223,7 @@ async fn an_expired_idempotency_record_is_ignored_and_replaced(store: Arc<dyn St
     let now = Timestamp::now();
     for _ in 0..2 {
         let version = store.save_cart(user, 0, &lines, "w").await.expect("cart");
-        let done = checkout(
-            user,
-            Role::Customer,
-            &lines,
-            &store.find_products(&[shirt.id]).await.expect("read"),
-            None,
-            now,
-        )
-        .expect("checkout");
+        let done = priced(store, user, &lines, now).await;
         let event = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
         let record = IdempotencyRecord {
             user,

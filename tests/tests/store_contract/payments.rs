@@ -18,9 +18,8 @@ async fn unpaid_order(
     let lines = [line(&mug, &sku, 1)];
     let before = store.cart(user).await.expect("cart").version;
     let version = store.save_cart(user, before, &lines, "w").await.expect("cart");
-    let products = store.find_products(&[mug.id]).await.expect("read");
     let now = Timestamp::now();
-    let mut done = checkout(user, Role::Customer, &lines, &products, None, now).expect("checkout");
+    let mut done = priced(store, user, &lines, now).await;
     let currency = "EUR".parse().expect("currency");
     done.order.payment = Some(Payment::new(done.order.final_amount, currency, hold_until));
     let event = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
