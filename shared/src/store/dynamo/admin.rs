@@ -136,28 +136,11 @@ impl AuditStore for DynamoStore {
             Some(action) => ("GSI2", keys::audit_action(action)),
             None => ("GSI1", keys::AUDIT.to_owned()),
         };
-        let mut request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(index)
-            .scan_index_forward(false)
-            .limit(i32::try_from(query.limit + 1).unwrap_or(i32::MAX))
-            .expression_attribute_names("#pk", format!("{index}PK"))
-            .expression_attribute_values(":pk", s(partition));
-        request = match query.after {
-            Some(after) => request
-                .key_condition_expression("#pk = :pk AND #sk < :after")
-                .expression_attribute_names("#sk", format!("{index}SK"))
-                .expression_attribute_values(":after", s(after.to_string())),
-            None => request.key_condition_expression("#pk = :pk"),
-        };
-        let output = request.send().await.map_err(|e| classify("Query", e))?;
-        let mut entries = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| Item(item).json::<AuditEntry>("entry"))
+        let request = self.newest_first(index, partition, query.after.map(|a| a.to_string()));
+        let items = self.query_page(request, query.limit + 1).await?;
+        let mut entries = items
+            .iter()
+            .map(|item| item.json::<AuditEntry>("entry"))
             .collect::<StoreResult<Vec<_>>>()?;
         let more = entries.len() > query.limit;
         entries.truncate(query.limit);
@@ -370,30 +353,24 @@ impl WebhookStore for DynamoStore {
         webhook: WebhookId,
         limit: usize,
     ) -> StoreResult<Vec<DeliveryRecord>> {
-        let output = self
+        let request = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
             .expression_attribute_values(":pk", s(keys::webhook(webhook)))
             .expression_attribute_values(":prefix", s(keys::DELIVERY_PREFIX))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| classify("Query", e))?;
-        output
-            .items
-            .unwrap_or_default()
-            .into_iter()
+            .scan_index_forward(false);
+        let items = self.query_page(request, limit).await?;
+        items
+            .iter()
             .map(|item| {
-                let item = Item(item);
                 let event = item
                     .s("SK")?
                     .strip_prefix(keys::DELIVERY_PREFIX)
                     .and_then(|id| id.parse().ok())
                     .ok_or_else(|| malformed("SK"))?;
-                delivery_from(webhook, event, &item)
+                delivery_from(webhook, event, item)
             })
             .collect()
     }

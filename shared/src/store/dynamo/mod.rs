@@ -92,6 +92,45 @@ impl DynamoStore {
         }
     }
 
+    /// A query of `index`'s partition `partition`, newest first, after the sort key `after`
+    /// when given: the listings' cursor.
+    fn newest_first(
+        &self,
+        index: &str,
+        partition: String,
+        after: Option<String>,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .scan_index_forward(false)
+            .expression_attribute_names("#pk", format!("{index}PK"))
+            .expression_attribute_values(":pk", attrs::s(partition));
+        match after {
+            Some(after) => request
+                .key_condition_expression("#pk = :pk AND #sk < :after")
+                .expression_attribute_names("#sk", format!("{index}SK"))
+                .expression_attribute_values(":after", attrs::s(after)),
+            None => request.key_condition_expression("#pk = :pk"),
+        }
+    }
+
+    /// The first page of `request`, at most `limit` items: the listings that show one page.
+    async fn query_page(
+        &self,
+        request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        limit: usize,
+    ) -> StoreResult<Vec<attrs::Item>> {
+        let output = request
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| classify("Query", e))?;
+        Ok(output.items.unwrap_or_default().into_iter().map(attrs::Item).collect())
+    }
+
     async fn get(&self, pk: String, sk: &str) -> StoreResult<Option<attrs::Item>> {
         let output = self
             .client

@@ -3,11 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{
-    DynamoStore,
-    attrs::{Item, s},
-    classify, keys,
-};
+use super::{DynamoStore, attrs::s, classify, keys};
 use crate::{
     domain::{EventId, OrderEvent},
     store::{OutboxStore, StoreResult},
@@ -16,23 +12,15 @@ use crate::{
 #[async_trait]
 impl OutboxStore for DynamoStore {
     async fn outbox_events(&self, limit: usize) -> StoreResult<Vec<OrderEvent>> {
-        let output = self
+        let request = self
             .client
             .query()
             .table_name(&self.table)
             .index_name("GSI1")
             .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", s(keys::OUTBOX))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| classify("Query", e))?;
-        output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| OrderEvent::try_from(&Item(item)))
-            .collect()
+            .expression_attribute_values(":pk", s(keys::OUTBOX));
+        let items = self.query_page(request, limit).await?;
+        items.iter().map(OrderEvent::try_from).collect()
     }
 
     async fn delete_outbox_event(&self, id: EventId) -> StoreResult<()> {

@@ -11,11 +11,11 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 
 use super::{
     DynamoStore,
-    attrs::{Item, n, s},
+    attrs::{n, s},
     built, classify, keys,
     order_item::{json, outbox_item},
     transact::{Action, Expression},
@@ -260,18 +260,15 @@ impl PaymentStore for DynamoStore {
     }
 
     async fn due_holds(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<OrderId>> {
-        let output = self
+        let request = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("PK = :pk AND SK < :now")
             .expression_attribute_values(":pk", s(keys::HOLDS))
-            .expression_attribute_values(":now", s(format!("{now}#~")))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| classify("Query", e))?;
-        ids(output.items.unwrap_or_default(), "order_id")
+            .expression_attribute_values(":now", s(format!("{now}#~")));
+        let items = self.query_page(request, limit).await?;
+        items.iter().map(|item| item.parse("order_id")).collect()
     }
 
     async fn unsettled(&self, before: Timestamp, limit: usize) -> StoreResult<Vec<OrderId>> {
@@ -298,8 +295,4 @@ fn ledger_state(status: LedgerStatus) -> &'static str {
         LedgerStatus::Failed => "failed",
         LedgerStatus::Received => "received",
     }
-}
-
-fn ids(items: Vec<HashMap<String, AttributeValue>>, name: &str) -> StoreResult<Vec<OrderId>> {
-    items.into_iter().map(|item| Item(item).parse(name)).collect()
 }

@@ -224,23 +224,10 @@ impl ProductStore for DynamoStore {
         let mut found = Vec::with_capacity(wanted.min(1_000));
         let mut start_key = None;
         loop {
-            let mut request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .scan_index_forward(false)
+            let request = self
+                .newest_first(index, partition.clone(), after.clone())
                 .limit(i32::try_from(wanted - found.len()).unwrap_or(i32::MAX))
-                .expression_attribute_names("#pk", format!("{index}PK"))
-                .expression_attribute_values(":pk", s(partition.clone()))
                 .set_exclusive_start_key(start_key.take());
-            request = match &after {
-                Some(after) => request
-                    .key_condition_expression("#pk = :pk AND #sk < :after")
-                    .expression_attribute_names("#sk", format!("{index}SK"))
-                    .expression_attribute_values(":after", s(after.clone())),
-                None => request.key_condition_expression("#pk = :pk"),
-            };
             let output = request.send().await.map_err(|e| classify("Query", e))?;
             for listed in output.items.unwrap_or_default() {
                 found.push(Product::try_from(&Item(listed))?);
