@@ -163,11 +163,35 @@ watch_env="$LOGS/watch.env"
 sed -e "s|^AWS_ENDPOINT_URL=.*|AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL|" -e "s|^TABLE_NAME=.*|TABLE_NAME=shop-watch-$$|" \
     local/watch.env >"$watch_env"
 env $(grep -v '^#' "$watch_env" | xargs) "$ROOT/target/debug/local" --create-table
+# `cargo lambda watch -p products` builds that package alone, whose dependencies' features
+# differ from the workspace build above: build it the same way first, so the loop starts at once.
+cargo build --locked -p products >"$LOGS/watch-build.log" 2>&1 \
+    || { tail -40 "$LOGS/watch-build.log" >&2; echo "cargo build -p products failed" >&2; exit 1; }
 watch_port="$(free_port)"
 setsid cargo lambda watch --env-file "$watch_env" --invoke-port "$watch_port" -p products >"$LOGS/watch.log" 2>&1 &
 watch_group=$!
 pids+=("-$watch_group")
-wait_http "http://127.0.0.1:$watch_port/lambda-url/products/products/all_products" "cargo lambda watch" "$LOGS/watch.log"
+# One patient request once the emulator listens (it answers when the function has started;
+# a client that gives up while it starts leaves the emulator waiting on it).
+"$PY" - "$watch_port" "$LOGS/watch.log" <<'PY'
+import socket, sys, time, urllib.request
+port, log = int(sys.argv[1]), sys.argv[2]
+for _ in range(300):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.2)
+url = f"http://127.0.0.1:{port}/lambda-url/products/products/all_products"
+try:
+    with urllib.request.urlopen(url, timeout=600) as response:
+        status = response.status
+except Exception as error:  # the log says why
+    sys.stderr.write(open(log).read()[-4000:])
+    sys.exit(f"cargo lambda watch: {url} did not answer: {error}")
+if status != 200:
+    sys.exit(f"cargo lambda watch: {url} answered {status}")
+PY
 cargo lambda invoke products --data-file events/products-all_products.json --invoke-port "$watch_port" \
     >"$LOGS/watch-invoke.json"
 "$PY" - "$LOGS/watch-invoke.json" <<'PY'
