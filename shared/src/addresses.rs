@@ -8,7 +8,7 @@ use crate::{
         add_address, remove_address, update_address,
     },
     retry::{Attempt, until_answered, with_retries},
-    store::{AddressStore, Conflict, StoreError},
+    store::{AddressStore, Conflict, StoreError, VersionedWrite},
 };
 
 /// How often a change is retried when another change of the same book got there first.
@@ -96,7 +96,16 @@ impl Addresses<'_> {
             // Retry safety: conditional on the version read, marked with an id of its own; a
             // write whose answer was lost finds its id on the book read back (see the cart).
             let write_id = crate::domain::new_write_id();
-            match self.store.save_addresses(user, stored.version, &book, &write_id).await {
+            match self
+                .store
+                .save_addresses(VersionedWrite {
+                    user,
+                    version: stored.version,
+                    items: &book,
+                    write_id: &write_id,
+                })
+                .await
+            {
                 Ok(_) => Ok(Attempt::Done(changed)),
                 Err(
                     error @ (StoreError::Conflict(Conflict::AddressesChanged)

@@ -11,7 +11,7 @@ use crate::{
     },
     orders::{IDEMPOTENCY_TTL_SECONDS, IdempotencyKey},
     retry::{Attempt, until_answered, with_retries},
-    store::{CartKeyRecord, CartStorage, Conflict, StoreError},
+    store::{CartKeyRecord, CartStorage, Conflict, StoreError, VersionedWrite},
 };
 
 /// `POST /cart/add_item`.
@@ -235,7 +235,11 @@ impl Carts<'_> {
     ) -> Result<Attempt<Vec<CartLine>>, CartError> {
         let write_id = crate::domain::new_write_id();
         let saved = match keyed {
-            None => self.store.save_cart(user, version, &lines, &write_id).await,
+            None => {
+                self.store
+                    .save_cart(VersionedWrite { user, version, items: &lines, write_id: &write_id })
+                    .await
+            }
             Some(keyed) => {
                 let now = Timestamp::now();
                 let record = CartKeyRecord {

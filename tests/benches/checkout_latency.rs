@@ -14,7 +14,7 @@ use shared::{
     AppState,
     domain::{CartLine, Sku},
     notify::InProcessQueue,
-    store::{CartStore, MemoryStore, OutboxStore},
+    store::{CartStore, MemoryStore, OutboxStore, VersionedWrite},
 };
 use tower::ServiceExt;
 
@@ -73,7 +73,10 @@ async fn main() {
     call(&router, request).await;
 
     println!("memory store, a cart of 3 lines, {CALLS} calls each, one thread");
-    store.save_cart(user, 0, &lines, "w").await.expect("cart");
+    store
+        .save_cart(VersionedWrite { user, version: 0, items: &lines, write_id: "w" })
+        .await
+        .expect("cart");
     let mut samples = Vec::with_capacity(CALLS);
     for _ in 0..CALLS {
         let request = Request::get("/cart/details")
@@ -86,7 +89,12 @@ async fn main() {
     }
     summary("GET /cart/details", samples);
     store
-        .save_cart(user, store.cart(user).await.expect("cart").version, &[], "w")
+        .save_cart(VersionedWrite {
+            user,
+            version: store.cart(user).await.expect("cart").version,
+            items: &[],
+            write_id: "w",
+        })
         .await
         .expect("emptied");
 
@@ -96,7 +104,10 @@ async fn main() {
     ] {
         let mut samples = Vec::with_capacity(CALLS);
         for _ in 0..CALLS {
-            store.save_cart(user, 0, &lines, "w").await.expect("cart");
+            store
+                .save_cart(VersionedWrite { user, version: 0, items: &lines, write_id: "w" })
+                .await
+                .expect("cart");
             let request = Request::post("/orders/create")
                 .header("content-type", "application/json")
                 .header("authorization", format!("Bearer {customer}"))

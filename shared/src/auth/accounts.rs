@@ -13,8 +13,8 @@ use crate::{
     },
     metrics::{Metric, MetricsSink},
     store::{
-        AccountStorage, LoginAdmission, RotateOutcome, Rotation, Session, StoreError, UserRecord,
-        UserStore,
+        AccountStorage, LoginAdmission, LoginWindow, RotateOutcome, Rotation, Session, StoreError,
+        UserRecord, UserStore,
     },
 };
 
@@ -162,10 +162,9 @@ impl Accounts<'_> {
         // The attempt is counted before the password is checked, atomically: a burst of
         // concurrent guesses gets at most `max_failures` checks per window, and the others,
         // the right password among them, are refused alike without hashing anything.
-        let admission = self
-            .store
-            .admit_login(&email, now, self.policy.max_failures, self.policy.window_seconds)
-            .await?;
+        let (max_attempts, seconds) = (self.policy.max_failures, self.policy.window_seconds);
+        let window = LoginWindow { now, max_attempts, seconds };
+        let admission = self.store.admit_login(&email, window).await?;
         let (account, attempts) = match admission {
             LoginAdmission::Locked { retry_after_seconds } => {
                 return Err(AuthError::TooManyAttempts { retry_after_seconds });

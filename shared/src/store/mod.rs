@@ -20,9 +20,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub use memory::MemoryStore;
 pub use records::{
     AuditPage, AuditQuery, CartKeyRecord, CheckoutReads, DeliveryClaim, IdempotencyRecord,
-    ListStart, LoginAdmission, LoginFailures, NewOrder, OrderPage, OrderQuery, OrderScope,
-    OrderUpdate, ProductPage, ProductQuery, RotateOutcome, Session, StatusChange, StoredAddresses,
-    StoredCart, UserRecord, sort_key,
+    ListStart, LoginAdmission, LoginFailures, LoginWindow, NewOrder, OrderPage, OrderQuery,
+    OrderScope, OrderUpdate, ProductPage, ProductQuery, RotateOutcome, Session, StatusChange,
+    StoredAddresses, StoredCart, UserRecord, VersionedWrite, sort_key,
 };
 pub use views::{
     AccountStorage, CartStorage, CatalogStorage, CouponStorage, DeliveryStorage, EmailStorage,
@@ -55,18 +55,12 @@ pub trait UserStore: Send + Sync {
     /// when it does not exist.
     async fn set_role(&self, user: &User, role: Role, audit: &AuditEntry) -> StoreResult<()>;
     /// Counts a login attempt for `email` (an account or not) before its password is
-    /// checked, atomically: in the open window, or in a new one of `window_seconds` from `now`
-    /// when there is none, unless the open window already holds `max_attempts`. An admitted
+    /// checked, atomically: in the open window, or in a new one from `window.now` when there
+    /// is none, unless the open window already holds `window.max_attempts`. An admitted
     /// attempt carries the account (one request in the usual case: the count lives on the
     /// account's e-mail item, which holds the password hash). Concurrent attempts never admit
     /// more than `max_attempts` per window.
-    async fn admit_login(
-        &self,
-        email: &Email,
-        now: Timestamp,
-        max_attempts: u32,
-        window_seconds: i64,
-    ) -> StoreResult<LoginAdmission>;
+    async fn admit_login(&self, email: &Email, window: LoginWindow) -> StoreResult<LoginAdmission>;
 }
 
 /// A refresh: the session (by user and id), the refresh token presented, the one to replace
@@ -164,16 +158,10 @@ pub trait CouponStore: Send + Sync {
 pub trait CartStore: Send + Sync {
     /// The user's cart (one read); no lines and version 0 when there is none.
     async fn cart(&self, user: UserId) -> StoreResult<StoredCart>;
-    /// Replaces the lines if the cart is still at `version` (0: no cart yet), marked with
-    /// `write_id`, and returns the new version; `Conflict(Conflict::CartChanged)` when another
-    /// write came first. No lines deletes the cart.
-    async fn save_cart(
-        &self,
-        user: UserId,
-        version: u64,
-        lines: &[CartLine],
-        write_id: &str,
-    ) -> StoreResult<u64>;
+    /// Replaces the lines if the cart is still at the version read and returns the new
+    /// version; `Conflict(Conflict::CartChanged)` when another write came first. No lines
+    /// deletes the cart.
+    async fn save_cart(&self, write: VersionedWrite<'_, CartLine>) -> StoreResult<u64>;
     /// The record of a cart write made under `key`, unless absent or expired at `now`.
     async fn cart_key(
         &self,
@@ -327,15 +315,9 @@ pub trait SentEmailStore: Send + Sync {
 pub trait AddressStore: Send + Sync {
     /// The book (one read); no addresses and version 0 when there is none.
     async fn addresses(&self, user: UserId) -> StoreResult<StoredAddresses>;
-    /// Replaces the book if it is still at `version`, marked with `write_id`, and returns the
-    /// new version; `Conflict(Conflict::AddressesChanged)` when another write came first.
-    async fn save_addresses(
-        &self,
-        user: UserId,
-        version: u64,
-        addresses: &[Address],
-        write_id: &str,
-    ) -> StoreResult<u64>;
+    /// Replaces the book if it is still at the version read and returns the new version;
+    /// `Conflict(Conflict::AddressesChanged)` when another write came first.
+    async fn save_addresses(&self, write: VersionedWrite<'_, Address>) -> StoreResult<u64>;
 }
 
 /// The admin audit trail; entries are written by the admin writes themselves.

@@ -93,6 +93,18 @@ impl LoginFailures {
     }
 }
 
+/// The window a login attempt counts in: the attempt's time, and at most `max_attempts` per
+/// window of `seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginWindow {
+    /// When the attempt is made.
+    pub now: Timestamp,
+    /// The attempts a window admits.
+    pub max_attempts: u32,
+    /// A window's length, from its first attempt.
+    pub seconds: i64,
+}
+
 /// The answer to a login attempt's request to check a password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginAdmission {
@@ -156,6 +168,21 @@ pub struct StoredCart {
     /// The id of the write that stored these lines: a write whose answer was lost finds its
     /// own id here (and knows it landed) when its retry fails on the version.
     pub write_id: Option<String>,
+}
+
+/// A document written whole, if it is still at the version read: a cart's lines or an address
+/// book. `version` 0 means none yet; `write_id` marks the stored document, so a write whose
+/// answer was lost finds its own id on the next read and knows it landed.
+#[derive(Debug, Clone, Copy)]
+pub struct VersionedWrite<'a, T> {
+    /// The document's owner.
+    pub user: UserId,
+    /// The version read (0: none yet).
+    pub version: u64,
+    /// The document's new contents (none deletes a cart).
+    pub items: &'a [T],
+    /// The write's own id.
+    pub write_id: &'a str,
 }
 
 /// A cart write made under an `Idempotency-Key`: the request it answered (canonical JSON) and

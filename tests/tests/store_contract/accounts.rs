@@ -65,6 +65,11 @@ async fn set_role_changes_both_views_of_the_user(store: Arc<dyn Store>) {
     assert_eq!(store.find_user_by_email(&ghost.user.email).await.expect("read"), None);
 }
 
+/// A window of 60 seconds admitting 3 attempts, seen at `now`.
+fn window(now: Timestamp) -> LoginWindow {
+    LoginWindow { now, max_attempts: 3, seconds: 60 }
+}
+
 async fn login_attempts_count_in_one_window_and_a_session_clears_them(store: Arc<dyn Store>) {
     let store = store.as_ref();
     let erin = record(&format!("erin-{}@shop.test", UserId::new()).to_lowercase());
@@ -72,7 +77,7 @@ async fn login_attempts_count_in_one_window_and_a_session_clears_them(store: Arc
     let email = &erin.user.email;
     let start = Timestamp::now();
     // An admitted attempt carries the account, hash included.
-    match store.admit_login(email, start, 3, 60).await.expect("admit") {
+    match store.admit_login(email, window(start)).await.expect("admit") {
         LoginAdmission::Admitted { account, attempts } => {
             assert_eq!(account, Some(erin.clone()));
             assert_eq!(attempts, LoginFailures { count: 1, window_ends: start.plus_seconds(60) });
@@ -82,38 +87,38 @@ async fn login_attempts_count_in_one_window_and_a_session_clears_them(store: Arc
     // Later attempts count in the window the first one opened, up to the limit.
     for (second, count) in [(1, 2), (2, 3)] {
         let at = start.plus_seconds(second);
-        let admission = store.admit_login(email, at, 3, 60).await.expect("admit");
+        let admission = store.admit_login(email, window(at)).await.expect("admit");
         assert_eq!(admitted(admission), (true, count, start.plus_seconds(60)));
     }
     // At the limit: refused until the window ends, without counting.
     for _ in 0..2 {
-        let refused = store.admit_login(email, start.plus_seconds(3), 3, 60).await.expect("admit");
+        let refused = store.admit_login(email, window(start.plus_seconds(3))).await.expect("admit");
         assert_eq!(refused, LoginAdmission::Locked { retry_after_seconds: 57 });
     }
     // After the window, a new one opens.
     let later = start.plus_seconds(61);
-    let admission = store.admit_login(email, later, 3, 60).await.expect("admit");
+    let admission = store.admit_login(email, window(later)).await.expect("admit");
     assert_eq!(admitted(admission), (true, 1, start.plus_seconds(121)));
     // A session (a login that succeeded) clears the count: the next attempt opens a window.
     let s = session(&erin.user, 3600);
     store.create_session(&s).await.expect("opened");
     let after = start.plus_seconds(62);
-    let admission = store.admit_login(email, after, 3, 60).await.expect("admit");
+    let admission = store.admit_login(email, window(after)).await.expect("admit");
     assert_eq!(admitted(admission), (true, 1, start.plus_seconds(122)));
 
     // An address without an account counts the same way, and locks the same way.
     let nobody =
         Email::parse(&format!("nobody-{}@shop.test", UserId::new()).to_lowercase()).expect("email");
     for count in 1..=3 {
-        let admission = store.admit_login(&nobody, start, 3, 60).await.expect("admit");
+        let admission = store.admit_login(&nobody, window(start)).await.expect("admit");
         assert_eq!(admitted(admission), (false, count, start.plus_seconds(60)));
     }
-    let refused = store.admit_login(&nobody, start.plus_seconds(10), 3, 60).await.expect("admit");
+    let refused = store.admit_login(&nobody, window(start.plus_seconds(10))).await.expect("admit");
     assert_eq!(refused, LoginAdmission::Locked { retry_after_seconds: 50 });
     // Another address is not affected by either.
     let other = record(&format!("other-{}@shop.test", UserId::new()).to_lowercase());
     store.create_user(&other, None).await.expect("created");
-    let admission = store.admit_login(&other.user.email, start, 3, 60).await.expect("admit");
+    let admission = store.admit_login(&other.user.email, window(start)).await.expect("admit");
     assert_eq!(admitted(admission), (true, 1, start.plus_seconds(60)));
 }
 
@@ -130,7 +135,9 @@ async fn concurrent_login_attempts_never_pass_the_limit(store: Arc<dyn Store>) {
         for _ in 0..24 {
             let store = Arc::clone(&store);
             let email = email.clone();
-            racers.spawn(async move { store.admit_login(&email, now, 5, 900).await });
+            racers.spawn(async move {
+                store.admit_login(&email, LoginWindow { now, max_attempts: 5, seconds: 900 }).await
+            });
         }
         let mut counts = Vec::new();
         let mut refused = 0;

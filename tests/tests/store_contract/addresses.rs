@@ -22,20 +22,38 @@ async fn an_address_book_is_written_only_at_the_version_read(store: Arc<dyn Stor
     let now = Timestamp::now();
     let mut book = Vec::new();
     added(&mut book, "Ann Home", now);
-    let v1 = store.save_addresses(me, 0, &book, "w1").await.expect("created");
+    let v1 = store
+        .save_addresses(VersionedWrite { user: me, version: 0, items: &book, write_id: "w1" })
+        .await
+        .expect("created");
     assert!(v1 > 0);
     // A second writer that read the empty book loses, and writes nothing.
     let mut theirs = Vec::new();
     added(&mut theirs, "Mallory", now);
-    let stale = store.save_addresses(me, 0, &theirs, "w-stale").await;
+    let stale = store
+        .save_addresses(VersionedWrite {
+            user: me,
+            version: 0,
+            items: &theirs,
+            write_id: "w-stale",
+        })
+        .await;
     assert_eq!(conflict(stale), Conflict::AddressesChanged);
 
     added(&mut book, "Ann Work", now);
-    let v2 = store.save_addresses(me, v1, &book, "w2").await.expect("replaced");
+    let v2 = store
+        .save_addresses(VersionedWrite { user: me, version: v1, items: &book, write_id: "w2" })
+        .await
+        .expect("replaced");
     assert!(v2 > v1);
-    let again = store.save_addresses(me, v1, &book, "w3").await;
+    let again = store
+        .save_addresses(VersionedWrite { user: me, version: v1, items: &book, write_id: "w3" })
+        .await;
     assert_eq!(conflict(again), Conflict::AddressesChanged, "v1 is gone");
-    store.save_addresses(other, 0, &theirs, "w").await.expect("another account's own book");
+    store
+        .save_addresses(VersionedWrite { user: other, version: 0, items: &theirs, write_id: "w" })
+        .await
+        .expect("another account's own book");
 
     let mine = store.addresses(me).await.expect("read");
     assert_eq!((mine.addresses, mine.version), (book.clone(), v2), "oldest first, as written");
@@ -53,7 +71,14 @@ async fn concurrent_saves_from_one_read_let_exactly_one_win(store: Arc<dyn Store
         racers.spawn(async move {
             let mut book = Vec::new();
             added(&mut book, &format!("Racer {n}"), Timestamp::now());
-            store.save_addresses(me, 0, &book, &format!("w{n}")).await
+            store
+                .save_addresses(VersionedWrite {
+                    user: me,
+                    version: 0,
+                    items: &book,
+                    write_id: &format!("w{n}"),
+                })
+                .await
         });
     }
     let results = racers.join_all().await;

@@ -11,21 +11,46 @@ async fn carts_are_per_user_and_written_only_at_the_version_read(store: Arc<dyn 
     let (me, other) = (UserId::new(), UserId::new());
     assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
     let v1 = store
-        .save_cart(me, 0, &[line(&lamp, "L-1", 1), line(&mug, "M-2", 1)], "w")
+        .save_cart(VersionedWrite {
+            user: me,
+            version: 0,
+            items: &[line(&lamp, "L-1", 1), line(&mug, "M-2", 1)],
+            write_id: "w",
+        })
         .await
         .expect("created");
-    let stale = store.save_cart(me, 0, &[line(&mug, "M-1", 1)], "w").await;
+    let stale = store
+        .save_cart(VersionedWrite {
+            user: me,
+            version: 0,
+            items: &[line(&mug, "M-1", 1)],
+            write_id: "w",
+        })
+        .await;
     assert!(matches!(stale, Err(StoreError::Conflict(Conflict::CartChanged))), "{stale:?}");
     let v2 = store
-        .save_cart(me, v1, &[line(&mug, "M-2", 4), line(&lamp, "L-1", 1)], "w2")
+        .save_cart(VersionedWrite {
+            user: me,
+            version: v1,
+            items: &[line(&mug, "M-2", 4), line(&lamp, "L-1", 1)],
+            write_id: "w2",
+        })
         .await
         .expect("replaced");
     assert!(v2 > v1);
     assert!(matches!(
-        store.save_cart(me, v1, &[], "w").await,
+        store.save_cart(VersionedWrite { user: me, version: v1, items: &[], write_id: "w" }).await,
         Err(StoreError::Conflict(Conflict::CartChanged))
     ));
-    store.save_cart(other, 0, &[line(&mug, "M-1", 9)], "w").await.expect("created");
+    store
+        .save_cart(VersionedWrite {
+            user: other,
+            version: 0,
+            items: &[line(&mug, "M-1", 9)],
+            write_id: "w",
+        })
+        .await
+        .expect("created");
 
     let mine = store.cart(me).await.expect("read");
     let mut expected = vec![line(&mug, "M-2", 4), line(&lamp, "L-1", 1)];
@@ -34,7 +59,13 @@ async fn carts_are_per_user_and_written_only_at_the_version_read(store: Arc<dyn 
     assert_eq!(mine.write_id.as_deref(), Some("w2"), "the last write's id is kept");
     assert_eq!(store.cart(other).await.expect("read").lines, [line(&mug, "M-1", 9)]);
 
-    assert_eq!(store.save_cart(me, v2, &[], "w").await.expect("emptied"), 0);
+    assert_eq!(
+        store
+            .save_cart(VersionedWrite { user: me, version: v2, items: &[], write_id: "w" })
+            .await
+            .expect("emptied"),
+        0
+    );
     assert_eq!(store.cart(me).await.expect("read"), StoredCart::default());
 }
 /// A cart write under an `Idempotency-Key`: the lines and the key's record land together, a

@@ -15,9 +15,9 @@ use shared::{
     },
     store::{
         Claim, DeliveryClaim, EmailClaim, EmailMarker, IdempotencyRecord, ListStart,
-        LoginAdmission, LoginFailures, NewOrder, OrderQuery, OrderScope, ProductQuery,
+        LoginAdmission, LoginFailures, LoginWindow, NewOrder, OrderQuery, OrderScope, ProductQuery,
         RotateOutcome, Rotation, Session, StatusChange, StoreError, StoredCart, UserRecord,
-        sort_key,
+        VersionedWrite, sort_key,
     },
 };
 

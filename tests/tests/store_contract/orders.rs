@@ -11,7 +11,10 @@ async fn place_order_is_all_or_nothing(store: Arc<dyn Store>) {
     store.create_coupon(&limited, &audit()).await.expect("coupon");
     let user = UserId::new();
     let lines = [line(&shirt, "S-1", 2), line(&shirt, "S-2", 1)];
-    let version = store.save_cart(user, 0, &lines, "w").await.expect("cart");
+    let version = store
+        .save_cart(VersionedWrite { user, version: 0, items: &lines, write_id: "w" })
+        .await
+        .expect("cart");
     let now = Timestamp::now();
     let products = store.find_products(&[shirt.id]).await.expect("read");
     let offer = CouponOffer { coupon: &limited, used_by_customer: 0 };
@@ -86,7 +89,15 @@ async fn place_order_is_all_or_nothing(store: Arc<dyn Store>) {
     );
 
     // Again with the same key, and (with a fresh cart) with a used-up coupon.
-    let version = store.save_cart(user, 0, &[line(&shirt, "S-2", 1)], "w").await.expect("cart");
+    let version = store
+        .save_cart(VersionedWrite {
+            user,
+            version: 0,
+            items: &[line(&shirt, "S-2", 1)],
+            write_id: "w",
+        })
+        .await
+        .expect("cart");
     let again = store.place_order(&new(version, &done)).await;
     assert!(matches!(again, Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed))), "{again:?}");
     let small = priced(store, user, &[line(&shirt, "S-2", 1)], now).await;
@@ -130,7 +141,10 @@ async fn status_changes_are_conditional_and_restock(store: Arc<dyn Store>) {
     store.create_product(&shirt, &audit()).await.expect("created");
     let user = UserId::new();
     let lines = [line(&shirt, "S-1", 2)];
-    let version = store.save_cart(user, 0, &lines, "w").await.expect("cart");
+    let version = store
+        .save_cart(VersionedWrite { user, version: 0, items: &lines, write_id: "w" })
+        .await
+        .expect("cart");
     let now = Timestamp::now();
     let done = priced(store, user, &lines, now).await;
     let placed = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
@@ -222,7 +236,10 @@ async fn an_expired_idempotency_record_is_ignored_and_replaced(store: Arc<dyn St
     let lines = [line(&shirt, "S-1", 1)];
     let now = Timestamp::now();
     for _ in 0..2 {
-        let version = store.save_cart(user, 0, &lines, "w").await.expect("cart");
+        let version = store
+            .save_cart(VersionedWrite { user, version: 0, items: &lines, write_id: "w" })
+            .await
+            .expect("cart");
         let done = priced(store, user, &lines, now).await;
         let event = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
         let record = IdempotencyRecord {

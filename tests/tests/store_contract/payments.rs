@@ -17,7 +17,10 @@ async fn unpaid_order(
     let sku = mug.variants[0].sku.as_str().to_owned();
     let lines = [line(&mug, &sku, 1)];
     let before = store.cart(user).await.expect("cart").version;
-    let version = store.save_cart(user, before, &lines, "w").await.expect("cart");
+    let version = store
+        .save_cart(VersionedWrite { user, version: before, items: &lines, write_id: "w" })
+        .await
+        .expect("cart");
     let now = Timestamp::now();
     let mut done = priced(store, user, &lines, now).await;
     let currency = "EUR".parse().expect("currency");

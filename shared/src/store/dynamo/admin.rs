@@ -24,7 +24,7 @@ use crate::{
     },
     store::{
         AddressStore, AuditPage, AuditQuery, AuditStore, Claim, Conflict, DeliveryClaim,
-        StoreError, StoreResult, StoredAddresses, WebhookStore,
+        StoreError, StoreResult, StoredAddresses, VersionedWrite, WebhookStore,
     },
 };
 
@@ -90,19 +90,12 @@ impl AddressStore for DynamoStore {
         }
     }
 
-    async fn save_addresses(
-        &self,
-        user: UserId,
-        version: u64,
-        addresses: &[Address],
-        write_id: &str,
-    ) -> StoreResult<u64> {
+    async fn save_addresses(&self, write: VersionedWrite<'_, Address>) -> StoreResult<u64> {
+        let VersionedWrite { user, version, items: addresses, write_id } = write;
         let next = version + 1;
         let (condition, expected) = version_condition(version);
         let result = self
-            .client
             .put_item()
-            .table_name(&self.table)
             .item("PK", s(keys::user(user)))
             .item("SK", s(keys::ADDRESSES))
             .item("addresses", to_json(&addresses)?)
@@ -226,14 +219,7 @@ impl WebhookStore for DynamoStore {
     }
 
     async fn list_webhooks(&self) -> StoreResult<Vec<Webhook>> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("GSI1")
-            .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", s(keys::ALL_WEBHOOKS));
-        let items = self.query_all(query).await?;
+        let items = self.query_all(self.query_index(keys::ALL_WEBHOOKS)).await?;
         let secrets = self.webhook_secrets(&items).await?;
         items.iter().map(|item| webhook_from(item, &secrets)).collect()
     }
@@ -280,11 +266,7 @@ impl WebhookStore for DynamoStore {
         claim: Claim,
     ) -> StoreResult<DeliveryClaim> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(keys::webhook(webhook)))
-            .key("SK", s(keys::delivery(event)))
+            .update_item(keys::webhook(webhook), keys::delivery(event))
             .update_expression(
                 "SET #state = :sending, claimed_at = :now, claim_token = :token, event_type = if_not_exists(event_type, :type), #ttl = :ttl",
             )
@@ -329,9 +311,7 @@ impl WebhookStore for DynamoStore {
     async fn record_delivery(&self, record: &DeliveryRecord) -> StoreResult<()> {
         let now = Timestamp::now();
         let mut request = self
-            .client
             .put_item()
-            .table_name(&self.table)
             .item("PK", s(keys::webhook(record.webhook_id)))
             .item("SK", s(keys::delivery(record.event_id)))
             .item("state", s(state_name(record.state)))
@@ -354,12 +334,7 @@ impl WebhookStore for DynamoStore {
         limit: usize,
     ) -> StoreResult<Vec<DeliveryRecord>> {
         let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(keys::webhook(webhook)))
-            .expression_attribute_values(":prefix", s(keys::DELIVERY_PREFIX))
+            .query_prefix(keys::webhook(webhook), keys::DELIVERY_PREFIX)
             .scan_index_forward(false);
         let items = self.query_page(request, limit).await?;
         items

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     domain::{CartLine, Money, Product, ProductId, Sku, UserId},
-    store::{CartStore, StoreError, StoreResult, StoredCart, records::sort_lines},
+    store::{CartStore, StoreError, StoreResult, StoredCart, VersionedWrite, records::sort_lines},
 };
 
 pub(super) fn line_to_value(line: &CartLine) -> AttributeValue {
@@ -149,20 +149,11 @@ impl CartStore for DynamoStore {
         }
     }
 
-    async fn save_cart(
-        &self,
-        user: UserId,
-        version: u64,
-        lines: &[CartLine],
-        write_id: &str,
-    ) -> StoreResult<u64> {
+    async fn save_cart(&self, write: VersionedWrite<'_, CartLine>) -> StoreResult<u64> {
+        let VersionedWrite { user, version, items: lines, write_id } = write;
         let (condition, value) = version_condition(version);
         let result = if lines.is_empty() {
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .key("PK", s(keys::user(user)))
-                .key("SK", s(keys::CART))
+            self.delete_item(keys::user(user), keys::CART)
                 .condition_expression(condition)
                 .set_expression_attribute_values(
                     value.map(|v| HashMap::from([(":version".to_owned(), v)])),
@@ -182,9 +173,7 @@ impl CartStore for DynamoStore {
                 ("version".to_owned(), n(next as i64)),
                 ("write_id".to_owned(), s(write_id)),
             ]);
-            self.client
-                .put_item()
-                .table_name(&self.table)
+            self.put_item()
                 .set_item(Some(item))
                 .condition_expression(condition)
                 .set_expression_attribute_values(

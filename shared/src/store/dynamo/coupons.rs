@@ -154,13 +154,10 @@ impl CouponStore for DynamoStore {
     }
 
     async fn list_coupons(&self) -> StoreResult<Vec<Coupon>> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("GSI1")
-            .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", s(keys::ALL_COUPONS));
-        self.query_all(query).await?.iter().map(Coupon::try_from).collect()
+        self.query_all(self.query_index(keys::ALL_COUPONS))
+            .await?
+            .iter()
+            .map(Coupon::try_from)
+            .collect()
     }
 }

@@ -13,6 +13,7 @@ mod outbox;
 mod payments;
 mod product_item;
 mod products;
+mod requests;
 #[cfg(feature = "schema")]
 pub(super) mod schema;
 mod sent_emails;
@@ -101,9 +102,7 @@ impl DynamoStore {
         after: Option<String>,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
         let request = self
-            .client
             .query()
-            .table_name(&self.table)
             .index_name(index)
             .scan_index_forward(false)
             .expression_attribute_names("#pk", format!("{index}PK"))

@@ -43,9 +43,7 @@ impl DynamoStore {
             _ => ("GSI2PK", "GSI2SK"),
         };
         let mut query = self
-            .client
             .query()
-            .table_name(&self.table)
             .index_name(index)
             .scan_index_forward(false)
             .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))

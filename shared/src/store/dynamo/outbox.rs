@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{DynamoStore, attrs::s, classify, keys};
+use super::{DynamoStore, classify, keys};
 use crate::{
     domain::{EventId, OrderEvent},
     store::{OutboxStore, StoreResult},
@@ -12,23 +12,12 @@ use crate::{
 #[async_trait]
 impl OutboxStore for DynamoStore {
     async fn outbox_events(&self, limit: usize) -> StoreResult<Vec<OrderEvent>> {
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("GSI1")
-            .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", s(keys::OUTBOX));
-        let items = self.query_page(request, limit).await?;
+        let items = self.query_page(self.query_index(keys::OUTBOX), limit).await?;
         items.iter().map(OrderEvent::try_from).collect()
     }
 
     async fn delete_outbox_event(&self, id: EventId) -> StoreResult<()> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("PK", s(keys::outbox(id)))
-            .key("SK", s(keys::OUTBOX))
+        self.delete_item(keys::outbox(id), keys::OUTBOX)
             .send()
             .await
             .map_err(|e| classify("DeleteItem", e))?;

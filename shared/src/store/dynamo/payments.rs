@@ -224,9 +224,7 @@ impl PaymentStore for DynamoStore {
             return Err(StoreError::Unexpected(anyhow::anyhow!("a ledger entry is a put")));
         };
         let mut request = self
-            .client
             .put_item()
-            .table_name(&self.table)
             .set_item(Some(put.item))
             .set_condition_expression(put.condition_expression)
             .set_expression_attribute_names(put.expression_attribute_names);
@@ -241,14 +239,8 @@ impl PaymentStore for DynamoStore {
     }
 
     async fn ledger(&self, order: OrderId) -> StoreResult<Vec<LedgerEntry>> {
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(keys::order(order)))
-            .expression_attribute_values(":prefix", s(keys::LEDGER_PREFIX));
+        let request =
+            self.query_prefix(keys::order(order), keys::LEDGER_PREFIX).consistent_read(true);
         let mut entries: Vec<LedgerEntry> = self
             .query_all(request)
             .await?
@@ -261,9 +253,7 @@ impl PaymentStore for DynamoStore {
 
     async fn due_holds(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<OrderId>> {
         let request = self
-            .client
             .query()
-            .table_name(&self.table)
             .key_condition_expression("PK = :pk AND SK < :now")
             .expression_attribute_values(":pk", s(keys::HOLDS))
             .expression_attribute_values(":now", s(format!("{now}#~")));
@@ -273,9 +263,7 @@ impl PaymentStore for DynamoStore {
 
     async fn unsettled(&self, before: Timestamp, limit: usize) -> StoreResult<Vec<OrderId>> {
         let request = self
-            .client
             .query()
-            .table_name(&self.table)
             .key_condition_expression("PK = :pk")
             .filter_expression("since <= :before")
             .expression_attribute_values(":pk", s(keys::PAYWATCH))

@@ -25,9 +25,7 @@ impl SentEmailStore for DynamoStore {
     async fn claim_email(&self, email: EmailMarker<'_>, claim: Claim) -> StoreResult<EmailClaim> {
         let (now, stale_before) = (claim.at, claim.stale_before);
         let result = self
-            .client
             .put_item()
-            .table_name(&self.table)
             .item("PK", s(keys::sent_email(email.order, email.event)))
             .item("SK", s(keys::SENT_EMAIL))
             .item("state", s(SENDING))
@@ -60,11 +58,7 @@ impl SentEmailStore for DynamoStore {
     }
 
     async fn mark_email_sent(&self, email: EmailMarker<'_>, now: Timestamp) -> StoreResult<()> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(keys::sent_email(email.order, email.event)))
-            .key("SK", s(keys::SENT_EMAIL))
+        self.update_item(keys::sent_email(email.order, email.event), keys::SENT_EMAIL)
             .update_expression("SET #state = :sent, sent_at = :now")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":sent", s(SENT))
@@ -77,11 +71,7 @@ impl SentEmailStore for DynamoStore {
 
     async fn release_email(&self, email: EmailMarker<'_>, claimed: Timestamp) -> StoreResult<()> {
         let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("PK", s(keys::sent_email(email.order, email.event)))
-            .key("SK", s(keys::SENT_EMAIL))
+            .delete_item(keys::sent_email(email.order, email.event), keys::SENT_EMAIL)
             .condition_expression("#state = :sending AND claimed_at = :claimed")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":sending", s(SENDING))

@@ -50,11 +50,7 @@ impl SessionStore for DynamoStore {
         let (user, id, now) = (rotation.user, rotation.session, rotation.now);
         let (presented, next) = (rotation.presented, rotation.next);
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("PK", s(keys::user(user)))
-            .key("SK", s(keys::session(id)))
+            .update_item(keys::user(user), keys::session(id))
             .update_expression(
                 "SET refresh_jti = :next, previous_jti = :presented, rotated_at = :now",
             )
@@ -85,11 +81,7 @@ impl SessionStore for DynamoStore {
     }
 
     async fn delete_session(&self, user: UserId, id: SessionId) -> StoreResult<()> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("PK", s(keys::user(user)))
-            .key("SK", s(keys::session(id)))
+        self.delete_item(keys::user(user), keys::session(id))
             .send()
             .await
             .map_err(|e| classify("DeleteItem", e))?;

@@ -17,7 +17,9 @@ use super::{
 };
 use crate::{
     domain::{AuditEntry, Email, Role, Timestamp, User, UserId},
-    store::{LoginAdmission, LoginFailures, StoreError, StoreResult, UserRecord, UserStore},
+    store::{
+        LoginAdmission, LoginFailures, LoginWindow, StoreError, StoreResult, UserRecord, UserStore,
+    },
 };
 
 /// At most this many actions per transaction (DynamoDB's limit).
@@ -65,12 +67,7 @@ impl DynamoStore {
     /// The sort keys of every session of `user` (strongly consistent).
     async fn session_keys(&self, user: UserId) -> StoreResult<Vec<String>> {
         let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-            .expression_attribute_values(":pk", s(keys::user(user)))
-            .expression_attribute_values(":prefix", s(keys::SESSION_PREFIX))
+            .query_prefix(keys::user(user), keys::SESSION_PREFIX)
             .projection_expression("SK")
             .consistent_read(true);
         self.query_all(request).await?.iter().map(|item| item.s("SK").map(str::to_owned)).collect()
@@ -199,18 +196,13 @@ impl UserStore for DynamoStore {
         Err(StoreError::Conflict(Conflict::TransactionConflict))
     }
 
-    async fn admit_login(
-        &self,
-        email: &Email,
-        now: Timestamp,
-        max_attempts: u32,
-        window_seconds: i64,
-    ) -> StoreResult<LoginAdmission> {
+    async fn admit_login(&self, email: &Email, window: LoginWindow) -> StoreResult<LoginAdmission> {
         // The count of an account lives on its e-mail item, beside the password hash, so an
         // admitted attempt reads the hash in the same request (a successful login costs this
         // update and the session's transaction). An address without an account counts on
         // `LOGIN#<email>`, which expires with its window.
         let account = (keys::email(email), keys::EMAIL);
+        let LoginWindow { now, max_attempts, seconds: window_seconds } = window;
         let attempts = AttemptCounter { now, max_attempts, window_seconds };
         match attempts.admit(self, account, true).await? {
             Some(admission) => Ok(admission),
@@ -296,11 +288,7 @@ impl AttemptCounter {
         };
         let ends = self.now.plus_seconds(self.window_seconds);
         let request = store
-            .client
-            .update_item()
-            .table_name(&store.table)
-            .key("PK", s(pk))
-            .key("SK", s(sk))
+            .update_item(pk.to_owned(), sk)
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":ends", n(ends.unix()))
             .return_values(ReturnValue::AllNew)

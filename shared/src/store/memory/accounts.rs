@@ -7,8 +7,8 @@ use super::MemoryStore;
 use crate::{
     domain::{AuditEntry, Email, Role, SessionId, Timestamp, User, UserId},
     store::{
-        LoginAdmission, LoginFailures, RotateOutcome, Rotation, Session, SessionStore, StoreError,
-        StoreResult, UserRecord, UserStore,
+        LoginAdmission, LoginFailures, LoginWindow, RotateOutcome, Rotation, Session, SessionStore,
+        StoreError, StoreResult, UserRecord, UserStore,
     },
 };
 
@@ -65,13 +65,8 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
-    async fn admit_login(
-        &self,
-        email: &Email,
-        now: Timestamp,
-        max_attempts: u32,
-        window_seconds: i64,
-    ) -> StoreResult<LoginAdmission> {
+    async fn admit_login(&self, email: &Email, window: LoginWindow) -> StoreResult<LoginAdmission> {
+        let LoginWindow { now, max_attempts, seconds: window_seconds } = window;
         // One lock: the check and the count are one step, as the conditional update is.
         let mut inner = self.enter().await;
         let fresh = LoginFailures { count: 1, window_ends: now.plus_seconds(window_seconds) };

@@ -12,7 +12,7 @@ use crate::{
     },
     store::{
         AddressStore, AuditPage, AuditQuery, AuditStore, Claim, Conflict, DeliveryClaim,
-        StoreError, StoreResult, StoredAddresses, WebhookStore,
+        StoreError, StoreResult, StoredAddresses, VersionedWrite, WebhookStore,
     },
 };
 
@@ -22,13 +22,8 @@ impl AddressStore for MemoryStore {
         Ok(self.enter().await.addresses.get(&user).cloned().unwrap_or_default())
     }
 
-    async fn save_addresses(
-        &self,
-        user: UserId,
-        version: u64,
-        addresses: &[Address],
-        write_id: &str,
-    ) -> StoreResult<u64> {
+    async fn save_addresses(&self, write: VersionedWrite<'_, Address>) -> StoreResult<u64> {
+        let VersionedWrite { user, version, items: addresses, write_id } = write;
         let mut inner = self.enter().await;
         let current = inner.addresses.get(&user).map_or(0, |book| book.version);
         if current != version {

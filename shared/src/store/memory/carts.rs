@@ -7,20 +7,15 @@ use super::{Inner, MemoryStore};
 use crate::{
     domain::{CartLine, Timestamp, UserId},
     store::{
-        CartKeyRecord, CartStore, Conflict, StoreError, StoreResult, StoredCart,
+        CartKeyRecord, CartStore, Conflict, StoreError, StoreResult, StoredCart, VersionedWrite,
         records::sort_lines,
     },
 };
 
 impl Inner {
     /// Replaces the user's lines if the cart is at `version` (the conditional put).
-    fn save_cart(
-        &mut self,
-        user: UserId,
-        version: u64,
-        lines: &[CartLine],
-        write_id: &str,
-    ) -> StoreResult<u64> {
+    fn save_cart(&mut self, write: VersionedWrite<'_, CartLine>) -> StoreResult<u64> {
+        let VersionedWrite { user, version, items: lines, write_id } = write;
         let current = self.carts.get(&user).map_or(0, |cart| cart.version);
         if current != version {
             return Err(StoreError::Conflict(Conflict::CartChanged));
@@ -44,15 +39,9 @@ impl CartStore for MemoryStore {
         Ok(self.enter().await.carts.get(&user).cloned().unwrap_or_default())
     }
 
-    async fn save_cart(
-        &self,
-        user: UserId,
-        version: u64,
-        lines: &[CartLine],
-        write_id: &str,
-    ) -> StoreResult<u64> {
+    async fn save_cart(&self, write: VersionedWrite<'_, CartLine>) -> StoreResult<u64> {
         let mut inner = self.enter().await;
-        let saved = inner.save_cart(user, version, lines, write_id);
+        let saved = inner.save_cart(write);
         inner.answer(saved)
     }
 
@@ -81,7 +70,8 @@ impl CartStore for MemoryStore {
         if inner.cart_keys.get(&slot).is_some_and(|r| r.expires_at > now) {
             return Err(StoreError::Conflict(Conflict::IdempotencyKeyUsed));
         }
-        let saved = inner.save_cart(record.user, version, &record.lines, write_id)?;
+        let write = VersionedWrite { user: record.user, version, items: &record.lines, write_id };
+        let saved = inner.save_cart(write)?;
         inner.cart_keys.insert(slot, record.clone());
         inner.answer(Ok(saved))
     }
