@@ -50,6 +50,11 @@ async fn product(app: &TestApp, admin: &str, sku: &str) -> String {
 }
 
 impl Shop {
+    /// The first product of the catalog.
+    fn product(&self) -> &str {
+        &self.products[0]
+    }
+
     fn customer(&self) -> Option<String> {
         Some(self.customer.clone())
     }
@@ -97,8 +102,7 @@ where
 }
 
 async fn auth_routes() {
-    let s = shop().await;
-    let s = &s;
+    let s = &shop().await;
     measure(s, "POST /auth/register", 30, async |i| {
         let body = json!({ "email": format!("new{i}@shop.test"), "password": PASSWORD });
         (Method::POST, "/auth/register".into(), None, Some(body))
@@ -124,10 +128,8 @@ async fn auth_routes() {
 }
 
 async fn product_routes() {
-    let s = shop().await;
-    let s = &s;
-    let id = s.products[0].clone();
-    let id = &id;
+    let s = &shop().await;
+    let id = s.product();
     measure(s, "GET /products/all_products", 2000, async |_| {
         (Method::GET, "/products/all_products".into(), None, None)
     })
@@ -155,8 +157,7 @@ async fn product_routes() {
 }
 
 async fn coupon_routes() {
-    let s = shop().await;
-    let s = &s;
+    let s = &shop().await;
     measure(s, "GET /coupons/all", 2000, async |_| {
         (Method::GET, "/coupons/all".into(), s.admin(), None)
     })
@@ -182,10 +183,8 @@ async fn coupon_routes() {
 }
 
 async fn cart_routes() {
-    let s = shop().await;
-    let s = &s;
-    let id = s.products[0].clone();
-    let id = &id;
+    let s = &shop().await;
+    let id = s.product();
     measure(s, "GET /cart/details", 2000, async |_| {
         (Method::GET, "/cart/details".into(), s.customer(), None)
     })
@@ -210,8 +209,7 @@ async fn cart_routes() {
 }
 
 async fn order_routes() {
-    let s = shop().await;
-    let s = &s;
+    let s = &shop().await;
     let order = s.order().await;
     let order = &order;
     measure(s, "GET /orders", 2000, async |_| (Method::GET, "/orders".into(), s.customer(), None))

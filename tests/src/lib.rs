@@ -528,3 +528,4 @@ pub mod error_codes;
 pub mod fanout;
 pub mod payments;
 pub mod receiver;
+pub mod sdk;

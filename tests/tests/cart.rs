@@ -19,6 +19,14 @@ async fn add(app: &TestApp, token: &str, body: Value) -> Reply {
     app.post("/cart/add_item", Some(token), body).await
 }
 
+async fn set_quantity(app: &TestApp, token: &str, body: Value) -> Reply {
+    app.post("/cart/update_item_quantity", Some(token), body).await
+}
+
+async fn remove(app: &TestApp, token: &str, body: Value) -> Reply {
+    app.post("/cart/remove_item", Some(token), body).await
+}
+
 async fn an_empty_cart_says_so(app: TestApp) {
     let (_, customer, _) = shop(&app).await;
     let reply = app.get("/cart/details", Some(&customer)).await;
@@ -103,62 +111,33 @@ async fn unknown_products_and_skus_are_404(app: TestApp) {
 async fn update_and_remove_lines(app: TestApp) {
     let (_, customer, product) = shop(&app).await;
     add(&app, &customer, json!({ "product_id": product, "sku": "MUG-S" })).await;
-    let updated = app
-        .post(
-            "/cart/update_item_quantity",
-            Some(&customer),
-            json!({ "product_id": product, "quantity": 4 }),
-        )
-        .await;
+    let updated =
+        set_quantity(&app, &customer, json!({ "product_id": product, "quantity": 4 })).await;
     assert_eq!(
         (updated.status, updated.json["message"].as_str()),
         (StatusCode::OK, Some("Cart updated successfully"))
     );
     assert_eq!(updated.json["cart"]["items"][0]["quantity"], 4);
-    let too_many = app
-        .post(
-            "/cart/update_item_quantity",
-            Some(&customer),
-            json!({ "product_id": product, "quantity": 6 }),
-        )
-        .await;
+    let too_many =
+        set_quantity(&app, &customer, json!({ "product_id": product, "quantity": 6 })).await;
     assert_eq!(too_many.status, StatusCode::CONFLICT);
 
     add(&app, &customer, json!({ "product_id": product, "sku": "MUG-L" })).await;
-    let ambiguous =
-        app.post("/cart/remove_item", Some(&customer), json!({ "product_id": product })).await;
+    let ambiguous = remove(&app, &customer, json!({ "product_id": product })).await;
     assert!(
         ambiguous.status == StatusCode::BAD_REQUEST && ambiguous.json["errors"]["sku"].is_array(),
         "{:?}",
         ambiguous.json
     );
-    let removed = app
-        .post(
-            "/cart/remove_item",
-            Some(&customer),
-            json!({ "product_id": product, "sku": "MUG-L" }),
-        )
-        .await;
+    let removed = remove(&app, &customer, json!({ "product_id": product, "sku": "MUG-L" })).await;
     assert_eq!(
         (removed.status, removed.json["message"].as_str()),
         (StatusCode::OK, Some("Item removed from cart"))
     );
     assert_eq!(removed.json["cart"]["items"].as_array().map(Vec::len), Some(1));
-    let zero = app
-        .post(
-            "/cart/update_item_quantity",
-            Some(&customer),
-            json!({ "product_id": product, "quantity": 0 }),
-        )
-        .await;
+    let zero = set_quantity(&app, &customer, json!({ "product_id": product, "quantity": 0 })).await;
     assert_eq!(zero.json["cart"]["items"], json!([]));
-    let absent = app
-        .post(
-            "/cart/remove_item",
-            Some(&customer),
-            json!({ "product_id": product, "sku": "MUG-S" }),
-        )
-        .await;
+    let absent = remove(&app, &customer, json!({ "product_id": product, "sku": "MUG-S" })).await;
     assert_eq!(absent.outcome(), (StatusCode::NOT_FOUND, "line_not_found"));
 }
 
@@ -175,8 +154,7 @@ async fn a_deleted_product_shows_as_unavailable_and_leaves_the_subtotal(app: Tes
         (Some("unavailable"), Some("0.00"))
     );
     assert!(cart.json["items"][0]["price"].is_null());
-    let removed =
-        app.post("/cart/remove_item", Some(&customer), json!({ "product_id": product })).await;
+    let removed = remove(&app, &customer, json!({ "product_id": product })).await;
     assert_eq!(removed.status, StatusCode::OK, "a gone product's line can still be removed");
 }
 

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
-use e2e::{RecordingEdgeCache, invoke_event};
+use axum::{Router, http::StatusCode};
+use e2e::{RecordingEdgeCache, Reply, invoke_event};
 use shared::edge::ApiStage;
 
 #[tokio::test]
@@ -34,35 +34,25 @@ async fn every_sample_event_is_answered_and_writes_flush_the_stage_cache() {
     assert_eq!((read.status, read.json["name"].as_str()), (StatusCode::OK, Some("Trail shoe")));
     assert_eq!(flushes(), 1, "reads flush nothing");
 
-    let updated = invoke_event(
-        &router,
-        "products-update_product",
-        &[("admin_token", &admin), ("product_id", &id)],
-    )
-    .await;
+    let updated = on_product(&router, "products-update_product", &admin, &id).await;
     assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.json);
     assert_eq!(updated.json["product"]["variants"].as_array().map(Vec::len), Some(1));
     assert_eq!(flushes(), 2);
 
     // A refused write (bad token) changes nothing and flushes nothing.
-    let refused = invoke_event(
-        &router,
-        "products-delete_product",
-        &[("admin_token", "forged"), ("product_id", &id)],
-    )
-    .await;
+    let refused = on_product(&router, "products-delete_product", "forged", &id).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     assert_eq!(flushes(), 2);
 
-    let deleted = invoke_event(
-        &router,
-        "products-delete_product",
-        &[("admin_token", &admin), ("product_id", &id)],
-    )
-    .await;
+    let deleted = on_product(&router, "products-delete_product", &admin, &id).await;
     assert_eq!(deleted.status, StatusCode::OK, "{:?}", deleted.json);
     assert_eq!(*edge.flushed.lock().expect("lock"), vec![stage; 3]);
 
     let gone = invoke_event(&router, "products-get_product", &[("product_id", &id)]).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
+}
+
+/// The sample event `name` on the product `id`, as the holder of `token`.
+async fn on_product(router: &Router, name: &str, token: &str, id: &str) -> Reply {
+    invoke_event(router, name, &[("admin_token", token), ("product_id", id)]).await
 }

@@ -10,37 +10,27 @@ use std::sync::{
 };
 
 use aws_sdk_dynamodb::config::{
-    ConfigBag, Intercept, RuntimeComponents,
-    interceptors::{
-        BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextRef,
-    },
+    ConfigBag, Intercept, RuntimeComponents, SharedInterceptor,
+    interceptors::BeforeDeserializationInterceptorContextMut,
 };
 use axum::http::StatusCode;
-use e2e::{Backend, TestApp};
+use e2e::{
+    Backend, TestApp,
+    sdk::{OnRequest, intercepted_store},
+};
 use serde_json::json;
-use shared::store::{DynamoStore, MemoryStore, TableSchema, create_table};
+use shared::store::MemoryStore;
 
 /// Answers the next `armed` requests of one operation (`PutItem`, `UpdateItem`,
 /// `TransactWriteItems`) that DynamoDB applied with a 500 InternalServerError instead. (The
-/// operation is noted when the request leaves: the request is gone by the time its answer is
-/// read. The tests send one at a time.)
+/// operation is noted when the request leaves, by [`LoseAnswers::noting`]: the request is gone
+/// by the time its answer is read. The tests send one at a time.)
 #[derive(Debug, Clone, Default)]
 struct LoseAnswers(Arc<AtomicUsize>, Arc<std::sync::Mutex<String>>, Arc<std::sync::Mutex<String>>);
 
 impl Intercept for LoseAnswers {
     fn name(&self) -> &'static str {
         "LoseAnswers"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let target = context.request().headers().get("x-amz-target").unwrap_or_default();
-        *self.1.lock().map_err(|_| "poisoned")? = target.to_owned();
-        Ok(())
     }
 
     fn modify_before_deserialization(
@@ -51,7 +41,7 @@ impl Intercept for LoseAnswers {
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
         let target = self.1.lock().map_err(|_| "poisoned")?.clone();
         let wanted = self.2.lock().map_err(|_| "poisoned")?.clone();
-        let write = target.ends_with(&format!(".{wanted}"));
+        let write = target == wanted;
         let applied = context.response().status().is_success();
         if write
             && applied
@@ -64,6 +54,18 @@ impl Intercept for LoseAnswers {
             );
         }
         Ok(())
+    }
+}
+
+impl LoseAnswers {
+    /// The interceptor that notes each request's operation as it leaves.
+    fn noting(&self) -> SharedInterceptor {
+        let noted = Arc::clone(&self.1);
+        OnRequest::shared("NoteOperation", move |operation, _| {
+            if let Ok(mut target) = noted.lock() {
+                operation.clone_into(&mut target);
+            }
+        })
     }
 }
 
@@ -81,16 +83,10 @@ async fn lossy(backend: Backend) -> (TestApp, Lose) {
             (app, Box::new(move |_| store.lose_next_answers(1)))
         }
         Backend::Dynamo => {
-            assert!(std::env::var_os("AWS_ENDPOINT_URL").is_some(), "run through scripts/test.sh");
-            let sdk = aws_config::load_from_env().await;
             let lose = LoseAnswers::default();
-            let config =
-                aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(lose.clone()).build();
-            let client = aws_sdk_dynamodb::Client::from_conf(config);
-            let table = format!("shop-lost-{}", ulid::Ulid::new());
-            let schema = TableSchema::from_template(local::TEMPLATE_YAML).expect("schema");
-            create_table(&client, &table, &schema).await.expect("table");
-            let app = TestApp::over(Arc::new(DynamoStore::new(client, table)), backend);
+            let interceptors = [lose.noting(), SharedInterceptor::new(lose.clone())];
+            let store = intercepted_store("shop-lost", &interceptors).await;
+            let app = TestApp::over(Arc::new(store), backend);
             let switch = move |operation: &str| {
                 if let Ok(mut wanted) = lose.2.lock() {
                     *wanted = operation.to_owned();

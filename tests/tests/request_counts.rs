@@ -9,43 +9,27 @@ use std::sync::{
 
 use crate::iam_keys::{Access, accesses_of, allowed, statements_of};
 
-use aws_sdk_dynamodb::config::{
-    ConfigBag, Intercept, RuntimeComponents, interceptors::BeforeTransmitInterceptorContextRef,
-};
 use axum::http::StatusCode;
-use e2e::TestApp;
+use e2e::{
+    TestApp,
+    sdk::{OnRequest, intercepted_store},
+};
 use serde_json::json;
-use shared::store::{DynamoStore, TableSchema, create_table};
 
 /// Counts the requests the SDK sends, and records what IAM would authorise for each.
 #[derive(Debug, Clone, Default)]
 struct Counter(Arc<AtomicUsize>, Arc<Mutex<Vec<Access>>>);
 
-impl Intercept for Counter {
-    fn name(&self) -> &'static str {
-        "RequestCounter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+impl Counter {
+    /// Counts `operation`'s request and records its accesses.
+    fn see(&self, operation: &str, body: &[u8]) {
         self.0.fetch_add(1, Ordering::SeqCst);
-        let request = context.request();
-        let operation = request.headers().get("x-amz-target").unwrap_or_default();
-        let operation = operation.rsplit('.').next().unwrap_or_default().to_owned();
-        let body = request.body().bytes().unwrap_or_default();
         let body = serde_json::from_slice(body).unwrap_or_default();
         if let Ok(mut accesses) = self.1.lock() {
-            accesses.extend(accesses_of(&operation, &body));
+            accesses.extend(accesses_of(operation, &body));
         }
-        Ok(())
     }
-}
 
-impl Counter {
     fn take(&self) -> usize {
         self.0.swap(0, Ordering::SeqCst)
     }
@@ -62,15 +46,11 @@ async fn counted_app() -> (TestApp, Counter) {
 
 /// [`counted_app`] with its state, for the payment jobs.
 async fn counted_shop() -> (e2e::payments::PayingShop, Counter) {
-    assert!(std::env::var_os("AWS_ENDPOINT_URL").is_some(), "run through scripts/test.sh");
-    let sdk = aws_config::load_from_env().await;
     let counter = Counter::default();
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(counter.clone()).build();
-    let client = aws_sdk_dynamodb::Client::from_conf(config);
-    let table = format!("shop-count-{}", ulid::Ulid::new());
-    let schema = TableSchema::from_template(local::TEMPLATE_YAML).expect("schema");
-    create_table(&client, &table, &schema).await.expect("table");
-    let store: Arc<dyn shared::store::Store> = Arc::new(DynamoStore::new(client, table));
+    let seen = counter.clone();
+    let interceptor = OnRequest::shared("RequestCounter", move |op, body| seen.see(op, body));
+    let store = intercepted_store("shop-count", &[interceptor]).await;
+    let store: Arc<dyn shared::store::Store> = Arc::new(store);
     // Payments on (the local provider over HTTP), so their routes are measured too; the
     // provider's own event deliveries are switched off so that each route's requests are
     // counted alone (the webhook route is measured with an event the test signs).

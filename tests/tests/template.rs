@@ -683,26 +683,25 @@ fn order_emails_are_an_sqs_worker_reporting_partial_failures_with_a_dead_letter_
 #[test]
 fn the_outbox_relay_runs_every_minute_and_may_only_publish_and_clear_the_outbox() {
     let template = template();
-    let relay = resource(&template, "OutboxRelayFunction");
-    let schedule = &relay["Properties"]["Events"]["EveryMinute"];
+    let relay = &resource(&template, "OutboxRelayFunction")["Properties"];
+    let timeout = relay["Timeout"].as_u64().expect("timeout");
+    assert!(timeout < 60, "a run ends before the next one starts");
+    let schedule = &relay["Events"]["EveryMinute"];
     assert_eq!(schedule["Type"].as_str(), Some("Schedule"));
     assert_eq!(schedule["Properties"]["Schedule"].as_str(), Some("rate(1 minute)"));
-    let timeout = relay["Properties"]["Timeout"].as_u64().expect("timeout");
-    assert!(timeout < 60, "a run ends before the next one starts");
-    let policy = yaml(&relay["Properties"]["Policies"]);
-    for expected in [
-        "dynamodb:Query",
-        "/index/GSI1",
-        "dynamodb:DeleteItem",
-        "OUTBOX#*",
-        "sns:Publish",
-        "OrderEventsTopic",
-    ] {
-        assert!(policy.contains(expected), "{expected}: {policy}");
-    }
-    for forbidden in ["PutItem", "UpdateItem", "GetItem", "ses:", "sqs:"] {
-        assert!(!policy.contains(forbidden), "{forbidden}: {policy}");
-    }
+    let policy = yaml(&relay["Policies"]);
+    policy_grants(
+        &policy,
+        &[
+            "dynamodb:Query",
+            "/index/GSI1",
+            "dynamodb:DeleteItem",
+            "OUTBOX#*",
+            "sns:Publish",
+            "OrderEventsTopic",
+        ],
+        &["PutItem", "UpdateItem", "GetItem", "ses:", "sqs:"],
+    );
 }
 
 /// `sam local` sets only the variables a function declares: an unknown name in
@@ -932,15 +931,17 @@ fn order_events_fan_out_to_one_queue_per_consumer_and_only_from_the_topic() {
     endpoints.sort();
     assert_eq!(endpoints, ["!GetAtt OrderEventsQueue.Arn", "!GetAtt WebhookQueue.Arn"]);
     let policy = yaml(&resource(&template, "OrderEventQueuesPolicy")["Properties"]);
-    for expected in [
-        "sns.amazonaws.com",
-        "sqs:SendMessage",
-        "aws:SourceArn: !Ref OrderEventsTopic",
-        "OrderEventsQueue",
-        "WebhookQueue",
-    ] {
-        assert!(policy.contains(expected), "{expected}: {policy}");
-    }
+    policy_grants(
+        &policy,
+        &[
+            "sns.amazonaws.com",
+            "sqs:SendMessage",
+            "aws:SourceArn: !Ref OrderEventsTopic",
+            "OrderEventsQueue",
+            "WebhookQueue",
+        ],
+        &[],
+    );
 }
 
 #[test]
@@ -949,21 +950,20 @@ fn the_webhook_worker_may_only_read_orders_and_webhooks_and_write_deliveries() {
     let function = resource(&template, "OrderWebhooksFunction");
     let properties = &function["Properties"];
     let policy = yaml(&properties["Policies"]);
-    for expected in [
-        "dynamodb:GetItem",
-        "dynamodb:Query",
-        "/index/GSI1",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "WEBHOOK#*",
-        "sqs:ChangeMessageVisibility",
-        "WebhookQueue.Arn",
-    ] {
-        assert!(policy.contains(expected), "{expected}: {policy}");
-    }
-    for forbidden in ["DeleteItem", "ses:", "sns:", "sqs:SendMessage", "\"*\""] {
-        assert!(!policy.contains(forbidden), "{forbidden}: {policy}");
-    }
+    policy_grants(
+        &policy,
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "/index/GSI1",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "WEBHOOK#*",
+            "sqs:ChangeMessageVisibility",
+            "WebhookQueue.Arn",
+        ],
+        &["DeleteItem", "ses:", "sns:", "sqs:SendMessage", "\"*\""],
+    );
     let statements = properties["Policies"][0]["Statement"].as_sequence().expect("statements");
     let writes =
         statements.iter().find(|s| yaml(&s["Action"]).contains("PutItem")).expect("writes");
@@ -1026,4 +1026,14 @@ fn the_e_mails_branding_comes_from_parameters_the_code_accepts() {
     let pattern =
         template["Parameters"]["OrderUrlTemplate"]["AllowedPattern"].as_str().expect("pattern");
     assert_eq!(pattern, "^$|^https?://.*\\{order_id\\}.*$");
+}
+
+/// Asserts that `policy` names each of `expected` and none of `forbidden`.
+fn policy_grants(policy: &str, expected: &[&str], forbidden: &[&str]) {
+    for name in expected {
+        assert!(policy.contains(name), "{name}: {policy}");
+    }
+    for name in forbidden {
+        assert!(!policy.contains(name), "{name}: {policy}");
+    }
 }

@@ -21,13 +21,7 @@ async fn place_order_is_all_or_nothing(store: Arc<dyn Store>) {
     let done =
         checkout(user, Role::Customer, &lines, &products, Some(offer), now).expect("checkout");
     let event = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
-    let record = IdempotencyRecord {
-        user,
-        key: "k-1".into(),
-        request: "{}".into(),
-        order: done.order.clone(),
-        expires_at: now.plus_seconds(60),
-    };
+    let record = keyed(&done.order, "k-1", now.plus_seconds(60));
     let new = |cart_version, checkout| NewOrder {
         checkout,
         cart_version,
@@ -181,39 +175,17 @@ async fn status_changes_are_conditional_and_restock(store: Arc<dyn Store>) {
         store.find_order(current.id).await.expect("read").map(|o| o.status),
         Some(OrderStatus::Cancelled)
     );
-    assert_eq!(
-        store.find_product(shirt.id).await.expect("read").expect("exists").variants[0].stock,
-        2
-    );
+    assert_eq!(stock(store, shirt.id).await, 2);
 
     // The same change again was decided on a stale status: refused, nothing restocked.
     let again = store.change_order_status(&change).await;
     assert!(matches!(again, Err(StoreError::Conflict(Conflict::OrderChanged))), "{again:?}");
-    assert_eq!(
-        store.find_product(shirt.id).await.expect("read").expect("exists").variants[0].stock,
-        2
+    assert_eq!(stock(store, shirt.id).await, 2);
+    let (pending, gone) = (
+        with_status(store, OrderStatus::Pending).await,
+        with_status(store, OrderStatus::Cancelled).await,
     );
-    let pending = store
-        .list_orders(&OrderQuery {
-            scope: OrderScope::All(Some(OrderStatus::Pending)),
-            after: None,
-            limit: 10,
-        })
-        .await
-        .expect("list");
-    let gone = store
-        .list_orders(&OrderQuery {
-            scope: OrderScope::All(Some(OrderStatus::Cancelled)),
-            after: None,
-            limit: 10,
-        })
-        .await
-        .expect("list");
-    assert_eq!(
-        (pending.orders.len(), gone.orders.len()),
-        (0, 1),
-        "the status index moves with the order"
-    );
+    assert_eq!((pending, gone), (0, 1), "the status index moves with the order");
 
     let missing = Order { id: shared::domain::OrderId::new(), ..current.clone() };
     let nowhere = store
@@ -242,13 +214,7 @@ async fn an_expired_idempotency_record_is_ignored_and_replaced(store: Arc<dyn St
             .expect("cart");
         let done = priced(store, user, &lines, now).await;
         let event = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
-        let record = IdempotencyRecord {
-            user,
-            key: "old".into(),
-            request: "{}".into(),
-            order: done.order.clone(),
-            expires_at: now,
-        };
+        let record = keyed(&done.order, "old", now);
         assert_eq!(
             store.checkout_start(user, Some("old"), now).await.expect("start").1,
             None,
@@ -267,10 +233,7 @@ async fn an_expired_idempotency_record_is_ignored_and_replaced(store: Arc<dyn St
             .await
             .expect("placed over the expired record");
     }
-    assert_eq!(
-        store.find_product(shirt.id).await.expect("read").expect("exists").variants[0].stock,
-        0
-    );
+    assert_eq!(stock(store, shirt.id).await, 0);
 }
 
 contract!(
@@ -278,3 +241,20 @@ contract!(
     status_changes_are_conditional_and_restock,
     an_expired_idempotency_record_is_ignored_and_replaced,
 );
+
+/// The stock of the product's first variant.
+async fn stock(store: &dyn Store, product: ProductId) -> u32 {
+    store.find_product(product).await.expect("read").expect("exists").variants[0].stock
+}
+
+/// How many of the shop's orders (at most 10) have `status`.
+async fn with_status(store: &dyn Store, status: OrderStatus) -> usize {
+    let query = OrderQuery { scope: OrderScope::All(Some(status)), after: None, limit: 10 };
+    store.list_orders(&query).await.expect("list").orders.len()
+}
+
+/// The record of `order` placed under `key` (request `{}`), forgotten at `expires_at`.
+fn keyed(order: &Order, key: &str, expires_at: Timestamp) -> IdempotencyRecord {
+    let (user, request) = (order.user_id, "{}".to_owned());
+    IdempotencyRecord { user, key: key.to_owned(), request, order: order.clone(), expires_at }
+}
