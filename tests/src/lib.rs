@@ -349,7 +349,7 @@ macro_rules! both_stores {
     };
 }
 
-/// A route declared in a function's router: (function, METHOD, path).
+/// A route a function serves: (function, METHOD, path).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SourceRoute {
     /// The function's crate.
@@ -360,72 +360,32 @@ pub struct SourceRoute {
     pub path: String,
 }
 
-/// Every `.route("<path>", get(..).post(..))` in `functions/*/src/lib.rs`, read from the source
-/// so a route added to a router and not to the OpenAPI document or the template is caught.
+/// Every route of every API function: the operations each function declares
+/// (`shared::operations!`), placed by the operation table. A route added to a function and
+/// not to the OpenAPI document or the template is caught by the checks built on this.
 pub fn source_routes() -> Vec<SourceRoute> {
-    let functions = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions");
-    let mut routes = Vec::new();
-    for entry in std::fs::read_dir(&functions).expect("functions/") {
-        let dir = entry.expect("entry").path();
-        // Every source file of the function: a router may merge routes declared elsewhere.
-        let Ok(files) = std::fs::read_dir(dir.join("src")) else {
-            continue;
-        };
-        let mut source = String::new();
-        for file in files {
-            let path = file.expect("entry").path();
-            if path.extension().is_some_and(|e| e == "rs") {
-                source.push_str(&std::fs::read_to_string(&path).expect("readable"));
-            }
-        }
-        let function = dir.file_name().expect("name").to_string_lossy().into_owned();
-        for call in source.split(".route(\"").skip(1) {
-            let (path, rest) = call.split_once('"').expect("closing quote");
-            let handlers = balanced_call_args(rest);
-            for method in ["get", "post", "put", "patch", "delete"] {
-                let called = handlers.match_indices(&format!("{method}(")).any(|(at, _)| {
-                    at == 0
-                        || !handlers.as_bytes()[at - 1].is_ascii_alphanumeric()
-                            && handlers.as_bytes()[at - 1] != b'_'
-                });
-                if called {
-                    routes.push(SourceRoute {
-                        function: function.clone(),
-                        method: method.to_uppercase(),
-                        path: path.to_owned(),
-                    });
+    let functions: [(&str, &[&str]); 5] = [
+        ("auth", auth::OPERATIONS),
+        ("products", products::OPERATIONS),
+        ("coupons", coupons::OPERATIONS),
+        ("cart", cart::OPERATIONS),
+        ("orders", orders::OPERATIONS),
+    ];
+    let mut routes: Vec<SourceRoute> = functions
+        .iter()
+        .flat_map(|(function, operations)| {
+            operations.iter().map(|id| {
+                let operation = shared::http::operation(id);
+                SourceRoute {
+                    function: (*function).to_owned(),
+                    method: operation.method.to_owned(),
+                    path: operation.path.to_owned(),
                 }
-            }
-        }
-    }
-    // A scan that finds nothing would let every check built on it pass: each API function
-    // must contribute routes.
-    for function in ["auth", "products", "coupons", "cart", "orders"] {
-        assert!(
-            routes.iter().any(|route| route.function == function),
-            "the route scan found no route in functions/{function}: has the router's syntax changed?"
-        );
-    }
+            })
+        })
+        .collect();
     routes.sort();
     routes
-}
-
-/// The rest of a `.route(` call's arguments, up to its closing parenthesis.
-fn balanced_call_args(rest: &str) -> &str {
-    let mut depth = 1;
-    for (at, c) in rest.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return &rest[..at];
-                }
-            }
-            _ => {}
-        }
-    }
-    rest
 }
 
 /// The SAM template, parsed (intrinsic tags such as `!Ref` become tagged values).

@@ -36,6 +36,41 @@ fn every_routed_operation_is_documented() {
     }
 }
 
+/// The operation table the functions route by is the document's operations (`operationId` in
+/// snake case, method, path), less the local server's own document; each is served by one
+/// function.
+#[test]
+fn the_operation_table_is_the_documents_and_each_operation_has_one_function() {
+    let snake = |id: &str| {
+        id.chars().fold(String::new(), |mut out, c| {
+            if c.is_ascii_uppercase() {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            out
+        })
+    };
+    let paths = local::openapi()["paths"].as_object().expect("paths");
+    let documented: BTreeSet<_> = paths
+        .iter()
+        .filter(|(path, _)| path.as_str() != "/openapi.json")
+        .flat_map(|(path, item)| {
+            METHODS.iter().filter_map(move |m| {
+                let id = item.get(*m)?["operationId"].as_str().expect("operationId");
+                Some((snake(id), m.to_uppercase(), path.clone()))
+            })
+        })
+        .collect();
+    let table: BTreeSet<_> = shared::http::OPERATIONS
+        .iter()
+        .map(|o| (o.id.to_owned(), o.method.to_owned(), o.path.to_owned()))
+        .collect();
+    assert_eq!(table, documented);
+    let served: Vec<_> = source_routes().into_iter().map(|r| (r.method, r.path)).collect();
+    let distinct: BTreeSet<_> = served.iter().collect();
+    assert_eq!((served.len(), distinct.len()), (table.len(), table.len()));
+}
+
 #[tokio::test]
 async fn every_documented_operation_is_routed() {
     let app = TestApp::new(Backend::Memory).await;

@@ -3,10 +3,9 @@
 //! [`shared::addresses::Addresses`] and shape the response; the rules live in `shared`.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, State},
     http::{HeaderName, StatusCode, header},
-    routing::{get, post, put},
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,19 +16,15 @@ use shared::{
     http::{ApiError, BearerToken, JsonBody, OptionalUser},
 };
 
-/// The routes of this function, without state (the local server merges them with others).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route("/auth/refresh_access_token", get(refresh))
-        .route("/auth/protected", get(protected))
-        .route("/auth/logout", get(logout))
-        .route("/account/addresses", get(addresses).post(add_address))
-        .route("/account/addresses/{address_id}", put(update_address).delete(remove_address))
+shared::operations! {
+    register, login, refresh_access_token, protected, logout, list_addresses, add_address,
+    update_address, delete_address
 }
 
-async fn addresses(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+async fn list_addresses(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Value>, ApiError> {
     let addresses = state.addresses().list(user.id).await?;
     Ok(Json(json!({ "addresses": addresses })))
 }
@@ -53,18 +48,13 @@ async fn update_address(
     Ok(Json(json!({ "message": "Address updated", "address": address })))
 }
 
-async fn remove_address(
+async fn delete_address(
     State(state): State<AppState>,
     user: AuthUser,
     Path(address_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     state.addresses().remove(user.id, &address_id).await?;
     Ok(Json(json!({ "message": "Address deleted" })))
-}
-
-/// The complete application of this function, as Lambda serves it.
-pub fn router(state: AppState) -> Router {
-    shared::http::app(routes(), state)
 }
 
 #[derive(Deserialize)]
@@ -114,7 +104,7 @@ async fn login(
     ))
 }
 
-async fn refresh(
+async fn refresh_access_token(
     State(state): State<AppState>,
     BearerToken(token): BearerToken,
 ) -> Result<([(HeaderName, &'static str); 2], Json<Value>), ApiError> {

@@ -2,11 +2,10 @@
 //! shape the response; every price comes from the catalog.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::State,
     http::{HeaderMap, HeaderName, HeaderValue},
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use serde_json::{Value, json};
 use shared::{
@@ -17,21 +16,14 @@ use shared::{
     http::{ApiError, JsonBody, idempotency_key},
 };
 
-/// The routes of this function, without state (the local server merges them with others).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/cart/details", get(details))
-        .route("/cart/add_item", post(add))
-        .route("/cart/update_item_quantity", post(set_quantity))
-        .route("/cart/remove_item", post(remove))
+shared::operations! {
+    cart_details, add_cart_item, update_cart_item_quantity, remove_cart_item
 }
 
-/// The complete application of this function, as Lambda serves it.
-pub fn router(state: AppState) -> Router {
-    shared::http::app(routes(), state)
-}
-
-async fn details(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+async fn cart_details(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Value>, ApiError> {
     let cart = state.carts().view(user.id).await?;
     if cart.items.is_empty() {
         return Ok(Json(
@@ -55,7 +47,7 @@ fn keyed_answer(message: &str, (cart, replayed): (CartView, bool)) -> Response {
     response
 }
 
-async fn add(
+async fn add_cart_item(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
@@ -66,7 +58,7 @@ async fn add(
     Ok(keyed_answer("Item added to cart", added))
 }
 
-async fn set_quantity(
+async fn update_cart_item_quantity(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
@@ -77,7 +69,7 @@ async fn set_quantity(
     Ok(keyed_answer("Cart updated successfully", set))
 }
 
-async fn remove(
+async fn remove_cart_item(
     State(state): State<AppState>,
     user: AuthUser,
     JsonBody(body): JsonBody<RemoveItem>,

@@ -2,10 +2,9 @@
 //! use now. Handlers parse, call [`shared::coupons::Coupons`] and shape the response.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, State},
     http::StatusCode,
-    routing::{delete, get, post, put},
 };
 use serde_json::{Value, json};
 use shared::{
@@ -15,22 +14,11 @@ use shared::{
     http::{AdminUser, ApiError, JsonBody},
 };
 
-/// The routes of this function, without state (the local server merges them with others).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/coupons/create", post(create))
-        .route("/coupons/update/{coupon_code}", put(update))
-        .route("/coupons/delete/{coupon_code}", delete(remove))
-        .route("/coupons/all", get(all))
-        .route("/coupons/my_coupons", get(mine))
+shared::operations! {
+    create_coupon, update_coupon, delete_coupon, all_coupons, my_coupons
 }
 
-/// The complete application of this function, as Lambda serves it.
-pub fn router(state: AppState) -> Router {
-    shared::http::app(routes(), state)
-}
-
-async fn create(
+async fn create_coupon(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     JsonBody(input): JsonBody<CouponInput>,
@@ -42,7 +30,7 @@ async fn create(
     ))
 }
 
-async fn update(
+async fn update_coupon(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     Path(code): Path<String>,
@@ -52,7 +40,7 @@ async fn update(
     Ok(Json(json!({ "message": "Coupon updated successfully", "coupon": coupon })))
 }
 
-async fn remove(
+async fn delete_coupon(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     Path(code): Path<String>,
@@ -61,12 +49,18 @@ async fn remove(
     Ok(Json(json!({ "message": "Coupon deleted successfully" })))
 }
 
-async fn all(State(state): State<AppState>, _admin: AdminUser) -> Result<Json<Value>, ApiError> {
+async fn all_coupons(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+) -> Result<Json<Value>, ApiError> {
     let coupons = state.coupons().all().await?;
     Ok(Json(json!({ "message": "Coupons retrieved successfully", "coupons": coupons })))
 }
 
-async fn mine(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+async fn my_coupons(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Value>, ApiError> {
     let coupons = state.coupons().offered_to(user.role).await?;
     Ok(Json(json!({ "message": "Coupons retrieved successfully", "coupons": coupons })))
 }

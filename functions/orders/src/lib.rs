@@ -3,11 +3,10 @@
 //! `shared` and shape the response.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, State},
     http::{HeaderMap, HeaderName, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    routing::{delete, get, post, put},
 };
 use serde_json::{Value, json};
 use shared::{
@@ -21,27 +20,20 @@ use shared::{
 
 pub mod payments;
 
+use payments::{cancel_order, order_payments, pay_order, refund_order, stripe_webhook};
+
 /// The header that makes a checkout safe to retry.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Set on a 201 that repeats an earlier checkout's answer.
 pub const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
-/// The routes of this function, without state (the local server merges them with others).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/orders/create", post(create))
-        .route("/orders", get(mine))
-        .route("/orders/all", get(all))
-        .route("/orders/{order_id}", get(one))
-        .route("/orders/{order_id}/status", put(set_status))
-        .route("/admin/audit", get(audit))
-        .route("/admin/webhooks", get(webhooks).post(create_webhook))
-        .route("/admin/webhooks/{webhook_id}", delete(delete_webhook))
-        .route("/admin/webhooks/{webhook_id}/deliveries", get(deliveries))
-        .merge(payments::routes())
+shared::operations! {
+    create_order, list_my_orders, list_all_orders, get_order, set_order_status, pay_order,
+    cancel_order, refund_order, order_payments, stripe_webhook, list_audit_entries, list_webhooks,
+    create_webhook, delete_webhook, list_webhook_deliveries
 }
 
-async fn audit(
+async fn list_audit_entries(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
     QueryParams(params): QueryParams<AuditParams>,
@@ -50,7 +42,7 @@ async fn audit(
     Ok(Json(json!({ "entries": page.entries, "next_cursor": page.next_cursor })))
 }
 
-async fn webhooks(
+async fn list_webhooks(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
 ) -> Result<Json<Value>, ApiError> {
@@ -77,7 +69,7 @@ async fn delete_webhook(
     Ok(Json(json!({ "message": "Webhook deleted" })))
 }
 
-async fn deliveries(
+async fn list_webhook_deliveries(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
     Path(webhook_id): Path<String>,
@@ -85,12 +77,7 @@ async fn deliveries(
     Ok(Json(json!({ "deliveries": state.webhooks().deliveries(&webhook_id).await? })))
 }
 
-/// The complete application of this function, as Lambda serves it.
-pub fn router(state: AppState) -> Router {
-    shared::http::app(routes(), state)
-}
-
-async fn create(
+async fn create_order(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
@@ -111,7 +98,7 @@ async fn create(
     Ok(response)
 }
 
-async fn one(
+async fn get_order(
     State(state): State<AppState>,
     user: AuthUser,
     Path(order_id): Path<String>,
@@ -128,7 +115,7 @@ fn page(page: OrdersPage) -> Json<Value> {
     }))
 }
 
-async fn mine(
+async fn list_my_orders(
     State(state): State<AppState>,
     user: AuthUser,
     QueryParams(params): QueryParams<OrderListParams>,
@@ -136,7 +123,7 @@ async fn mine(
     Ok(page(state.orders().list(ListScope::Mine(&user), params).await?))
 }
 
-async fn all(
+async fn list_all_orders(
     State(state): State<AppState>,
     AdminUser(_): AdminUser,
     QueryParams(params): QueryParams<OrderListParams>,
@@ -144,7 +131,7 @@ async fn all(
     Ok(page(state.orders().list(ListScope::All, params).await?))
 }
 
-async fn set_status(
+async fn set_order_status(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     Path(order_id): Path<String>,

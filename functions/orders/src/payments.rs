@@ -3,11 +3,10 @@
 //! payments.
 
 use axum::{
-    Json, Router,
+    Json,
     body::Bytes,
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
-    routing::{get, post},
 };
 use serde_json::{Value, json};
 use shared::{
@@ -21,17 +20,7 @@ use shared::{
 /// The header Stripe signs its events with.
 pub const STRIPE_SIGNATURE: &str = "stripe-signature";
 
-/// The payment routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/orders/{order_id}/pay", post(pay))
-        .route("/orders/{order_id}/cancel", post(cancel))
-        .route("/orders/{order_id}/refunds", post(refund))
-        .route("/orders/{order_id}/payments", get(ledger))
-        .route("/payments/stripe/webhook", post(webhook))
-}
-
-async fn pay(
+pub(crate) async fn pay_order(
     State(state): State<AppState>,
     user: AuthUser,
     Path(order_id): Path<String>,
@@ -46,7 +35,7 @@ async fn pay(
     })))
 }
 
-async fn webhook(
+pub(crate) async fn stripe_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
@@ -61,7 +50,7 @@ async fn webhook(
     Ok(Json(json!({ "received": true, "outcome": outcome })))
 }
 
-async fn cancel(
+pub(crate) async fn cancel_order(
     State(state): State<AppState>,
     user: AuthUser,
     Path(order_id): Path<String>,
@@ -70,7 +59,7 @@ async fn cancel(
     Ok(Json(json!({ "message": "Order cancelled", "order": order })))
 }
 
-async fn refund(
+pub(crate) async fn refund_order(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     Path(order_id): Path<String>,
@@ -88,7 +77,7 @@ async fn refund(
     Ok((status, Json(json!({ "refund": entry, "order": order }))))
 }
 
-async fn ledger(
+pub(crate) async fn order_payments(
     State(state): State<AppState>,
     user: AuthUser,
     Path(order_id): Path<String>,

@@ -7,10 +7,9 @@ mod edge;
 pub use edge::{ApiGatewayCache, ServedBy};
 
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, State},
     http::StatusCode,
-    routing::{delete, get, post, put},
 };
 use serde_json::{Value, json};
 use shared::{
@@ -20,22 +19,11 @@ use shared::{
     http::{AdminUser, ApiError, CachedQuery, JsonBody},
 };
 
-/// The routes of this function, without state (the local server merges them with others).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/products/all_products", get(list))
-        .route("/products/{product_id}", get(show))
-        .route("/products/create_product", post(create))
-        .route("/products/update_product/{product_id}", put(update))
-        .route("/products/delete_product/{product_id}", delete(remove))
+shared::operations! {
+    list_products, get_product, create_product, update_product, delete_product
 }
 
-/// The complete application of this function, as Lambda serves it.
-pub fn router(state: AppState) -> Router {
-    shared::http::app(routes(), state)
-}
-
-async fn list(
+async fn list_products(
     State(state): State<AppState>,
     CachedQuery(params): CachedQuery<ListParams>,
 ) -> Result<Json<ProductList>, ApiError> {
@@ -43,14 +31,14 @@ async fn list(
     Ok(Json(state.catalog().list(listing).await?))
 }
 
-async fn show(
+async fn get_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Product>, ApiError> {
     Ok(Json(state.catalog().get(&id).await?))
 }
 
-async fn create(
+async fn create_product(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     served_by: ServedBy,
@@ -64,7 +52,7 @@ async fn create(
     ))
 }
 
-async fn update(
+async fn update_product(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     served_by: ServedBy,
@@ -76,7 +64,7 @@ async fn update(
     Ok(Json(json!({ "message": "Product updated successfully", "product": product })))
 }
 
-async fn remove(
+async fn delete_product(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     served_by: ServedBy,

@@ -9,6 +9,7 @@ mod fallback;
 mod json;
 mod lambda;
 mod log;
+mod operations;
 mod query;
 mod service_errors;
 
@@ -19,4 +20,5 @@ pub use fallback::{app, method_not_allowed, not_found, with_fallbacks};
 pub use json::{JsonBody, MAX_BODY_BYTES, OptionalJsonBody, parse_json};
 pub use lambda::serve;
 pub use log::log_request;
+pub use operations::{OPERATIONS, Operation, operation, route};
 pub use query::{CachedQuery, QueryParams};
