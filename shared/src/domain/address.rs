@@ -153,6 +153,7 @@ impl PostalAddress {
     fn merge(input: AddressInput, current: Option<&PostalAddress>) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::new();
         let field = |f: fn(&PostalAddress) -> &String| current.map(|c| f(c).clone());
+        let kept = |f: fn(&PostalAddress) -> &Option<String>| current.and_then(|c| f(c).clone());
         let long = |value: &str| text(value, 1, MAX_TEXT);
         let merged = PostalAddress {
             full_name: required(
@@ -163,21 +164,9 @@ impl PostalAddress {
                 &mut errors,
             ),
             line1: required("line1", input.line1, field(|c| &c.line1), long, &mut errors),
-            line2: optional(
-                "line2",
-                input.line2,
-                current.and_then(|c| c.line2.clone()),
-                MAX_TEXT,
-                &mut errors,
-            ),
+            line2: optional("line2", input.line2, kept(|c| &c.line2), MAX_TEXT, &mut errors),
             city: required("city", input.city, field(|c| &c.city), long, &mut errors),
-            region: optional(
-                "region",
-                input.region,
-                current.and_then(|c| c.region.clone()),
-                MAX_TEXT,
-                &mut errors,
-            ),
+            region: optional("region", input.region, kept(|c| &c.region), MAX_TEXT, &mut errors),
             postal_code: required(
                 "postal_code",
                 input.postal_code,

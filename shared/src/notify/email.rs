@@ -276,12 +276,7 @@ mod tests {
         .expect("address");
         address.region = Some("\u{202E}00.0 :latoT".into());
         order.shipping_address = Some(address);
-        let email = render(
-            &event(&order, OrderEventKind::OrderPlaced),
-            &order,
-            "a@example.com",
-            &Branding::default(),
-        );
+        let email = placed(&order, "a@example.com");
         for line in email.text.lines() {
             assert!(!line.starts_with("Total: 0.00"), "{line:?} in {}", email.text);
             assert!(!line.starts_with("To pay: 0.00"), "{line:?} in {}", email.text);
@@ -311,6 +306,11 @@ mod tests {
         .unwrap()
     }
 
+    /// The order-placed e-mail of `order` to `to`, with the default branding.
+    fn placed(order: &Order, to: &str) -> OrderEmail {
+        render(&event(order, OrderEventKind::OrderPlaced), order, to, &Branding::default())
+    }
+
     fn event(order: &Order, kind: OrderEventKind) -> OrderEvent {
         OrderEvent {
             id: "01KAS10000000000000000000A".parse().unwrap(),
@@ -324,12 +324,7 @@ mod tests {
     #[test]
     fn the_placed_e_mail_names_the_order_every_line_and_the_totals() {
         let order = order("Pending", Some("SAVE10"));
-        let email = render(
-            &event(&order, OrderEventKind::OrderPlaced),
-            &order,
-            "ann@example.com",
-            &Branding::default(),
-        );
+        let email = placed(&order, "ann@example.com");
         insta::assert_snapshot!("placed_subject", email.subject);
         insta::assert_snapshot!("placed_text", email.text);
         insta::assert_snapshot!("placed_html", email.html);
@@ -379,24 +374,14 @@ mod tests {
         assert!(email.html.contains("placed 24 November 2026, 09:00 UTC"));
         assert!(email.html.contains("To pay: £50.40"));
         // Without a template there is no link.
-        let plain = render(
-            &event(&order, OrderEventKind::OrderPlaced),
-            &order,
-            "a@example.com",
-            &Branding::default(),
-        );
+        let plain = placed(&order, "a@example.com");
         assert!(!plain.text.contains("View your order") && !plain.html.contains("href="));
     }
 
     #[test]
     fn html_is_escaped_and_text_is_not() {
         let order = order("Pending", None);
-        let email = render(
-            &event(&order, OrderEventKind::OrderPlaced),
-            &order,
-            "ann@example.com",
-            &Branding::default(),
-        );
+        let email = placed(&order, "ann@example.com");
         assert!(
             email.html.contains("Mug &lt;Small&gt; &amp; &quot;Co&quot; — Café"),
             "{}",
@@ -414,12 +399,7 @@ mod tests {
     #[test]
     fn the_shipping_address_is_on_the_e_mail_escaped_in_html() {
         let mut order = order("Pending", None);
-        let email = render(
-            &event(&order, OrderEventKind::OrderPlaced),
-            &order,
-            "ann@example.com",
-            &Branding::default(),
-        );
+        let email = placed(&order, "ann@example.com");
         assert!(!email.text.contains("Ship to:") && !email.html.contains("Ship to:"));
         order.shipping_address = Some(PostalAddress {
             full_name: "Ann <Admin> O'Neil".into(),
@@ -431,12 +411,7 @@ mod tests {
             country: "IE".into(),
             phone: None,
         });
-        let email = render(
-            &event(&order, OrderEventKind::OrderPlaced),
-            &order,
-            "ann@example.com",
-            &Branding::default(),
-        );
+        let email = placed(&order, "ann@example.com");
         assert!(
             email
                 .text
