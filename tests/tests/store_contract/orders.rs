@@ -11,10 +11,7 @@ async fn place_order_is_all_or_nothing(store: Arc<dyn Store>) {
     store.create_coupon(&limited, &audit()).await.expect("coupon");
     let user = UserId::new();
     let lines = [line(&shirt, "S-1", 2), line(&shirt, "S-2", 1)];
-    let version = store
-        .save_cart(VersionedWrite { user, version: 0, items: &lines, write_id: "w" })
-        .await
-        .expect("cart");
+    let version = new_cart(store, user, &lines).await;
     let now = Timestamp::now();
     let products = store.find_products(&[shirt.id]).await.expect("read");
     let offer = CouponOffer { coupon: &limited, used_by_customer: 0 };
@@ -135,10 +132,7 @@ async fn status_changes_are_conditional_and_restock(store: Arc<dyn Store>) {
     store.create_product(&shirt, &audit()).await.expect("created");
     let user = UserId::new();
     let lines = [line(&shirt, "S-1", 2)];
-    let version = store
-        .save_cart(VersionedWrite { user, version: 0, items: &lines, write_id: "w" })
-        .await
-        .expect("cart");
+    let version = new_cart(store, user, &lines).await;
     let now = Timestamp::now();
     let done = priced(store, user, &lines, now).await;
     let placed = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
@@ -208,10 +202,7 @@ async fn an_expired_idempotency_record_is_ignored_and_replaced(store: Arc<dyn St
     let lines = [line(&shirt, "S-1", 1)];
     let now = Timestamp::now();
     for _ in 0..2 {
-        let version = store
-            .save_cart(VersionedWrite { user, version: 0, items: &lines, write_id: "w" })
-            .await
-            .expect("cart");
+        let version = new_cart(store, user, &lines).await;
         let done = priced(store, user, &lines, now).await;
         let event = OrderEvent::new(&done.order, OrderEventKind::OrderPlaced, now);
         let record = keyed(&done.order, "old", now);
@@ -257,4 +248,10 @@ async fn with_status(store: &dyn Store, status: OrderStatus) -> usize {
 fn keyed(order: &Order, key: &str, expires_at: Timestamp) -> IdempotencyRecord {
     let (user, request) = (order.user_id, "{}".to_owned());
     IdempotencyRecord { user, key: key.to_owned(), request, order: order.clone(), expires_at }
+}
+
+/// A new cart of `lines` for `user`; its version.
+async fn new_cart(store: &dyn Store, user: UserId, lines: &[CartLine]) -> u64 {
+    let write = VersionedWrite { user, version: 0, items: lines, write_id: "w" };
+    store.save_cart(write).await.expect("cart")
 }

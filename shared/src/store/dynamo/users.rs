@@ -202,8 +202,7 @@ impl UserStore for DynamoStore {
         // update and the session's transaction). An address without an account counts on
         // `LOGIN#<email>`, which expires with its window.
         let account = (keys::email(email), keys::EMAIL);
-        let LoginWindow { now, max_attempts, seconds: window_seconds } = window;
-        let attempts = AttemptCounter { now, max_attempts, window_seconds };
+        let attempts = AttemptCounter(window);
         match attempts.admit(self, account, true).await? {
             Some(admission) => Ok(admission),
             None => {
@@ -218,11 +217,7 @@ impl UserStore for DynamoStore {
 
 /// Counts login attempts on one item, each step a conditional update so that concurrent
 /// attempts never admit more than `max_attempts` in a window.
-struct AttemptCounter {
-    now: Timestamp,
-    max_attempts: u32,
-    window_seconds: i64,
-}
+struct AttemptCounter(LoginWindow);
 
 /// What one conditional step did.
 enum Step {
@@ -286,7 +281,7 @@ impl AttemptCounter {
         } else {
             (", #ttl = if_not_exists(window_ends, :ends)", ", #ttl = :ends")
         };
-        let ends = self.now.plus_seconds(self.window_seconds);
+        let ends = self.0.now.plus_seconds(self.0.seconds);
         let request = store
             .update_item(pk.to_owned(), sk)
             .expression_attribute_values(":one", n(1))
@@ -306,8 +301,8 @@ impl AttemptCounter {
                      OR (window_ends > :now AND failures < :max))"
                 ))
                 .expression_attribute_values(":zero", n(0))
-                .expression_attribute_values(":now", n(self.now.unix()))
-                .expression_attribute_values(":max", n(i64::from(self.max_attempts))),
+                .expression_attribute_values(":now", n(self.0.now.unix()))
+                .expression_attribute_values(":max", n(i64::from(self.0.max_attempts))),
             Some(ended) => request
                 .update_expression(format!(
                     "SET failures = :one, window_ends = :ends{reopened_ttl}"
@@ -320,7 +315,7 @@ impl AttemptCounter {
     /// The refusal `old` (the item a refused update saw) calls for, if it is locked.
     fn locked(&self, old: &Item) -> Option<LoginAdmission> {
         let current = LoginFailures::try_from(old).ok()?;
-        let retry_after_seconds = current.lockout(self.max_attempts, self.now)?;
+        let retry_after_seconds = current.lockout(self.0.max_attempts, self.0.now)?;
         Some(LoginAdmission::Locked { retry_after_seconds })
     }
 
