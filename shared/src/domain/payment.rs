@@ -219,9 +219,12 @@ impl Payment {
     pub fn observe(&self, news: ProviderState) -> Option<Payment> {
         let mut next = self.clone();
         match news {
-            ProviderState::RequiresPayment { failed } if self.status.is_unpaid() => {
-                next.status =
-                    if failed { PaymentStatus::Failed } else { PaymentStatus::RequiresPayment };
+            // A decline is news; "waiting for a payment method" without one is where every
+            // intent starts (its `created` event), so it never takes an unpaid payment back:
+            // arriving late, after a decline or a request for authentication, it changes
+            // nothing.
+            ProviderState::RequiresPayment { failed: true } if self.status.is_unpaid() => {
+                next.status = PaymentStatus::Failed;
             }
             ProviderState::RequiresAction if self.status.is_unpaid() => {
                 next.status = PaymentStatus::RequiresAction;
@@ -423,6 +426,18 @@ mod tests {
             assert_eq!(from_minor_units(cents), money.amount(), "{text}");
         }
         assert_eq!(minor_units(Money::new(Money::MAX).expect("max")), 100_000_000_000);
+    }
+
+    #[test]
+    fn a_late_created_event_takes_no_unpaid_status_back() {
+        let start = payment("31.50");
+        let waiting = ProviderState::RequiresPayment { failed: false };
+        let declined = start.observe(ProviderState::RequiresPayment { failed: true });
+        let declined = declined.expect("a decline moves");
+        let action = start.observe(ProviderState::RequiresAction).expect("moves");
+        for unpaid in [&start, &declined, &action] {
+            assert_eq!(unpaid.observe(waiting), None, "{:?}", unpaid.status);
+        }
     }
 
     #[test]
